@@ -1,0 +1,153 @@
+/*
+ * record.h - the canonical inpatient front-page record (住院病案首页).
+ *
+ * One record = one discharge (spec 0.1). A record holds, for every canonical
+ * item, its normalised text (struct cb_str, empty when absent) and, for typed
+ * items, a parsed value. Items are addressed by a field id:
+ *
+ *   scalar items       CB_F_<KEY>                      (fields.def)
+ *   other diagnosis n  cb_fp_dx(n, CB_DX_<F>), n = 1..CB_FP_MAX_DX
+ *   procedure slot n   cb_fp_px(n, CB_PX_<F>), n = 1..CB_FP_MAX_PX
+ *                      (slot 1 is the principal procedure)
+ *
+ * Canonical key names are the spec's: "JBDM", "JBDM3" (3rd other diagnosis),
+ * "SSJCZBM1", "QKDJ12". Canonical values follow the Western standard
+ * (附件3) except incision/healing, which use the internal model of spec a.9:
+ * QKDJ in {0,1,2,3} (0类, Ⅰ, Ⅱ, Ⅲ) and QKYHLB in {1,2,3,4} (甲, 乙, 丙, 其他).
+ *
+ * The text views point into memory owned by whoever filled the record
+ * (normally the importer's per-row arena); a record owns nothing.
+ */
+#ifndef CAREBASE_RECORD_H
+#define CAREBASE_RECORD_H
+
+#include <stdint.h>
+
+#include "carebase/str.h"
+
+enum cb_fp_type { CB_T_C, CB_T_N, CB_T_D, CB_T_DT, CB_T_M, CB_T_K, CB_T_S };
+enum cb_fp_req { CB_REQ_R, CB_REQ_RS, CB_REQ_C, CB_REQ_O };
+
+#define CB_FP_MAX_DX 40  /* other diagnoses */
+#define CB_FP_MAX_PX 41  /* procedure slots, slot 1 = principal */
+
+enum cb_fp_scalar {
+#define X(key, type, len, req, vset, zh) CB_F_##key,
+#include "carebase/fields.def"
+#undef X
+    CB_F__SCALARS
+};
+
+/* Fields of each other-diagnosis slot. */
+enum cb_fp_dx_field {
+    CB_DX_CODE,  /* JBDMn: diagnosis code */
+    CB_DX_NAME,  /* QTZDn: name */
+    CB_DX_POA,   /* RYBQn: present on admission, RC027 */
+    CB_DX__FIELDS
+};
+
+/* Fields of each procedure slot. */
+enum cb_fp_px_field {
+    CB_PX_CODE,    /* SSJCZBMn */
+    CB_PX_NAME,    /* SSJCZMCn */
+    CB_PX_DATE,    /* SSJCZRQn, date-time */
+    CB_PX_LEVEL,   /* SSJBn, RC029 */
+    CB_PX_SZ,      /* SZn surgeon */
+    CB_PX_YZ,      /* YZn 1st assistant */
+    CB_PX_EZ,      /* EZn 2nd assistant */
+    CB_PX_QKDJ,    /* QKDJn incision class 0..3 */
+    CB_PX_QKYHLB,  /* QKYHLBn healing grade 1..4 */
+    CB_PX_QKYH,    /* Western combined RC014 code; split by normalisation */
+    CB_PX_MZFS,    /* MZFSn anaesthesia, RC013 (Western padded form) */
+    CB_PX_MZYS,    /* MZYSn anaesthetist */
+    CB_PX_SSLX,    /* SSLXn elective/emergency operation (extension) */
+    CB_PX_SFRJSS,  /* SFRJSSn day-surgery flag (extension) */
+    CB_PX__FIELDS
+};
+
+#define CB_FP_DX_BASE ((int)CB_F__SCALARS)
+#define CB_FP_PX_BASE (CB_FP_DX_BASE + CB_FP_MAX_DX * CB_DX__FIELDS)
+#define CB_FP_NFIELDS (CB_FP_PX_BASE + CB_FP_MAX_PX * CB_PX__FIELDS)
+
+static inline int
+cb_fp_dx(int n, enum cb_fp_dx_field f)
+{
+    return CB_FP_DX_BASE + (n - 1) * CB_DX__FIELDS + (int)f;
+}
+
+static inline int
+cb_fp_px(int n, enum cb_fp_px_field f)
+{
+    return CB_FP_PX_BASE + (n - 1) * CB_PX__FIELDS + (int)f;
+}
+
+/* What is known about one canonical field. */
+struct cb_fp_field_info {
+    const char      *base;     /* key without slot number: "ZFY", "JBDM", "SSJCZBM" */
+    int              slot;     /* 0 for scalars, else 1..40 / 1..41 */
+    enum cb_fp_type  type;
+    int              max_len;  /* characters (or digits for N) */
+    enum cb_fp_req   req;
+    const char      *value_set;/* "RC019" or NULL */
+    const char      *name_zh;
+};
+
+/* Field state for typed parsing. */
+enum cb_fp_state {
+    CB_FS_EMPTY = 0,  /* absent, empty or "-" */
+    CB_FS_TEXT,       /* present; untyped (C, K, S) */
+    CB_FS_OK,         /* present and parsed into val[] */
+    CB_FS_BAD         /* present but does not parse as its type (QC-FMT-01) */
+};
+
+struct cb_fp {
+    struct cb_str v[CB_FP_NFIELDS];    /* normalised text; len 0 = empty */
+    /*
+     * Parsed values where state == CB_FS_OK: N integer; M money in fen;
+     * D days since 1970-01-01; DT seconds since 1970-01-01 00:00:00 (local
+     * wall-clock time, no zone).
+     */
+    int64_t  val[CB_FP_NFIELDS];
+    uint8_t  state[CB_FP_NFIELDS];
+    uint8_t  ndx;       /* highest filled other-diagnosis slot (0 = none) */
+    uint8_t  npx;       /* highest filled procedure slot (0 = none) */
+    uint8_t  dt_date_only_rysj; /* RYSJ had no time part */
+    uint8_t  dt_date_only_cysj; /* CYSJ had no time part */
+};
+
+const struct cb_fp_field_info *cb_fp_field(int id);
+
+/* Formats the canonical key of a field ("JBDM3") into buf; returns buf. */
+const char *cb_fp_key(int id, char *buf, size_t bufsz);
+
+/* The canonical key of a field from a static table ("?" if out of range). */
+const char *cb_fp_key_str(int id);
+
+/* Field id of a canonical key, or -1. Accepts "JBDM3", "SSJCZBM1", "ZFY". */
+int cb_fp_field_by_key(struct cb_str key);
+
+/* Clears every field to empty. */
+void cb_fp_clear(struct cb_fp *r);
+
+/*
+ * Parses every typed field (N, M, D, DT) from its text into val/state and
+ * computes ndx/npx. Pure; never fails: unparseable values get CB_FS_BAD.
+ */
+void cb_fp_parse(struct cb_fp *r);
+
+static inline int
+cb_fp_has(const struct cb_fp *r, int id)
+{
+    return r->state[id] != CB_FS_EMPTY;
+}
+
+static inline int
+cb_fp_ok(const struct cb_fp *r, int id)
+{
+    return r->state[id] == CB_FS_OK;
+}
+
+/* Money items making up ITEMS (the 24 numbered cost items), spec a.10. */
+extern const int cb_fp_cost_items[24];
+
+#endif

@@ -1,0 +1,204 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "carebase/alloc.h"
+#include "cli_env.h"
+
+int
+cli_env_load(struct cli_env *env, const struct cb_cli *cli, const char *cmd,
+             const char *extra_profile)
+{
+    struct cb_buf err = CB_BUF_INIT;
+    char dir[4096];
+    enum cb_err rc;
+
+    memset(env, 0, sizeof(*env));
+    if ((rc = cb_refdata_load(&env->rd, cli->refdata, &err))) {
+        cli_error(cmd, "cannot load reference tables from '%s': %s",
+                  cli->refdata, cb_buf_cstr(&err));
+        goto fail;
+    }
+    if ((rc = cb_qc_load(&env->qc, cli->datadir, env->rd, &err))) {
+        cli_error(cmd, "cannot load QC rules: %s", cb_buf_cstr(&err));
+        goto fail;
+    }
+    snprintf(dir, sizeof(dir), "%s/profiles", cli->datadir);
+    if ((rc = cb_profiles_load(&env->profiles, dir, &err))) {
+        cli_error(cmd, "cannot load dialect profiles: %s", cb_buf_cstr(&err));
+        goto fail;
+    }
+    if (extra_profile &&
+        (rc = cb_profiles_add_file(env->profiles, extra_profile, &err))) {
+        cli_error(cmd, "cannot load '%s': %s", extra_profile, cb_buf_cstr(&err));
+        goto fail;
+    }
+    cb_buf_release(&err);
+    return 0;
+
+fail:
+    cb_buf_release(&err);
+    cli_env_release(env);
+    return -1;
+}
+
+void
+cli_env_release(struct cli_env *env)
+{
+    cb_profiles_free(env->profiles);
+    cb_qc_free(env->qc);
+    cb_refdata_free(env->rd);
+    memset(env, 0, sizeof(*env));
+}
+
+int
+cli_parse_encoding(const char *s)
+{
+    if (!strcmp(s, "auto"))
+        return CB_ENC_AUTO;
+    if (!strcmp(s, "utf-8") || !strcmp(s, "utf8") || !strcmp(s, "UTF-8"))
+        return CB_ENC_UTF8;
+    if (!strcmp(s, "gb18030") || !strcmp(s, "GB18030") || !strcmp(s, "gbk") ||
+        !strcmp(s, "GBK"))
+        return CB_ENC_GB18030;
+    return -1;
+}
+
+int
+cli_parse_format(const char *s)
+{
+    if (!strcmp(s, "auto"))
+        return CB_FMT_AUTO;
+    if (!strcmp(s, "csv"))
+        return CB_FMT_CSV;
+    if (!strcmp(s, "tsv"))
+        return CB_FMT_TSV;
+    if (!strcmp(s, "xlsx"))
+        return CB_FMT_XLSX;
+    return -1;
+}
+
+struct cli_table {
+    int     ncols;
+    char  **cells;  /* row-major, nrows * ncols */
+    size_t  nrows, cap;
+};
+
+static size_t
+display_width(const char *s)
+{
+    size_t w = 0;
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        if (*p < 0x80) {
+            w++;
+            p++;
+        } else if (*p >= 0xE0) { /* 3- and 4-byte sequences: CJK is wide */
+            w += 2;
+            p += *p >= 0xF0 ? 4 : 3;
+        } else {
+            w++;
+            p += 2;
+        }
+    }
+    return w;
+}
+
+struct cli_table *
+cli_table_new(int ncols, const char *const *headers)
+{
+    struct cli_table *t = cb_calloc(1, sizeof(*t));
+
+    if (!t)
+        return NULL;
+    t->ncols = ncols;
+    cli_table_add(t, headers);
+    return t;
+}
+
+void
+cli_table_add(struct cli_table *t, const char *const *cells)
+{
+    int i;
+
+    if (!t)
+        return;
+    if (t->nrows == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        char **c = cb_reallocarray(t->cells, cap * (size_t)t->ncols, sizeof(char *));
+        if (!c)
+            return;
+        t->cells = c;
+        t->cap = cap;
+    }
+    for (i = 0; i < t->ncols; i++)
+        t->cells[t->nrows * (size_t)t->ncols + (size_t)i] =
+            cb_strdup(cells[i] ? cells[i] : "");
+    t->nrows++;
+}
+
+void
+cli_table_print(struct cli_table *t, FILE *f)
+{
+    size_t r, w[64] = { 0 };
+    int c;
+
+    if (!t)
+        return;
+    for (r = 0; r < t->nrows; r++)
+        for (c = 0; c < t->ncols && c < 64; c++) {
+            const char *s = t->cells[r * (size_t)t->ncols + (size_t)c];
+            size_t dw = s ? display_width(s) : 0;
+            if (dw > w[c])
+                w[c] = dw;
+        }
+    for (r = 0; r < t->nrows; r++) {
+        for (c = 0; c < t->ncols && c < 64; c++) {
+            const char *s = t->cells[r * (size_t)t->ncols + (size_t)c];
+            size_t pad;
+            if (!s)
+                s = "";
+            fputs(s, f);
+            if (c + 1 < t->ncols) {
+                pad = w[c] - display_width(s) + 2;
+                while (pad--)
+                    fputc(' ', f);
+            }
+        }
+        fputc('\n', f);
+    }
+}
+
+void
+cli_table_free(struct cli_table *t)
+{
+    size_t i;
+
+    if (!t)
+        return;
+    for (i = 0; i < t->nrows * (size_t)t->ncols; i++)
+        cb_free(t->cells[i]);
+    cb_free(t->cells);
+    cb_free(t);
+}
+
+void
+cli_csv_field(FILE *f, const char *s)
+{
+    const char *p;
+
+    if (!s)
+        s = "";
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (p = s; *p; p++) {
+        if (*p == '"')
+            fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}

@@ -1,0 +1,38 @@
+/*
+ * cli_env.h - what the import-side commands load before they start: the
+ * reference tables, the QC rule set and the dialect profiles.
+ */
+#ifndef CB_CLI_ENV_H
+#define CB_CLI_ENV_H
+
+#include "carebase/profile.h"
+#include "carebase/qc.h"
+#include "carebase/refdata.h"
+#include "cli.h"
+
+struct cli_env {
+    struct cb_refdata  *rd;
+    struct cb_qc       *qc;
+    struct cb_profiles *profiles;
+};
+
+/* Loads all three; extra_profile (may be NULL) adds a user's alias file. */
+int  cli_env_load(struct cli_env *env, const struct cb_cli *cli,
+                  const char *cmd, const char *extra_profile);
+void cli_env_release(struct cli_env *env);
+
+/* Parses --encoding / --format values; -1 when unknown. */
+int cli_parse_encoding(const char *s);
+int cli_parse_format(const char *s);
+
+/* Column-aligned text tables (CJK characters count as two columns). */
+struct cli_table;
+struct cli_table *cli_table_new(int ncols, const char *const *headers);
+void cli_table_add(struct cli_table *t, const char *const *cells);
+void cli_table_print(struct cli_table *t, FILE *f);
+void cli_table_free(struct cli_table *t);
+
+/* Writes s as one CSV field (quoted when needed). */
+void cli_csv_field(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,157 @@
+#include "carebase/date.h"
+
+/* Howard Hinnant's days_from_civil / civil_from_days algorithms. */
+int64_t
+cb_days_from_civil(int y, int m, int d)
+{
+    int64_t era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void
+cb_civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    int64_t era, doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static int
+days_in_month(int y, int m)
+{
+    static const int dim[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    return m == 2 && leap ? 29 : dim[m - 1];
+}
+
+static int
+digits(const char *p, size_t n, int *out)
+{
+    int v = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+enum cb_err
+cb_parse_datetime(struct cb_str s, int64_t *secs, bool *has_time)
+{
+    const char *p;
+    size_t n, i;
+    int y, mo, d, hh = 0, mi = 0, ss = 0;
+
+    s = cb_str_trim(s);
+    p = s.ptr;
+    n = s.len;
+    if (n >= 10 && (p[4] == '-' || p[4] == '/') && p[7] == p[4]) {
+        if (digits(p, 4, &y) || digits(p + 5, 2, &mo) || digits(p + 8, 2, &d))
+            return CB_ERR_PROTO;
+        i = 10;
+    } else if (n >= 8 && digits(p, 4, &y) == 0 && digits(p + 4, 2, &mo) == 0 &&
+               digits(p + 6, 2, &d) == 0 && (n == 8 || p[8] == ' ' || p[8] == 'T')) {
+        i = 8;
+    } else {
+        return CB_ERR_PROTO;
+    }
+    if (y < 1800 || y > 2200 || mo < 1 || mo > 12 || d < 1 ||
+        d > days_in_month(y, mo))
+        return CB_ERR_PROTO;
+    *has_time = false;
+    if (i < n) {
+        if ((p[i] != ' ' && p[i] != 'T') || n - i < 6)
+            return CB_ERR_PROTO;
+        i++;
+        if (digits(p + i, 2, &hh) || p[i + 2] != ':' || digits(p + i + 3, 2, &mi))
+            return CB_ERR_PROTO;
+        i += 5;
+        if (i < n) {
+            if (p[i] != ':' || n - i < 3 || digits(p + i + 1, 2, &ss))
+                return CB_ERR_PROTO;
+            i += 3;
+            if (i < n) { /* fractional seconds */
+                if (p[i] != '.')
+                    return CB_ERR_PROTO;
+                for (i++; i < n; i++)
+                    if (p[i] < '0' || p[i] > '9')
+                        return CB_ERR_PROTO;
+            }
+        }
+        if (hh > 23 || mi > 59 || ss > 59)
+            return CB_ERR_PROTO;
+        *has_time = true;
+    }
+    *secs = cb_days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss;
+    return CB_OK;
+}
+
+static void
+put_digits(char *out, int v, int n)
+{
+    while (n-- > 0) {
+        out[n] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+void
+cb_format_date(int64_t days, char out[11])
+{
+    int y, m, d;
+
+    cb_civil_from_days(days, &y, &m, &d);
+    put_digits(out, y, 4);
+    out[4] = '-';
+    put_digits(out + 5, m, 2);
+    out[7] = '-';
+    put_digits(out + 8, d, 2);
+    out[10] = '\0';
+}
+
+void
+cb_format_datetime(int64_t secs, char out[20])
+{
+    int64_t day = cb_day_of(secs), rem = secs - day * 86400;
+
+    cb_format_date(day, out);
+    out[10] = ' ';
+    put_digits(out + 11, (int)(rem / 3600), 2);
+    out[13] = ':';
+    put_digits(out + 14, (int)(rem / 60 % 60), 2);
+    out[16] = ':';
+    put_digits(out + 17, (int)(rem % 60), 2);
+    out[19] = '\0';
+}
+
+int
+cb_completed_years(int64_t birth_day, int64_t on_day)
+{
+    int by, bm, bd, y, m, d, years;
+
+    cb_civil_from_days(birth_day, &by, &bm, &bd);
+    cb_civil_from_days(on_day, &y, &m, &d);
+    years = y - by;
+    if (m < bm || (m == bm && d < bd))
+        years--;
+    return years;
+}

@@ -1,0 +1,118 @@
+#include <limits.h>
+
+#include "carebase/str.h"
+
+struct cb_str
+cb_str_trim(struct cb_str s)
+{
+    while (s.len && (s.ptr[0] == ' ' || s.ptr[0] == '\t')) {
+        s.ptr++;
+        s.len--;
+    }
+    while (s.len && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
+        s.len--;
+    return s;
+}
+
+bool
+cb_str_is_empty(struct cb_str s)
+{
+    s = cb_str_trim(s);
+    return s.len == 0 || (s.len == 1 && s.ptr[0] == '-');
+}
+
+size_t
+cb_str_utf8_len(struct cb_str s)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < s.len; i++)
+        if (((unsigned char)s.ptr[i] & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+enum cb_err
+cb_parse_i64(struct cb_str s, int64_t *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    int64_t v = 0;
+
+    s = cb_str_trim(s);
+    if (s.len == 0)
+        return CB_ERR_PROTO;
+    if (s.ptr[0] == '-' || s.ptr[0] == '+') {
+        neg = s.ptr[0] == '-';
+        i = 1;
+        if (s.len == 1)
+            return CB_ERR_PROTO;
+    }
+    for (; i < s.len; i++) {
+        int d = s.ptr[i] - '0';
+        if (d < 0 || d > 9)
+            return CB_ERR_PROTO;
+        if (v > (INT64_MAX - d) / 10)
+            return CB_ERR_PROTO;
+        v = v * 10 + d;
+    }
+    *out = neg ? -v : v;
+    return CB_OK;
+}
+
+enum cb_err
+cb_parse_money(struct cb_str s, int64_t *fen)
+{
+    size_t i = 0;
+    int neg = 0, frac = -1;
+    int64_t v = 0;
+
+    s = cb_str_trim(s);
+    if (s.len == 0)
+        return CB_ERR_PROTO;
+    if (s.ptr[0] == '-') {
+        neg = 1;
+        i = 1;
+    }
+    if (i == s.len)
+        return CB_ERR_PROTO;
+    for (; i < s.len; i++) {
+        char c = s.ptr[i];
+        if (c == '.') {
+            if (frac >= 0)
+                return CB_ERR_PROTO;
+            frac = 0;
+            continue;
+        }
+        if (c < '0' || c > '9')
+            return CB_ERR_PROTO;
+        if (frac >= 0 && ++frac > 2)
+            return CB_ERR_PROTO;
+        if (v > (INT64_MAX - 9) / 10)
+            return CB_ERR_PROTO;
+        v = v * 10 + (c - '0');
+    }
+    if (frac < 0)
+        frac = 0;
+    for (; frac < 2; frac++) {
+        if (v > INT64_MAX / 10)
+            return CB_ERR_PROTO;
+        v *= 10;
+    }
+    *fen = neg ? -v : v;
+    return CB_OK;
+}
+
+uint64_t
+cb_hash64(const void *p, size_t n, uint64_t seed)
+{
+    const unsigned char *b = p;
+    uint64_t h = 1469598103934665603ULL ^ seed;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}

@@ -1,0 +1,170 @@
+/*
+ * gen_rng.c - a small deterministic RNG for the generator: xoshiro256**
+ * seeded through splitmix64, with the few distributions the case model
+ * needs. Same seed, same sequence, on every run of the same binary.
+ */
+#include <math.h>
+
+#include "gen/gen_int.h"
+
+static uint64_t
+splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+uint64_t
+gen_mix(uint64_t a, uint64_t b)
+{
+    uint64_t x = a ^ (b * 0xd6e8feb86659fd93ULL);
+
+    return splitmix64(&x);
+}
+
+void
+gen_rng_seed(struct gen_rng *r, uint64_t seed)
+{
+    uint64_t x = seed;
+    int i;
+
+    for (i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&x);
+}
+
+static inline uint64_t
+rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+uint64_t
+gen_u64(struct gen_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t out = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return out;
+}
+
+uint32_t
+gen_below(struct gen_rng *r, uint32_t n)
+{
+    /* Multiply-shift: unbiased enough (2^-32) for synthetic data. */
+    return (uint32_t)(((gen_u64(r) >> 32) * (uint64_t)n) >> 32);
+}
+
+int
+gen_range(struct gen_rng *r, int lo, int hi)
+{
+    if (hi <= lo)
+        return lo;
+    return lo + (int)gen_below(r, (uint32_t)(hi - lo + 1));
+}
+
+double
+gen_unif(struct gen_rng *r)
+{
+    return (double)(gen_u64(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+bool
+gen_chance(struct gen_rng *r, double p)
+{
+    return gen_unif(r) < p;
+}
+
+double
+gen_normal(struct gen_rng *r)
+{
+    /* Marsaglia's polar method; the second value is dropped to keep the
+     * generator state a pure function of the number of draws. */
+    double u, v, s;
+
+    do {
+        u = 2.0 * gen_unif(r) - 1.0;
+        v = 2.0 * gen_unif(r) - 1.0;
+        s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    return u * sqrt(-2.0 * log(s) / s);
+}
+
+double
+gen_lognormal(struct gen_rng *r, double median, double sigma)
+{
+    double z = gen_normal(r);
+
+    if (z > 3.5)        /* clip the tail: no 40-sigma outliers */
+        z = 3.5;
+    else if (z < -3.5)
+        z = -3.5;
+    return median * exp(sigma * z);
+}
+
+int
+gen_poisson(struct gen_rng *r, double lambda)
+{
+    double l, p = 1.0;
+    int k = 0;
+
+    if (lambda <= 0)
+        return 0;
+    if (lambda > 30) {
+        double x = lambda + sqrt(lambda) * gen_normal(r);
+        return x < 0 ? 0 : (int)(x + 0.5);
+    }
+    l = exp(-lambda);
+    do {
+        k++;
+        p *= gen_unif(r);
+    } while (p > l);
+    return k - 1;
+}
+
+size_t
+gen_pick_cum(struct gen_rng *r, const uint32_t *cum, size_t n)
+{
+    uint32_t x;
+    size_t lo = 0, hi = n;
+
+    if (n == 0 || cum[n - 1] == 0)
+        return 0;
+    x = gen_below(r, cum[n - 1]);
+    while (lo < hi) {   /* first i with cum[i] > x */
+        size_t mid = lo + (hi - lo) / 2;
+        if (cum[mid] > x)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo < n ? lo : n - 1;
+}
+
+size_t
+gen_pick_w(struct gen_rng *r, const uint16_t *w, size_t n)
+{
+    uint32_t tot = 0, x;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        tot += w[i];
+    if (tot == 0)
+        return 0;
+    x = gen_below(r, tot);
+    for (i = 0; i < n; i++) {
+        if (x < w[i])
+            return i;
+        x -= w[i];
+    }
+    return n - 1;
+}

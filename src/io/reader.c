@@ -1,0 +1,738 @@
+/*
+ * reader.c - streaming CSV/TSV reader with encoding detection, and the
+ * dispatch to the xlsx backend.
+ *
+ * Accepted text input:
+ *   - encoding UTF-8 (optional BOM) or GB18030; auto-detected: a BOM means
+ *     UTF-8; otherwise valid UTF-8 means UTF-8, else GB18030 when the bytes
+ *     decode as GB18030. A file that is pure ASCII so far and then turns out
+ *     not to be UTF-8 switches to GB18030 at that point (ASCII is common to
+ *     both). UTF-16 and files with NUL bytes are refused.
+ *   - delimiter ',' or TAB, chosen from the header line (or by --format).
+ *   - RFC 4180 quoting: a field that starts with '"' runs to the next lone
+ *     '"', and "" inside it is one quote; the closing quote must be followed
+ *     by the delimiter or the end of the row. A quote inside an unquoted
+ *     field is an ordinary character.
+ *   - LF or CRLF line ends; blank lines are skipped; the last line may lack
+ *     its newline unless it is short of fields (a truncated last line).
+ *
+ * The decoded text is kept in a sliding window; a row's fields point into
+ * it (or into the row buffer for quoted fields) until the next call.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <iconv.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "carebase/alloc.h"
+#include "carebase/reader.h"
+#include "io_int.h"
+
+#define CHUNK          (1u << 20)  /* bytes read per refill */
+#define MAX_ROW_BYTES  (16u << 20) /* a row longer than this is an error */
+#define MAX_FIELDS     4096
+
+struct field_ref {
+    size_t off, len;
+    int    in_rowbuf;  /* 1: off is into rowbuf, 0: into the window */
+};
+
+struct cb_reader {
+    int              fd;
+    const char      *path;
+    enum cb_format   fmt;
+    enum cb_encoding enc;
+    int              enc_auto;      /* encoding was detected, not given */
+    int              seen_non_ascii;
+    char             delim;
+    struct cb_xlsx  *xlsx;
+    iconv_t          cd;            /* GB18030 -> UTF-8, or (iconv_t)-1 */
+
+    unsigned char   *in;            /* undecoded bytes carried over */
+    size_t           in_len;
+    int              in_eof;
+
+    char            *win;           /* decoded UTF-8 window */
+    size_t           win_start, win_len, win_cap;
+    uint64_t         line;          /* line number of win[win_start] */
+
+    uint64_t         bytes_done, bytes_total;
+    size_t           header_nfields;
+    uint64_t         rows;
+
+    struct cb_buf    rowbuf;
+    struct field_ref *refs;
+    struct cb_str    *fields;
+    size_t           fcap;
+};
+
+const char *
+cb_encoding_name(enum cb_encoding e)
+{
+    switch (e) {
+    case CB_ENC_AUTO:    return "auto";
+    case CB_ENC_UTF8:    return "utf-8";
+    case CB_ENC_GB18030: return "gb18030";
+    }
+    return "?";
+}
+
+const char *
+cb_format_name(enum cb_format f)
+{
+    switch (f) {
+    case CB_FMT_AUTO: return "auto";
+    case CB_FMT_CSV:  return "csv";
+    case CB_FMT_TSV:  return "tsv";
+    case CB_FMT_XLSX: return "xlsx";
+    }
+    return "?";
+}
+
+/* Line and character column of window offset pos, for messages. */
+static void
+locate(const struct cb_reader *r, size_t pos, uint64_t *line, size_t *col)
+{
+    size_t i, ls = r->win_start;
+
+    *line = r->line;
+    for (i = r->win_start; i < pos; i++)
+        if (r->win[i] == '\n') {
+            (*line)++;
+            ls = i + 1;
+        }
+    *col = cb_str_utf8_len(cb_str_make(r->win + ls, pos - ls)) + 1;
+}
+
+static enum cb_err
+win_reserve(struct cb_reader *r, size_t n)
+{
+    char *p;
+    size_t cap;
+
+    if (r->win_start > 0 && r->win_len + n > r->win_cap) {
+        /* Slide the unparsed tail to the front. */
+        memmove(r->win, r->win + r->win_start, r->win_len - r->win_start);
+        r->win_len -= r->win_start;
+        r->win_start = 0;
+    }
+    if (r->win_len + n <= r->win_cap)
+        return CB_OK;
+    cap = r->win_cap ? r->win_cap : CHUNK * 2;
+    while (cap < r->win_len + n)
+        cap *= 2;
+    p = cb_realloc(r->win, cap);
+    if (!p)
+        return CB_ERR_NOMEM;
+    r->win = p;
+    r->win_cap = cap;
+    return CB_OK;
+}
+
+static enum cb_err
+bad_bytes(struct cb_reader *r, const unsigned char *at, struct cb_buf *err)
+{
+    uint64_t line;
+    size_t col;
+
+    locate(r, r->win_len, &line, &col);
+    cb_errf(err, "%s: line %llu, column %zu: invalid %s byte 0x%02X; expected "
+            "UTF-8 or GB18030 text (use --encoding to choose)", r->path,
+            (unsigned long long)line, col,
+            r->enc == CB_ENC_UTF8 ? "UTF-8" : "GB18030", *at);
+    return CB_ERR_PROTO;
+}
+
+static enum cb_err
+open_iconv(struct cb_reader *r, struct cb_buf *err)
+{
+    if (r->cd != (iconv_t)-1)
+        return CB_OK;
+    r->cd = iconv_open("UTF-8", "GB18030");
+    if (r->cd == (iconv_t)-1) {
+        cb_errf(err, "GB18030 conversion is not available: %s", strerror(errno));
+        return CB_ERR_IO;
+    }
+    return CB_OK;
+}
+
+/* Decodes as much of in[0..in_len) as possible into the window. */
+static enum cb_err
+decode(struct cb_reader *r, struct cb_buf *err)
+{
+    enum cb_err rc;
+
+    while (r->in_len) {
+        if (r->enc == CB_ENC_UTF8) {
+            int incomplete;
+            size_t ok = cb__utf8_valid_prefix(r->in, r->in_len, &incomplete);
+            size_t k;
+
+            if ((rc = win_reserve(r, ok)))
+                return rc;
+            if (!r->seen_non_ascii)
+                for (k = 0; k < ok; k++)
+                    if (r->in[k] & 0x80) {
+                        r->seen_non_ascii = 1;
+                        break;
+                    }
+            memcpy(r->win + r->win_len, r->in, ok);
+            r->win_len += ok;
+            memmove(r->in, r->in + ok, r->in_len - ok);
+            r->in_len -= ok;
+            if (r->in_len == 0 || (incomplete && !r->in_eof))
+                return CB_OK;
+            if (r->enc_auto && !r->seen_non_ascii) {
+                r->enc = CB_ENC_GB18030; /* ASCII so far: switch */
+                if ((rc = open_iconv(r, err)))
+                    return rc;
+                continue;
+            }
+            return bad_bytes(r, r->in, err);
+        } else {
+            char *inp = (char *)r->in, *outp;
+            size_t inleft = r->in_len, outleft, before, res;
+            int e;
+
+            if ((rc = win_reserve(r, r->in_len * 2 + 16)))
+                return rc;
+            outp = r->win + r->win_len;
+            outleft = r->win_cap - r->win_len;
+            before = outleft;
+            res = iconv(r->cd, &inp, &inleft, &outp, &outleft);
+            e = errno;
+            r->win_len += before - outleft;
+            if (before != outleft)
+                r->seen_non_ascii = 1;
+            memmove(r->in, inp, inleft);
+            r->in_len = inleft;
+            if (res == (size_t)-1) {
+                if (e == EILSEQ || (e == EINVAL && r->in_eof))
+                    return bad_bytes(r, r->in, err);
+                if (e == EINVAL)
+                    return CB_OK; /* incomplete sequence: wait for more */
+                /* E2BIG: go round again with more room */
+            }
+        }
+    }
+    return CB_OK;
+}
+
+/* Reads the next chunk from the file and decodes it. */
+static enum cb_err
+refill(struct cb_reader *r, struct cb_buf *err)
+{
+    ssize_t n;
+
+    if (r->in_eof)
+        return CB_OK;
+    n = read(r->fd, r->in + r->in_len, CHUNK);
+    if (n < 0) {
+        cb_errf(err, "%s: read error: %s", r->path, strerror(errno));
+        return CB_ERR_IO;
+    }
+    if (n == 0)
+        r->in_eof = 1;
+    if (memchr(r->in + r->in_len, '\0', (size_t)n)) {
+        cb_errf(err, "%s: binary data (a NUL byte) near byte %llu; expected "
+                "CSV or TSV text, or an .xlsx workbook", r->path,
+                (unsigned long long)r->bytes_done);
+        return CB_ERR_PROTO;
+    }
+    r->bytes_done += (uint64_t)n;
+    r->in_len += (size_t)n;
+    return decode(r, err);
+}
+
+/* Whether p[0..n) decodes as GB18030 (a cut sequence at the end is fine). */
+static int
+gb18030_valid(const unsigned char *p, size_t n)
+{
+    iconv_t cd = iconv_open("UTF-8", "GB18030");
+    char out[8192], *inp = (char *)p, *outp;
+    size_t inleft = n, outleft, res;
+    int ok = 1;
+
+    if (cd == (iconv_t)-1)
+        return 0;
+    while (inleft) {
+        outp = out;
+        outleft = sizeof(out);
+        res = iconv(cd, &inp, &inleft, &outp, &outleft);
+        if (res == (size_t)-1 && errno != E2BIG) {
+            ok = errno == EINVAL; /* incomplete at the end of the sample */
+            break;
+        }
+    }
+    iconv_close(cd);
+    return ok;
+}
+
+static enum cb_err
+sniff(struct cb_reader *r, const struct cb_reader_opts *opts,
+      struct cb_buf *err)
+{
+    unsigned char *p = r->in;
+    size_t n = r->in_len;
+    int incomplete;
+
+    if (n == 0) {
+        cb_errf(err, "%s: empty file; expected a header line and records", r->path);
+        return CB_ERR_PROTO;
+    }
+    if (n >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF))) {
+        cb_errf(err, "%s: UTF-16 text is not supported; save it as UTF-8 or GB18030",
+                r->path);
+        return CB_ERR_PROTO;
+    }
+    if (memchr(p, '\0', n)) {
+        cb_errf(err, "%s: binary data (a NUL byte at offset %zu); expected CSV "
+                "or TSV text, or an .xlsx workbook", r->path,
+                (size_t)((unsigned char *)memchr(p, '\0', n) - p));
+        return CB_ERR_PROTO;
+    }
+    if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
+        memmove(p, p + 3, n - 3);
+        r->in_len -= 3;
+        if (opts->encoding == CB_ENC_GB18030) {
+            cb_errf(err, "%s: the file starts with a UTF-8 byte-order mark but "
+                    "--encoding gb18030 was given", r->path);
+            return CB_ERR_USAGE;
+        }
+        r->enc = CB_ENC_UTF8;
+        return CB_OK;
+    }
+    if (opts->encoding != CB_ENC_AUTO) {
+        r->enc = opts->encoding;
+        return CB_OK;
+    }
+    r->enc_auto = 1;
+    {
+        size_t ok = cb__utf8_valid_prefix(p, n, &incomplete), k;
+        int multibyte = 0;
+
+        for (k = 0; k < ok && !multibyte; k++)
+            multibyte = p[k] >= 0x80;
+        /*
+         * Valid UTF-8 throughout: UTF-8. Else valid GB18030 throughout:
+         * GB18030. Else the file is damaged; blame the encoding that got
+         * further with Chinese text (UTF-8 if it had decoded any), so the
+         * error points at the real break.
+         */
+        if (ok == n || incomplete)
+            r->enc = CB_ENC_UTF8;
+        else if (gb18030_valid(p, n) || !multibyte)
+            r->enc = CB_ENC_GB18030;
+        else
+            r->enc = CB_ENC_UTF8;
+    }
+    return CB_OK;
+}
+
+enum cb_err
+cb_reader_open(struct cb_reader **out, const char *path,
+               const struct cb_reader_opts *opts, struct cb_buf *err)
+{
+    struct cb_reader *r;
+    struct stat st;
+    enum cb_err rc;
+    ssize_t n;
+    size_t plen = strlen(path);
+
+    *out = NULL;
+    r = cb_calloc(1, sizeof(*r));
+    if (!r)
+        return CB_ERR_NOMEM;
+    r->fd = -1;
+    r->cd = (iconv_t)-1;
+    r->path = path;
+    r->line = 1;
+    cb_buf_init(&r->rowbuf, MAX_ROW_BYTES);
+    r->fmt = opts->format;
+    if (r->fmt == CB_FMT_AUTO && plen > 5 && strcmp(path + plen - 5, ".xlsx") == 0)
+        r->fmt = CB_FMT_XLSX;
+    if (r->fmt == CB_FMT_XLSX) {
+        rc = cb_xlsx_open(&r->xlsx, path, err);
+        if (rc)
+            goto fail;
+        *out = r;
+        return CB_OK;
+    }
+    r->fd = open(path, O_RDONLY);
+    if (r->fd < 0) {
+        cb_errf(err, "cannot open '%s': %s", path, strerror(errno));
+        rc = errno == ENOENT ? CB_ERR_NOT_FOUND : CB_ERR_IO;
+        goto fail;
+    }
+    if (fstat(r->fd, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            cb_errf(err, "'%s' is a directory, not a file", path);
+            rc = CB_ERR_USAGE;
+            goto fail;
+        }
+        r->bytes_total = (uint64_t)st.st_size;
+    }
+    r->in = cb_malloc(CHUNK * 2 + 8);
+    if (!r->in) {
+        rc = CB_ERR_NOMEM;
+        goto fail;
+    }
+    /* First chunk: sniff the format and encoding before decoding. */
+    n = read(r->fd, r->in, CHUNK);
+    if (n < 0) {
+        cb_errf(err, "%s: read error: %s", path, strerror(errno));
+        rc = CB_ERR_IO;
+        goto fail;
+    }
+    r->in_len = (size_t)n;
+    r->bytes_done = (uint64_t)n;
+    if (n >= 4 && memcmp(r->in, "PK\x03\x04", 4) == 0 && opts->format == CB_FMT_AUTO) {
+        close(r->fd);
+        r->fd = -1;
+        r->fmt = CB_FMT_XLSX;
+        rc = cb_xlsx_open(&r->xlsx, path, err);
+        if (rc)
+            goto fail;
+        *out = r;
+        return CB_OK;
+    }
+    if ((rc = sniff(r, opts, err)))
+        goto fail;
+    if (r->enc == CB_ENC_GB18030 && (rc = open_iconv(r, err)))
+        goto fail;
+    if ((rc = decode(r, err)))
+        goto fail;
+    *out = r;
+    return CB_OK;
+
+fail:
+    cb_reader_free(r);
+    return rc;
+}
+
+void
+cb_reader_free(struct cb_reader *r)
+{
+    if (!r)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    if (r->cd != (iconv_t)-1)
+        iconv_close(r->cd);
+    cb_xlsx_free(r->xlsx);
+    cb_free(r->in);
+    cb_free(r->win);
+    cb_buf_release(&r->rowbuf);
+    cb_free(r->refs);
+    cb_free(r->fields);
+    cb_free(r);
+}
+
+enum cb_encoding
+cb_reader_encoding(const struct cb_reader *r)
+{
+    return r->xlsx ? CB_ENC_UTF8 : r->enc;
+}
+
+enum cb_format
+cb_reader_format(const struct cb_reader *r)
+{
+    return r->fmt;
+}
+
+void
+cb_reader_progress(const struct cb_reader *r, uint64_t *done, uint64_t *total)
+{
+    if (r->xlsx) {
+        cb_xlsx_progress(r->xlsx, done, total);
+        return;
+    }
+    *done = r->bytes_done;
+    *total = r->bytes_total;
+}
+
+/*
+ * Finds the end of the row starting at win_start: sets *end (offset of the
+ * '\n', or win_len at EOF) and *complete. Returns 0 if more input is needed.
+ */
+static int
+find_row_end(struct cb_reader *r, size_t *end, int *has_nl, int *open_quote)
+{
+    const char *w = r->win;
+    size_t i = r->win_start, n = r->win_len;
+    int inq = 0;
+
+    *open_quote = 0;
+    for (;;) {
+        const char *nl = memchr(w + i, '\n', n - i);
+        size_t stop = nl ? (size_t)(nl - w) : n;
+        const char *q = memchr(w + i, '"', stop - i);
+
+        if (!q && !inq) {
+            if (!nl)
+                break;
+            *end = stop;
+            *has_nl = 1;
+            return 1;
+        }
+        /* Slow path: walk the quotes up to the newline. */
+        for (; i < stop; i++)
+            if (w[i] == '"')
+                inq = !inq;
+        if (!nl)
+            break;
+        if (!inq) {
+            *end = stop;
+            *has_nl = 1;
+            return 1;
+        }
+        i = stop + 1; /* newline inside quotes: keep going */
+    }
+    if (!r->in_eof || r->in_len)
+        return 0;
+    *end = n;
+    *has_nl = 0;
+    *open_quote = inq;
+    return 1;
+}
+
+static enum cb_err
+push_field(struct cb_reader *r, size_t nf, size_t off, size_t len, int in_rb)
+{
+    if (nf >= r->fcap) {
+        size_t cap = r->fcap ? r->fcap * 2 : 256;
+        void *p;
+        if (cap > MAX_FIELDS)
+            return CB_ERR_TOO_LARGE;
+        p = cb_reallocarray(r->refs, cap, sizeof(*r->refs));
+        if (!p)
+            return CB_ERR_NOMEM;
+        r->refs = p;
+        p = cb_reallocarray(r->fields, cap, sizeof(*r->fields));
+        if (!p)
+            return CB_ERR_NOMEM;
+        r->fields = p;
+        r->fcap = cap;
+    }
+    r->refs[nf].off = off;
+    r->refs[nf].len = len;
+    r->refs[nf].in_rowbuf = in_rb;
+    return CB_OK;
+}
+
+/* Chooses the delimiter from the header row [s, e). */
+static enum cb_err
+pick_delim(struct cb_reader *r, size_t s, size_t e, struct cb_buf *err)
+{
+    size_t i, commas = 0, tabs = 0, semis = 0, pipes = 0;
+    int inq = 0;
+
+    if (r->fmt == CB_FMT_TSV) {
+        r->delim = '\t';
+        return CB_OK;
+    }
+    if (r->fmt == CB_FMT_CSV) {
+        r->delim = ',';
+        return CB_OK;
+    }
+    for (i = s; i < e; i++) {
+        char c = r->win[i];
+        if (c == '"')
+            inq = !inq;
+        else if (!inq) {
+            commas += c == ',';
+            tabs += c == '\t';
+            semis += c == ';';
+            pipes += c == '|';
+        }
+    }
+    if (!commas && !tabs) {
+        cb_errf(err, "%s: line %llu: the header has a single column; expected "
+                "comma- or tab-separated columns%s", r->path,
+                (unsigned long long)r->line,
+                semis ? " (found ';', which is not a supported delimiter)" :
+                pipes ? " (found '|', which is not a supported delimiter)" : "");
+        return CB_ERR_PROTO;
+    }
+    r->delim = tabs > commas ? '\t' : ',';
+    r->fmt = r->delim == '\t' ? CB_FMT_TSV : CB_FMT_CSV;
+    return CB_OK;
+}
+
+static enum cb_err
+split_row(struct cb_reader *r, size_t s, size_t e, size_t *nfields,
+          struct cb_buf *err)
+{
+    const char *w = r->win;
+    size_t i = s, nf = 0;
+    enum cb_err rc;
+
+    cb_buf_reset(&r->rowbuf);
+    for (;;) {
+        if (i < e && w[i] == '"') {
+            size_t qstart = i, off = r->rowbuf.len;
+            i++;
+            for (;;) {
+                const char *q = memchr(w + i, '"', e - i);
+                size_t upto = q ? (size_t)(q - w) : e;
+                if ((rc = cb_buf_add(&r->rowbuf, w + i, upto - i)))
+                    goto too_long;
+                if (!q) {
+                    uint64_t line;
+                    size_t col;
+                    locate(r, qstart, &line, &col);
+                    cb_errf(err, "%s: line %llu, column %zu: quoted field is not "
+                            "closed; expected a closing '\"'", r->path,
+                            (unsigned long long)line, col);
+                    return CB_ERR_PROTO;
+                }
+                i = upto + 1;
+                if (i < e && w[i] == '"') { /* "" = one quote */
+                    if ((rc = cb_buf_addc(&r->rowbuf, '"')))
+                        goto too_long;
+                    i++;
+                    continue;
+                }
+                break;
+            }
+            if ((rc = push_field(r, nf++, off, r->rowbuf.len - off, 1)))
+                goto too_many;
+            if (i < e && w[i] != r->delim && !(w[i] == '\r' && i + 1 == e)) {
+                uint64_t line;
+                size_t col;
+                locate(r, i, &line, &col);
+                cb_errf(err, "%s: line %llu, column %zu: unexpected character "
+                        "after a closing quote; expected the delimiter or the "
+                        "end of the line", r->path, (unsigned long long)line, col);
+                return CB_ERR_PROTO;
+            }
+        } else {
+            const char *d = memchr(w + i, r->delim, e - i);
+            size_t upto = d ? (size_t)(d - w) : e;
+            size_t len = upto - i;
+            if (!d && len && w[upto - 1] == '\r')
+                len--;
+            if ((rc = push_field(r, nf++, i, len, 0)))
+                goto too_many;
+            i = upto;
+        }
+        if (i >= e || (w[i] == '\r' && i + 1 == e))
+            break;
+        i++; /* skip the delimiter */
+        if (i == e || (w[i] == '\r' && i + 1 == e)) { /* trailing delimiter */
+            if ((rc = push_field(r, nf++, i, 0, 0)))
+                goto too_many;
+            break;
+        }
+    }
+    *nfields = nf;
+    return CB_OK;
+
+too_many:
+    if (rc == CB_ERR_TOO_LARGE)
+        cb_errf(err, "%s: line %llu: more than %u fields", r->path,
+                (unsigned long long)r->line, MAX_FIELDS);
+    return rc;
+too_long:
+    if (rc == CB_ERR_TOO_LARGE)
+        cb_errf(err, "%s: line %llu: row longer than %u bytes", r->path,
+                (unsigned long long)r->line, MAX_ROW_BYTES);
+    return rc;
+}
+
+enum cb_err
+cb_reader_next(struct cb_reader *r, struct cb_row *row, struct cb_buf *err)
+{
+    size_t s, e, nf, i;
+    int has_nl, open_quote;
+    enum cb_err rc;
+
+    if (r->xlsx) {
+        rc = cb_xlsx_next(r->xlsx, row, err);
+        if (rc == CB_OK && r->rows++ == 0)
+            r->header_nfields = row->nfields;
+        return rc;
+    }
+    for (;;) {
+        /* Skip blank lines. */
+        while (r->win_start < r->win_len &&
+               (r->win[r->win_start] == '\n' ||
+                (r->win[r->win_start] == '\r' && r->win_start + 1 < r->win_len &&
+                 r->win[r->win_start + 1] == '\n'))) {
+            r->win_start += r->win[r->win_start] == '\n' ? 1 : 2;
+            r->line++;
+        }
+        if (r->win_start < r->win_len && find_row_end(r, &e, &has_nl, &open_quote))
+            break;
+        if (r->in_eof && r->in_len == 0) {
+            if (r->win_start >= r->win_len) {
+                if (r->rows == 0) {
+                    cb_errf(err, "%s: empty file; expected a header line and "
+                            "records", r->path);
+                    return CB_ERR_PROTO;
+                }
+                return CB_EOF;
+            }
+            continue; /* find_row_end takes the rest at EOF */
+        }
+        if (r->win_len - r->win_start > MAX_ROW_BYTES) {
+            cb_errf(err, "%s: line %llu: row longer than %u bytes (no line end "
+                    "found)", r->path, (unsigned long long)r->line, MAX_ROW_BYTES);
+            return CB_ERR_TOO_LARGE;
+        }
+        if ((rc = refill(r, err)))
+            return rc;
+    }
+    s = r->win_start;
+    if (open_quote) {
+        uint64_t line;
+        size_t col;
+        size_t q = s;
+        int inq = 0;
+        for (i = s; i < e; i++)
+            if (r->win[i] == '"') {
+                if (!inq)
+                    q = i;
+                inq = !inq;
+            }
+        locate(r, q, &line, &col);
+        cb_errf(err, "%s: line %llu, column %zu: quoted field is not closed "
+                "before the end of the file (truncated file or bad quoting)",
+                r->path, (unsigned long long)line, col);
+        return CB_ERR_PROTO;
+    }
+    if (r->rows == 0 && (rc = pick_delim(r, s, e, err)))
+        return rc;
+    if ((rc = split_row(r, s, e, &nf, err)))
+        return rc;
+    if (!has_nl && r->rows > 0 && nf < r->header_nfields) {
+        cb_errf(err, "%s: line %llu: truncated last line: %zu of %zu fields "
+                "and no line end", r->path, (unsigned long long)r->line, nf,
+                r->header_nfields);
+        return CB_ERR_PROTO;
+    }
+    for (i = 0; i < nf; i++)
+        r->fields[i] = cb_str_make((r->refs[i].in_rowbuf ? r->rowbuf.ptr : r->win) +
+                                   r->refs[i].off, r->refs[i].len);
+    if (r->rows == 0) {
+        r->header_nfields = nf;
+        /* A UTF-8 BOM inside the text (after conversion) is not a column name. */
+        if (nf && r->fields[0].len >= 3 && memcmp(r->fields[0].ptr, "\xEF\xBB\xBF", 3) == 0) {
+            r->fields[0].ptr += 3;
+            r->fields[0].len -= 3;
+        }
+    }
+    row->nfields = nf;
+    row->fields = r->fields;
+    row->raw = cb_str_make(r->win + s, e - s - (e > s && r->win[e - 1] == '\r'));
+    row->line = r->line;
+    for (i = s; i < e; i++) /* quoted newlines */
+        if (r->win[i] == '\n')
+            r->line++;
+    r->line += has_nl;
+    r->win_start = e + has_nl;
+    r->rows++;
+    return CB_OK;
+}

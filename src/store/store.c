@@ -1,0 +1,380 @@
+/*
+ * store.c - opening the database, schema migrations, transactions and the
+ * prepared-statement cache.
+ *
+ * Schema history (PRAGMA user_version):
+ *   1  organisations, import runs, records with diagnoses, procedures,
+ *      warnings and history, rejects with their issues
+ */
+#include <string.h>
+
+#include "carebase/alloc.h"
+#include "store_int.h"
+
+static const char *const migrations[CB_SCHEMA_VERSION] = {
+    /* 0 -> 1 */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+    "CREATE TABLE org_group("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('consortium','region')),"
+    "  code TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL);"
+    "CREATE TABLE hospital("
+    "  id INTEGER PRIMARY KEY,"
+    "  zzjgdm TEXT NOT NULL UNIQUE,"
+    "  name TEXT,"
+    "  level TEXT CHECK (level IN ('三级','二级','基层')),"
+    "  origin TEXT NOT NULL DEFAULT 'import');"
+    "CREATE TABLE org_member("
+    "  group_id INTEGER NOT NULL REFERENCES org_group(id) ON DELETE CASCADE,"
+    "  hospital_id INTEGER NOT NULL REFERENCES hospital(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (group_id, hospital_id)) WITHOUT ROWID;"
+    "CREATE TABLE department("
+    "  hospital_id INTEGER NOT NULL REFERENCES hospital(id),"
+    "  code TEXT NOT NULL,"
+    "  name TEXT,"
+    "  PRIMARY KEY (hospital_id, code)) WITHOUT ROWID;"
+    "CREATE TABLE import_file("
+    "  id INTEGER PRIMARY KEY,"
+    "  path TEXT NOT NULL, name TEXT NOT NULL, size INTEGER,"
+    "  profile TEXT, encoding TEXT, format TEXT,"
+    "  started_at TEXT NOT NULL, finished_at TEXT,"
+    "  status TEXT NOT NULL DEFAULT 'running',"
+    "  rows_read INTEGER, accepted INTEGER, rejected INTEGER,"
+    "  inserted INTEGER, replaced INTEGER, unchanged INTEGER,"
+    "  with_warnings INTEGER, message TEXT);"
+    /* One row per discharge; data holds every non-empty canonical item. */
+    "CREATE TABLE record("
+    "  id INTEGER PRIMARY KEY,"
+    "  hospital_id INTEGER NOT NULL REFERENCES hospital(id),"
+    "  bah TEXT NOT NULL, zycs INTEGER NOT NULL,"
+    "  version INTEGER NOT NULL DEFAULT 1,"
+    "  content_hash INTEGER NOT NULL,"
+    "  file_id INTEGER, line INTEGER,"
+    "  rysj INTEGER, cysj INTEGER, cy_day INTEGER,"
+    "  rykb TEXT, cykb TEXT, zzys TEXT,"
+    "  xb TEXT, nl INTEGER, age_days INTEGER,"
+    "  rytj TEXT, lyfs TEXT, sjzyts INTEGER,"
+    "  jbdm TEXT, rybq TEXT, zfy INTEGER, birth_weight INTEGER,"
+    "  n_warnings INTEGER NOT NULL DEFAULT 0,"
+    "  dx TEXT NOT NULL, px TEXT NOT NULL, data TEXT NOT NULL);"
+    "CREATE UNIQUE INDEX record_key ON record(hospital_id, bah, zycs);"
+    "CREATE INDEX record_discharge ON record(hospital_id, cy_day);"
+    /*
+     * Diagnoses and procedures live in the record row as JSON arrays (one
+     * row write per discharge keeps imports fast); these views present them
+     * as tables. dx: [slot, code, name, poa], slot 0 = principal (JBDM).
+     * px: [slot, code, name, time, level, surgeon, assistant1, assistant2,
+     * incision, healing, anaesthesia, anaesthetist], slot 1 = principal.
+     */
+    "CREATE VIEW record_dx AS SELECT r.id AS record_id,"
+    "  json_extract(j.value, '$[0]') AS seq, json_extract(j.value, '$[1]') AS code,"
+    "  json_extract(j.value, '$[2]') AS name, json_extract(j.value, '$[3]') AS poa"
+    "  FROM record r, json_each(r.dx) j;"
+    "CREATE VIEW record_px AS SELECT r.id AS record_id,"
+    "  json_extract(j.value, '$[0]') AS seq, json_extract(j.value, '$[1]') AS code,"
+    "  json_extract(j.value, '$[2]') AS name, json_extract(j.value, '$[3]') AS op_time,"
+    "  json_extract(j.value, '$[4]') AS level, json_extract(j.value, '$[5]') AS surgeon,"
+    "  json_extract(j.value, '$[6]') AS assistant1, json_extract(j.value, '$[7]') AS assistant2,"
+    "  json_extract(j.value, '$[8]') AS incision, json_extract(j.value, '$[9]') AS healing,"
+    "  json_extract(j.value, '$[10]') AS anaesthesia, json_extract(j.value, '$[11]') AS anaesthetist"
+    "  FROM record r, json_each(r.px) j;"
+    "CREATE TABLE record_warning("
+    "  record_id INTEGER NOT NULL, rule TEXT NOT NULL,"
+    "  field TEXT, value TEXT, detail TEXT);"
+    "CREATE INDEX record_warning_record ON record_warning(record_id);"
+    "CREATE TABLE record_history("
+    "  id INTEGER PRIMARY KEY, record_id INTEGER NOT NULL,"
+    "  hospital_id INTEGER NOT NULL, bah TEXT NOT NULL, zycs INTEGER NOT NULL,"
+    "  version INTEGER NOT NULL, content_hash INTEGER NOT NULL,"
+    "  file_id INTEGER, line INTEGER, dx TEXT, px TEXT, data TEXT NOT NULL,"
+    "  replaced_by_file INTEGER);"
+    "CREATE INDEX record_history_record ON record_history(record_id);"
+    "CREATE TABLE reject("
+    "  id INTEGER PRIMARY KEY,"
+    "  file_id INTEGER NOT NULL REFERENCES import_file(id),"
+    "  line INTEGER NOT NULL,"
+    "  zzjgdm TEXT, bah TEXT, zycs TEXT,"
+    "  raw TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'open'"
+    "    CHECK (status IN ('open','resolved','superseded')));"
+    "CREATE INDEX reject_key ON reject(zzjgdm, bah, zycs);"
+    "CREATE INDEX reject_file ON reject(file_id);"
+    "CREATE TABLE reject_issue("
+    "  reject_id INTEGER NOT NULL REFERENCES reject(id),"
+    "  rule TEXT NOT NULL, severity TEXT NOT NULL,"
+    "  field TEXT, value TEXT, detail TEXT);"
+    "CREATE INDEX reject_issue_reject ON reject_issue(reject_id);"
+    "CREATE INDEX reject_issue_rule ON reject_issue(rule);",
+};
+
+static const char *const stmt_sql[S__COUNT] = {
+    [S_REC_INSERT] =
+        "INSERT INTO record(hospital_id, bah, zycs, content_hash, file_id, line,"
+        " rysj, cysj, cy_day, rykb, cykb, zzys, xb, nl, age_days, rytj, lyfs,"
+        " sjzyts, jbdm, rybq, zfy, birth_weight, n_warnings, data, dx, px)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
+        "?18,?19,?20,?21,?22,?23,?24,?26,?27)"
+        " ON CONFLICT (hospital_id, bah, zycs) DO NOTHING",
+    [S_REC_FIND] =
+        "SELECT id, content_hash, file_id FROM record"
+        " WHERE hospital_id = ?1 AND bah = ?2 AND zycs = ?3",
+    [S_REC_TO_HISTORY] =
+        "INSERT INTO record_history(record_id, hospital_id, bah, zycs, version,"
+        " content_hash, file_id, line, dx, px, data, replaced_by_file)"
+        " SELECT id, hospital_id, bah, zycs, version, content_hash, file_id,"
+        " line, dx, px, data, ?2 FROM record WHERE id = ?1",
+    [S_REC_UPDATE] =
+        "UPDATE record SET content_hash = ?4, file_id = ?5, line = ?6,"
+        " rysj = ?7, cysj = ?8, cy_day = ?9, rykb = ?10, cykb = ?11, zzys = ?12,"
+        " xb = ?13, nl = ?14, age_days = ?15, rytj = ?16, lyfs = ?17,"
+        " sjzyts = ?18, jbdm = ?19, rybq = ?20, zfy = ?21, birth_weight = ?22,"
+        " n_warnings = ?23, data = ?24, dx = ?26, px = ?27, version = version + 1"
+        " WHERE id = ?25",
+    [S_WARN_INSERT] =
+        "INSERT INTO record_warning(record_id, rule, field, value, detail)"
+        " VALUES (?1,?2,?3,?4,?5)",
+    [S_WARN_DELETE] = "DELETE FROM record_warning WHERE record_id = ?1",
+    [S_REJ_INSERT] =
+        "INSERT INTO reject(file_id, line, zzjgdm, bah, zycs, raw)"
+        " VALUES (?1,?2,?3,?4,?5,?6)",
+    [S_REJ_SUPERSEDE] =
+        "UPDATE reject SET status = 'superseded' WHERE zzjgdm IS ?1"
+        " AND bah IS ?2 AND zycs IS ?3 AND status = 'open' AND id <> ?4",
+    [S_REJ_ISSUE] =
+        "INSERT INTO reject_issue(reject_id, rule, severity, field, value, detail)"
+        " VALUES (?1,?2,?3,?4,?5,?6)",
+    [S_HOSP_INSERT] =
+        "INSERT INTO hospital(zzjgdm, name) VALUES (?1, ?2)"
+        " ON CONFLICT (zzjgdm) DO UPDATE SET name = coalesce(hospital.name, excluded.name)",
+    [S_HOSP_FIND] = "SELECT id FROM hospital WHERE zzjgdm = ?1",
+    [S_DEPT_INSERT] =
+        "INSERT INTO department(hospital_id, code, name) VALUES (?1,?2,?3)"
+        " ON CONFLICT DO NOTHING",
+};
+
+enum cb_err
+cb__store_fail(struct cb_store *st, const char *what, struct cb_buf *err)
+{
+    cb_errf(err, "%s: %s (database '%s')", what, sqlite3_errmsg(st->db), st->path);
+    return CB_ERR_DB;
+}
+
+enum cb_err
+cb__store_exec(struct cb_store *st, const char *sql, struct cb_buf *err)
+{
+    char *msg = NULL;
+
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        cb_errf(err, "database error: %s (database '%s')",
+                msg ? msg : sqlite3_errmsg(st->db), st->path);
+        sqlite3_free(msg);
+        return CB_ERR_DB;
+    }
+    return CB_OK;
+}
+
+sqlite3_stmt *
+cb__store_stmt(struct cb_store *st, enum stmt_id id, struct cb_buf *err)
+{
+    if (!st->stmt[id] &&
+        sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                           &st->stmt[id], NULL) != SQLITE_OK) {
+        cb__store_fail(st, "cannot prepare statement", err);
+        return NULL;
+    }
+    sqlite3_reset(st->stmt[id]);
+    return st->stmt[id];
+}
+
+static int
+read_version(struct cb_store *st)
+{
+    sqlite3_stmt *s;
+    int v = -1;
+
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+static enum cb_err
+migrate(struct cb_store *st, struct cb_buf *err)
+{
+    int v = read_version(st);
+    enum cb_err rc;
+    char sql[64];
+
+    if (v < 0)
+        return cb__store_fail(st, "cannot read the schema version", err);
+    if (v > CB_SCHEMA_VERSION) {
+        cb_errf(err, "database '%s' has schema version %d, newer than this "
+                "carebase understands (%d); use a newer carebase", st->path, v,
+                CB_SCHEMA_VERSION);
+        return CB_ERR_SCHEMA;
+    }
+    while (v < CB_SCHEMA_VERSION) {
+        if ((rc = cb__store_exec(st, "BEGIN IMMEDIATE", err)))
+            return rc;
+        /* Re-read inside the lock: another process may have migrated. */
+        v = read_version(st);
+        if (v >= CB_SCHEMA_VERSION) {
+            (void)cb__store_exec(st, "COMMIT", err);
+            break;
+        }
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+        if ((rc = cb__store_exec(st, migrations[v], err)) ||
+            (rc = cb__store_exec(st, sql, err)) ||
+            (rc = cb__store_exec(st, "COMMIT", err))) {
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            cb_errf(err, "migration to schema version %d failed", v + 1);
+            return rc;
+        }
+        v++;
+    }
+    st->version = read_version(st);
+    return CB_OK;
+}
+
+enum cb_err
+cb_store_open(struct cb_store **out, const char *path, struct cb_buf *err)
+{
+    struct cb_store *st;
+    enum cb_err rc;
+
+    *out = NULL;
+    st = cb_calloc(1, sizeof(*st));
+    if (!st)
+        return CB_ERR_NOMEM;
+    cb_strmap_init(&st->hosp_cache);
+    cb_strmap_init(&st->dept_cache);
+    cb_buf_init(&st->scratch, 16u << 20);
+    cb_buf_init(&st->dxbuf, 1u << 20);
+    cb_buf_init(&st->pxbuf, 1u << 20);
+    st->path = cb_strdup(path);
+    if (!st->path) {
+        rc = CB_ERR_NOMEM;
+        goto fail;
+    }
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        NULL) != SQLITE_OK) {
+        rc = st->db ? cb__store_fail(st, "cannot open database", err) : CB_ERR_NOMEM;
+        goto fail;
+    }
+    sqlite3_busy_timeout(st->db, 10000);
+    sqlite3_extended_result_codes(st->db, 1);
+    /*
+     * WAL: readers never block the importer. synchronous=NORMAL: a commit is
+     * safe from process crashes (kill -9); the OS crash window is the last
+     * commits only.
+     */
+    /* 16 KiB pages: a front-page row is about a kilobyte (set before WAL). */
+    if ((rc = cb__store_exec(st, "PRAGMA page_size = 16384;", err)))
+        goto fail;
+    if ((rc = cb__store_exec(st, "PRAGMA journal_mode = WAL;"
+                                 "PRAGMA synchronous = NORMAL;"
+                                 "PRAGMA foreign_keys = ON;"
+                                 "PRAGMA temp_store = MEMORY;"
+                                 "PRAGMA cache_size = -131072;"
+                                 "PRAGMA wal_autocheckpoint = 4096;", err)))
+        goto fail;
+    if ((rc = migrate(st, err)))
+        goto fail;
+    *out = st;
+    return CB_OK;
+
+fail:
+    cb_store_close(st);
+    return rc;
+}
+
+void
+cb_store_close(struct cb_store *st)
+{
+    int i;
+
+    if (!st)
+        return;
+    for (i = 0; i < S__COUNT; i++)
+        sqlite3_finalize(st->stmt[i]);
+    if (st->db) {
+        if (st->in_tx)
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(st->db);
+    }
+    cb_strmap_release(&st->hosp_cache);
+    cb_strmap_release(&st->dept_cache);
+    cb_buf_release(&st->scratch);
+    cb_buf_release(&st->dxbuf);
+    cb_buf_release(&st->pxbuf);
+    cb_free(st->path);
+    cb_free(st);
+}
+
+int
+cb_store_schema_version(const struct cb_store *st)
+{
+    return st->version;
+}
+
+enum cb_err
+cb_store_begin(struct cb_store *st, struct cb_buf *err)
+{
+    enum cb_err rc = cb__store_exec(st, "BEGIN IMMEDIATE", err);
+
+    if (!rc)
+        st->in_tx = 1;
+    return rc;
+}
+
+enum cb_err
+cb_store_commit(struct cb_store *st, struct cb_buf *err)
+{
+    enum cb_err rc = cb__store_exec(st, "COMMIT", err);
+
+    if (!rc)
+        st->in_tx = 0;
+    return rc;
+}
+
+void
+cb_store_rollback(struct cb_store *st)
+{
+    if (st->in_tx)
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    st->in_tx = 0;
+    /* Caches may hold ids created inside the rolled-back transaction. */
+    cb_strmap_release(&st->hosp_cache);
+    cb_strmap_release(&st->dept_cache);
+}
+
+enum cb_err
+cb_store_query(struct cb_store *st, const char *sql, cb_store_row_fn fn,
+               void *ctx, struct cb_buf *err)
+{
+    sqlite3_stmt *s;
+    int ncols, i, step;
+    const char *names[64], *values[64];
+    enum cb_err rc = CB_OK;
+
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return cb__store_fail(st, "cannot prepare query", err);
+    ncols = sqlite3_column_count(s);
+    if (ncols > 64)
+        ncols = 64;
+    for (i = 0; i < ncols; i++)
+        names[i] = sqlite3_column_name(s, i);
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        for (i = 0; i < ncols; i++)
+            values[i] = (const char *)sqlite3_column_text(s, i);
+        if ((rc = fn(ctx, ncols, names, values)))
+            break;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = cb__store_fail(st, "query failed", err);
+    sqlite3_finalize(s);
+    return rc;
+}

@@ -1,0 +1,59 @@
+/*
+ * store_int.h - shared only by the files under src/store/.
+ */
+#ifndef CB_STORE_INT_H
+#define CB_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "carebase/store.h"
+#include "carebase/strmap.h"
+
+enum stmt_id {
+    S_REC_INSERT,
+    S_REC_FIND,
+    S_REC_TO_HISTORY,
+    S_REC_UPDATE,
+    S_WARN_INSERT,
+    S_WARN_DELETE,
+    S_REJ_INSERT,
+    S_REJ_SUPERSEDE,
+    S_REJ_ISSUE,
+    S_HOSP_INSERT,
+    S_HOSP_FIND,
+    S_DEPT_INSERT,
+    S__COUNT
+};
+
+struct cb_store {
+    sqlite3          *db;
+    char             *path;
+    int               version;       /* schema version after open */
+    int               in_tx;
+    sqlite3_stmt     *stmt[S__COUNT];/* prepared lazily, finalised at close */
+    struct cb_strmap  hosp_cache;    /* zzjgdm -> hospital id (fits 32 bits) */
+    struct cb_strmap  dept_cache;    /* "id\x1fcode" -> 1 */
+    struct cb_buf     scratch;       /* record JSON: data */
+    struct cb_buf     dxbuf;         /* record JSON: dx */
+    struct cb_buf     pxbuf;         /* record JSON: px */
+};
+
+/* The prepared statement for id (prepared on first use); NULL on error. */
+sqlite3_stmt *cb__store_stmt(struct cb_store *st, enum stmt_id id,
+                             struct cb_buf *err);
+/* Appends "what: sqlite message" to err and returns CB_ERR_DB. */
+enum cb_err cb__store_fail(struct cb_store *st, const char *what,
+                           struct cb_buf *err);
+/* Executes one or more statements without results. */
+enum cb_err cb__store_exec(struct cb_store *st, const char *sql,
+                           struct cb_buf *err);
+
+static inline int
+bind_str(sqlite3_stmt *s, int i, struct cb_str v)
+{
+    if (!v.len)
+        return sqlite3_bind_null(s, i);
+    return sqlite3_bind_text(s, i, v.ptr, (int)v.len, SQLITE_STATIC);
+}
+
+#endif

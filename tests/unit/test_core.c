@@ -1,0 +1,135 @@
+/*
+ * test_core.c - buffers, the hash map, checked parsers, dates, JSON.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "carebase/alloc.h"
+#include "carebase/buf.h"
+#include "carebase/date.h"
+#include "carebase/json.h"
+#include "carebase/strmap.h"
+#include "testutil.h"
+
+static void
+test_buf_cap_and_failure_releases(void **state)
+{
+    struct cb_buf b;
+
+    (void)state;
+    cb_buf_init(&b, 8);
+    assert_int_equal(cb_buf_adds(&b, "1234"), CB_OK);
+    assert_int_equal(cb_buf_addf(&b, "%d", 56), CB_OK);
+    assert_string_equal(cb_buf_cstr(&b), "123456");
+    assert_int_equal(cb_buf_adds(&b, "789"), CB_ERR_TOO_LARGE);
+    assert_int_equal(b.len, 0); /* a failed append empties the buffer */
+    assert_string_equal(cb_buf_cstr(&b), "");
+    cb_alloc_fail_after(0);
+    assert_int_equal(cb_buf_adds(&b, "x"), CB_ERR_NOMEM);
+    cb_alloc_fail_after(-1);
+    cb_buf_release(&b);
+}
+
+static void
+test_strmap(void **state)
+{
+    struct cb_strmap m;
+    uint32_t v;
+    int i;
+    char k[32];
+
+    (void)state;
+    cb_strmap_init(&m);
+    for (i = 0; i < 10000; i++) {
+        snprintf(k, sizeof(k), "I%02d.%03d", i % 100, i);
+        assert_int_equal(cb_strmap_put(&m, cb_str_c(k), (uint32_t)i), CB_OK);
+    }
+    assert_int_equal(m.count, 10000);
+    snprintf(k, sizeof(k), "I%02d.%03d", 4242 % 100, 4242);
+    assert_true(cb_strmap_get(&m, cb_str_c(k), &v));
+    assert_int_equal(v, 4242);
+    assert_false(cb_strmap_has(&m, cb_str_c("nope")));
+    assert_int_equal(cb_strmap_put(&m, cb_str_c(k), 7), CB_OK);
+    assert_true(cb_strmap_get(&m, cb_str_c(k), &v));
+    assert_int_equal(v, 7);
+    assert_int_equal(m.count, 10000);
+    cb_strmap_release(&m);
+}
+
+static void
+test_parsers(void **state)
+{
+    int64_t v;
+
+    (void)state;
+    assert_int_equal(cb_parse_i64(cb_str_c(" 42 "), &v), CB_OK);
+    assert_int_equal(v, 42);
+    assert_int_equal(cb_parse_i64(cb_str_c("12abc"), &v), CB_ERR_PROTO);
+    assert_int_equal(cb_parse_i64(cb_str_c("99999999999999999999"), &v), CB_ERR_PROTO);
+    assert_int_equal(cb_parse_i64(cb_str_c("-"), &v), CB_ERR_PROTO);
+    assert_int_equal(cb_parse_money(cb_str_c("1234.5"), &v), CB_OK);
+    assert_int_equal(v, 123450);
+    assert_int_equal(cb_parse_money(cb_str_c("0.07"), &v), CB_OK);
+    assert_int_equal(v, 7);
+    assert_int_equal(cb_parse_money(cb_str_c("12"), &v), CB_OK);
+    assert_int_equal(v, 1200);
+    assert_int_equal(cb_parse_money(cb_str_c("1.234"), &v), CB_ERR_PROTO);
+    assert_int_equal(cb_parse_money(cb_str_c("1.2.3"), &v), CB_ERR_PROTO);
+    assert_int_equal(cb_parse_money(cb_str_c("abc"), &v), CB_ERR_PROTO);
+    assert_true(cb_str_is_empty(cb_str_c(" - ")));
+    assert_false(cb_str_is_empty(cb_str_c("0")));
+}
+
+static void
+test_dates(void **state)
+{
+    int64_t s;
+    bool t;
+    char out[20];
+
+    (void)state;
+    assert_int_equal(cb_parse_datetime(cb_str_c("2024-02-29 23:59:59"), &s, &t), CB_OK);
+    assert_true(t);
+    cb_format_datetime(s, out);
+    assert_string_equal(out, "2024-02-29 23:59:59");
+    assert_int_equal(cb_parse_datetime(cb_str_c("2023-02-29"), &s, &t), CB_ERR_PROTO);
+    assert_int_equal(cb_parse_datetime(cb_str_c("2024/06/12"), &s, &t), CB_OK);
+    assert_false(t);
+    assert_int_equal(cb_parse_datetime(cb_str_c("20240612"), &s, &t), CB_OK);
+    assert_int_equal(cb_parse_datetime(cb_str_c("2024-06-12T08:30"), &s, &t), CB_OK);
+    assert_int_equal(cb_parse_datetime(cb_str_c("2024-06-12 25:00:00"), &s, &t), CB_ERR_PROTO);
+    assert_int_equal(cb_parse_datetime(cb_str_c("12/06/2024"), &s, &t), CB_ERR_PROTO);
+    /* Completed years: the birthday not yet reached is one less. */
+    assert_int_equal(cb_completed_years(cb_days_from_civil(2000, 6, 15),
+                                        cb_days_from_civil(2024, 6, 14)), 23);
+    assert_int_equal(cb_completed_years(cb_days_from_civil(2000, 6, 15),
+                                        cb_days_from_civil(2024, 6, 15)), 24);
+    assert_int_equal(cb_completed_years(cb_days_from_civil(2000, 2, 29),
+                                        cb_days_from_civil(2023, 2, 28)), 22);
+    assert_int_equal(cb_day_of(-1), -1);
+    assert_int_equal(cb_days_from_civil(1970, 1, 1), 0);
+}
+
+static void
+test_json_escaping(void **state)
+{
+    struct cb_buf b = CB_BUF_INIT;
+
+    (void)state;
+    assert_int_equal(cb_json_str(&b, cb_str_c("a\"b\\c\n\x01张")), CB_OK);
+    assert_string_equal(cb_buf_cstr(&b), "\"a\\\"b\\\\c\\n\\u0001张\"");
+    cb_buf_release(&b);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_cap_and_failure_releases),
+        cmocka_unit_test(test_strmap),
+        cmocka_unit_test(test_parsers),
+        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_json_escaping),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

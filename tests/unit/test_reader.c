@@ -1,0 +1,297 @@
+/*
+ * test_reader.c - the CSV/TSV reader and the encodings.
+ */
+#include <iconv.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "carebase/reader.h"
+#include "testutil.h"
+
+struct rows {
+    int    n;
+    char   cells[16][8][64];
+    size_t nf[16];
+    unsigned long line[16];
+    char   raw[16][128];
+};
+
+/* Reads all rows of a file; returns the final code, error text in err. */
+static enum cb_err
+read_all(const char *path, enum cb_encoding enc, struct rows *out,
+         struct cb_buf *err)
+{
+    struct cb_reader_opts o = { enc, CB_FMT_AUTO };
+    struct cb_reader *r;
+    struct cb_row row;
+    enum cb_err rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = cb_reader_open(&r, path, &o, err);
+    if (rc)
+        return rc;
+    while ((rc = cb_reader_next(r, &row, err)) == CB_OK) {
+        size_t i;
+        if (out->n < 16) {
+            out->nf[out->n] = row.nfields;
+            out->line[out->n] = (unsigned long)row.line;
+            snprintf(out->raw[out->n], 128, "%.*s", (int)row.raw.len, row.raw.ptr);
+            for (i = 0; i < row.nfields && i < 8; i++)
+                snprintf(out->cells[out->n][i], 64, "%.*s", (int)row.fields[i].len,
+                         row.fields[i].ptr);
+        }
+        out->n++;
+    }
+    cb_reader_free(r);
+    return rc;
+}
+
+static enum cb_err
+read_str(const char *name, const char *data, struct rows *out, struct cb_buf *err)
+{
+    return read_all(tu_write_file(name, data, strlen(data)), CB_ENC_AUTO, out, err);
+}
+
+static void
+test_simple_csv(void **state)
+{
+    struct rows r;
+    struct cb_buf err = CB_BUF_INIT;
+
+    (void)state;
+    assert_int_equal(read_str("a.csv", "A,B,C\n1,2,3\r\n4,,6\n", &r, &err), CB_EOF);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.nf[1], 3);
+    assert_string_equal(r.cells[1][2], "3"); /* CR stripped */
+    assert_string_equal(r.cells[2][1], "");
+    assert_int_equal(r.line[2], 3);
+    assert_string_equal(r.raw[1], "1,2,3");
+    cb_buf_release(&err);
+}
+
+static void
+test_quoting(void **state)
+{
+    struct rows r;
+    struct cb_buf err = CB_BUF_INIT;
+
+    (void)state;
+    assert_int_equal(read_str("q.csv",
+        "A,B,C\n\"x,y\",\"say \"\"hi\"\"\",\"two\nlines\"\n5,6,7\n", &r, &err), CB_EOF);
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.cells[1][0], "x,y");
+    assert_string_equal(r.cells[1][1], "say \"hi\"");
+    assert_string_equal(r.cells[1][2], "two\nlines");
+    assert_int_equal(r.line[2], 4); /* the quoted newline counts */
+    cb_buf_release(&err);
+}
+
+static void
+test_tsv_detected(void **state)
+{
+    struct rows r;
+    struct cb_buf err = CB_BUF_INIT;
+
+    (void)state;
+    assert_int_equal(read_str("t.tsv", "A\tB,x\tC\n1\t2,5\t3\n", &r, &err), CB_EOF);
+    assert_int_equal(r.nf[0], 3);
+    assert_string_equal(r.cells[1][1], "2,5");
+    cb_buf_release(&err);
+}
+
+static void
+test_trailing_delimiter_and_blank_lines(void **state)
+{
+    struct rows r;
+    struct cb_buf err = CB_BUF_INIT;
+
+    (void)state;
+    assert_int_equal(read_str("b.csv", "A,B\n\n1,\n\n2,3", &r, &err), CB_EOF);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.nf[1], 2);
+    assert_string_equal(r.cells[2][1], "3"); /* last line without newline, complete */
+    cb_buf_release(&err);
+}
+
+static void
+test_bom_stripped(void **state)
+{
+    struct rows r;
+    struct cb_buf err = CB_BUF_INIT;
+
+    (void)state;
+    assert_int_equal(read_str("bom.csv", "\xEF\xBB\xBF" "BAH,ZYCS\n1,2\n", &r, &err), CB_EOF);
+    assert_string_equal(r.cells[0][0], "BAH");
+    cb_buf_release(&err);
+}
+
+static void
+expect_error(const char *name, const char *data, size_t len, const char *needle)
+{
+    struct rows r;
+    struct cb_buf err = CB_BUF_INIT;
+    enum cb_err rc = read_all(tu_write_file(name, data, len), CB_ENC_AUTO, &r, &err);
+
+    assert_int_not_equal(rc, CB_EOF);
+    assert_int_not_equal(rc, CB_OK);
+    if (!strstr(cb_buf_cstr(&err), needle))
+        fail_msg("error '%s' does not mention '%s'", cb_buf_cstr(&err), needle);
+    cb_buf_release(&err);
+}
+
+static void
+test_malformed(void **state)
+{
+    (void)state;
+    expect_error("empty.csv", "", 0, "empty file");
+    expect_error("blank.csv", "\n\n", 2, "empty file");
+    expect_error("nul.csv", "A,B\n1\0,2\n", 9, "binary");
+    expect_error("semi.csv", "A;B;C\n1;2;3\n", 12, "';'");
+    expect_error("q1.csv", "A,B\n\"abc\"x,2\n", 13, "line 2, column 6");
+    expect_error("q2.csv", "A,B\n1,2\n\"open,3\n", 16, "line 3, column 1");
+    expect_error("trunc.csv", "A,B,C\n1,2,3\n4,5", 15, "truncated last line");
+    expect_error("utf16.csv", "\xFF\xFE" "A\0", 4, "UTF-16");
+}
+
+static void
+test_invalid_utf8_located(void **state)
+{
+    struct rows r;
+    struct cb_buf err = CB_BUF_INIT;
+    /* Valid UTF-8 Chinese first, then a lone continuation byte on line 3. */
+    const char *data = "A,B\n\xE5\xBC\xA0,1\nab\x80z,2\n";
+    enum cb_err rc;
+
+    (void)state;
+    rc = read_all(tu_write_file("bad8.csv", data, strlen(data)), CB_ENC_AUTO, &r, &err);
+
+    assert_int_equal(rc, CB_ERR_PROTO);
+    if (!strstr(cb_buf_cstr(&err), "line 3, column 3"))
+        fail_msg("unexpected message: %s", cb_buf_cstr(&err));
+    cb_buf_release(&err);
+}
+
+static size_t
+to_gb18030(const char *utf8, char *out, size_t cap)
+{
+    iconv_t cd = iconv_open("GB18030", "UTF-8");
+    char *in = (char *)utf8, *o = out;
+    size_t inl = strlen(utf8), outl = cap;
+
+    assert_true(cd != (iconv_t)-1);
+    assert_int_not_equal(iconv(cd, &in, &inl, &o, &outl), (size_t)-1);
+    iconv_close(cd);
+    return cap - outl;
+}
+
+static void
+test_gb18030_detected_and_equal(void **state)
+{
+    const char *text = "XM,JGMC,N\n张三,北京协和医院,1\n李四,\"上海,瑞金\",2\n"
+                       "王五\xF0\x9F\x98\x80,𠀀,3\n";
+    char gb[512];
+    size_t n = to_gb18030(text, gb, sizeof(gb));
+    struct rows a, b;
+    struct cb_buf err = CB_BUF_INIT;
+    int i, j;
+
+    (void)state;
+    assert_int_equal(read_all(tu_write_file("u.csv", text, strlen(text)),
+                              CB_ENC_AUTO, &a, &err), CB_EOF);
+    {
+        struct cb_reader_opts o = { CB_ENC_AUTO, CB_FMT_AUTO };
+        struct cb_reader *r;
+        assert_int_equal(cb_reader_open(&r, tu_write_file("g.csv", gb, n), &o, &err), CB_OK);
+        assert_int_equal(cb_reader_encoding(r), CB_ENC_GB18030);
+        cb_reader_free(r);
+    }
+    assert_int_equal(read_all(tu_write_file("g.csv", gb, n), CB_ENC_AUTO, &b, &err), CB_EOF);
+    assert_int_equal(a.n, b.n);
+    for (i = 0; i < a.n; i++)
+        for (j = 0; j < 3; j++)
+            assert_string_equal(a.cells[i][j], b.cells[i][j]);
+    assert_string_equal(b.cells[2][1], "上海,瑞金");
+    cb_buf_release(&err);
+}
+
+static void
+test_ascii_then_gb18030_switches(void **state)
+{
+    /* A megabyte of ASCII rows, then GB18030 text: auto mode switches. */
+    static char buf[3 << 20];
+    size_t n = 0;
+    int i;
+    struct rows r;
+    struct cb_buf err = CB_BUF_INIT;
+    char gb[64];
+    size_t gn = to_gb18030("病案,1\n", gb, sizeof(gb));
+
+    (void)state;
+    n += (size_t)snprintf(buf, sizeof(buf), "A,B\n");
+    for (i = 0; i < 120000; i++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "abcdefgh,%d\n", i);
+    memcpy(buf + n, gb, gn);
+    n += gn;
+    assert_int_equal(read_all(tu_write_file("mix.csv", buf, n), CB_ENC_AUTO, &r, &err), CB_EOF);
+    assert_int_equal(r.n, 120002);
+    cb_buf_release(&err);
+}
+
+static void
+test_forced_encoding_mismatch(void **state)
+{
+    struct rows r;
+    struct cb_buf err = CB_BUF_INIT;
+    const char *text = "A,B\n张三,1\n";
+    char gb[64];
+    size_t n = to_gb18030(text, gb, sizeof(gb));
+
+    (void)state;
+    /* GB18030 bytes read as UTF-8 must fail with a location. */
+    assert_int_equal(read_all(tu_write_file("f.csv", gb, n), CB_ENC_UTF8, &r, &err),
+                     CB_ERR_PROTO);
+    assert_non_null(strstr(cb_buf_cstr(&err), "line 2"));
+    cb_buf_release(&err);
+}
+
+static void
+test_large_file_streams(void **state)
+{
+    /* 3 MB of rows crosses several refills; every row comes back intact. */
+    FILE *f;
+    char path[512];
+    int i;
+    struct rows r;
+    struct cb_buf err = CB_BUF_INIT;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/big.csv", tu_tmpdir());
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("A,B,C\n", f);
+    for (i = 0; i < 100000; i++)
+        fprintf(f, "%d,\"住院,病案 %d\",首页\n", i, i);
+    fclose(f);
+    assert_int_equal(read_all(path, CB_ENC_AUTO, &r, &err), CB_EOF);
+    assert_int_equal(r.n, 100001);
+    cb_buf_release(&err);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_simple_csv),
+        cmocka_unit_test(test_quoting),
+        cmocka_unit_test(test_tsv_detected),
+        cmocka_unit_test(test_trailing_delimiter_and_blank_lines),
+        cmocka_unit_test(test_bom_stripped),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_invalid_utf8_located),
+        cmocka_unit_test(test_gb18030_detected_and_equal),
+        cmocka_unit_test(test_ascii_then_gb18030_switches),
+        cmocka_unit_test(test_forced_encoding_mismatch),
+        cmocka_unit_test(test_large_file_streams),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

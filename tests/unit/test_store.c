@@ -1,0 +1,196 @@
+/*
+ * test_store.c - the embedded database: migrations, records and their
+ * versions, rejects, organisations.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "carebase/store.h"
+#include "testutil.h"
+
+static const char *
+db_path(const char *name)
+{
+    static char p[512];
+    snprintf(p, sizeof(p), "%s/%s", tu_tmpdir(), name);
+    remove(p);
+    return p;
+}
+
+static long long
+scalar(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    long long v = -1;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+static void
+test_create_and_reopen(void **state)
+{
+    const char *p = db_path("a.db");
+    struct cb_store *st;
+    struct cb_buf err = CB_BUF_INIT;
+
+    (void)state;
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_schema_version(st), CB_SCHEMA_VERSION);
+    cb_store_close(st);
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    cb_store_close(st);
+    assert_int_equal(scalar(p, "PRAGMA user_version"), CB_SCHEMA_VERSION);
+    cb_buf_release(&err);
+}
+
+static void
+test_newer_schema_refused(void **state)
+{
+    const char *p = db_path("new.db");
+    struct cb_store *st;
+    struct cb_buf err = CB_BUF_INIT;
+    sqlite3 *db;
+
+    (void)state;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(cb_store_open(&st, p, &err), CB_ERR_SCHEMA);
+    assert_null(st);
+    assert_non_null(strstr(cb_buf_cstr(&err), "schema version 99"));
+    assert_non_null(strstr(cb_buf_cstr(&err), "newer"));
+    cb_buf_release(&err);
+}
+
+static struct cb_fp *
+record(const char *bah, const char *zycs, const char *jbdm)
+{
+    struct cb_fp *r = calloc(1, sizeof(*r));
+    r->v[CB_F_ZZJGDM] = cb_str_c("12345678-9");
+    r->v[CB_F_BAH] = cb_str_c(bah);
+    r->v[CB_F_ZYCS] = cb_str_c(zycs);
+    r->v[CB_F_JBDM] = cb_str_c(jbdm);
+    r->v[CB_F_CYSJ] = cb_str_c("2024-05-01 10:00:00");
+    r->v[cb_fp_dx(1, CB_DX_CODE)] = cb_str_c("I10.x00");
+    r->v[cb_fp_px(1, CB_PX_CODE)] = cb_str_c("36.0601");
+    cb_fp_parse(r);
+    return r;
+}
+
+static void
+test_put_insert_unchanged_replace_duplicate(void **state)
+{
+    const char *p = db_path("rec.db");
+    struct cb_store *st;
+    struct cb_buf err = CB_BUF_INIT;
+    struct cb_fp *r1 = record("B1", "1", "I21.000"), *r2 = record("B1", "1", "I21.100");
+    enum cb_put_result res;
+    int64_t hid;
+
+    (void)state;
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    assert_int_equal(cb_store_hospital_ensure(st, r1->v[CB_F_ZZJGDM], cb_str_c("某医院"),
+                                              &hid, &err), CB_OK);
+    assert_int_equal(cb_store_put_record(st, hid, r1, NULL, NULL, 1, 2, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_INSERTED);
+    /* Same key again from the same file: a duplicate within the file. */
+    assert_int_equal(cb_store_put_record(st, hid, r1, NULL, NULL, 1, 3, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_DUPLICATE);
+    /* Same content from another file: unchanged. */
+    assert_int_equal(cb_store_put_record(st, hid, r1, NULL, NULL, 2, 2, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_UNCHANGED);
+    /* Corrected content: replaced, the earlier version kept. */
+    assert_int_equal(cb_store_put_record(st, hid, r2, NULL, NULL, 3, 2, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_REPLACED);
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+    cb_store_close(st);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM record"), 1);
+    assert_int_equal(scalar(p, "SELECT version FROM record"), 2);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM record_history"), 1);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM record_history WHERE data LIKE '%I21.000%'"), 1);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM record_dx"), 2);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM record_dx WHERE seq = 0 AND code = 'I21.100'"), 1);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM record_px WHERE seq = 1"), 1);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM record WHERE json_extract(data, '$.JBDM') = 'I21.100'"), 1);
+    free(r1);
+    free(r2);
+    cb_buf_release(&err);
+}
+
+static void
+test_rollback_leaves_nothing(void **state)
+{
+    const char *p = db_path("rb.db");
+    struct cb_store *st;
+    struct cb_buf err = CB_BUF_INIT;
+    struct cb_fp *r = record("B9", "1", "J18.900");
+    enum cb_put_result res;
+    int64_t hid;
+
+    (void)state;
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    assert_int_equal(cb_store_hospital_ensure(st, r->v[CB_F_ZZJGDM], CB_STR_NULL, &hid, &err), CB_OK);
+    assert_int_equal(cb_store_put_record(st, hid, r, NULL, NULL, 1, 2, &res, &err), CB_OK);
+    cb_store_rollback(st);
+    /* The hospital cache must not keep the rolled-back id. */
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    assert_int_equal(cb_store_hospital_ensure(st, r->v[CB_F_ZZJGDM], CB_STR_NULL, &hid, &err), CB_OK);
+    assert_int_equal(cb_store_put_record(st, hid, r, NULL, NULL, 1, 2, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_INSERTED);
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+    cb_store_close(st);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM hospital"), 1);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM record r JOIN hospital h ON h.id = r.hospital_id"), 1);
+    free(r);
+    cb_buf_release(&err);
+}
+
+static void
+test_orgs(void **state)
+{
+    const char *p = db_path("org.db");
+    struct cb_store *st;
+    struct cb_buf err = CB_BUF_INIT;
+
+    (void)state;
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_group_set(st, "consortium", "YLT1", "某市医联体", &err), CB_OK);
+    assert_int_equal(cb_store_group_set(st, "region", "R1", "某区", &err), CB_OK);
+    assert_int_equal(cb_store_hospital_set(st, "H1", "中心医院", "三级", &err), CB_OK);
+    assert_int_equal(cb_store_hospital_set(st, "H1", NULL, "二级", &err), CB_OK);
+    assert_int_equal(cb_store_group_member(st, "YLT1", "H1", 0, &err), CB_OK);
+    assert_int_equal(cb_store_group_member(st, "R1", "H1", 0, &err), CB_OK);
+    assert_int_equal(cb_store_group_member(st, "YLT1", "H1", 0, &err), CB_OK);
+    assert_int_equal(cb_store_group_member(st, "NOPE", "H1", 0, &err), CB_ERR_NOT_FOUND);
+    cb_buf_reset(&err);
+    assert_int_equal(cb_store_hospital_set(st, "H2", "x", "四级", &err), CB_ERR_USAGE);
+    assert_int_equal(cb_store_group_set(st, "planet", "P", "x", &err), CB_ERR_USAGE);
+    cb_store_close(st);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM org_member"), 2);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM hospital WHERE name = '中心医院' AND level = '二级'"), 1);
+    cb_buf_release(&err);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_create_and_reopen),
+        cmocka_unit_test(test_newer_schema_refused),
+        cmocka_unit_test(test_put_insert_unchanged_replace_duplicate),
+        cmocka_unit_test(test_rollback_leaves_nothing),
+        cmocka_unit_test(test_orgs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
