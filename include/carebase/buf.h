@@ -27,7 +27,19 @@ struct cb_buf {
 void cb_buf_init(struct cb_buf *b, size_t max);
 CB_MUST_CHECK enum cb_err cb_buf_add(struct cb_buf *b, const void *p, size_t n);
 CB_MUST_CHECK enum cb_err cb_buf_adds(struct cb_buf *b, const char *z);
-CB_MUST_CHECK enum cb_err cb_buf_addc(struct cb_buf *b, char c);
+CB_MUST_CHECK enum cb_err cb_buf__addc_slow(struct cb_buf *b, char c);
+
+/* Appends one byte; the common case is inline. */
+CB_MUST_CHECK static inline enum cb_err
+cb_buf_addc(struct cb_buf *b, char c)
+{
+    if (b->len + 1 < b->cap) {
+        b->ptr[b->len++] = c;
+        b->ptr[b->len] = '\0';
+        return CB_OK;
+    }
+    return cb_buf__addc_slow(b, c);
+}
 CB_MUST_CHECK enum cb_err cb_buf_addf(struct cb_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 CB_MUST_CHECK enum cb_err cb_buf_vaddf(struct cb_buf *b, const char *fmt,

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "carebase/arena.h"
 #include "carebase/buf.h"
 #include "carebase/err.h"
 #include "carebase/qc.h"
@@ -29,6 +30,15 @@ CB_MUST_CHECK enum cb_err cb_store_open(struct cb_store **out, const char *path,
                                         struct cb_buf *err);
 void cb_store_close(struct cb_store *st);
 int  cb_store_schema_version(const struct cb_store *st);
+
+/*
+ * Bulk mode, for imports: checkpoints of the write-ahead log run on a
+ * background connection instead of stalling the writer. End it (or close
+ * the store) when the bulk work is done.
+ */
+CB_MUST_CHECK enum cb_err cb_store_bulk_begin(struct cb_store *st,
+                                              struct cb_buf *err);
+void cb_store_bulk_end(struct cb_store *st);
 
 CB_MUST_CHECK enum cb_err cb_store_begin(struct cb_store *st, struct cb_buf *err);
 CB_MUST_CHECK enum cb_err cb_store_commit(struct cb_store *st, struct cb_buf *err);
@@ -124,36 +134,75 @@ enum cb_put_result {
                          nothing written; the caller rejects it (QC-ID-02) */
 };
 
-/*
- * Stores an accepted record (keyed by hospital, BAH, ZYCS) with its
- * diagnoses, procedures and warnings. Identical content: CB_PUT_UNCHANGED
- * and nothing is written. Different content: the earlier version moves to
- * record_history and this one replaces it (QC-ID-02).
- */
-CB_MUST_CHECK enum cb_err cb_store_put_record(struct cb_store *st,
-                                              int64_t hospital_id,
-                                              const struct cb_fp *r,
-                                              const struct cb_qc *qc,
-                                              const struct cb_qc_result *warn,
-                                              int64_t file_id, uint64_t line,
-                                              enum cb_put_result *res,
-                                              struct cb_buf *err);
+/* One QC issue as stored (all text; borrowed). */
+struct cb_store_issue {
+    const char   *rule;      /* "QC-DATE-02" */
+    const char   *severity;  /* "E" or "W" */
+    const char   *field;     /* canonical key, or NULL */
+    struct cb_str value;
+    struct cb_str detail;
+};
+
+/* Integer columns of a record row; a bit in null_mask marks SQL NULL. */
+enum cb_store_icol {
+    CB_IC_ZYCS, CB_IC_RYSJ, CB_IC_CYSJ, CB_IC_CY_DAY, CB_IC_NL, CB_IC_AGE_DAYS,
+    CB_IC_SJZYTS, CB_IC_ZFY, CB_IC_BIRTH_WEIGHT, CB_IC__COUNT
+};
+
+/* Text columns of a record row; empty = SQL NULL. */
+enum cb_store_scol {
+    CB_SC_ZZJGDM, CB_SC_JGMC, CB_SC_BAH, CB_SC_ZYCS_TEXT, CB_SC_RYKB,
+    CB_SC_CYKB, CB_SC_ZZYS, CB_SC_XB, CB_SC_RYTJ, CB_SC_LYFS, CB_SC_JBDM,
+    CB_SC_RYBQ, CB_SC_RYKB_NAME, CB_SC_CYKB_NAME, CB_SC__COUNT
+};
 
 /*
- * Stores a rejected row: raw line (UTF-8), location and every failed rule
- * with field and value. Earlier open rejects of the same key are marked
- * superseded.
+ * A row ready for the store: everything the database needs, already
+ * encoded, with every string owned by the arena given to
+ * cb_store_row_encode. Encoding is pure and may run on another thread than
+ * the store (the importer's pipeline does).
  */
-CB_MUST_CHECK enum cb_err cb_store_put_reject(struct cb_store *st,
-                                              int64_t file_id,
-                                              uint64_t line,
-                                              struct cb_str raw,
+struct cb_store_row {
+    uint64_t               line;
+    int                    rejected;   /* store as a reject */
+    int64_t                ival[CB_IC__COUNT];
+    uint32_t               null_mask;  /* 1 << CB_IC_x: NULL */
+    struct cb_str          sval[CB_SC__COUNT];
+    struct cb_str          data, dx, px;  /* JSON (see docs/architecture.md) */
+    struct cb_str          raw;        /* the raw line, for rejects */
+    uint64_t               hash;       /* identity of the content */
+    int                    nissues;    /* warnings, or every issue of a reject */
+    struct cb_store_issue *issues;
+};
+
+/*
+ * Encodes r (normalised, parsed, checked: res) into row, copying what it
+ * needs into a; scratch is a work buffer the caller keeps between calls.
+ * rejected follows res->nerrors.
+ */
+CB_MUST_CHECK enum cb_err cb_store_row_encode(struct cb_store_row *row,
                                               const struct cb_fp *r,
                                               const struct cb_qc *qc,
                                               const struct cb_qc_result *res,
-                                              struct cb_buf *err);
+                                              struct cb_str raw, uint64_t line,
+                                              struct cb_arena *a,
+                                              struct cb_buf *scratch);
 
-/* Marks open rejects resolved whose key was accepted from file_id. */
+/*
+ * Stores an encoded row: a reject (raw line, location, issues; earlier open
+ * rejects of the same key are marked superseded), or a record (hospital and
+ * departments created when new; inserted, replaced with the earlier version
+ * kept in history, or unchanged). A record whose key was already stored from
+ * this same file_id becomes a reject with rule QC-ID-02 (*res =
+ * CB_PUT_DUPLICATE).
+ */
+CB_MUST_CHECK enum cb_err cb_store_put(struct cb_store *st, int64_t file_id,
+                                       const struct cb_store_row *row,
+                                       enum cb_put_result *res,
+                                       struct cb_buf *err);
+
+
+/* Marks open rejects of earlier files resolved whose key file_id accepted. */
 CB_MUST_CHECK enum cb_err cb_store_resolve_rejects(struct cb_store *st,
                                                    int64_t file_id,
                                                    struct cb_buf *err);

@@ -71,7 +71,7 @@ CB_MUST_CHECK enum cb_err cb_parse_i64(struct cb_str s, int64_t *out);
 /* Decimal money with at most 2 fraction digits, as integer fen (1/100). */
 CB_MUST_CHECK enum cb_err cb_parse_money(struct cb_str s, int64_t *fen);
 
-/* 64-bit FNV-1a, for hash tables and content fingerprints. */
+/* A fast 64-bit non-cryptographic hash, for hash tables and content fingerprints. */
 uint64_t cb_hash64(const void *p, size_t n, uint64_t seed);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "carebase/gen.h"
@@ -142,9 +143,10 @@ parse_args(int argc, char **argv, struct gen_args *a)
             a->profile = optarg;
             break;
         case 'c':
-            if (strcmp(optarg, "utf-8") == 0 || strcmp(optarg, "utf8") == 0)
+            if (strcasecmp(optarg, "utf-8") == 0 ||
+                strcasecmp(optarg, "utf8") == 0)
                 a->opts.encoding = CB_ENC_UTF8;
-            else if (strcmp(optarg, "gb18030") == 0)
+            else if (strcasecmp(optarg, "gb18030") == 0)
                 a->opts.encoding = CB_ENC_GB18030;
             else
                 goto bad;

@@ -126,13 +126,12 @@ cmd_import(int argc, char **argv, const struct cb_cli *cli)
             fputs("\r\033[K", stderr);
         if (rc) {
             cli_error("import", "%s", cb_buf_cstr(&err));
-            if (sum.counts.read)
-                fprintf(stderr, "carebase import: %llu rows before the problem were "
-                        "kept (%llu accepted, %llu rejected); fix the file and "
+            if (sum.failed && sum.counts.read)
+                fprintf(stderr, "carebase import: %llu rows were read before the "
+                        "problem; the batches committed before it are kept, the "
+                        "batch in progress was rolled back. Fix the file and "
                         "import it again to complete it\n",
-                        (unsigned long long)sum.counts.read,
-                        (unsigned long long)sum.counts.accepted,
-                        (unsigned long long)sum.counts.rejected);
+                        (unsigned long long)sum.counts.read);
             status = CB_EXIT_FAIL;
         }
         if (json_out) {

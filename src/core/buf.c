@@ -90,13 +90,8 @@ cb_buf_adds(struct cb_buf *b, const char *z)
 }
 
 enum cb_err
-cb_buf_addc(struct cb_buf *b, char c)
+cb_buf__addc_slow(struct cb_buf *b, char c)
 {
-    if (b->len + 1 < b->cap) {
-        b->ptr[b->len++] = c;
-        b->ptr[b->len] = '\0';
-        return CB_OK;
-    }
     return cb_buf_add(b, &c, 1);
 }
 

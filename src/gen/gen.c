@@ -1,17 +1,12 @@
 /*
  * gen.c - the driver of `carebase generate`: consortium set-up, the
  * discharge calendar of each hospital (weekday pattern, Spring Festival and
- * National Day dips, seasonal case mix), readmissions, and the output of
- * each record through the profile's columns as CSV or TSV, in UTF-8 or
- * GB18030, with the manifest of injected errors.
+ * National Day dips, seasonal case mix), readmissions, and the loop that
+ * builds, spoils (error_rate) and writes one record at a time.
  *
- * Output is streamed: one record at a time is built in a reused row and
- * appended to an output buffer flushed every megabyte. Each record draws
- * from its own RNG seeded by (seed, hospital, record number), so the file
- * is a pure function of the options.
- *
- * CSV quoting: a field is quoted only when it holds the delimiter, a quote,
- * CR or LF; quotes inside are doubled. Lines end with LF.
+ * Each record draws from its own RNG seeded by (seed, hospital, record
+ * number), and the injected errors from another, so the file is a pure
+ * function of the options and clean records do not depend on error_rate.
  */
 #include <iconv.h>
 #include <math.h>
@@ -21,113 +16,7 @@
 #include "carebase/alloc.h"
 #include "gen/gen_int.h"
 
-#define SCRATCH_SIZE  (256 * 1024)
-#define FLUSH_AT      (1024 * 1024)
 #define HEAP_MAX      (1 << 16)
-
-/* ---- the row ---- */
-
-void
-gen_row_clear(struct cb_gen *g)
-{
-    struct gen_row *row = &g->row;
-    size_t i;
-
-    if (row->ntouched >= sizeof(row->touched) / sizeof(row->touched[0])) {
-        memset(row->v, 0, sizeof(row->v));
-    } else {
-        for (i = 0; i < row->ntouched; i++)
-            row->v[row->touched[i]] = CB_STR_NULL;
-    }
-    row->ntouched = 0;
-    row->slen = 0;
-}
-
-void
-gen_set(struct cb_gen *g, int f, struct cb_str s)
-{
-    struct gen_row *row = &g->row;
-
-    if (f < 0 || f >= CB_FP_NFIELDS || !g->want[f])
-        return;
-    row->v[f] = s;
-    if (row->ntouched < sizeof(row->touched) / sizeof(row->touched[0]))
-        row->touched[row->ntouched] = (uint16_t)f;
-    row->ntouched++;
-}
-
-void
-gen_setz(struct cb_gen *g, int f, const char *z)
-{
-    gen_set(g, f, cb_str_c(z));
-}
-
-void
-gen_setb(struct cb_gen *g, int f, const char *p, size_t n)
-{
-    struct gen_row *row = &g->row;
-
-    if (f < 0 || f >= CB_FP_NFIELDS || !g->want[f])
-        return;
-    if (row->slen + n > row->scap)
-        CB_BUG("generator scratch overflow");  /* records are bounded */
-    memcpy(row->sp + row->slen, p, n);
-    gen_set(g, f, cb_str_make(row->sp + row->slen, n));
-    row->slen += n;
-}
-
-void
-gen_seti(struct cb_gen *g, int f, int64_t v)
-{
-    char b[24];
-    size_t n = 0;
-
-    if (v < 0) {
-        b[n++] = '-';
-        v = -v;
-    }
-    n = gen_putn(b, n, (uint64_t)v, 1);
-    gen_setb(g, f, b, n);
-}
-
-void
-gen_setm(struct cb_gen *g, int f, int64_t fen)
-{
-    char b[32];
-    size_t n;
-
-    if (fen < 0)
-        fen = 0;
-    n = gen_putn(b, 0, (uint64_t)(fen / 100), 1);
-    b[n++] = '.';
-    n = gen_putn(b, n, (uint64_t)(fen % 100), 2);
-    gen_setb(g, f, b, n);
-}
-
-void
-gen_setd(struct cb_gen *g, int f, int64_t day)
-{
-    char b[11];
-
-    cb_format_date(day, b);
-    gen_setb(g, f, b, 10);
-}
-
-void
-gen_setdt(struct cb_gen *g, int f, int64_t secs)
-{
-    char b[20];
-
-    cb_format_datetime(secs, b);
-    gen_setb(g, f, b, 19);
-}
-
-void
-gen_unset(struct cb_gen *g, int f)
-{
-    if (f >= 0 && f < CB_FP_NFIELDS)
-        g->row.v[f] = CB_STR_NULL;
-}
 
 /* ---- set-up ---- */
 
@@ -136,7 +25,7 @@ annual_volume(const struct gen_hosp *h, struct gen_rng *r)
 {
     static const double base[GEN_NLEVELS] = { 60000, 15000, 4000 };
     static const double spread[GEN_NLEVELS] = { 0.15, 0.3, 0.4 };
-    double f = 1.0 + spread[h->level] * (2.0 * gen_unif(r) - 1.0);
+    double f = 1.0 + spread[h->level] * (2.0 * gen__unif(r) - 1.0);
 
     return (uint64_t)(base[h->level] * f);
 }
@@ -224,10 +113,9 @@ cb_gen_new(struct cb_gen **out, const struct cb_gen_opts *opts,
     cb_buf_init(&g->line, (size_t)1 << 24);
     cb_buf_init(&g->tmp, (size_t)1 << 20);
     cb_buf_init(&g->out, (size_t)1 << 28);
-    cb_buf_init(&g->conv, (size_t)1 << 28);
 
-    g->row.scap = SCRATCH_SIZE;
-    g->row.sp = cb_malloc(SCRATCH_SIZE);
+    g->row.scap = GEN_SCRATCH_SIZE;
+    g->row.sp = cb_malloc(GEN_SCRATCH_SIZE);
     g->ncols = cb_profile_ncolumns(g->profile);
     g->colfield = cb_reallocarray(NULL, g->ncols ? g->ncols : 1, sizeof(int));
     if (!g->row.sp || !g->colfield) {
@@ -242,12 +130,13 @@ cb_gen_new(struct cb_gen **out, const struct cb_gen_opts *opts,
             g->want[f] = 1;
     }
 
-    if ((rc = gen_casemix_init(g, err)) || (rc = gen_org_init(g, err)))
+    if ((rc = gen__casemix_init(g, err)) || (rc = gen__org_init(g, err)))
         goto fail;
 
-    gen_rng_seed(&r, gen_mix(opts->seed, 0x766f6c));  /* "vol" */
+    gen__rng_seed(&r, gen__mix(opts->seed, 0x766f6c));  /* "vol" */
     for (h = 0; h < g->nhosp; h++) {
-        g->hosp[h].nrec = annual_volume(&g->hosp[h], &r) * (uint64_t)opts->years;
+        g->hosp[h].nrec = annual_volume(&g->hosp[h], &r) *
+                          (uint64_t)opts->years;
         total += g->hosp[h].nrec;
         if ((rc = build_casemix(g, &g->hosp[h])))
             goto fail;
@@ -264,7 +153,7 @@ cb_gen_new(struct cb_gen **out, const struct cb_gen_opts *opts,
     if (g->opts.encoding == CB_ENC_GB18030) {
         iconv_t cd = iconv_open("GB18030", "UTF-8");
         if (cd == (iconv_t)-1) {
-            cb_errf(err, "cannot convert to GB18030: iconv has no such encoding");
+            cb_errf(err, "cannot convert to GB18030: iconv lacks it");
             rc = CB_ERR_USAGE;
             goto fail;
         }
@@ -287,172 +176,15 @@ cb_gen_free(struct cb_gen *g)
         return;
     if (g->iconv != (void *)-1)
         iconv_close((iconv_t)g->iconv);
-    gen_casemix_free(g);
-    gen_org_free(g);
+    gen__casemix_free(g);
+    gen__org_free(g);
     cb_free(g->row.sp);
     cb_free(g->colfield);
     cb_buf_release(&g->line);
     cb_buf_release(&g->tmp);
     cb_buf_release(&g->out);
-    cb_buf_release(&g->conv);
     cb_arena_release(&g->arena);
     cb_free(g);
-}
-
-/* ---- output ---- */
-
-static enum cb_err
-add_field(struct cb_buf *b, struct cb_str v, char delim)
-{
-    size_t i;
-    bool quote = false;
-    enum cb_err rc;
-
-    for (i = 0; i < v.len && !quote; i++) {
-        char ch = v.ptr[i];
-        quote = ch == delim || ch == '"' || ch == '\n' || ch == '\r';
-    }
-    if (!quote)
-        return cb_buf_add(b, v.ptr, v.len);
-    if ((rc = cb_buf_addc(b, '"')))
-        return rc;
-    for (i = 0; i < v.len; i++) {
-        if (v.ptr[i] == '"' && (rc = cb_buf_addc(b, '"')))
-            return rc;
-        if ((rc = cb_buf_addc(b, v.ptr[i])))
-            return rc;
-    }
-    return cb_buf_addc(b, '"');
-}
-
-static enum cb_err
-flush(struct cb_gen *g, FILE *f, bool force, struct cb_buf *err)
-{
-    if (g->out.len == 0 || (!force && g->out.len < FLUSH_AT))
-        return CB_OK;
-    if (fwrite(g->out.ptr, 1, g->out.len, f) != g->out.len) {
-        cb_errf(err, "cannot write the output: short write");
-        return CB_ERR_IO;
-    }
-    cb_buf_reset(&g->out);
-    return CB_OK;
-}
-
-/* Appends the finished line (UTF-8 in g->line) to the output buffer. */
-static enum cb_err
-put_line(struct cb_gen *g, struct cb_buf *err)
-{
-    enum cb_err rc;
-    char *in, *o;
-    size_t inleft, outleft, before;
-
-    if ((rc = cb_buf_addc(&g->line, '\n')))
-        return rc;
-    if (g->iconv == (void *)-1)
-        return cb_buf_add(&g->out, g->line.ptr, g->line.len);
-    /* GB18030 never needs more bytes than UTF-8 for the same text */
-    if ((rc = cb_buf_reserve(&g->out, g->line.len + 16)))
-        return rc;
-    in = g->line.ptr;
-    inleft = g->line.len;
-    before = g->out.len;
-    o = g->out.ptr + g->out.len;
-    outleft = g->out.cap - g->out.len - 1;
-    if (iconv((iconv_t)g->iconv, &in, &inleft, &o, &outleft) == (size_t)-1 ||
-        inleft) {
-        cb_errf(err, "cannot convert a line to GB18030");
-        return CB_ERR_PROTO;
-    }
-    g->out.len = before + (size_t)(o - (g->out.ptr + before));
-    g->out.ptr[g->out.len] = '\0';
-    return CB_OK;
-}
-
-static enum cb_err
-write_header(struct cb_gen *g, struct cb_buf *err)
-{
-    size_t i;
-    enum cb_err rc = CB_OK;
-
-    cb_buf_reset(&g->line);
-    for (i = 0; i < g->ncols && !rc; i++) {
-        const char *name = cb_profile_column(g->profile, i, NULL);
-        if (i)
-            rc = cb_buf_addc(&g->line, g->opts.delimiter);
-        if (!rc)
-            rc = add_field(&g->line, cb_str_c(name), g->opts.delimiter);
-    }
-    if (!rc)
-        rc = put_line(g, err);
-    return rc;
-}
-
-/* Appends v at *p (room reserved by the caller), quoting when needed. */
-static char *
-put_field(char *p, struct cb_str v, char delim)
-{
-    size_t i;
-
-    for (i = 0; i < v.len; i++) {
-        char ch = v.ptr[i];
-        if (ch == delim || ch == '"' || ch == '\n' || ch == '\r')
-            break;
-    }
-    if (i == v.len) {
-        memcpy(p, v.ptr, v.len);
-        return p + v.len;
-    }
-    *p++ = '"';
-    for (i = 0; i < v.len; i++) {
-        if (v.ptr[i] == '"')
-            *p++ = '"';
-        *p++ = v.ptr[i];
-    }
-    *p++ = '"';
-    return p;
-}
-
-/*
- * The hot loop: most of the several hundred columns are empty, so the line
- * is written straight into reserved buffer space rather than appended
- * field by field.
- */
-static enum cb_err
-write_row(struct cb_gen *g, struct cb_buf *err)
-{
-    const char delim = g->opts.delimiter;
-    struct cb_buf *b = &g->line;
-    size_t i;
-    char *p;
-    enum cb_err rc;
-
-    cb_buf_reset(b);
-    if ((rc = cb_buf_reserve(b, g->ncols + 64)))
-        return rc;
-    p = b->ptr;
-    for (i = 0; i < g->ncols; i++) {
-        int f = g->colfield[i];
-        struct cb_str v;
-
-        if (i)
-            *p++ = delim;
-        if (f < 0 || !g->row.v[f].len)
-            continue;
-        if ((rc = cb_profile_denormalise(g->profile, f, g->row.v[f], &g->tmp))) {
-            cb_errf(err, "cannot write field %d in profile '%s'", f,
-                    cb_profile_name(g->profile));
-            return rc;
-        }
-        v = cb_buf_str(&g->tmp);
-        /* room for this value quoted, and the remaining delimiters */
-        b->len = (size_t)(p - b->ptr);
-        if ((rc = cb_buf_reserve(b, 2 * v.len + 2 + (g->ncols - i) + 64)))
-            return rc;
-        p = put_field(b->ptr + b->len, v, delim);
-    }
-    b->len = (size_t)(p - b->ptr);
-    b->ptr[b->len] = '\0';
-    return put_line(g, err);
 }
 
 /* ---- calendar ---- */
@@ -489,7 +221,7 @@ day_counts(const struct cb_gen *g, const struct gen_hosp *h, int64_t first,
 
     if (!w)
         return CB_ERR_NOMEM;
-    gen_rng_seed(&r, gen_mix(g->opts.seed, 0x646179ULL + (uint64_t)h->index));
+    gen__rng_seed(&r, gen__mix(g->opts.seed, 0x646179ULL + (uint64_t)h->index));
     for (i = 0; i < ndays; i++) {
         int64_t day = first + i;
         int y, m, d;
@@ -508,7 +240,7 @@ day_counts(const struct cb_gen *g, const struct gen_hosp *h, int64_t first,
             f *= 0.75;         /* National Day holiday */
         if (m == 12 || m == 1)
             f *= 1.08;         /* winter */
-        f *= gen_lognormal(&r, 1.0, 0.12);
+        f *= gen__lognormal(&r, 1.0, 0.12);
         w[i] = f;
         sum += f;
     }
@@ -600,28 +332,28 @@ sample_age_days(const struct gen_archdef *d, struct gen_rng *r)
 
     switch ((enum gen_agemodel)d->age) {
     case AGE_NEONATE: {
-        double x = fabs(gen_normal(r)) * (d->age_mean - d->age_lo + 1.5);
+        double x = fabs(gen__normal(r)) * (d->age_mean - d->age_lo + 1.5);
         int64_t days = d->age_lo + (int64_t)x;
         return days > d->age_hi ? d->age_hi : days;
     }
     case AGE_CHILD:
-        if (d->age_lo == 0 && gen_chance(r, 0.25))
-            return 29 + gen_below(r, 336);
-        y = d->age_lo + floor(gen_lognormal(r, d->age_mean + 0.5, 0.6));
+        if (d->age_lo == 0 && gen__chance(r, 0.25))
+            return 29 + gen__below(r, 336);
+        y = d->age_lo + floor(gen__lognormal(r, d->age_mean + 0.5, 0.6));
         if (y > d->age_hi)
             y = d->age_hi;
         if (y < d->age_lo || y < 1)
             y = d->age_lo < 1 ? 1 : d->age_lo;
-        return (int64_t)(y * 365.25) + gen_below(r, 365);
+        return (int64_t)(y * 365.25) + gen__below(r, 365);
     case AGE_ADULT:
     case AGE_OBST:
         break;
     }
-    y = d->age_mean + d->age_sd * gen_normal(r);
+    y = d->age_mean + d->age_sd * gen__normal(r);
     if (y < d->age_lo)
-        y = d->age_lo + gen_unif(r) * 2;
+        y = d->age_lo + gen__unif(r) * 2;
     if (y > d->age_hi)
-        y = d->age_hi - gen_unif(r) * 2;
+        y = d->age_hi - gen__unif(r) * 2;
     return (int64_t)(y * 365.25);
 }
 
@@ -630,24 +362,25 @@ new_patient(const struct cb_gen *g, const struct gen_hosp *h,
             struct gen_case *c, struct gen_rng *r)
 {
     const struct gen_archdef *d = c->a->def;
-    double u = gen_unif(r), away = h->level == GEN_HUB ? 0.10
+    double u = gen__unif(r), away = h->level == GEN_HUB ? 0.10
                                  : h->level == GEN_DISTRICT ? 0.05 : 0.02;
 
-    c->pt.seed = gen_u64(r);
+    c->pt.seed = gen__u64(r);
     c->pt.sex = d->age == AGE_OBST || d->male_pct == 0 ? 2
-              : gen_unif(r) * 100 < d->male_pct ? 1 : 2;
+              : gen__unif(r) * 100 < d->male_pct ? 1 : 2;
     if (u < away) {
         int p;
         do {
-            p = 1 + (int)gen_below(r, (uint32_t)gen_nprovinces);
+            p = 1 + (int)gen__below(r, (uint32_t)gen__nprovinces);
         } while (p == g->org.prov);
         c->pt.place = -1;
         c->pt.prov = p;
     } else {
-        c->pt.place = u < away + 0.25 ? (int)gen_below(r, (uint32_t)g->org.nplace)
-                                      : h->district;
-        c->pt.prov = gen_chance(r, 0.9) ? g->org.prov
-                   : 1 + (int)gen_below(r, (uint32_t)gen_nprovinces);
+        c->pt.place = u < away + 0.25
+                      ? (int)gen__below(r, (uint32_t)g->org.nplace)
+                      : h->district;
+        c->pt.prov = gen__chance(r, 0.9) ? g->org.prov
+                   : 1 + (int)gen__below(r, (uint32_t)gen__nprovinces);
     }
     c->age_days = sample_age_days(d, r);
     c->age_y = (int)(c->age_days / 365.25);
@@ -657,8 +390,9 @@ new_patient(const struct cb_gen *g, const struct gen_hosp *h,
 static int64_t
 clock_time(struct gen_rng *r, int lo_min, int hi_min)
 {
-    return (int64_t)(lo_min + (int)gen_below(r, (uint32_t)(hi_min - lo_min))) * 60 +
-           gen_below(r, 60);
+    int m = lo_min + (int)gen__below(r, (uint32_t)(hi_min - lo_min));
+
+    return (int64_t)m * 60 + gen__below(r, 60);
 }
 
 static void
@@ -668,7 +402,7 @@ set_times(struct gen_case *c, int64_t day, struct gen_rng *r)
 
     if (c->lyfs == 5)
         c->dis = day * 86400 + clock_time(r, 0, 1440);
-    else if (gen_chance(r, 0.7))
+    else if (gen__chance(r, 0.7))
         c->dis = day * 86400 + clock_time(r, 510, 720);
     else
         c->dis = day * 86400 + clock_time(r, 720, 1140);
@@ -681,8 +415,9 @@ set_times(struct gen_case *c, int64_t day, struct gen_rng *r)
             c->dis = c->adm + 86400 - clock_time(r, 30, 240);
     } else if (c->rytj == 1) {
         /* emergencies come round the clock, most in the day and evening */
-        c->adm = adm_day * 86400 + (gen_chance(r, 0.8) ? clock_time(r, 480, 1410)
-                                                       : clock_time(r, 0, 480));
+        c->adm = adm_day * 86400 + (gen__chance(r, 0.8)
+                                    ? clock_time(r, 480, 1410)
+                                    : clock_time(r, 0, 480));
     } else {
         c->adm = adm_day * 86400 + clock_time(r, 480, 690);
     }
@@ -699,11 +434,11 @@ set_times(struct gen_case *c, int64_t day, struct gen_rng *r)
 static void
 fill_identity(struct cb_gen *g, const struct gen_case *c)
 {
-    gen_set(g, CB_F_ZZJGDM, c->h->zzjgdm);
-    gen_set(g, CB_F_JGMC, c->h->name);
-    gen_set(g, CB_F_USERNAME, c->h->username);
-    gen_seti(g, CB_F_BAH, c->bah);
-    gen_seti(g, CB_F_ZYCS, c->zycs);
+    gen__set(g, CB_F_ZZJGDM, c->h->zzjgdm);
+    gen__set(g, CB_F_JGMC, c->h->name);
+    gen__set(g, CB_F_USERNAME, c->h->username);
+    gen__seti(g, CB_F_BAH, c->bah);
+    gen__seti(g, CB_F_ZYCS, c->zycs);
 }
 
 /* Builds one record discharged on day (fresh or readmission), fills the row. */
@@ -727,22 +462,22 @@ make_record(struct cb_gen *g, struct gen_hosp *h, int64_t day,
     } else {
         int m;
         cb_civil_from_days(day, &(int){ 0 }, &m, &(int){ 0 });
-        c->ai = (int)gen_pick_cum(r, h->cum + (size_t)(m - 1) * g->narch,
+        c->ai = (int)gen__pick_cum(r, h->cum + (size_t)(m - 1) * g->narch,
                                   g->narch);
         c->a = &g->arch[c->ai];
         new_patient(g, h, c, r);
         c->bah = h->bah_base++;
         {
-            double u = gen_unif(r);
+            double u = gen__unif(r);
             int k = c->a->def->kind;
-            c->zycs = k == K_CHEMO ? 2 + (int)gen_below(r, 8)
+            c->zycs = k == K_CHEMO ? 2 + (int)gen__below(r, 8)
                     : k == K_NEONATE ? 1
                     : u < 0.78 ? 1 : u < 0.90 ? 2 : u < 0.95 ? 3
-                    : 4 + (int)gen_below(r, 6);
+                    : 4 + (int)gen__below(r, 6);
         }
     }
-    gen_course(g, c, r);
-    c->los = gen_los(g, c, r);
+    gen__course(g, c, r);
+    c->los = gen__los(g, c, r);
     if (re) {
         /* stays of one patient never overlap */
         int64_t room = day - cb_day_of(re->prev_dis) - 2;
@@ -760,15 +495,15 @@ make_record(struct cb_gen *g, struct gen_hosp *h, int64_t day,
         if (c->los < 1)
             c->los = 1;
     }
-    gen_procedures_timed(g, c, r);
-    gen_diagnoses(g, c, r);
-    gen_costs(g, c, r);
+    gen__procedures_timed(g, c, r);
+    gen__diagnoses(g, c, r);
+    gen__costs(g, c, r);
 
-    gen_row_clear(g);
+    gen__row_clear(g);
     fill_identity(g, c);
-    gen_patient_fill(g, c);
-    gen_clinical_fill(g, c, r);
-    gen_costs_fill(g, c);
+    gen__patient_fill(g, c);
+    gen__clinical_fill(g, c, r);
+    gen__costs_fill(g, c);
 }
 
 static void
@@ -780,8 +515,8 @@ schedule(struct heap *hp, const struct gen_case *c, const struct cb_gen *g,
 
     if (c->next_arch < 0 || hp->n >= HEAP_MAX || !g->arch[c->next_arch].usable)
         return;
-    gap = c->planned_next ? 14 + gen_below(r, 15)
-                          : 3 + gen_lognormal(r, 18, 0.8);
+    gap = c->planned_next ? 14 + gen__below(r, 15)
+                          : 3 + gen__lognormal(r, 18, 0.8);
     if (gap > 120)
         gap = 120;
     memset(&p, 0, sizeof(p));
@@ -800,7 +535,8 @@ schedule(struct heap *hp, const struct gen_case *c, const struct cb_gen *g,
 enum cb_err
 cb_gen_write(struct cb_gen *g, FILE *out, FILE *manifest, struct cb_buf *err)
 {
-    int64_t first = cb_days_from_civil(g->opts.end_year - g->opts.years + 1, 1, 1);
+    int64_t first = cb_days_from_civil(g->opts.end_year - g->opts.years + 1,
+                                       1, 1);
     int64_t last = cb_days_from_civil(g->opts.end_year, 12, 31);
     int ndays = (int)(last - first + 1), hi, d;
     uint32_t *cnt = NULL;
@@ -818,16 +554,18 @@ cb_gen_write(struct cb_gen *g, FILE *out, FILE *manifest, struct cb_buf *err)
         rc = CB_ERR_NOMEM;
         goto out;
     }
-    if ((rc = write_header(g, err)))
+    if ((rc = gen__write_header(g, err)))
         goto out;
 
     for (hi = 0; hi < g->nhosp; hi++) {
         struct gen_hosp *h = &g->hosp[hi];
         struct gen_errstate keys;
         uint64_t recno = 0, seq = 0;
+        uint32_t bah0;
 
         memset(&keys, 0, sizeof(keys));
         hp.n = 0;
+        bah0 = h->bah_base;    /* restored below: writing twice is the same */
         if ((rc = day_counts(g, h, first, ndays, cnt)))
             goto out;
         for (d = 0; d < ndays; d++) {
@@ -839,7 +577,7 @@ cb_gen_write(struct cb_gen *g, FILE *out, FILE *manifest, struct cb_buf *err)
                 const char *rule = NULL;
                 int field = -1;
 
-                gen_rng_seed(&r, gen_mix(g->opts.seed ^ 0x5245434fULL,
+                gen__rng_seed(&r, gen__mix(g->opts.seed ^ 0x5245434fULL,
                                          ((uint64_t)hi << 40) | recno));
                 recno++;
                 if (readmit)
@@ -847,11 +585,12 @@ cb_gen_write(struct cb_gen *g, FILE *out, FILE *manifest, struct cb_buf *err)
                 make_record(g, h, first + d, readmit ? &re : NULL, &r, c);
                 schedule(&hp, c, g, &r, &seq);
 
-                gen_rng_seed(&er, gen_mix(g->opts.seed ^ 0x455252ULL,
+                gen__rng_seed(&er, gen__mix(g->opts.seed ^ 0x455252ULL,
                                           ((uint64_t)hi << 40) | recno));
-                if (g->opts.error_rate > 0 && gen_chance(&er, g->opts.error_rate))
-                    rule = gen_inject(g, c, &er, &keys, &field);
-                if ((rc = write_row(g, err)))
+                if (g->opts.error_rate > 0 &&
+                    gen__chance(&er, g->opts.error_rate))
+                    rule = gen__inject(g, c, &er, &keys, &field);
+                if ((rc = gen__write_row(g, err)))
                     goto out;
                 line++;
                 if (rule && manifest) {
@@ -866,9 +605,9 @@ cb_gen_write(struct cb_gen *g, FILE *out, FILE *manifest, struct cb_buf *err)
                 keys.next = (keys.next + 1) % 64;
                 if (keys.n < 64)
                     keys.n++;
-                if ((rc = flush(g, out, false, err)))
+                if ((rc = gen__flush(g, out, false, err)))
                     goto out;
-                if (man.len > FLUSH_AT && manifest) {
+                if (man.len > GEN_FLUSH_AT && manifest) {
                     if (fwrite(man.ptr, 1, man.len, manifest) != man.len) {
                         cb_errf(err, "cannot write the manifest");
                         rc = CB_ERR_IO;
@@ -878,8 +617,9 @@ cb_gen_write(struct cb_gen *g, FILE *out, FILE *manifest, struct cb_buf *err)
                 }
             }
         }
+        h->bah_base = bah0;
     }
-    if ((rc = flush(g, out, true, err)))
+    if ((rc = gen__flush(g, out, true, err)))
         goto out;
     if (manifest && man.len &&
         fwrite(man.ptr, 1, man.len, manifest) != man.len) {
@@ -902,26 +642,3 @@ out:
     return rc;
 }
 
-enum cb_err
-cb_gen_write_orgs(struct cb_gen *g, FILE *out, struct cb_buf *err)
-{
-    static const char *const level[GEN_NLEVELS] = { "三级", "二级", "基层" };
-    struct cb_buf b = CB_BUF_INIT;
-    enum cb_err rc;
-    int i;
-
-    rc = cb_buf_adds(&b, "zzjgdm\tname\tlevel\tconsortium\n");
-    for (i = 0; i < g->nhosp && !rc; i++) {
-        const struct gen_hosp *h = &g->hosp[i];
-        rc = cb_buf_addf(&b, "%.*s\t%.*s\t%s\t%.*s\n", (int)h->zzjgdm.len,
-                         h->zzjgdm.ptr, (int)h->name.len, h->name.ptr,
-                         level[h->level], (int)g->org.consortium.len,
-                         g->org.consortium.ptr);
-    }
-    if (!rc && (fwrite(b.ptr, 1, b.len, out) != b.len || fflush(out) != 0)) {
-        cb_errf(err, "cannot write the consortium directory");
-        rc = CB_ERR_IO;
-    }
-    cb_buf_release(&b);
-    return rc;
-}

@@ -27,7 +27,7 @@
 
 #define CANCER2 "C34.1 C34.3 C16 C18 C20 C50 C22.0 C15 C25 C53"
 
-const struct gen_archdef gen_archdefs[] = {
+const struct gen_archdef gen__archdefs[] = {
     /* ---------------- respiratory ---------------- */
     { .id = "pneu_adult", .role = R_RESP, .kind = K_MED, .w = { 42, 55, 70 },
       .season = 45, .age = AGE_ADULT, .age_lo = 18, .age_hi = 99,
@@ -96,7 +96,7 @@ const struct gen_archdef gen_archdefs[] = {
       .morph = "=M81400/3*50 =M80700/3*30 =M80410/3*20",
       .dx = { { "C34.1 C34.3 C34.9", 80 }, { "C34.0 C34.2", 20 }, END },
       .sec = { SEC("C78.0 C78.2", 150, 1), SEC("C79.3 C79.5", 120, 1),
-               SEC("C77.1", 200, 1), SEC("J91", 100, 1), END },
+               SEC("C77.1", 200, 1), SEC("=J90.x00", 100, 1), END },
       .px = { PXX("33.24", 60, 'D', 0, 0, AN_NONE, 0, 0, 1500),
               PXX("33.26", 25, 'D', 0, 0, AN_NONE, 1, 1, 1800),
               PX("87.41", 50, 'D', 0, 0, AN_NONE), END } },
@@ -425,7 +425,8 @@ const struct gen_archdef gen_archdefs[] = {
       .readmit_pct = 55, .planned_pct = 95, .readmit = "chemo",
       .morph = "=M81400/3*85 =M84800/3*15",
       .dx = { { "C18.0 C18.2 C18.7 C18.9", 50 }, { "C19", 10 }, { "C20", 40 }, END },
-      .sec = { SEC("C77.2", 400, 1), SEC("C78.7", 100, 1), SEC("D63.0", 150, 1), END },
+      .sec = { SEC("C77.2", 400, 1), SEC("C78.7", 100, 1), SEC("=D50.000", 150, 1),
+               END },
       .px = { PXX("45.73*25 45.75*10 45.76*15 48.6*35 17.3*15", 100, 'S', 4, 2, AN_GA,
                   0, 0, 42000),
               PX("99.04", 20, 'T', 0, 0, AN_NONE), END } },
@@ -741,13 +742,13 @@ const struct gen_archdef gen_archdefs[] = {
               END } },
 };
 
-const size_t gen_narchdefs = sizeof(gen_archdefs) / sizeof(gen_archdefs[0]);
+const size_t gen__narchdefs = sizeof(gen__archdefs) / sizeof(gen__archdefs[0]);
 
 /*
  * Comorbidities of adults, per mille at age 60-74 at the hub; gen_clinical.c
  * scales them by age band and hospital level.
  */
-const struct gen_sec gen_comorb[] = {
+const struct gen_sec gen__comorb[] = {
     SEC("=I10.x00 =I10.x00x002", 450, 1),
     SEC("=E11.900", 180, 1),
     SEC("=I25.103", 140, 1),
@@ -788,18 +789,18 @@ const struct gen_sec gen_comorb[] = {
     END
 };
 
-const struct gen_sec gen_comorb_male[] = {
+const struct gen_sec gen__comorb_male[] = {
     SEC("=N40.x00", 120, 1),
     END
 };
 
-const struct gen_sec gen_comorb_female[] = {
+const struct gen_sec gen__comorb_female[] = {
     SEC("=M81.000", 90, 1),
     END
 };
 
 /* Complications arising in hospital (RYBQ = 4), per mille at the hub. */
-const struct gen_sec gen_comp_surg[] = {
+const struct gen_sec gen__comp_surg[] = {
     SEC("=J18.900", 12, 4),
     SEC("=N39.000", 8, 4),
     SEC("I80.2", 5, 4),
@@ -811,7 +812,7 @@ const struct gen_sec gen_comp_surg[] = {
     END
 };
 
-const struct gen_sec gen_comp_med[] = {
+const struct gen_sec gen__comp_med[] = {
     SEC("=J18.900", 10, 4),
     SEC("=N39.000", 7, 4),
     SEC("=E87.600", 10, 4),

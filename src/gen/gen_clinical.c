@@ -23,7 +23,7 @@ cat3(struct cb_str code, char letter, int lo, int hi)
 }
 
 int
-gen_code_sex(struct cb_str c)
+gen__code_sex(struct cb_str c)
 {
     if (cat3(c, 'O', 0, 99) || cat3(c, 'N', 70, 98) || cat3(c, 'C', 51, 58) ||
         cat3(c, 'D', 6, 6) || cat3(c, 'D', 25, 28) || cat3(c, 'D', 39, 39) ||
@@ -40,7 +40,7 @@ gen_code_sex(struct cb_str c)
 static bool
 sex_ok(const struct gen_code *code, int sex)
 {
-    int s = code ? gen_code_sex(code->code) : 0;
+    int s = code ? gen__code_sex(code->code) : 0;
 
     return s == 0 || s == sex;
 }
@@ -52,7 +52,7 @@ pick_sex(const struct gen_pool *p, struct gen_rng *r, int sex)
     int tries;
 
     for (tries = 0; tries < 8; tries++) {
-        const struct gen_code *c = gen_pool_pick(p, r);
+        const struct gen_code *c = gen__pool_pick(p, r);
         if (!c || sex_ok(c, sex))
             return c;
     }
@@ -66,15 +66,15 @@ needs_morph(struct cb_str c)
 }
 
 const char *
-gen_anaes_code(enum gen_anaes an, struct gen_rng *r)
+gen__anaes_code(enum gen_anaes an, struct gen_rng *r)
 {
-    double u = gen_unif(r);
+    double u = gen__unif(r);
 
     switch (an) {
     case AN_GA_OR_SPINAL:
         if (u < 0.55)
-            return gen_anaes_code(AN_GA, r);
-        return gen_anaes_code(AN_SPINAL, r);
+            return gen__anaes_code(AN_GA, r);
+        return gen__anaes_code(AN_SPINAL, r);
     case AN_GA:
         return u < 0.45 ? "0103" : u < 0.80 ? "0102" : u < 0.95 ? "0101" : "01";
     case AN_SPINAL:
@@ -121,7 +121,7 @@ choose_procedures(struct gen_case *c, struct gen_rng *r)
             continue;
         }
         happens = level_allows(d, c->h->level) && pool->n > 0 &&
-                  gen_unif(r) * 100 < d->pct;
+                  gen__unif(r) * 100 < d->pct;
         prev = happens;
         if (!happens)
             continue;
@@ -131,10 +131,11 @@ choose_procedures(struct gen_case *c, struct gen_rng *r)
         p = &c->px[c->npx++];
         memset(p, 0, sizeof(*p));
         p->def = d;
-        p->c = gen_pool_pick(pool, r);
+        p->c = gen__pool_pick(pool, r);
         p->inc = -1;
         c->extra += d->extra;
-        if (p->c->cat == CB_PXCAT_SURGERY || p->c->cat == CB_PXCAT_INTERVENTION) {
+        if (p->c->cat == CB_PXCAT_SURGERY ||
+            p->c->cat == CB_PXCAT_INTERVENTION) {
             c->surgical = true;
             p->level = d->level ? d->level : 2;
             if (c->h->level == GEN_COMMUNITY && p->level > 2)
@@ -143,9 +144,9 @@ choose_procedures(struct gen_case *c, struct gen_rng *r)
         if (p->c->cat == CB_PXCAT_SURGERY) {
             c->has_op = true;
             p->inc = d->inc;
-            p->mzfs = gen_anaes_code((enum gen_anaes)d->an, r);
+            p->mzfs = gen__anaes_code((enum gen_anaes)d->an, r);
         } else if (p->c->cat == CB_PXCAT_INTERVENTION && d->an != AN_NONE) {
-            p->mzfs = gen_anaes_code((enum gen_anaes)d->an, r);
+            p->mzfs = gen__anaes_code((enum gen_anaes)d->an, r);
         }
         if (p->mzfs) {
             c->anaesthesia = true;
@@ -158,7 +159,7 @@ choose_procedures(struct gen_case *c, struct gen_rng *r)
                            c->a->def->morph != NULL;
     }
     /* major operations are sometimes transfused without a coded procedure */
-    if (c->has_op && !c->blood && c->px[0].level >= 4 && gen_chance(r, 0.12))
+    if (c->has_op && !c->blood && c->px[0].level >= 4 && gen__chance(r, 0.12))
         c->blood = true;
 }
 
@@ -190,17 +191,17 @@ disposition(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
 
     c->lyfs = 1;
     c->receiver = CB_STR_NULL;
-    if (gen_unif(r) * 10000 < death_pm_scale(c)) {
+    if (gen__unif(r) * 10000 < death_pm_scale(c)) {
         c->lyfs = 5;
         return;
     }
     if (c->day_surgery)
         return;
     up *= c->sev == 2 ? 2.0 : c->sev == 1 ? 0.8 : 0.2;
-    if (h->level != GEN_HUB && gen_chance(r, up)) {
+    if (h->level != GEN_HUB && gen__chance(r, up)) {
         /* up-referral: community -> district or hub, district -> hub */
         int to = 0;
-        if (h->level == GEN_COMMUNITY && g->nhosp > 2 && gen_chance(r, 0.4)) {
+        if (h->level == GEN_COMMUNITY && g->nhosp > 2 && gen__chance(r, 0.4)) {
             int i;
             for (i = 1; i < g->nhosp; i++)
                 if (g->hosp[i].level == GEN_DISTRICT &&
@@ -211,44 +212,45 @@ disposition(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
         c->receiver = g->hosp[to].name;
         return;
     }
-    if (h->level == GEN_HUB && c->sev == 2 && gen_chance(r, 0.03)) {
+    if (h->level == GEN_HUB && c->sev == 2 && gen__chance(r, 0.03)) {
         c->lyfs = 2;
         c->receiver = g->outside_tertiary;
         return;
     }
-    if (h->level != GEN_COMMUNITY && gen_unif(r) * 100 < d->down_pct) {
+    if (h->level != GEN_COMMUNITY && gen__unif(r) * 100 < d->down_pct) {
         /* down-referral to a primary-care member, else one outside */
         int i, n = 0, pick;
         for (i = 0; i < g->nhosp; i++)
             n += g->hosp[i].level == GEN_COMMUNITY;
         c->lyfs = 3;
-        if (n == 0 || gen_chance(r, 0.1)) {
+        if (n == 0 || gen__chance(r, 0.1)) {
             c->receiver = g->outside_primary;
             return;
         }
-        pick = (int)gen_below(r, (uint32_t)n);
+        pick = (int)gen__below(r, (uint32_t)n);
         for (i = 0; i < g->nhosp; i++)
             if (g->hosp[i].level == GEN_COMMUNITY && pick-- == 0)
                 c->receiver = g->hosp[i].name;
         return;
     }
-    if (h->level == GEN_HUB && (c->sev > 0 || gen_chance(r, 0.3)) &&
-        gen_unif(r) * 100 < d->down_pct * 0.3 && g->nhosp > 1) {
+    if (h->level == GEN_HUB && (c->sev > 0 || gen__chance(r, 0.3)) &&
+        gen__unif(r) * 100 < d->down_pct * 0.3 && g->nhosp > 1) {
         c->lyfs = 2;  /* to a district member for continued care */
         c->receiver = g->hosp[1].name;
         return;
     }
     {
-        double ama = 0.018 * (c->age_y >= 80 ? 1.8 : 1) * (c->sev == 2 ? 3.0 : 1);
-        if (gen_chance(r, ama))
+        double ama = 0.018 * (c->age_y >= 80 ? 1.8 : 1) *
+                     (c->sev == 2 ? 3.0 : 1);
+        if (gen__chance(r, ama))
             c->lyfs = 4;
-        else if (gen_chance(r, 0.004))
+        else if (gen__chance(r, 0.004))
             c->lyfs = 9;
     }
 }
 
 void
-gen_course(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
+gen__course(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
 {
     const struct gen_archdef *d = c->a->def;
     const struct gen_hosp *h = c->h;
@@ -257,30 +259,30 @@ gen_course(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
 
     c->prin.c = pick_sex(&c->a->dx, r, c->pt.sex);
     if (!c->prin.c)
-        c->prin.c = gen_pool_pick(&c->a->dx, r);
+        c->prin.c = gen__pool_pick(&c->a->dx, r);
     c->prin.poa = 1;
 
-    u = gen_unif(r) * 100;
+    u = gen__unif(r) * 100;
     c->sev = u < d->sev_pct ? 2 : u < d->sev_pct + 30 ? 1 : 0;
-    if (c->age_y >= 80 && c->sev < 2 && gen_chance(r, 0.15))
+    if (c->age_y >= 80 && c->sev < 2 && gen__chance(r, 0.15))
         c->sev++;
 
-    /* admission route (canonical RC026: 1 emergency, 2 outpatient, 3 transfer) */
+    /* admission route, canonical RC026: 1 emergency, 2 outpatient, 3 transfer */
     c->rytj = 2;
-    if (gen_unif(r) * 100 < d->emerg_pct * (c->sev == 2 ? 1.2 : 1.0))
+    if (gen__unif(r) * 100 < d->emerg_pct * (c->sev == 2 ? 1.2 : 1.0))
         c->rytj = 1;
-    else if (h->level != GEN_HUB && gen_unif(r) * 100 < d->xin_pct)
+    else if (h->level != GEN_HUB && gen__unif(r) * 100 < d->xin_pct)
         c->rytj = 3;
     else if (h->level == GEN_HUB && (c->sev == 2 || d->up_pct) &&
-             gen_chance(r, 0.06))
+             gen__chance(r, 0.06))
         c->rytj = 3;
-    else if (gen_chance(r, 0.005))
+    else if (gen__chance(r, 0.005))
         c->rytj = 9;
     if (c->readmission && c->planned_this)
         c->rytj = 2;
 
     c->day_surgery = d->day_pct && c->rytj != 1 && h->level != GEN_COMMUNITY &&
-                     gen_unif(r) * 100 < d->day_pct;
+                     gen__unif(r) * 100 < d->day_pct;
     if (c->day_surgery)
         c->sev = 0;
 
@@ -289,9 +291,9 @@ gen_course(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
     c->extra = 0;
     choose_procedures(c, r);
     if (c->day_surgery && (c->npx == 0 || !c->surgical ||
-                           !gen_is_day_surgery_code(g, c->px[0].c->code)))
+                           !gen__is_day_surgery_code(g, c->px[0].c->code)))
         c->day_surgery = d->kind == K_DAY && c->npx > 0 &&
-                         gen_is_day_surgery_code(g, c->px[0].c->code);
+                         gen__is_day_surgery_code(g, c->px[0].c->code);
 
     /* departments: the ICU as a passage for some severe cases */
     role = d->role;
@@ -303,20 +305,20 @@ gen_course(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
     c->via_icu = false;
     if (c->icu >= 0 && c->icu != c->dept &&
         (c->sev == 2 || (c->has_op && c->px[0].level >= 4)) &&
-        gen_chance(r, c->sev == 2 ? 0.3 : 0.15))
+        gen__chance(r, c->sev == 2 ? 0.3 : 0.15))
         c->via_icu = true;
 
     disposition(g, c, r);
-    if (c->lyfs == 5 && c->via_icu && gen_chance(r, 0.6))
+    if (c->lyfs == 5 && c->via_icu && gen__chance(r, 0.6))
         c->dept = c->icu;   /* died in the ICU */
 
     c->next_arch = -1;
     c->planned_next = false;
-    if (c->lyfs != 5 && c->lyfs != 2 && gen_unif(r) * 100 < d->readmit_pct) {
-        c->planned_next = gen_unif(r) * 100 < d->planned_pct;
+    if (c->lyfs != 5 && c->lyfs != 2 && gen__unif(r) * 100 < d->readmit_pct) {
+        c->planned_next = gen__unif(r) * 100 < d->planned_pct;
         c->next_arch = c->planned_next && c->a->readmit >= 0 ? c->a->readmit
                                                              : c->ai;
-    } else if (c->lyfs != 5 && gen_chance(r, 0.01)) {
+    } else if (c->lyfs != 5 && gen__chance(r, 0.01)) {
         c->planned_next = true;   /* planned, but back elsewhere or later */
     }
 }
@@ -324,7 +326,7 @@ gen_course(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
 /* ---- timing of procedures, healing ---- */
 
 void
-gen_procedures_timed(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
+gen__procedures_timed(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
 {
     int64_t span = c->dis - c->adm, op = c->adm;
     int i;
@@ -336,19 +338,19 @@ gen_procedures_timed(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
 
         if (i == 0 && c->surgical) {
             if (c->day_surgery || c->rytj == 1 || span < 86400) {
-                t = c->adm + 1800 + (int64_t)gen_below(r, 4 * 3600);
+                t = c->adm + 1800 + (int64_t)gen__below(r, 4 * 3600);
             } else {
-                int64_t day = cb_day_of(c->adm) + 1 + gen_below(r, 2);
-                t = day * 86400 + 8 * 3600 + (int64_t)gen_below(r, 9 * 3600);
+                int64_t day = cb_day_of(c->adm) + 1 + gen__below(r, 2);
+                t = day * 86400 + 8 * 3600 + (int64_t)gen__below(r, 9 * 3600);
             }
             op = t;
         } else if (span > 86400) {
             /* tests and treatments on some day of the stay, in office hours */
             int64_t d0 = cb_day_of(c->adm), nd = cb_day_of(c->dis) - d0 + 1;
-            t = (d0 + (int64_t)gen_below(r, (uint32_t)nd)) * 86400 +
-                8 * 3600 + (int64_t)gen_below(r, 9 * 3600);
+            t = (d0 + (int64_t)gen__below(r, (uint32_t)nd)) * 86400 +
+                8 * 3600 + (int64_t)gen__below(r, 9 * 3600);
         } else if (span > 3600) {
-            t = c->adm + 1800 + (int64_t)(gen_unif(r) * (double)(span - 3600));
+            t = c->adm + 1800 + (int64_t)(gen__unif(r) * (double)(span - 3600));
         } else {
             t = c->adm;
         }
@@ -360,7 +362,7 @@ gen_procedures_timed(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
         if (p->when < c->adm)
             p->when = c->adm;
         if (p->inc > 0) {
-            double u = gen_unif(r);
+            double u = gen__unif(r);
             double ssi = p->inc == 1 ? 0.006 : p->inc == 2 ? 0.015 : 0.04;
             if (c->h->level == GEN_COMMUNITY)
                 ssi *= 1.3;
@@ -369,7 +371,7 @@ gen_procedures_timed(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
                 c->ssi = true;
             } else if (u < ssi + 0.015) {
                 p->heal = 2;
-            } else if (c->dis - op < 3 * 86400 && gen_chance(r, 0.3)) {
+            } else if (c->dis - op < 3 * 86400 && gen__chance(r, 0.3)) {
                 p->heal = 4;   /* stitches not yet due at discharge */
             } else {
                 p->heal = 1;
@@ -411,14 +413,14 @@ add_list(struct gen_case *c, const struct gen_seclist *l, double f,
     int i;
 
     for (i = 0; i < l->n; i++)
-        if (gen_unif(r) * 1000 < l->def[i].pm * f)
+        if (gen__unif(r) * 1000 < l->def[i].pm * f)
             add_dx(c, pick_sex(&l->pool[i], r, c->pt.sex), l->def[i].poa);
 }
 
 static int
 birth_weight(struct gen_rng *r, double mean, double sd, int lo, int hi)
 {
-    double w = mean + sd * gen_normal(r);
+    double w = mean + sd * gen__normal(r);
 
     if (w < lo)
         w = lo;
@@ -428,7 +430,7 @@ birth_weight(struct gen_rng *r, double mean, double sd, int lo, int hi)
 }
 
 void
-gen_diagnoses(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
+gen__diagnoses(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
 {
     static const double levf[GEN_NLEVELS] = { 1.35, 0.9, 0.7 };
     const struct gen_arch *a = c->a;
@@ -439,18 +441,18 @@ gen_diagnoses(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
     c->nother = 0;
     c->nweights = 0;
     c->adm_weight = 0;
-    if (gen_chance(r, 0.04))
-        c->prin.poa = gen_chance(r, 0.8) ? 2 : 3;
+    if (gen__chance(r, 0.04))
+        c->prin.poa = gen__chance(r, 0.8) ? 2 : 3;
 
     for (i = 0; i < a->nsec; i++) {
         double f = d->sec[i].poa == 1 && c->sev == 2 ? 1.6 : 1.0;
-        if (gen_unif(r) * 1000 < d->sec[i].pm * f * levf[c->h->level])
+        if (gen__unif(r) * 1000 < d->sec[i].pm * f * levf[c->h->level])
             add_dx(c, pick_sex(&a->sec[i], r, c->pt.sex), d->sec[i].poa);
     }
 
     if (d->kind == K_VAGINAL || d->kind == K_CSECTION) {
         /* outcome of delivery: single live birth, twins, stillbirth */
-        double u = gen_unif(r);
+        double u = gen__unif(r);
         const char *z = "Z37.000";
         int n = 1;
         if (u < (d->kind == K_CSECTION ? 0.03 : 0.008)) {
@@ -460,7 +462,7 @@ gen_diagnoses(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
             z = "Z37.100";
             n = 0;
         }
-        if (!add_dx(c, gen_pool_find(&g->misc, z), 1))
+        if (!add_dx(c, gen__pool_find(&g->misc, z), 1))
             n = 0;
         for (i = 0; i < n; i++)
             c->weights[c->nweights++] = n == 2
@@ -482,7 +484,8 @@ gen_diagnoses(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
         if (c->age_d <= 3)
             c->adm_weight = (int)(bw * (1.0 - 0.02 * c->age_d) / 10) * 10;
         else
-            c->adm_weight = (int)((bw * 0.95 + 22.0 * (c->age_d - 3)) / 10) * 10;
+            c->adm_weight =
+                (int)((bw * 0.95 + 22.0 * (c->age_d - 3)) / 10) * 10;
         if (c->adm_weight < 100)
             c->adm_weight = 100;
     }
@@ -498,7 +501,7 @@ gen_diagnoses(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
     }
 
     if (c->ssi)
-        add_dx(c, gen_pool_pick(&g->ssi, r), 4);
+        add_dx(c, gen__pool_pick(&g->ssi, r), 4);
     if (c->has_op) {
         double f = c->px[0].level >= 4 ? 2.5 : c->px[0].level == 3 ? 1.5 : 1.0;
         f *= c->sev == 2 ? 3.0 : c->sev == 1 ? 1.3 : 0.7;
@@ -508,8 +511,8 @@ gen_diagnoses(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
         if (c->age_y >= 18)
             add_list(c, &g->comp_med, f, r);
     }
-    if (c->lyfs == 5 && gen_chance(r, 0.45))
-        add_dx(c, gen_pool_find(&g->misc, "I46.900"), 4);
+    if (c->lyfs == 5 && gen__chance(r, 0.45))
+        add_dx(c, gen__pool_find(&g->misc, "I46.900"), 4);
 }
 
 /* ---- text ---- */
@@ -526,13 +529,13 @@ morph_for(const struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
 
     for (i = 0; i < sizeof(site) / sizeof(site[0]); i++)
         if (cb_str_starts(c->prin.c->code, site[i].site)) {
-            const struct gen_code *m = gen_pool_find(&g->morph_all, site[i].m);
+            const struct gen_code *m = gen__pool_find(&g->morph_all, site[i].m);
             if (m)
                 return m;
         }
     if (c->a->morph.n > 0)
-        return gen_pool_pick(&c->a->morph, r);
-    return gen_pool_find(&g->morph_all, "M81400/3");
+        return gen__pool_pick(&c->a->morph, r);
+    return gen__pool_find(&g->morph_all, "M81400/3");
 }
 
 static void
@@ -543,19 +546,19 @@ fill_staff(struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
     struct cb_str zrys, zzys, zyys;
     int i;
 
-    zrys = gen_staff(h, dp->zrys, dp->nzrys, r);
-    zzys = gen_staff(h, dp->zzys, dp->nzzys, r);
-    zyys = gen_staff(h, dp->zyys, dp->nzyys, r);
-    gen_set(g, CB_F_KZR, dp->kzr);
-    gen_set(g, CB_F_ZRYS, zrys);
-    gen_set(g, CB_F_ZZYS, zzys);
-    gen_set(g, CB_F_ZYYS, zyys);
-    gen_set(g, CB_F_ZRHS, gen_staff(h, dp->hs, dp->nhs, r));
-    if (h->njx && gen_chance(r, h->level == GEN_HUB ? 0.2 : 0.05))
-        gen_set(g, CB_F_JXYS, gen_staff(h, h->jx, h->njx, r));
-    if (h->nsx && gen_chance(r, h->level == GEN_HUB ? 0.3 : 0.08))
-        gen_set(g, CB_F_SXYS, gen_staff(h, h->sx, h->nsx, r));
-    gen_set(g, CB_F_BMY, gen_staff(h, h->bmy, h->nbmy, r));
+    zrys = gen__staff(h, dp->zrys, dp->nzrys, r);
+    zzys = gen__staff(h, dp->zzys, dp->nzzys, r);
+    zyys = gen__staff(h, dp->zyys, dp->nzyys, r);
+    gen__set(g, CB_F_KZR, dp->kzr);
+    gen__set(g, CB_F_ZRYS, zrys);
+    gen__set(g, CB_F_ZZYS, zzys);
+    gen__set(g, CB_F_ZYYS, zyys);
+    gen__set(g, CB_F_ZRHS, gen__staff(h, dp->hs, dp->nhs, r));
+    if (h->njx && gen__chance(r, h->level == GEN_HUB ? 0.2 : 0.05))
+        gen__set(g, CB_F_JXYS, gen__staff(h, h->jx, h->njx, r));
+    if (h->nsx && gen__chance(r, h->level == GEN_HUB ? 0.3 : 0.08))
+        gen__set(g, CB_F_SXYS, gen__staff(h, h->sx, h->nsx, r));
+    gen__set(g, CB_F_BMY, gen__staff(h, h->bmy, h->nbmy, r));
 
     for (i = 0; i < c->npx; i++) {
         const struct gen_proc *p = &c->px[i];
@@ -563,14 +566,15 @@ fill_staff(struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
         if (!p->level)
             continue;
         if (p->level >= 3) {
-            gen_set(g, cb_fp_px(n, CB_PX_SZ), gen_chance(r, 0.3) ? dp->kzr : zrys);
-            gen_set(g, cb_fp_px(n, CB_PX_YZ), zzys);
+            gen__set(g, cb_fp_px(n, CB_PX_SZ),
+                     gen__chance(r, 0.3) ? dp->kzr : zrys);
+            gen__set(g, cb_fp_px(n, CB_PX_YZ), zzys);
         } else {
-            gen_set(g, cb_fp_px(n, CB_PX_SZ), zzys);
-            gen_set(g, cb_fp_px(n, CB_PX_YZ), zyys);
+            gen__set(g, cb_fp_px(n, CB_PX_SZ), zzys);
+            gen__set(g, cb_fp_px(n, CB_PX_YZ), zyys);
         }
-        gen_set(g, cb_fp_px(n, CB_PX_EZ), h->nsx && gen_chance(r, 0.4)
-                ? gen_staff(h, h->sx, h->nsx, r) : zyys);
+        gen__set(g, cb_fp_px(n, CB_PX_EZ), h->nsx && gen__chance(r, 0.4)
+                ? gen__staff(h, h->sx, h->nsx, r) : zyys);
     }
 }
 
@@ -584,28 +588,28 @@ fill_procedures(struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
         const struct gen_proc *p = &c->px[i];
         int n = i + 1;
 
-        gen_set(g, cb_fp_px(n, CB_PX_CODE), p->c->code);
-        gen_set(g, cb_fp_px(n, CB_PX_NAME), p->c->name);
-        gen_setdt(g, cb_fp_px(n, CB_PX_DATE), p->when);
+        gen__set(g, cb_fp_px(n, CB_PX_CODE), p->c->code);
+        gen__set(g, cb_fp_px(n, CB_PX_NAME), p->c->name);
+        gen__setdt(g, cb_fp_px(n, CB_PX_DATE), p->when);
         if (p->level)
-            gen_seti(g, cb_fp_px(n, CB_PX_LEVEL), p->level);
+            gen__seti(g, cb_fp_px(n, CB_PX_LEVEL), p->level);
         if (p->inc >= 0) {
             char qk[4];
             size_t qn = 0;
-            gen_seti(g, cb_fp_px(n, CB_PX_QKDJ), p->inc);
+            gen__seti(g, cb_fp_px(n, CB_PX_QKDJ), p->inc);
             if (p->heal)
-                gen_seti(g, cb_fp_px(n, CB_PX_QKYHLB), p->heal);
+                gen__seti(g, cb_fp_px(n, CB_PX_QKYHLB), p->heal);
             qk[qn++] = (char)('0' + p->inc);
             qk[qn++] = '/';
             if (p->heal)
                 qk[qn++] = (char)('0' + p->heal);
-            gen_setb(g, cb_fp_px(n, CB_PX_QKYH), qk, qn);
+            gen__setb(g, cb_fp_px(n, CB_PX_QKYH), qk, qn);
         }
         if (p->mzfs) {
-            gen_setz(g, cb_fp_px(n, CB_PX_MZFS), p->mzfs);
+            gen__setz(g, cb_fp_px(n, CB_PX_MZFS), p->mzfs);
             if (p->mzys)
-                gen_set(g, cb_fp_px(n, CB_PX_MZYS),
-                        gen_staff(h, h->anaes, h->nanaes, r));
+                gen__set(g, cb_fp_px(n, CB_PX_MZYS),
+                        gen__staff(h, h->anaes, h->nanaes, r));
         }
     }
 }
@@ -617,22 +621,26 @@ fill_coma(struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
 
     if (!cat3(c->prin.c->code, 'S', 0, 9))
         return;
-    if (cb_str_starts(c->prin.c->code, "S06.0"))
-        pre = gen_chance(r, 0.7) ? gen_range(r, 1, 30) : 0, post = 0;
-    else if (c->sev == 2)
-        pre = gen_range(r, 30, 3 * 1440), post = gen_range(r, 60, 7 * 1440);
-    else
-        pre = gen_range(r, 0, 360), post = gen_chance(r, 0.3) ? gen_range(r, 10, 720) : 0;
-    gen_seti(g, CB_F_RYQ_T, pre / 1440);
-    gen_seti(g, CB_F_RYQ_XS, pre / 60 % 24);
-    gen_seti(g, CB_F_RYQ_F, pre % 60);
-    gen_seti(g, CB_F_RYH_T, post / 1440);
-    gen_seti(g, CB_F_RYH_XS, post / 60 % 24);
-    gen_seti(g, CB_F_RYH_F, post % 60);
+    if (cb_str_starts(c->prin.c->code, "S06.0")) {
+        pre = gen__chance(r, 0.7) ? gen__range(r, 1, 30) : 0;
+        post = 0;
+    } else if (c->sev == 2) {
+        pre = gen__range(r, 30, 3 * 1440);
+        post = gen__range(r, 60, 7 * 1440);
+    } else {
+        pre = gen__range(r, 0, 360);
+        post = gen__chance(r, 0.3) ? gen__range(r, 10, 720) : 0;
+    }
+    gen__seti(g, CB_F_RYQ_T, pre / 1440);
+    gen__seti(g, CB_F_RYQ_XS, pre / 60 % 24);
+    gen__seti(g, CB_F_RYQ_F, pre % 60);
+    gen__seti(g, CB_F_RYH_T, post / 1440);
+    gen__seti(g, CB_F_RYH_XS, post / 60 % 24);
+    gen__seti(g, CB_F_RYH_F, post % 60);
 }
 
 void
-gen_clinical_fill(struct cb_gen *g, const struct gen_case *c,
+gen__clinical_fill(struct cb_gen *g, const struct gen_case *c,
                   struct gen_rng *r)
 {
     static const char *const allergens[] = {
@@ -643,7 +651,8 @@ gen_clinical_fill(struct cb_gen *g, const struct gen_case *c,
         "按疗程化疗", "定期复查", "二期手术", "放疗", "复查评估后续治疗",
     };
     const struct gen_hosp *h = c->h;
-    const struct gen_dept *din = &h->dept[c->dept_in], *dout = &h->dept[c->dept];
+    const struct gen_dept *din = &h->dept[c->dept_in];
+    const struct gen_dept *dout = &h->dept[c->dept];
     const struct gen_code *mz;
     char b[64];
     size_t n;
@@ -651,82 +660,82 @@ gen_clinical_fill(struct cb_gen *g, const struct gen_case *c,
     int i;
 
     /* admission and discharge */
-    gen_seti(g, CB_F_RYTJ, c->rytj);
-    gen_setdt(g, CB_F_RYSJ, c->adm);
-    gen_setdt(g, CB_F_CYSJ, c->dis);
+    gen__seti(g, CB_F_RYTJ, c->rytj);
+    gen__setdt(g, CB_F_RYSJ, c->adm);
+    gen__setdt(g, CB_F_CYSJ, c->dis);
     if (g->want[CB_F_RYSJ_S]) {
-        gen_seti(g, CB_F_RYSJ_S, (c->adm % 86400) / 3600);
-        gen_seti(g, CB_F_CYSJ_S, (c->dis % 86400) / 3600);
+        gen__seti(g, CB_F_RYSJ_S, (c->adm % 86400) / 3600);
+        gen__seti(g, CB_F_CYSJ_S, (c->dis % 86400) / 3600);
     }
-    gen_setz(g, CB_F_RYKB, din->code);
-    ward = gen_below(r, (uint32_t)din->nward);
-    gen_set(g, CB_F_RYBF, din->ward[ward]);
+    gen__setz(g, CB_F_RYKB, din->code);
+    ward = gen__below(r, (uint32_t)din->nward);
+    gen__set(g, CB_F_RYBF, din->ward[ward]);
     if (c->via_icu && c->icu >= 0) {
         if (c->dept == c->icu || c->dept == c->dept_in) {
-            gen_setz(g, CB_F_ZKKB, h->dept[c->icu].code);
+            gen__setz(g, CB_F_ZKKB, h->dept[c->icu].code);
         } else {
             n = gen_putz(b, 0, h->dept[c->icu].code);
             b[n++] = ',';
             n = gen_putz(b, n, dout->code);
-            gen_setb(g, CB_F_ZKKB, b, n);
+            gen__setb(g, CB_F_ZKKB, b, n);
         }
     } else if (c->dept != c->dept_in) {
-        gen_setz(g, CB_F_ZKKB, dout->code);
+        gen__setz(g, CB_F_ZKKB, dout->code);
     }
-    gen_setz(g, CB_F_CYKB, dout->code);
+    gen__setz(g, CB_F_CYKB, dout->code);
     if (dout != din)
-        ward = gen_below(r, (uint32_t)dout->nward);
-    gen_set(g, CB_F_CYBF, dout->ward[ward]);
-    gen_seti(g, CB_F_SJZYTS, c->los);
-    gen_seti(g, CB_F_LYFS, c->lyfs);
+        ward = gen__below(r, (uint32_t)dout->nward);
+    gen__set(g, CB_F_CYBF, dout->ward[ward]);
+    gen__seti(g, CB_F_SJZYTS, c->los);
+    gen__seti(g, CB_F_LYFS, c->lyfs);
     if (c->lyfs == 2 || (c->lyfs == 3 && !g->want[CB_F_WSY_YLJG]))
-        gen_set(g, CB_F_YZZY_YLJG, c->receiver);
+        gen__set(g, CB_F_YZZY_YLJG, c->receiver);
     else if (c->lyfs == 3)
-        gen_set(g, CB_F_WSY_YLJG, c->receiver);
-    gen_setz(g, CB_F_SFZZYJH, c->planned_next ? "2" : "1");
+        gen__set(g, CB_F_WSY_YLJG, c->receiver);
+    gen__setz(g, CB_F_SFZZYJH, c->planned_next ? "2" : "1");
     if (c->planned_next)
-        gen_setz(g, CB_F_MD, c->a->def->kind == K_CHEMO || c->next_arch >= 0
-                 ? purpose[c->a->readmit >= 0 ? 0 : 1 + gen_below(r, 4)]
+        gen__setz(g, CB_F_MD, c->a->def->kind == K_CHEMO || c->next_arch >= 0
+                 ? purpose[c->a->readmit >= 0 ? 0 : 1 + gen__below(r, 4)]
                  : purpose[1]);
     if (c->lyfs == 5)
-        gen_setz(g, CB_F_SWHZSJ, gen_chance(r, 0.08) ? "1" : "2");
+        gen__setz(g, CB_F_SWHZSJ, gen__chance(r, 0.08) ? "1" : "2");
     fill_coma(g, c, r);
 
     /* diagnoses */
     mz = c->prin.c;
-    if (gen_chance(r, 0.3))
+    if (gen__chance(r, 0.3))
         mz = pick_sex(&c->a->dx, r, c->pt.sex);
     if (!mz)
         mz = c->prin.c;
-    gen_set(g, CB_F_MZZD_JBBM, mz->code);
-    gen_set(g, CB_F_MZZD, mz->name);
-    gen_set(g, CB_F_JBDM, c->prin.c->code);
-    gen_set(g, CB_F_ZYZD, c->prin.c->name);
-    gen_seti(g, CB_F_RYBQ, c->prin.poa);
+    gen__set(g, CB_F_MZZD_JBBM, mz->code);
+    gen__set(g, CB_F_MZZD, mz->name);
+    gen__set(g, CB_F_JBDM, c->prin.c->code);
+    gen__set(g, CB_F_ZYZD, c->prin.c->name);
+    gen__seti(g, CB_F_RYBQ, c->prin.poa);
     for (i = 0; i < c->nother; i++) {
-        gen_set(g, cb_fp_dx(i + 1, CB_DX_CODE), c->other[i].c->code);
-        gen_set(g, cb_fp_dx(i + 1, CB_DX_NAME), c->other[i].c->name);
-        gen_seti(g, cb_fp_dx(i + 1, CB_DX_POA), c->other[i].poa);
+        gen__set(g, cb_fp_dx(i + 1, CB_DX_CODE), c->other[i].c->code);
+        gen__set(g, cb_fp_dx(i + 1, CB_DX_NAME), c->other[i].c->name);
+        gen__seti(g, cb_fp_dx(i + 1, CB_DX_POA), c->other[i].poa);
     }
     if (c->prin.c->code.len && (c->prin.c->code.ptr[0] == 'S' ||
                                 c->prin.c->code.ptr[0] == 'T')) {
-        const struct gen_code *e = gen_pool_pick(&c->a->ext, r);
+        const struct gen_code *e = gen__pool_pick(&c->a->ext, r);
         if (e) {
-            gen_set(g, CB_F_H23, e->code);
-            gen_set(g, CB_F_WBYY, e->name);
+            gen__set(g, CB_F_H23, e->code);
+            gen__set(g, CB_F_WBYY, e->name);
         }
     }
     if (needs_morph(c->prin.c->code)) {
         const struct gen_code *m = morph_for(g, c, r);
         if (m) {
             int y, mo, d;
-            gen_set(g, CB_F_JBMM, m->code);
-            gen_set(g, CB_F_BLZD, m->name);
+            gen__set(g, CB_F_JBMM, m->code);
+            gen__set(g, CB_F_BLZD, m->name);
             cb_civil_from_days(cb_day_of(c->dis), &y, &mo, &d);
             n = gen_putn(b, 0, (uint64_t)y, 4);
             b[n++] = '-';
-            n = gen_putn(b, n, gen_below(r, 90000) + 10000, 5);
-            gen_setb(g, CB_F_BLH, b, n);
+            n = gen_putn(b, n, gen__below(r, 90000) + 10000, 5);
+            gen__setb(g, CB_F_BLH, b, n);
         }
     }
 
@@ -734,28 +743,29 @@ gen_clinical_fill(struct cb_gen *g, const struct gen_case *c,
     for (i = 0; i < c->nweights && i < 5; i++) {
         static const int wf[5] = { CB_F_XSECSTZ, CB_F_XSECSTZ2, CB_F_XSECSTZ3,
                                    CB_F_XSECSTZ4, CB_F_XSECSTZ5 };
-        gen_seti(g, wf[i], c->weights[i]);
+        gen__seti(g, wf[i], c->weights[i]);
     }
     if (c->adm_weight)
-        gen_seti(g, CB_F_XSERYTZ, c->adm_weight);
+        gen__seti(g, CB_F_XSERYTZ, c->adm_weight);
 
     /* allergy, blood group */
-    if (gen_chance(r, 0.06)) {
-        gen_setz(g, CB_F_YWGM, "2");
-        gen_setz(g, CB_F_GMYW, allergens[gen_below(r, 10)]);
+    if (gen__chance(r, 0.06)) {
+        gen__setz(g, CB_F_YWGM, "2");
+        gen__setz(g, CB_F_GMYW, allergens[gen__below(r, 10)]);
     } else {
-        gen_setz(g, CB_F_YWGM, "1");
+        gen__setz(g, CB_F_YWGM, "1");
     }
-    if (c->blood || gen_chance(r, c->has_op ? 0.85 : 0.45)) {
-        double u = gen_unif(r);
-        gen_setz(g, CB_F_XX, u < 0.28 ? "1" : u < 0.58 ? "2" : u < 0.90 ? "3" : "4");
-        gen_setz(g, CB_F_RH, gen_chance(r, 0.004) ? "1" : "2");
-    } else if (gen_chance(r, 0.5)) {
-        gen_setz(g, CB_F_XX, "5");
-        gen_setz(g, CB_F_RH, "3");
+    if (c->blood || gen__chance(r, c->has_op ? 0.85 : 0.45)) {
+        double u = gen__unif(r);
+        gen__setz(g, CB_F_XX, u < 0.28 ? "1" : u < 0.58 ? "2"
+                            : u < 0.90 ? "3" : "4");
+        gen__setz(g, CB_F_RH, gen__chance(r, 0.004) ? "1" : "2");
+    } else if (gen__chance(r, 0.5)) {
+        gen__setz(g, CB_F_XX, "5");
+        gen__setz(g, CB_F_RH, "3");
     } else {
-        gen_setz(g, CB_F_XX, "6");
-        gen_setz(g, CB_F_RH, "4");
+        gen__setz(g, CB_F_XX, "6");
+        gen__setz(g, CB_F_RH, "4");
     }
 
     fill_procedures(g, c, r);
@@ -763,22 +773,22 @@ gen_clinical_fill(struct cb_gen *g, const struct gen_case *c,
 
     /* record quality control */
     {
-        double u = gen_unif(r);
-        gen_setz(g, CB_F_BAZL, u < 0.955 ? "1" : u < 0.995 ? "2" : "3");
+        double u = gen__unif(r);
+        gen__setz(g, CB_F_BAZL, u < 0.955 ? "1" : u < 0.995 ? "2" : "3");
     }
-    gen_set(g, CB_F_ZKYS, gen_staff(h, h->zk, h->nzk, r));
-    gen_set(g, CB_F_ZKHS, gen_staff(h, h->zkhs, h->nzkhs, r));
-    if (gen_chance(r, 0.9))
-        gen_setd(g, CB_F_ZKRQ, cb_day_of(c->dis) + gen_range(r, 0, 10));
+    gen__set(g, CB_F_ZKYS, gen__staff(h, h->zk, h->nzk, r));
+    gen__set(g, CB_F_ZKHS, gen__staff(h, h->zkhs, h->nzkhs, r));
+    if (gen__chance(r, 0.9))
+        gen__setd(g, CB_F_ZKRQ, cb_day_of(c->dis) + gen__range(r, 0, 10));
 
     /* TCM-only items (only the TCM dialect has columns for them) */
     if (g->want[CB_F_ZLLB]) {
         bool tcm = h->dept[c->dept].role == R_TCM;
-        gen_setz(g, CB_F_ZLLB, tcm ? "2" : "3");
-        gen_setz(g, CB_F_SSLCLJ, gen_chance(r, 0.2) ? "2" : "3");
-        gen_setz(g, CB_F_ZYYJ, tcm ? "1" : "2");
-        gen_setz(g, CB_F_ZYZLSB, tcm ? "1" : "2");
-        gen_setz(g, CB_F_ZYZLJS, tcm ? "1" : "2");
-        gen_setz(g, CB_F_BZSH, tcm ? "1" : "2");
+        gen__setz(g, CB_F_ZLLB, tcm ? "2" : "3");
+        gen__setz(g, CB_F_SSLCLJ, gen__chance(r, 0.2) ? "2" : "3");
+        gen__setz(g, CB_F_ZYYJ, tcm ? "1" : "2");
+        gen__setz(g, CB_F_ZYZLSB, tcm ? "1" : "2");
+        gen__setz(g, CB_F_ZYZLJS, tcm ? "1" : "2");
+        gen__setz(g, CB_F_BZSH, tcm ? "1" : "2");
     }
 }

@@ -15,7 +15,7 @@
 #include "gen/gen_int.h"
 
 int
-gen_los(const struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
+gen__los(const struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
 {
     static const double levf[GEN_NLEVELS] = { 1.0, 0.95, 1.15 };
     static const double sevf[3] = { 0.85, 1.15, 1.7 };
@@ -24,14 +24,14 @@ gen_los(const struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
 
     (void)g;
     if (c->day_surgery)
-        return gen_chance(r, 0.45) ? 0 : 1;
-    los = gen_lognormal(r, med, d->los_sd);
+        return gen__chance(r, 0.45) ? 0 : 1;
+    los = gen__lognormal(r, med, d->los_sd);
     if (c->lyfs == 5)
-        los *= 0.15 + gen_unif(r);
+        los *= 0.15 + gen__unif(r);
     else if (c->lyfs == 4)
-        los *= 0.3 + 0.5 * gen_unif(r);
+        los *= 0.3 + 0.5 * gen__unif(r);
     else if (c->lyfs == 2)
-        los *= 0.25 + 0.5 * gen_unif(r);
+        los *= 0.25 + 0.5 * gen__unif(r);
     if (c->via_icu)
         los *= 1.4;
     if (los > 180)
@@ -56,7 +56,7 @@ static const int share_field[NSHARE] = {
 
 /* Share weights by enum gen_kind. */
 static const uint8_t shares[][NSHARE] = {
-    /*  ZLCZ QTFY SYS YXX LCZD FSS  SSZL KFF ZYZL XYF ZCYF ZCY1 HCY YYCL YCX QTF */
+    /* ZLCZ QTFY SYS YXX LCZD FSS SSZL KFF ZYZL XYF ZCYF ZCY1 HCY YYCL YCX QTF */
     [K_MED] =      { 8, 1, 18, 9, 5, 6, 0, 1, 1, 36, 5, 1, 2, 6, 0, 1 },
     [K_SURG] =     { 6, 1, 12, 6, 3, 3, 18, 1, 1, 22, 2, 1, 2, 5, 16, 1 },
     [K_ONCO_SURG] ={ 6, 1, 12, 6, 3, 3, 16, 1, 1, 24, 2, 1, 2, 5, 18, 1 },
@@ -75,7 +75,7 @@ static const uint8_t shares[][NSHARE] = {
 static int64_t
 yuan(struct gen_rng *r, double lo, double hi)
 {
-    return (int64_t)((lo + (hi - lo) * gen_unif(r)) * 100.0);
+    return (int64_t)((lo + (hi - lo) * gen__unif(r)) * 100.0);
 }
 
 static bool
@@ -101,11 +101,11 @@ zfje_share(struct gen_rng *r, int pay)
                                    .40, 1 };
     int i = pay >= 0 && pay < 12 ? pay : 11;
 
-    return lo[i] + (hi[i] - lo[i]) * gen_unif(r);
+    return lo[i] + (hi[i] - lo[i]) * gen__unif(r);
 }
 
 void
-gen_costs(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
+gen__costs(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
 {
     static const double levf[GEN_NLEVELS] = { 1.0, 0.62, 0.38 };
     static const double levx[GEN_NLEVELS] = { 1.0, 0.85, 0.7 };
@@ -125,13 +125,13 @@ gen_costs(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
     if (ratio > 6)
         ratio = 6;
     total = d->cost * levf[lvl] * sevf[c->sev] * pow(ratio, 0.55) *
-            gen_lognormal(r, 1.0, 0.25);
+            gen__lognormal(r, 1.0, 0.25);
     if (c->day_surgery)
         total *= 0.85;
     for (i = 0; i < c->npx; i++) {
         const struct gen_proc *p = &c->px[i];
         int64_t x = (int64_t)(p->def->extra * levx[lvl] *
-                              gen_lognormal(r, 1.0, 0.12) * 100.0);
+                              gen__lognormal(r, 1.0, 0.12) * 100.0);
         if (p->c->cat == CB_PXCAT_SURGERY || p->c->cat == CB_PXCAT_INTERVENTION)
             ex_op += x;
         else if (p->c->cat == CB_PXCAT_THERAPEUTIC)
@@ -141,11 +141,13 @@ gen_costs(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
     }
     T = (int64_t)(total * 100.0);
     if (T < 30000)
-        T = 30000 + (int64_t)gen_below(r, 20000);
+        T = 30000 + (int64_t)gen__below(r, 20000);
 
     /* items that follow days or events */
-    k[CB_F_YLFUF] = (int64_t)(los * bed[lvl] * (0.85 + 0.4 * gen_unif(r)) * 100);
-    k[CB_F_HLF] = (int64_t)(los * nurse[lvl] * (0.8 + 0.5 * gen_unif(r)) * 100);
+    k[CB_F_YLFUF] = (int64_t)(los * bed[lvl] * (0.85 + 0.4 * gen__unif(r)) *
+                              100);
+    k[CB_F_HLF] = (int64_t)(los * nurse[lvl] * (0.8 + 0.5 * gen__unif(r)) *
+                            100);
     if (c->via_icu) {
         k[CB_F_YLFUF] += yuan(r, 600, 2400);
         k[CB_F_HLF] += yuan(r, 400, 1600);
@@ -155,13 +157,13 @@ gen_costs(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
     if (c->blood)
         k[CB_F_XF] = yuan(r, 350, 4000);
     if ((c->sev == 2 || (c->has_op && c->px[0].level >= 4) ||
-         strcmp(d->id, "cirrhosis") == 0) && gen_chance(r, 0.3))
+         strcmp(d->id, "cirrhosis") == 0) && gen__chance(r, 0.3))
         k[CB_F_BDBLZPF] = yuan(r, 800, 8000);
-    if (gen_chance(r, 0.01))
+    if (gen__chance(r, 0.01))
         k[CB_F_QDBLZPF] = yuan(r, 1500, 10000);
-    if (gen_chance(r, 0.003))
+    if (gen__chance(r, 0.003))
         k[CB_F_NXYZLZPF] = yuan(r, 500, 3000);
-    if (d->kind == K_CHEMO && gen_chance(r, 0.35))
+    if (d->kind == K_CHEMO && gen__chance(r, 0.35))
         k[CB_F_XBYZLZPF] = yuan(r, 300, 3000);
     for (i = 0; i < CB_F__SCALARS; i++)
         fixed += k[i];
@@ -173,7 +175,7 @@ gen_costs(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
 
     /* weights of the shared items */
     for (i = 0; i < NSHARE; i++) {
-        w[i] = shares[d->kind][i] * gen_lognormal(r, 1.0, 0.3);
+        w[i] = shares[d->kind][i] * gen__lognormal(r, 1.0, 0.3);
         if (shares[d->kind][i] == 0)
             w[i] = 0;
     }
@@ -183,17 +185,17 @@ gen_costs(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
         w[I_YCXYYCLF] = 0;
     }
     if ((c->surgical || c->anaesthesia) && w[I_SSZLF] < 5)
-        w[I_SSZLF] = 8 * gen_lognormal(r, 1.0, 0.2);
+        w[I_SSZLF] = 8 * gen__lognormal(r, 1.0, 0.2);
     if (c->surgical && w[I_YCXYYCLF] < 4)
-        w[I_YCXYYCLF] = 10 * gen_lognormal(r, 1.0, 0.3);
-    if (!gen_chance(r, 0.6))
+        w[I_YCXYYCLF] = 10 * gen__lognormal(r, 1.0, 0.3);
+    if (!gen__chance(r, 0.6))
         w[I_ZCYF] = 0;
-    if (!gen_chance(r, 0.12))
+    if (!gen__chance(r, 0.12))
         w[I_ZCYF1] = 0;
     if (c->h->dept[c->dept].role == R_TCM || d->kind == K_REHAB) {
-        w[I_ZYZLF] = 15 * gen_lognormal(r, 1.0, 0.3);
-        w[I_ZCYF1] = 6 * gen_lognormal(r, 1.0, 0.3);
-    } else if (!gen_chance(r, 0.25)) {
+        w[I_ZYZLF] = 15 * gen__lognormal(r, 1.0, 0.3);
+        w[I_ZCYF1] = 6 * gen__lognormal(r, 1.0, 0.3);
+    } else if (!gen__chance(r, 0.25)) {
         w[I_ZYZLF] = 0;
     }
     if (w[I_HCYYCLF] + w[I_YYCLF] <= 0)
@@ -229,61 +231,51 @@ gen_costs(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
     /* 其中 sub-items */
     if (k[CB_F_FSSZLXMF] > 0) {
         double f = d->kind == K_REHAB || d->role == R_ORTHO || d->role == R_TCM
-                   ? 0.3 + 0.4 * gen_unif(r)
-                   : gen_chance(r, 0.2) ? 0.15 * gen_unif(r) : 0;
+                   ? 0.3 + 0.4 * gen__unif(r)
+                   : gen__chance(r, 0.2) ? 0.15 * gen__unif(r) : 0;
         k[CB_F_WLZLF] = (int64_t)(k[CB_F_FSSZLXMF] * f);
     }
     if (c->anaesthesia && k[CB_F_SSZLF] > 1) {
-        k[CB_F_MAF] = (int64_t)(k[CB_F_SSZLF] * (0.12 + 0.23 * gen_unif(r)));
+        k[CB_F_MAF] = (int64_t)(k[CB_F_SSZLF] * (0.12 + 0.23 * gen__unif(r)));
         if (k[CB_F_MAF] < 1)
             k[CB_F_MAF] = 1;
     }
     if ((c->has_op || c->surgical) && k[CB_F_SSZLF] - k[CB_F_MAF] > 1) {
         k[CB_F_SSF] = (int64_t)((k[CB_F_SSZLF] - k[CB_F_MAF]) *
-                                (0.55 + 0.35 * gen_unif(r)));
+                                (0.55 + 0.35 * gen__unif(r)));
         if (k[CB_F_SSF] < 1)
             k[CB_F_SSF] = 1;
     }
     if (k[CB_F_XYF] > 0) {
-        double f = infection_case(c) ? 0.25 + 0.3 * gen_unif(r)
-                 : c->has_op ? 0.06 + 0.14 * gen_unif(r)
-                 : gen_chance(r, 0.6) ? 0.08 * gen_unif(r) : 0;
+        double f = infection_case(c) ? 0.25 + 0.3 * gen__unif(r)
+                 : c->has_op ? 0.06 + 0.14 * gen__unif(r)
+                 : gen__chance(r, 0.6) ? 0.08 * gen__unif(r) : 0;
         k[CB_F_KJYWF] = (int64_t)(k[CB_F_XYF] * f);
     }
     /* TCM dialect items: 中医类 split and its sub-items */
     if (k[CB_F_ZYZLF] > 0) {
         int64_t z = k[CB_F_ZYZLF];
         k[CB_F_ZYL_ZYZD] = z / 10;
-        k[CB_F_ZYZL] = (int64_t)(z * (0.65 + 0.15 * gen_unif(r)));
+        k[CB_F_ZYZL] = (int64_t)(z * (0.65 + 0.15 * gen__unif(r)));
         k[CB_F_ZYQT] = z - k[CB_F_ZYL_ZYZD] - k[CB_F_ZYZL];
-        k[CB_F_ZCYJF] = (int64_t)(k[CB_F_ZYZL] * 0.6 * gen_unif(r));
+        k[CB_F_ZCYJF] = (int64_t)(k[CB_F_ZYZL] * 0.6 * gen__unif(r));
         k[CB_F_ZYTNZL] = (int64_t)((k[CB_F_ZYZL] - k[CB_F_ZCYJF]) * 0.5 *
-                                   gen_unif(r));
-        k[CB_F_BZLZF] = (int64_t)(k[CB_F_YLFUF] * 0.15 * gen_unif(r));
+                                   gen__unif(r));
+        k[CB_F_BZLZF] = (int64_t)(k[CB_F_YLFUF] * 0.15 * gen__unif(r));
     }
-    if (k[CB_F_ZCYF] > 0 && gen_chance(r, 0.3))
-        k[CB_F_ZYZJF] = (int64_t)(k[CB_F_ZCYF] * 0.3 * gen_unif(r));
+    if (k[CB_F_ZCYF] > 0 && gen__chance(r, 0.3))
+        k[CB_F_ZYZJF] = (int64_t)(k[CB_F_ZCYF] * 0.3 * gen__unif(r));
 
-    c->pay = gen_pay_index(g, &c->pt, c->age_y);
+    c->pay = gen__pay_index(g, &c->pt, c->age_y);
     k[CB_F_ZFJE] = c->pay == GEN_PAY_SELF ? T
                  : (int64_t)(T * zfje_share(r, c->pay));
     if (k[CB_F_ZFJE] > T)
         k[CB_F_ZFJE] = T;
 }
 
-int64_t
-gen_items_sum(const struct gen_case *c)
-{
-    int64_t s = 0;
-    int i;
-
-    for (i = 0; i < 24; i++)
-        s += c->cost[cb_fp_cost_items[i]];
-    return s;
-}
 
 void
-gen_costs_fill(struct cb_gen *g, const struct gen_case *c)
+gen__costs_fill(struct cb_gen *g, const struct gen_case *c)
 {
     static const int other[] = {
         CB_F_ZFY, CB_F_ZFJE, CB_F_WLZLF, CB_F_MAF, CB_F_SSF, CB_F_KJYWF,
@@ -295,10 +287,10 @@ gen_costs_fill(struct cb_gen *g, const struct gen_case *c)
     size_t i;
 
     for (i = 0; i < 24; i++)
-        gen_setm(g, cb_fp_cost_items[i], c->cost[cb_fp_cost_items[i]]);
+        gen__setm(g, cb_fp_cost_items[i], c->cost[cb_fp_cost_items[i]]);
     for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
-        gen_setm(g, other[i], c->cost[other[i]]);
+        gen__setm(g, other[i], c->cost[other[i]]);
     for (i = 0; i < sizeof(tcm) / sizeof(tcm[0]); i++)
         if (g->want[tcm[i]])
-            gen_setm(g, tcm[i], c->cost[tcm[i]]);
+            gen__setm(g, tcm[i], c->cost[tcm[i]]);
 }

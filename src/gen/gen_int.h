@@ -9,8 +9,11 @@
  *   gen_org.c      the consortium: hospitals, departments, staff, places
  *   gen_person.c   patients: names, identity numbers, addresses
  *   gen_cost.c     length of stay and the cost breakdown
- *   gen_error.c    injected data-quality errors
- *   gen.c          the driver: calendar, readmissions, row output
+ *   gen_error.c    injected data-quality errors: choice, dates, identity,
+ *                  formats, costs
+ *   gen_error_clin.c  injected errors in diagnoses, procedures, newborns
+ *   gen_out.c      the record row, CSV/TSV lines, GB18030, buffered writes
+ *   gen.c          the driver: set-up, calendar, readmissions, the loop
  *
  * Everything derived from the seed; no global mutable state. One record is
  * built in a struct gen_row (text per canonical field, all in a scratch
@@ -36,19 +39,18 @@ struct gen_rng {
     uint64_t s[4];  /* xoshiro256** state */
 };
 
-void     gen_rng_seed(struct gen_rng *r, uint64_t seed);
-uint64_t gen_u64(struct gen_rng *r);
-uint64_t gen_mix(uint64_t a, uint64_t b);  /* hash two words into a seed */
-uint32_t gen_below(struct gen_rng *r, uint32_t n);  /* 0..n-1, n > 0 */
-int      gen_range(struct gen_rng *r, int lo, int hi); /* lo..hi inclusive */
-double   gen_unif(struct gen_rng *r);                  /* [0, 1) */
-bool     gen_chance(struct gen_rng *r, double p);
-double   gen_normal(struct gen_rng *r);
-double   gen_lognormal(struct gen_rng *r, double median, double sigma);
-int      gen_poisson(struct gen_rng *r, double lambda);
+void     gen__rng_seed(struct gen_rng *r, uint64_t seed);
+uint64_t gen__u64(struct gen_rng *r);
+uint64_t gen__mix(uint64_t a, uint64_t b);  /* hash two words into a seed */
+uint32_t gen__below(struct gen_rng *r, uint32_t n);  /* 0..n-1, n > 0 */
+int      gen__range(struct gen_rng *r, int lo, int hi); /* lo..hi inclusive */
+double   gen__unif(struct gen_rng *r);                  /* [0, 1) */
+bool     gen__chance(struct gen_rng *r, double p);
+double   gen__normal(struct gen_rng *r);
+double   gen__lognormal(struct gen_rng *r, double median, double sigma);
 /* Index i with probability w[i] / sum(w); cum is the cumulative sum. */
-size_t   gen_pick_cum(struct gen_rng *r, const uint32_t *cum, size_t n);
-size_t   gen_pick_w(struct gen_rng *r, const uint16_t *w, size_t n);
+size_t   gen__pick_cum(struct gen_rng *r, const uint32_t *cum, size_t n);
+size_t   gen__pick_w(struct gen_rng *r, const uint16_t *w, size_t n);
 
 /* ---- case-mix definitions (gen_casemix.c) ---- */
 
@@ -115,7 +117,7 @@ struct gen_archdef {
     const char *id;             /* short name, for tests and debugging */
     uint8_t     role;           /* enum gen_role */
     uint8_t     kind;           /* enum gen_kind */
-    uint16_t    w[GEN_NLEVELS]; /* per-mille share at hub, district, community */
+    uint16_t    w[GEN_NLEVELS]; /* per mille at hub, district, community */
     int8_t      season;         /* amplitude %: + winter peak, - summer peak */
     uint8_t     age;            /* enum gen_agemodel */
     uint8_t     age_lo, age_hi, age_mean, age_sd;
@@ -125,9 +127,10 @@ struct gen_archdef {
     float       los;            /* median length of stay (days) at the hub */
     float       los_sd;         /* log-normal sigma */
     uint32_t    cost;           /* median total cost (yuan) at the hub */
-    uint16_t    death;          /* deaths per 10,000 at the hub */
+    uint16_t    death;          /* base deaths per 10,000 (scaled by
+                                   severity, age and level) */
     uint8_t     sev_pct;        /* share of severe cases */
-    uint8_t     day_pct;        /* share of elective cases done as day surgery */
+    uint8_t     day_pct;        /* elective cases done as day surgery (%) */
     uint8_t     readmit_pct;    /* readmissions scheduled */
     uint8_t     planned_pct;    /* of which planned (SFZZYJH = 2) */
     uint8_t     up_pct;         /* LYFS = 2 to the hub from lower levels */
@@ -140,15 +143,15 @@ struct gen_archdef {
     struct gen_pxdef px[GEN_PX_MAX + 1];
 };
 
-extern const struct gen_archdef gen_archdefs[];
-extern const size_t gen_narchdefs;
+extern const struct gen_archdef gen__archdefs[];
+extern const size_t gen__narchdefs;
 
 /* Comorbidities by age, complications by kind (gen_casemix.c). */
-extern const struct gen_sec gen_comorb[];
-extern const struct gen_sec gen_comorb_female[];
-extern const struct gen_sec gen_comorb_male[];
-extern const struct gen_sec gen_comp_surg[];
-extern const struct gen_sec gen_comp_med[];
+extern const struct gen_sec gen__comorb[];
+extern const struct gen_sec gen__comorb_female[];
+extern const struct gen_sec gen__comorb_male[];
+extern const struct gen_sec gen__comp_surg[];
+extern const struct gen_sec gen__comp_med[];
 
 /* ---- resolved code pools (gen_pool.c) ---- */
 
@@ -166,7 +169,7 @@ struct gen_pool {
 
 struct gen_pxstep {
     struct gen_pool pool;
-    struct gen_pool day;     /* the codes of pool in the day-surgery catalogue */
+    struct gen_pool day;     /* codes of pool in the day-surgery catalogue */
     const struct gen_pxdef *def;
 };
 
@@ -197,8 +200,8 @@ struct gen_province {
     const char *post;    /* postcode prefix */
 };
 
-extern const struct gen_province gen_provinces[];
-extern const size_t gen_nprovinces;
+extern const struct gen_province gen__provinces[];
+extern const size_t gen__nprovinces;
 
 struct gen_dept {
     char          code[8];      /* RC023 */
@@ -272,8 +275,8 @@ struct cb_gen {
     const struct cb_refdata  *rd;
     const struct cb_profile  *profile;
     enum cb_std               std;
-    struct cb_arena           arena;      /* everything with the generator's lifetime */
-    uint8_t                   want[CB_FP_NFIELDS]; /* the profile has a column */
+    struct cb_arena           arena;      /* lives as long as the generator */
+    uint8_t                   want[CB_FP_NFIELDS]; /* dialect has a column */
     int                      *colfield;   /* field per output column */
     size_t                    ncols;
 
@@ -283,7 +286,6 @@ struct cb_gen {
     struct gen_seclist        comorb, comorb_f, comorb_m, comp_surg, comp_med;
     struct cb_strmap          daysurg;    /* day-surgery procedure prefixes */
     struct gen_pool           ssi;        /* surgical-site infection codes */
-    struct gen_pool           bad_prin;   /* invalid principals (QC-DX-04) */
     struct gen_pool           morph_all;  /* morphology codes by site */
     struct gen_pool           misc;       /* Z37 outcomes, cardiac arrest */
 
@@ -291,7 +293,7 @@ struct cb_gen {
     struct gen_org            org;
     struct gen_hosp          *hosp;
     int                       nhosp;
-    struct cb_str             outside_tertiary; /* a receiving hospital outside */
+    struct cb_str             outside_tertiary; /* receiver outside */
     struct cb_str             outside_primary;
 
     /* per-record state */
@@ -299,42 +301,39 @@ struct cb_gen {
     struct cb_buf             line;       /* one output line (UTF-8) */
     struct cb_buf             tmp;        /* denormalised value */
     struct cb_buf             out;        /* pending output bytes */
-    struct cb_buf             conv;       /* GB18030 conversion */
-    void                     *iconv;      /* iconv_t or NULL */
+    void                     *iconv;      /* iconv_t, (void *)-1 = UTF-8 */
 };
 
 /* gen_pool.c */
-CB_MUST_CHECK enum cb_err gen_casemix_init(struct cb_gen *g, struct cb_buf *err);
-void gen_casemix_free(struct cb_gen *g);
-int  gen_arch_find(const struct cb_gen *g, const char *id);
-const struct gen_code *gen_pool_pick(const struct gen_pool *p,
+CB_MUST_CHECK enum cb_err gen__casemix_init(struct cb_gen *g,
+                                            struct cb_buf *err);
+void gen__casemix_free(struct cb_gen *g);
+int  gen__arch_find(const struct cb_gen *g, const char *id);
+const struct gen_code *gen__pool_pick(const struct gen_pool *p,
                                      struct gen_rng *r);
-const struct gen_code *gen_pool_find(const struct gen_pool *p,
+const struct gen_code *gen__pool_find(const struct gen_pool *p,
                                      const char *code);
-bool gen_is_day_surgery_code(const struct cb_gen *g, struct cb_str code);
+bool gen__is_day_surgery_code(const struct cb_gen *g, struct cb_str code);
 /* Appends a line per empty pool to out; returns their number (tests). */
-size_t gen_casemix_report(const struct cb_gen *g, struct cb_buf *out);
+size_t gen__casemix_report(const struct cb_gen *g, struct cb_buf *out);
 
 /* gen_clinical.c */
-const char *gen_anaes_code(enum gen_anaes an, struct gen_rng *r);
+const char *gen__anaes_code(enum gen_anaes an, struct gen_rng *r);
 /* 0 any sex, 1 male only, 2 female only (spec QC-DX-07 starter lists). */
-int  gen_code_sex(struct cb_str code);
+int  gen__code_sex(struct cb_str code);
 
 /* gen_org.c */
-CB_MUST_CHECK enum cb_err gen_org_init(struct cb_gen *g, struct cb_buf *err);
-void gen_org_free(struct cb_gen *g);
-const struct gen_dept *gen_dept_for(const struct gen_hosp *h, int role);
-struct cb_str gen_staff(const struct gen_hosp *h, uint32_t first,
+CB_MUST_CHECK enum cb_err gen__org_init(struct cb_gen *g, struct cb_buf *err);
+void gen__org_free(struct cb_gen *g);
+struct cb_str gen__staff(const struct gen_hosp *h, uint32_t first,
                         uint32_t n, struct gen_rng *r);
 /* Writes a person's name (2-3 characters) into out (>= 16 bytes). */
-size_t gen_person_name(struct gen_rng *r, int sex, char *out);
-size_t gen_surname(struct gen_rng *r, char *out);
-size_t gen_given_name(struct gen_rng *r, int sex, char *out);
+size_t gen__person_name(struct gen_rng *r, int sex, char *out);
 /* A place name of two syllables into out (>= 8 bytes). */
-size_t gen_place_word(struct gen_rng *r, char *out);
-void   gen_zzjgdm(struct gen_rng *r, char out[11]);
-void   gen_uscc(struct gen_rng *r, const char *region6, char out[19]);
-char   gen_id_check(const char *first17);
+size_t gen__place_word(struct gen_rng *r, char *out);
+void   gen__zzjgdm(struct gen_rng *r, char out[11]);
+void   gen__uscc(struct gen_rng *r, const char *region6, char out[19]);
+char   gen__id_check(const char *first17);
 
 /* Text building without snprintf (hot path). */
 static inline size_t
@@ -372,16 +371,28 @@ gen_putn(char *o, size_t at, uint64_t v, int width)
     return at;
 }
 
-/* gen_row helpers (gen.c) */
-void gen_row_clear(struct cb_gen *g);
-void gen_set(struct cb_gen *g, int f, struct cb_str s);
-void gen_setz(struct cb_gen *g, int f, const char *z);
-void gen_setb(struct cb_gen *g, int f, const char *p, size_t n); /* copies */
-void gen_seti(struct cb_gen *g, int f, int64_t v);
-void gen_setm(struct cb_gen *g, int f, int64_t fen);
-void gen_setd(struct cb_gen *g, int f, int64_t day);
-void gen_setdt(struct cb_gen *g, int f, int64_t secs);
-void gen_unset(struct cb_gen *g, int f);
+/* gen_out.c: the row, output lines, buffered writes */
+#define GEN_SCRATCH_SIZE (256 * 1024)  /* formatted values of one record */
+#define GEN_FLUSH_AT     (1024 * 1024) /* output buffered before fwrite */
+
+CB_MUST_CHECK enum cb_err gen__write_header(struct cb_gen *g,
+                                            struct cb_buf *err);
+/* Writes g->row as one line through the profile (denormalised values). */
+CB_MUST_CHECK enum cb_err gen__write_row(struct cb_gen *g,
+                                         struct cb_buf *err);
+/* Writes the pending output when over GEN_FLUSH_AT, or always if force. */
+CB_MUST_CHECK enum cb_err gen__flush(struct cb_gen *g, FILE *f, bool force,
+                                     struct cb_buf *err);
+
+void gen__row_clear(struct cb_gen *g);
+void gen__set(struct cb_gen *g, int f, struct cb_str s);
+void gen__setz(struct cb_gen *g, int f, const char *z);
+void gen__setb(struct cb_gen *g, int f, const char *p, size_t n); /* copies */
+void gen__seti(struct cb_gen *g, int f, int64_t v);
+void gen__setm(struct cb_gen *g, int f, int64_t fen);
+void gen__setd(struct cb_gen *g, int f, int64_t day);
+void gen__setdt(struct cb_gen *g, int f, int64_t secs);
+void gen__unset(struct cb_gen *g, int f);
 static inline bool
 gen_has(const struct cb_gen *g, int f)
 {
@@ -427,7 +438,7 @@ struct gen_case {
     bool       readmission;
     bool       planned_this;  /* this stay was planned at the previous one */
     bool       planned_next;  /* SFZZYJH = yes */
-    int        next_arch;     /* archetype of the scheduled readmission, -1 none */
+    int        next_arch;     /* archetype of the next stay, -1 none */
     int64_t    age_days;      /* age in days at admission */
     int        age_y, age_d;  /* NL; BZYZS_NL when NL = 0 */
     int        sev;           /* 0 mild, 1 moderate, 2 severe */
@@ -452,34 +463,33 @@ struct gen_case {
     bool       ssi;           /* surgical-site infection (healing 丙) */
     bool       pathology;     /* a pathology report (JBMM, excisions) */
     uint32_t   extra;         /* yuan of procedure costs */
-    int        weights[5];    /* newborn birth weights (mother) / birth weight */
+    int        weights[5];    /* birth weights (mother's newborns, neonate) */
     int        nweights;
     int        adm_weight;    /* neonatal admissions: XSERYTZ */
-    int        pay;           /* payment index (gen_pay_code) */
+    int        pay;           /* payment index (gen__pay_code) */
     int64_t    cost[CB_F__SCALARS]; /* fen per cost field (scalar ids) */
 };
 
 /* gen_person.c */
-void gen_patient_fill(struct cb_gen *g, const struct gen_case *c);
-int  gen_pay_index(const struct cb_gen *g, const struct gen_patient *pt,
+void gen__patient_fill(struct cb_gen *g, const struct gen_case *c);
+int  gen__pay_index(const struct cb_gen *g, const struct gen_patient *pt,
                    int age);
-const char *gen_pay_code(int i);   /* RC032 code of a payment index */
+const char *gen__pay_code(int i);   /* RC032 code of a payment index */
 #define GEN_PAY_SELF 9             /* index of "7" 全自费 */
 
 /* gen_clinical.c, in call order */
-void gen_course(struct cb_gen *g, struct gen_case *c, struct gen_rng *r);
-void gen_procedures_timed(struct cb_gen *g, struct gen_case *c,
+void gen__course(struct cb_gen *g, struct gen_case *c, struct gen_rng *r);
+void gen__procedures_timed(struct cb_gen *g, struct gen_case *c,
                           struct gen_rng *r);
-void gen_diagnoses(struct cb_gen *g, struct gen_case *c, struct gen_rng *r);
-void gen_clinical_fill(struct cb_gen *g, const struct gen_case *c,
+void gen__diagnoses(struct cb_gen *g, struct gen_case *c, struct gen_rng *r);
+void gen__clinical_fill(struct cb_gen *g, const struct gen_case *c,
                        struct gen_rng *r);
 
 /* gen_cost.c */
-int  gen_los(const struct cb_gen *g, const struct gen_case *c,
+int  gen__los(const struct cb_gen *g, const struct gen_case *c,
              struct gen_rng *r);
-void gen_costs(struct cb_gen *g, struct gen_case *c, struct gen_rng *r);
-void gen_costs_fill(struct cb_gen *g, const struct gen_case *c);
-int64_t gen_items_sum(const struct gen_case *c);
+void gen__costs(struct cb_gen *g, struct gen_case *c, struct gen_rng *r);
+void gen__costs_fill(struct cb_gen *g, const struct gen_case *c);
 
 /* gen_error.c */
 #define GEN_PENDING 32
@@ -488,10 +498,68 @@ struct gen_errstate {            /* per hospital */
     uint32_t bah[64];            /* recent (BAH, ZYCS) keys, for duplicates */
     int      zycs[64];
     int      n, next;
-    uint8_t  pending[GEN_PENDING]; /* rules drawn for records they did not fit */
+    uint8_t  pending[GEN_PENDING]; /* rules waiting for a fitting record */
     uint16_t tries[GEN_PENDING];
     int      npending;
 };
+
+/* gen_error.c, gen_error_clin.c internals: one injection attempt. */
+struct gen_ictx {
+    struct cb_gen             *g;
+    struct gen_case           *c;
+    struct gen_rng            *r;
+    const struct gen_errstate *keys;
+    int                        field;   /* out: the field carrying the error */
+};
+
+bool gen__can(const struct gen_ictx *x, int f);
+bool gen__unset_to(struct gen_ictx *x, int f);
+int  gen__pick_slot(const struct gen_ictx *x,
+                    bool (*pred)(const struct gen_proc *));
+bool gen__is_op(const struct gen_proc *p);
+bool gen__surg_or_interv(const struct gen_proc *p);
+bool gen__not_surgical(const struct gen_proc *p);
+bool gen__any_proc(const struct gen_proc *p);
+/*
+ * Injectors: each checks that the record offers the occasion (and that the
+ * dialect has the columns) and returns false without touching anything
+ * when it does not; otherwise it spoils the row and sets x->field.
+ */
+bool gen__e_adm_weight_infant(struct gen_ictx *x);
+bool gen__e_allergy(struct gen_ictx *x);
+bool gen__e_autopsy_alive(struct gen_ictx *x);
+bool gen__e_blood_type(struct gen_ictx *x);
+bool gen__e_coma(struct gen_ictx *x);
+bool gen__e_coma_empty(struct gen_ictx *x);
+bool gen__e_doctor(struct gen_ictx *x);
+bool gen__e_dx_name(struct gen_ictx *x);
+bool gen__e_dx_poa(struct gen_ictx *x);
+bool gen__e_dx_repeat(struct gen_ictx *x);
+bool gen__e_dx_unknown(struct gen_ictx *x);
+bool gen__e_incision_zero_healed(struct gen_ictx *x);
+bool gen__e_invalid_principal(struct gen_ictx *x);
+bool gen__e_morph_format(struct gen_ictx *x);
+bool gen__e_neonate_birth_weight(struct gen_ictx *x);
+bool gen__e_no_adm_weight(struct gen_ictx *x);
+bool gen__e_no_autopsy(struct gen_ictx *x);
+bool gen__e_no_birth_weight(struct gen_ictx *x);
+bool gen__e_no_external(struct gen_ictx *x);
+bool gen__e_no_morph(struct gen_ictx *x);
+bool gen__e_no_purpose(struct gen_ictx *x);
+bool gen__e_no_receiver(struct gen_ictx *x);
+bool gen__e_px_anaes(struct gen_ictx *x);
+bool gen__e_px_anaesthetist(struct gen_ictx *x);
+bool gen__e_px_assistant(struct gen_ictx *x);
+bool gen__e_px_date(struct gen_ictx *x);
+bool gen__e_px_date_other(struct gen_ictx *x);
+bool gen__e_px_level(struct gen_ictx *x);
+bool gen__e_px_level_unexpected(struct gen_ictx *x);
+bool gen__e_px_slot1(struct gen_ictx *x);
+bool gen__e_px_unknown(struct gen_ictx *x);
+bool gen__e_sex(struct gen_ictx *x);
+bool gen__e_twin_weight(struct gen_ictx *x);
+bool gen__e_weight_10g(struct gen_ictx *x);
+bool gen__e_weight_range(struct gen_ictx *x);
 
 /*
  * Gives the filled row one realistic error; returns the QC rule id (as in
@@ -501,7 +569,7 @@ struct gen_errstate {            /* per hospital */
  * for a record that does, so rare occasions (deaths, deliveries, injuries)
  * still get their share.
  */
-const char *gen_inject(struct cb_gen *g, struct gen_case *c,
+const char *gen__inject(struct cb_gen *g, struct gen_case *c,
                        struct gen_rng *r, struct gen_errstate *st,
                        int *field);
 

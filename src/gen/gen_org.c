@@ -14,7 +14,7 @@
 #include "gen/gen_int.h"
 
 /* Mainland provinces: RC036 code, GB 2260 prefix, name, postcode prefix. */
-const struct gen_province gen_provinces[] = {
+const struct gen_province gen__provinces[] = {
     { 1, "11", "北京市", "10" },   { 2, "12", "天津市", "30" },
     { 3, "13", "河北省", "05" },   { 4, "14", "山西省", "03" },
     { 5, "15", "内蒙古自治区", "01" }, { 6, "21", "辽宁省", "11" },
@@ -32,7 +32,8 @@ const struct gen_province gen_provinces[] = {
     { 29, "63", "青海省", "81" },  { 30, "64", "宁夏回族自治区", "75" },
     { 31, "65", "新疆维吾尔自治区", "83" },
 };
-const size_t gen_nprovinces = sizeof(gen_provinces) / sizeof(gen_provinces[0]);
+const size_t gen__nprovinces =
+    sizeof(gen__provinces) / sizeof(gen__provinces[0]);
 
 /* Provinces that host the consortium: populous, with prefecture cities. */
 static const int home_provinces[] = { 3, 10, 11, 12, 14, 15, 16, 17, 18, 19,
@@ -96,28 +97,28 @@ put(char *out, size_t at, const char *z)
     return at + n;
 }
 
-size_t
+static size_t
 gen_surname(struct gen_rng *r, char *out)
 {
-    size_t i = gen_pick_w(r, surname_w, NELEM(surname_w));
+    size_t i = gen__pick_w(r, surname_w, NELEM(surname_w));
 
     return put(out, 0, surnames[i < NELEM(surnames) ? i : 0]);
 }
 
-size_t
+static size_t
 gen_given_name(struct gen_rng *r, int sex, char *out)
 {
     const char *const *pool = sex == 1 ? given_m : given_f;
     size_t n = sex == 1 ? NELEM(given_m) : NELEM(given_f);
-    size_t len = put(out, 0, pool[gen_below(r, (uint32_t)n)]);
+    size_t len = put(out, 0, pool[gen__below(r, (uint32_t)n)]);
 
-    if (gen_chance(r, 0.72))  /* most names have two given characters */
-        len = put(out, len, pool[gen_below(r, (uint32_t)n)]);
+    if (gen__chance(r, 0.72))  /* most names have two given characters */
+        len = put(out, len, pool[gen__below(r, (uint32_t)n)]);
     return len;
 }
 
 size_t
-gen_person_name(struct gen_rng *r, int sex, char *out)
+gen__person_name(struct gen_rng *r, int sex, char *out)
 {
     size_t n = gen_surname(r, out);
 
@@ -125,11 +126,11 @@ gen_person_name(struct gen_rng *r, int sex, char *out)
 }
 
 size_t
-gen_place_word(struct gen_rng *r, char *out)
+gen__place_word(struct gen_rng *r, char *out)
 {
-    size_t n = put(out, 0, place_a[gen_below(r, NELEM(place_a))]);
+    size_t n = put(out, 0, place_a[gen__below(r, NELEM(place_a))]);
 
-    return put(out, n, place_b[gen_below(r, NELEM(place_b))]);
+    return put(out, n, place_b[gen__below(r, NELEM(place_b))]);
 }
 
 /* GB 11714 organisation code: 8 digits, '-', check character. */
@@ -146,12 +147,13 @@ org_check(const char *d8)
 }
 
 void
-gen_zzjgdm(struct gen_rng *r, char out[11])
+gen__zzjgdm(struct gen_rng *r, char out[11])
 {
     int i;
 
     for (i = 0; i < 8; i++)
-        out[i] = (char)('0' + (i == 0 ? 4 + gen_below(r, 5) : gen_below(r, 10)));
+        out[i] = (char)('0' + (i == 0 ? 4 + gen__below(r, 5)
+                                      : gen__below(r, 10)));
     out[8] = '-';
     out[9] = org_check(out);
     out[10] = '\0';
@@ -159,7 +161,7 @@ gen_zzjgdm(struct gen_rng *r, char out[11])
 
 /* GB 32100 unified social credit code of a public institution (12...). */
 void
-gen_uscc(struct gen_rng *r, const char *region6, char out[19])
+gen__uscc(struct gen_rng *r, const char *region6, char out[19])
 {
     static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
     static const int w[17] = { 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13,
@@ -167,7 +169,7 @@ gen_uscc(struct gen_rng *r, const char *region6, char out[19])
     char org[11];
     int i, s = 0, c;
 
-    gen_zzjgdm(r, org);
+    gen__zzjgdm(r, org);
     out[0] = '1';
     out[1] = '2';
     memcpy(out + 2, region6, 6);
@@ -184,7 +186,7 @@ gen_uscc(struct gen_rng *r, const char *region6, char out[19])
 
 /* ISO 7064 MOD 11-2 check character of an 18-character resident ID. */
 char
-gen_id_check(const char *first17)
+gen__id_check(const char *first17)
 {
     static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5,
                                8, 4, 2 };
@@ -277,22 +279,15 @@ fallback_dept(const struct gen_hosp *h, int role)
     return 0;
 }
 
-const struct gen_dept *
-gen_dept_for(const struct gen_hosp *h, int role)
-{
-    int d = role >= 0 && role < GEN_NROLES ? h->role_dept[role] : -1;
-
-    return &h->dept[d >= 0 ? d : 0];
-}
 
 struct cb_str
-gen_staff(const struct gen_hosp *h, uint32_t first, uint32_t n,
+gen__staff(const struct gen_hosp *h, uint32_t first, uint32_t n,
           struct gen_rng *r)
 {
     if (n == 0)
         return h->staff[0];
     /* Earlier staff of a range see more patients (skewed choice). */
-    return h->staff[first + (uint32_t)(gen_unif(r) * gen_unif(r) * n)];
+    return h->staff[first + (uint32_t)(gen__unif(r) * gen__unif(r) * n)];
 }
 
 /* Adds count unique names to the staff table; returns the first index. */
@@ -309,7 +304,7 @@ add_staff(struct cb_gen *g, struct gen_hosp *h, struct cb_strmap *seen,
         size_t n;
         int tries = 0;
         do {
-            n = gen_person_name(r, gen_chance(r, 0.5) ? 1 : 2, name);
+            n = gen__person_name(r, gen__chance(r, 0.5) ? 1 : 2, name);
         } while (cb_strmap_has(seen, cb_str_make(name, n)) && ++tries < 50);
         rc = cb_strmap_put(seen, cb_str_make(name, n), h->nstaff);
         if (rc)
@@ -346,7 +341,7 @@ hosp_init(struct cb_gen *g, struct gen_hosp *h, struct gen_rng *r)
     const struct dept_tpl *tpl;
     size_t ntpl, i;
     struct cb_strmap seen;
-    uint32_t cap, dummy;
+    uint32_t cap;
     enum cb_err rc = CB_OK;
     const uint8_t *pd = per_dept[h->level];
     char word[16];
@@ -388,10 +383,10 @@ hosp_init(struct cb_gen *g, struct gen_hosp *h, struct gen_rng *r)
         if (rc)
             break;
         d->kzr = h->staff[first];
-        d->nzrys = (uint32_t)gen_range(r, (pd[0] + 1) / 2, pd[0] + 1);
-        d->nzzys = (uint32_t)gen_range(r, (pd[1] + 1) / 2, pd[1] + 1);
-        d->nzyys = (uint32_t)gen_range(r, (pd[2] + 1) / 2, pd[2] + 1);
-        d->nhs = (uint32_t)gen_range(r, (pd[3] + 1) / 2, pd[3] + 1);
+        d->nzrys = (uint32_t)gen__range(r, (pd[0] + 1) / 2, pd[0] + 1);
+        d->nzzys = (uint32_t)gen__range(r, (pd[1] + 1) / 2, pd[1] + 1);
+        d->nzyys = (uint32_t)gen__range(r, (pd[2] + 1) / 2, pd[2] + 1);
+        d->nhs = (uint32_t)gen__range(r, (pd[3] + 1) / 2, pd[3] + 1);
         if ((rc = add_staff(g, h, &seen, r, d->nzrys, cap, &d->zrys)) ||
             (rc = add_staff(g, h, &seen, r, d->nzzys, cap, &d->zzys)) ||
             (rc = add_staff(g, h, &seen, r, d->nzyys, cap, &d->zyys)))
@@ -400,7 +395,7 @@ hosp_init(struct cb_gen *g, struct gen_hosp *h, struct gen_rng *r)
         d->hs = h->nstaff;
         for (w = 0; w < (int)d->nhs && !rc; w++) {
             char name[32];
-            size_t n = gen_person_name(r, gen_chance(r, 0.95) ? 2 : 1, name);
+            size_t n = gen__person_name(r, gen__chance(r, 0.95) ? 2 : 1, name);
             if (h->nstaff >= cap)
                 break;
             h->staff[h->nstaff] = cb_arena_dup(&g->arena, name, n);
@@ -440,7 +435,6 @@ hosp_init(struct cb_gen *g, struct gen_hosp *h, struct gen_rng *r)
             rc = add_staff(g, h, &seen, r, h->level == GEN_HUB ? 16 : 4, cap,
                            &h->sx);
         h->nsx = h->nstaff - h->sx;
-        (void)dummy;
     }
     cb_strmap_release(&seen);
     if (rc)
@@ -455,11 +449,11 @@ hosp_init(struct cb_gen *g, struct gen_hosp *h, struct gen_rng *r)
             static const char *const hubname[] = { "第一人民医院", "中心医院",
                                                    "人民医院" };
             rc = dupf(g, &h->name, g->org.city.ptr,
-                      hubname[gen_below(r, NELEM(hubname))], NULL);
+                      hubname[gen__below(r, NELEM(hubname))], NULL);
         } else if (h->level == GEN_DISTRICT) {
             rc = dupf(g, &h->name, g->org.city.ptr, pl->name.ptr, "人民医院");
         } else {
-            wn = gen_place_word(r, word);
+            wn = gen__place_word(r, word);
             word[wn] = '\0';
             if (pl->county)
                 rc = dupf(g, &h->name, pl->name.ptr, word, "镇卫生院");
@@ -469,11 +463,11 @@ hosp_init(struct cb_gen *g, struct gen_hosp *h, struct gen_rng *r)
         }
         if (rc)
             return rc;
-        if (h->level == GEN_HUB || gen_chance(r, 0.5)) {
-            gen_uscc(r, pl->region, code);
+        if (h->level == GEN_HUB || gen__chance(r, 0.5)) {
+            gen__uscc(r, pl->region, code);
             h->zzjgdm = cb_arena_dup(&g->arena, code, 18);
         } else {
-            gen_zzjgdm(r, code);
+            gen__zzjgdm(r, code);
             h->zzjgdm = cb_arena_dup(&g->arena, code, 10);
         }
         if (!h->zzjgdm.ptr)
@@ -487,7 +481,7 @@ hosp_init(struct cb_gen *g, struct gen_hosp *h, struct gen_rng *r)
 }
 
 enum cb_err
-gen_org_init(struct cb_gen *g, struct cb_buf *err)
+gen__org_init(struct cb_gen *g, struct cb_buf *err)
 {
     struct gen_org *o = &g->org;
     struct gen_rng r;
@@ -497,17 +491,17 @@ gen_org_init(struct cb_gen *g, struct cb_buf *err)
     int i, ndistrict, nplace, city2;
     enum cb_err rc = CB_OK;
 
-    gen_rng_seed(&r, gen_mix(g->opts.seed, 0x6f7267));  /* "org" */
-    o->prov = home_provinces[gen_below(&r, NELEM(home_provinces))];
-    pv = &gen_provinces[o->prov - 1];
+    gen__rng_seed(&r, gen__mix(g->opts.seed, 0x6f7267));  /* "org" */
+    o->prov = home_provinces[gen__below(&r, NELEM(home_provinces))];
+    pv = &gen__provinces[o->prov - 1];
     o->prov_name = cb_str_c(pv->name);
-    wn = gen_place_word(&r, word);
+    wn = gen__place_word(&r, word);
     word[wn] = '\0';
     if ((rc = dupf(g, &o->city, word, "市", NULL)) ||
         (rc = dupf(g, &o->consortium, o->city.ptr, "医疗联合体", NULL)))
         goto out;
-    snprintf(o->area, sizeof(o->area), "0%03u", 310 + gen_below(&r, 600));
-    city2 = 1 + (int)gen_below(&r, 14);
+    snprintf(o->area, sizeof(o->area), "0%03u", 310 + gen__below(&r, 600));
+    city2 = 1 + (int)gen__below(&r, 14);
 
     ndistrict = g->opts.hospitals / 2;
     nplace = 2 + ndistrict;
@@ -518,9 +512,9 @@ gen_org_init(struct cb_gen *g, struct cb_buf *err)
         struct gen_place *pl = &o->place[i];
         int j, clash;
 
-        pl->county = i >= 2 && gen_chance(&r, 0.6);
+        pl->county = i >= 2 && gen__chance(&r, 0.6);
         do {        /* distinct district names */
-            wn = gen_place_word(&r, word);
+            wn = gen__place_word(&r, word);
             word[wn] = '\0';
             clash = 0;
             for (j = 0; j < i; j++)
@@ -534,7 +528,7 @@ gen_org_init(struct cb_gen *g, struct cb_buf *err)
         gen_putn(pl->region, 4, (uint64_t)(pl->county ? 21 + i : 2 + i), 2);
         pl->region[6] = '\0';
         snprintf(pl->post, sizeof(pl->post), "%s%02u%02u", pv->post,
-                 gen_below(&r, 100), gen_below(&r, 10) * 10);
+                 gen__below(&r, 100), gen__below(&r, 10) * 10);
     }
 
     g->nhosp = g->opts.hospitals;
@@ -548,7 +542,7 @@ gen_org_init(struct cb_gen *g, struct cb_buf *err)
         struct gen_hosp *h = &g->hosp[i];
         struct gen_rng hr;
 
-        gen_rng_seed(&hr, gen_mix(g->opts.seed, 0x686f7370ULL + (uint64_t)i));
+        gen__rng_seed(&hr, gen__mix(g->opts.seed, 0x686f7370ULL + (uint64_t)i));
         h->index = i;
         h->level = i == 0 ? GEN_HUB : i <= ndistrict ? GEN_DISTRICT
                                                       : GEN_COMMUNITY;
@@ -557,10 +551,14 @@ gen_org_init(struct cb_gen *g, struct cb_buf *err)
         else if (h->level == GEN_DISTRICT)
             h->district = 1 + (i - 1) % (nplace - 1);
         else
-            h->district = (int)gen_below(&hr, (uint32_t)nplace);
-        h->bah_base = h->level == GEN_HUB ? 10000000u + gen_below(&hr, 4000000)
-                    : h->level == GEN_DISTRICT ? 1000000u + gen_below(&hr, 400000)
-                    : 100000u + gen_below(&hr, 50000);
+            h->district = (int)gen__below(&hr, (uint32_t)nplace);
+        /* medical record numbers: 8 digits at the hub, fewer below */
+        if (h->level == GEN_HUB)
+            h->bah_base = 10000000u + gen__below(&hr, 4000000);
+        else if (h->level == GEN_DISTRICT)
+            h->bah_base = 1000000u + gen__below(&hr, 400000);
+        else
+            h->bah_base = 100000u + gen__below(&hr, 50000);
         rc = hosp_init(g, h, &hr);
     }
     if (!rc) {
@@ -568,7 +566,7 @@ gen_org_init(struct cb_gen *g, struct cb_buf *err)
         rc = dupf(g, &g->outside_tertiary, buf, NULL, NULL);
     }
     if (!rc) {
-        wn = gen_place_word(&r, word);
+        wn = gen__place_word(&r, word);
         word[wn] = '\0';
         rc = dupf(g, &g->outside_primary, o->place[0].name.ptr, word,
                   "街道社区卫生服务中心");
@@ -580,7 +578,7 @@ out:
 }
 
 void
-gen_org_free(struct cb_gen *g)
+gen__org_free(struct cb_gen *g)
 {
     (void)g;  /* everything lives in g->arena */
 }

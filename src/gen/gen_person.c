@@ -14,7 +14,7 @@ enum { S_NAME = 1, S_ID, S_ADDR, S_SOCIAL, S_CONTACT, S_PAY, S_ORIGIN };
 static void
 sub(struct gen_rng *r, const struct gen_patient *pt, int k)
 {
-    gen_rng_seed(r, gen_mix(pt->seed, (uint64_t)k));
+    gen__rng_seed(r, gen__mix(pt->seed, (uint64_t)k));
 }
 
 static const char *const pay_codes[] = {
@@ -36,20 +36,20 @@ residence(const struct cb_gen *g, const struct gen_patient *pt)
 }
 
 int
-gen_pay_index(const struct cb_gen *g, const struct gen_patient *pt, int age)
+gen__pay_index(const struct cb_gen *g, const struct gen_patient *pt, int age)
 {
     struct gen_rng r;
     size_t i;
 
     sub(&r, pt, S_PAY);
-    i = gen_pick_w(&r, pay_w[residence(g, pt)], 12);
+    i = gen__pick_w(&r, pay_w[residence(g, pt)], 12);
     if (age < 18 && (i == 0 || i == 1)) /* children: resident insurance */
         i += 2;
     return (int)i;
 }
 
 const char *
-gen_pay_code(int i)
+gen__pay_code(int i)
 {
     return pay_codes[i >= 0 && i < 12 ? i : 11];
 }
@@ -64,9 +64,9 @@ static const char *const mobile_prefix[] = {
 static size_t
 mobile(struct gen_rng *r, char *o)
 {
-    size_t n = gen_putz(o, 0, mobile_prefix[gen_below(r, 32)]);
+    size_t n = gen_putz(o, 0, mobile_prefix[gen__below(r, 32)]);
 
-    return gen_putn(o, n, gen_below(r, 100000000), 8);
+    return gen_putn(o, n, gen__below(r, 100000000), 8);
 }
 
 static size_t
@@ -75,7 +75,7 @@ landline(const struct cb_gen *g, struct gen_rng *r, char *o)
     size_t n = gen_putz(o, 0, g->org.area);
 
     o[n++] = '-';
-    return gen_putn(o, n, 2000000 + gen_below(r, 7000000), 7);
+    return gen_putn(o, n, 2000000 + gen__below(r, 7000000), 7);
 }
 
 /* Street address within the consortium's city, or elsewhere. */
@@ -88,12 +88,12 @@ address(const struct cb_gen *g, const struct gen_patient *pt,
     size_t n = 0;
 
     if (pt->place < 0) {
-        const struct gen_province *pv = &gen_provinces[pt->prov - 1];
+        const struct gen_province *pv = &gen__provinces[pt->prov - 1];
         n = gen_putz(o, n, pv->name);
-        w[gen_place_word(r, w)] = '\0';
+        w[gen__place_word(r, w)] = '\0';
         n = gen_putz(o, n, w);
         n = gen_putz(o, n, "市");
-        w[gen_place_word(r, w)] = '\0';
+        w[gen__place_word(r, w)] = '\0';
         n = gen_putz(o, n, w);
         n = gen_putz(o, n, "区");
     } else {
@@ -101,29 +101,29 @@ address(const struct cb_gen *g, const struct gen_patient *pt,
         n = gen_puts(o, n, g->org.prov_name);
         n = gen_puts(o, n, g->org.city);
         n = gen_puts(o, n, pl->name);
-        if (pl->county && gen_chance(r, 0.7)) {
-            w[gen_place_word(r, w)] = '\0';
+        if (pl->county && gen__chance(r, 0.7)) {
+            w[gen__place_word(r, w)] = '\0';
             n = gen_putz(o, n, w);
             n = gen_putz(o, n, "镇");
-            w[gen_place_word(r, w)] = '\0';
+            w[gen__place_word(r, w)] = '\0';
             n = gen_putz(o, n, w);
             n = gen_putz(o, n, "村");
-            n = gen_putn(o, n, 1 + gen_below(r, 12), 1);
+            n = gen_putn(o, n, 1 + gen__below(r, 12), 1);
             n = gen_putz(o, n, "组");
-            n = gen_putn(o, n, 1 + gen_below(r, 80), 1);
+            n = gen_putn(o, n, 1 + gen__below(r, 80), 1);
             return gen_putz(o, n, "号");
         }
     }
-    w[gen_place_word(r, w)] = '\0';
+    w[gen__place_word(r, w)] = '\0';
     n = gen_putz(o, n, w);
-    n = gen_putz(o, n, road[gen_below(r, 4)]);
-    n = gen_putn(o, n, 1 + gen_below(r, 398), 1);
+    n = gen_putz(o, n, road[gen__below(r, 4)]);
+    n = gen_putn(o, n, 1 + gen__below(r, 398), 1);
     n = gen_putz(o, n, "号");
-    if (gen_chance(r, 0.75)) {
-        n = gen_putn(o, n, 1 + gen_below(r, 24), 1);
+    if (gen__chance(r, 0.75)) {
+        n = gen_putn(o, n, 1 + gen__below(r, 24), 1);
         n = gen_putz(o, n, "栋");
-        n = gen_putn(o, n, 1 + gen_below(r, 30), 1);
-        n = gen_putn(o, n, 1 + gen_below(r, 4), 2);
+        n = gen_putn(o, n, 1 + gen__below(r, 30), 1);
+        n = gen_putn(o, n, 1 + gen__below(r, 4), 2);
         n = gen_putz(o, n, "室");
     }
     return n;
@@ -148,21 +148,22 @@ occupation(struct gen_rng *r, int age, int res)
     if (age < 19)
         return "31";
     if (age < 23)
-        return gen_chance(r, 0.6) ? "31" : work[gen_pick_w(r, work_w[res == 1], 11)];
+        return gen__chance(r, 0.6) ? "31"
+                                   : work[gen__pick_w(r, work_w[res == 1], 11)];
     if (age >= 60) {
         double retired = res == 1 ? 0.35 : 0.75;
-        if (gen_chance(r, retired))
+        if (gen__chance(r, retired))
             return "80";
-        return res == 1 ? (gen_chance(r, 0.8) ? "27" : "90")
-                        : (gen_chance(r, 0.5) ? "70" : "90");
+        return res == 1 ? (gen__chance(r, 0.8) ? "27" : "90")
+                        : (gen__chance(r, 0.5) ? "70" : "90");
     }
-    return work[gen_pick_w(r, work_w[res == 1], 11)];
+    return work[gen__pick_w(r, work_w[res == 1], 11)];
 }
 
 static const char *
 marital(struct gen_rng *r, int age, int sex)
 {
-    double u = gen_unif(r);
+    double u = gen__unif(r);
 
     if (age < 20)
         return "1";
@@ -171,14 +172,15 @@ marital(struct gen_rng *r, int age, int sex)
     if (age < 30)
         return u < 0.4 ? "1" : u < 0.98 ? "2" : "9";
     if (age < 60)
-        return u < 0.05 ? "1" : u < 0.90 ? "2" : u < 0.95 ? "4" : u < 0.97 ? "3" : "9";
+        return u < 0.05 ? "1" : u < 0.90 ? "2" : u < 0.95 ? "4"
+             : u < 0.97 ? "3" : "9";
     if (age < 75)
         return u < 0.83 ? "2" : u < 0.95 ? "3" : u < 0.98 ? "4" : "9";
     return u < (sex == 1 ? 0.70 : 0.45) ? "2" : u < 0.97 ? "3" : "9";
 }
 
 void
-gen_patient_fill(struct cb_gen *g, const struct gen_case *c)
+gen__patient_fill(struct cb_gen *g, const struct gen_case *c)
 {
     const struct gen_patient *pt = &c->pt;
     struct gen_rng r;
@@ -193,96 +195,96 @@ gen_patient_fill(struct cb_gen *g, const struct gen_case *c)
     if (c->age_y == 0 && c->age_d <= 28) {
         struct gen_rng mr;
         sub(&mr, pt, S_CONTACT);
-        n = gen_person_name(&mr, 2, b);
+        n = gen__person_name(&mr, 2, b);
         n = gen_putz(b, n, pt->sex == 1 ? "之子" : "之女");
     } else {
-        n = gen_person_name(&r, pt->sex, b);
+        n = gen__person_name(&r, pt->sex, b);
     }
-    gen_setb(g, CB_F_XM, b, n);
-    gen_setz(g, CB_F_XB, pt->sex == 1 ? "1" : "2");
-    gen_setd(g, CB_F_CSRQ, pt->birth);
-    gen_seti(g, CB_F_NL, c->age_y);
+    gen__setb(g, CB_F_XM, b, n);
+    gen__setz(g, CB_F_XB, pt->sex == 1 ? "1" : "2");
+    gen__setd(g, CB_F_CSRQ, pt->birth);
+    gen__seti(g, CB_F_NL, c->age_y);
     if (c->age_y == 0)
-        gen_seti(g, CB_F_BZYZS_NL, c->age_d);
-    gen_setz(g, CB_F_GJ, g->std == CB_STD_TCM ? "CHN" : "中国");
+        gen__seti(g, CB_F_BZYZS_NL, c->age_d);
+    gen__setz(g, CB_F_GJ, g->std == CB_STD_TCM ? "CHN" : "中国");
 
     /* resident ID: region, birth date, sequence (odd = male), check */
     sub(&r, pt, S_ID);
     if (pt->place >= 0) {
         memcpy(id, g->org.place[pt->place].region, 6);
     } else {
-        memcpy(id, gen_provinces[pt->prov - 1].gb, 2);
-        gen_putn(id, 2, 100 + gen_below(&r, 1500), 4);
+        memcpy(id, gen__provinces[pt->prov - 1].gb, 2);
+        gen_putn(id, 2, 100 + gen__below(&r, 1500), 4);
     }
     cb_civil_from_days(pt->birth, &y, &m, &d);
     idn = gen_putn(id, 6, (uint64_t)y, 4);
     idn = gen_putn(id, idn, (uint64_t)m, 2);
     idn = gen_putn(id, idn, (uint64_t)d, 2);
-    idn = gen_putn(id, idn, gen_below(&r, 50) * 20 + (pt->sex == 1 ? 1 : 0) +
-                   2 * gen_below(&r, 5), 3);
-    id[17] = gen_id_check(id);
-    gen_setb(g, CB_F_SFZH, id, 18);
-    if (gen_chance(&r, 0.45))
-        gen_setb(g, CB_F_JKKH, id, 18);
+    idn = gen_putn(id, idn, gen__below(&r, 50) * 20 + (pt->sex == 1 ? 1 : 0) +
+                   2 * gen__below(&r, 5), 3);
+    id[17] = gen__id_check(id);
+    gen__setb(g, CB_F_SFZH, id, 18);
+    if (gen__chance(&r, 0.45))
+        gen__setb(g, CB_F_JKKH, id, 18);
     else
-        gen_setz(g, CB_F_JKKH, "-");
+        gen__setz(g, CB_F_JKKH, "-");
 
     /* origin: ethnicity, birthplace, native province */
     sub(&r, pt, S_ORIGIN);
-    if (gen_chance(&r, 0.92))
-        gen_setz(g, CB_F_MZ, "1");
+    if (gen__chance(&r, 0.92))
+        gen__setz(g, CB_F_MZ, "1");
     else
-        gen_seti(g, CB_F_MZ, minorities[gen_below(&r, sizeof(minorities))]);
+        gen__seti(g, CB_F_MZ, minorities[gen__below(&r, sizeof(minorities))]);
     {
-        const struct gen_province *pv = &gen_provinces[pt->prov - 1];
+        const struct gen_province *pv = &gen__provinces[pt->prov - 1];
         char w[16];
         n = gen_putz(b, 0, pv->name);
-        if (pt->place >= 0 && pt->prov == g->org.prov && gen_chance(&r, 0.8)) {
+        if (pt->place >= 0 && pt->prov == g->org.prov && gen__chance(&r, 0.8)) {
             n = gen_puts(b, n, g->org.city);
         } else {
-            w[gen_place_word(&r, w)] = '\0';
+            w[gen__place_word(&r, w)] = '\0';
             n = gen_putz(b, n, w);
             n = gen_putz(b, n, "市");
         }
-        gen_setb(g, CB_F_CSD, b, n);
-        gen_seti(g, CB_F_GG, pv->rc036);
+        gen__setb(g, CB_F_CSD, b, n);
+        gen__seti(g, CB_F_GG, pv->rc036);
     }
 
     /* addresses and phones */
     sub(&r, pt, S_ADDR);
     n = address(g, pt, &r, b);
-    gen_setb(g, CB_F_XZZ, b, n);
+    gen__setb(g, CB_F_XZZ, b, n);
     pn = mobile(&r, phone);
-    gen_setb(g, CB_F_DH, phone, pn);
+    gen__setb(g, CB_F_DH, phone, pn);
     {
         const char *post = pt->place >= 0 ? g->org.place[pt->place].post : NULL;
         char pc[7];
         if (!post) {
-            memcpy(pc, gen_provinces[pt->prov - 1].post, 2);
-            gen_putn(pc, 2, gen_below(&r, 100) * 100, 4);
+            memcpy(pc, gen__provinces[pt->prov - 1].post, 2);
+            gen_putn(pc, 2, gen__below(&r, 100) * 100, 4);
             pc[6] = '\0';
             post = pc;
         }
-        gen_setb(g, CB_F_YB1, post, 6);
-        if (gen_chance(&r, 0.8)) {
-            gen_setb(g, CB_F_HKDZ, b, n);
-            gen_setb(g, CB_F_YB2, post, 6);
+        gen__setb(g, CB_F_YB1, post, 6);
+        if (gen__chance(&r, 0.8)) {
+            gen__setb(g, CB_F_HKDZ, b, n);
+            gen__setb(g, CB_F_YB2, post, 6);
         } else {
             struct gen_patient other = *pt;
-            other.place = g->org.nplace > 1 ? 1 + (int)gen_below(&r,
+            other.place = g->org.nplace > 1 ? 1 + (int)gen__below(&r,
                               (uint32_t)g->org.nplace - 1) : 0;
             n = address(g, &other, &r, b);
-            gen_setb(g, CB_F_HKDZ, b, n);
-            gen_setb(g, CB_F_YB2, g->org.place[other.place].post, 6);
+            gen__setb(g, CB_F_HKDZ, b, n);
+            gen__setb(g, CB_F_YB2, g->org.place[other.place].post, 6);
         }
-        gen_setb(g, CB_F_YB3, post, 6);
+        gen__setb(g, CB_F_YB3, post, 6);
     }
 
     /* occupation, marital status, employer */
     sub(&r, pt, S_SOCIAL);
     occ = occupation(&r, age, res);
-    gen_setz(g, CB_F_ZY, occ);
-    gen_setz(g, CB_F_HY, marital(&r, age, pt->sex));
+    gen__setz(g, CB_F_ZY, occ);
+    gen__setz(g, CB_F_HY, marital(&r, age, pt->sex));
     employed = strcmp(occ, "27") != 0 && strcmp(occ, "31") != 0 &&
                strcmp(occ, "70") != 0 && strcmp(occ, "80") != 0 &&
                strcmp(occ, "90") != 0;
@@ -292,15 +294,15 @@ gen_patient_fill(struct cb_gen *g, const struct gen_case *c)
             "街道办事处", "供电公司", "物流有限公司" };
         char w[16];
         n = gen_puts(b, 0, g->org.city);
-        w[gen_place_word(&r, w)] = '\0';
+        w[gen__place_word(&r, w)] = '\0';
         n = gen_putz(b, n, w);
-        n = gen_putz(b, n, kind[gen_below(&r, 9)]);
-        gen_setb(g, CB_F_GZDWJDZ, b, n);
+        n = gen_putz(b, n, kind[gen__below(&r, 9)]);
+        gen__setb(g, CB_F_GZDWJDZ, b, n);
         n = landline(g, &r, b);
-        gen_setb(g, CB_F_DWDH, b, n);
+        gen__setb(g, CB_F_DWDH, b, n);
     } else {
-        gen_setz(g, CB_F_GZDWJDZ, strcmp(occ, "31") == 0 ? "学生" : "无");
-        gen_setb(g, CB_F_DWDH, phone, pn);
+        gen__setz(g, CB_F_GZDWJDZ, strcmp(occ, "31") == 0 ? "学生" : "无");
+        gen__setb(g, CB_F_DWDH, phone, pn);
     }
 
     /* contact person; a newborn's contact is the mother named in XM */
@@ -311,36 +313,36 @@ gen_patient_fill(struct cb_gen *g, const struct gen_case *c)
         bool self = false;
         if (c->age_y == 0 && c->age_d <= 28) {
             gx = "5";
-            n = gen_person_name(&r, 2, b);
+            n = gen__person_name(&r, 2, b);
         } else {
             if (age < 18) {
                 gx = "5";
-                csex = gen_chance(&r, 0.65) ? 2 : 1;
+                csex = gen__chance(&r, 0.65) ? 2 : 1;
             } else if (age >= 70) {
-                double u = gen_unif(&r);
+                double u = gen__unif(&r);
                 gx = u < 0.35 ? "1" : u < 0.65 ? "2" : u < 0.92 ? "3" : "4";
                 csex = gx[0] == '2' ? 1 : gx[0] == '3' ? 2
-                     : gen_chance(&r, .5) ? 1 : 2;
+                     : gen__chance(&r, .5) ? 1 : 2;
             } else {
-                double u = gen_unif(&r);
+                double u = gen__unif(&r);
                 gx = u < 0.62 ? "1" : u < 0.80 ? "5" : u < 0.90 ? "7"
                    : u < 0.94 ? "0" : u < 0.97 ? "8" : "9";
-                csex = gx[0] == '1' ? 3 - pt->sex : gen_chance(&r, .5) ? 1 : 2;
+                csex = gx[0] == '1' ? 3 - pt->sex : gen__chance(&r, .5) ? 1 : 2;
             }
             if (gx[0] == '1' && age >= 70 && pt->sex == 2)
                 csex = 1;
-            n = gen_person_name(&r, csex, b);
+            n = gen__person_name(&r, csex, b);
             self = gx[0] == '0';
         }
         if (self)
-            gen_set(g, CB_F_LXRXM, g->row.v[CB_F_XM]);
+            gen__set(g, CB_F_LXRXM, g->row.v[CB_F_XM]);
         else
-            gen_setb(g, CB_F_LXRXM, b, n);
-        gen_setz(g, CB_F_GX, gx);
-        gen_set(g, CB_F_DZ, g->row.v[CB_F_XZZ]);
+            gen__setb(g, CB_F_LXRXM, b, n);
+        gen__setz(g, CB_F_GX, gx);
+        gen__set(g, CB_F_DZ, g->row.v[CB_F_XZZ]);
         if (!self)
             pn = mobile(&r, phone);
-        gen_setb(g, CB_F_DH1, phone, pn);
+        gen__setb(g, CB_F_DH1, phone, pn);
     }
-    gen_setz(g, CB_F_YLFKFS, gen_pay_code(gen_pay_index(g, pt, age)));
+    gen__setz(g, CB_F_YLFKFS, gen__pay_code(gen__pay_index(g, pt, age)));
 }

@@ -383,7 +383,8 @@ ds_line(const struct cb_tsv_line *l, void *ctx, struct cb_buf *err)
                s.ptr[j] != '/')
             j++;
         if (j > i) {
-            rc = cb_strmap_put(&d->g->daysurg, cb_str_make(s.ptr + i, j - i), 1);
+            rc = cb_strmap_put(&d->g->daysurg,
+                               cb_str_make(s.ptr + i, j - i), 1);
             if (rc)
                 return rc;
         }
@@ -393,7 +394,7 @@ ds_line(const struct cb_tsv_line *l, void *ctx, struct cb_buf *err)
 }
 
 bool
-gen_is_day_surgery_code(const struct cb_gen *g, struct cb_str code)
+gen__is_day_surgery_code(const struct cb_gen *g, struct cb_str code)
 {
     size_t n;
 
@@ -414,7 +415,7 @@ day_subpool(struct cb_gen *g, struct plist *l, const struct gen_pool *p,
     for (i = 0; i < p->n; i++) {
         uint32_t w = p->cum[i] - prev;
         prev = p->cum[i];
-        if (gen_is_day_surgery_code(g, p->c[i].code)) {
+        if (gen__is_day_surgery_code(g, p->c[i].code)) {
             rc = plist_add(l, &p->c[i], w);
             if (rc)
                 return rc;
@@ -424,7 +425,7 @@ day_subpool(struct cb_gen *g, struct plist *l, const struct gen_pool *p,
 }
 
 int
-gen_arch_find(const struct cb_gen *g, const char *id)
+gen__arch_find(const struct cb_gen *g, const char *id)
 {
     size_t i;
 
@@ -435,7 +436,7 @@ gen_arch_find(const struct cb_gen *g, const char *id)
 }
 
 enum cb_err
-gen_casemix_init(struct cb_gen *g, struct cb_buf *err)
+gen__casemix_init(struct cb_gen *g, struct cb_buf *err)
 {
     struct resolver rs;
     struct plist l = { NULL, NULL, 0, 0 };
@@ -469,7 +470,7 @@ gen_casemix_init(struct cb_gen *g, struct cb_buf *err)
     if (rc)
         goto out;
 
-    g->narch = gen_narchdefs;
+    g->narch = gen__narchdefs;
     g->arch = cb_arena_alloc(&g->arena, g->narch * sizeof(*g->arch));
     if (!g->arch) {
         rc = CB_ERR_NOMEM;
@@ -478,7 +479,7 @@ gen_casemix_init(struct cb_gen *g, struct cb_buf *err)
     memset(g->arch, 0, g->narch * sizeof(*g->arch));
     for (i = 0; i < g->narch && !rc; i++) {
         struct gen_arch *a = &g->arch[i];
-        const struct gen_archdef *d = &gen_archdefs[i];
+        const struct gen_archdef *d = &gen__archdefs[i];
 
         a->def = d;
         a->readmit = -1;
@@ -504,24 +505,21 @@ gen_casemix_init(struct cb_gen *g, struct cb_buf *err)
         a->usable = a->dx.n > 0;
     }
     for (i = 0; i < g->narch && !rc; i++)
-        if (gen_archdefs[i].readmit)
-            g->arch[i].readmit = gen_arch_find(g, gen_archdefs[i].readmit);
+        if (gen__archdefs[i].readmit)
+            g->arch[i].readmit = gen__arch_find(g, gen__archdefs[i].readmit);
 
     if (!rc)
-        rc = resolve_seclist(&rs, &l, gen_comorb, &g->comorb);
+        rc = resolve_seclist(&rs, &l, gen__comorb, &g->comorb);
     if (!rc)
-        rc = resolve_seclist(&rs, &l, gen_comorb_female, &g->comorb_f);
+        rc = resolve_seclist(&rs, &l, gen__comorb_female, &g->comorb_f);
     if (!rc)
-        rc = resolve_seclist(&rs, &l, gen_comorb_male, &g->comorb_m);
+        rc = resolve_seclist(&rs, &l, gen__comorb_male, &g->comorb_m);
     if (!rc)
-        rc = resolve_seclist(&rs, &l, gen_comp_surg, &g->comp_surg);
+        rc = resolve_seclist(&rs, &l, gen__comp_surg, &g->comp_surg);
     if (!rc)
-        rc = resolve_seclist(&rs, &l, gen_comp_med, &g->comp_med);
+        rc = resolve_seclist(&rs, &l, gen__comp_med, &g->comp_med);
     if (!rc)
         rc = resolve(&rs, &l, &rs.dx, "=T81.400x001 =T81.400", 0, &g->ssi);
-    if (!rc)
-        rc = resolve(&rs, &l, &rs.dx, "=Z37.000 =Z37.100 =W19.x00 =V89.200",
-                     0, &g->bad_prin);
     if (!rc)
         rc = resolve(&rs, &l, &rs.dx, "=Z37.000 =Z37.100 =Z37.200 =I46.900",
                      0, &g->misc);
@@ -555,22 +553,22 @@ out:
 }
 
 void
-gen_casemix_free(struct cb_gen *g)
+gen__casemix_free(struct cb_gen *g)
 {
     cb_strmap_release(&g->daysurg);
 }
 
 const struct gen_code *
-gen_pool_pick(const struct gen_pool *p, struct gen_rng *r)
+gen__pool_pick(const struct gen_pool *p, struct gen_rng *r)
 {
     if (p->n == 0)
         return NULL;
-    return &p->c[gen_pick_cum(r, p->cum, p->n)];
+    return &p->c[gen__pick_cum(r, p->cum, p->n)];
 }
 
 /* Finds code (exact) in a pool, or NULL. */
 const struct gen_code *
-gen_pool_find(const struct gen_pool *p, const char *code)
+gen__pool_find(const struct gen_pool *p, const char *code)
 {
     uint32_t i;
 
@@ -581,7 +579,7 @@ gen_pool_find(const struct gen_pool *p, const char *code)
 }
 
 size_t
-gen_casemix_report(const struct cb_gen *g, struct cb_buf *out)
+gen__casemix_report(const struct cb_gen *g, struct cb_buf *out)
 {
     size_t i, bad = 0;
     int k;

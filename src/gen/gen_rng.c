@@ -18,7 +18,7 @@ splitmix64(uint64_t *x)
 }
 
 uint64_t
-gen_mix(uint64_t a, uint64_t b)
+gen__mix(uint64_t a, uint64_t b)
 {
     uint64_t x = a ^ (b * 0xd6e8feb86659fd93ULL);
 
@@ -26,7 +26,7 @@ gen_mix(uint64_t a, uint64_t b)
 }
 
 void
-gen_rng_seed(struct gen_rng *r, uint64_t seed)
+gen__rng_seed(struct gen_rng *r, uint64_t seed)
 {
     uint64_t x = seed;
     int i;
@@ -42,7 +42,7 @@ rotl(uint64_t x, int k)
 }
 
 uint64_t
-gen_u64(struct gen_rng *r)
+gen__u64(struct gen_rng *r)
 {
     uint64_t *s = r->s;
     uint64_t out = rotl(s[1] * 5, 7) * 9;
@@ -58,51 +58,51 @@ gen_u64(struct gen_rng *r)
 }
 
 uint32_t
-gen_below(struct gen_rng *r, uint32_t n)
+gen__below(struct gen_rng *r, uint32_t n)
 {
     /* Multiply-shift: unbiased enough (2^-32) for synthetic data. */
-    return (uint32_t)(((gen_u64(r) >> 32) * (uint64_t)n) >> 32);
+    return (uint32_t)(((gen__u64(r) >> 32) * (uint64_t)n) >> 32);
 }
 
 int
-gen_range(struct gen_rng *r, int lo, int hi)
+gen__range(struct gen_rng *r, int lo, int hi)
 {
     if (hi <= lo)
         return lo;
-    return lo + (int)gen_below(r, (uint32_t)(hi - lo + 1));
+    return lo + (int)gen__below(r, (uint32_t)(hi - lo + 1));
 }
 
 double
-gen_unif(struct gen_rng *r)
+gen__unif(struct gen_rng *r)
 {
-    return (double)(gen_u64(r) >> 11) * (1.0 / 9007199254740992.0);
+    return (double)(gen__u64(r) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 bool
-gen_chance(struct gen_rng *r, double p)
+gen__chance(struct gen_rng *r, double p)
 {
-    return gen_unif(r) < p;
+    return gen__unif(r) < p;
 }
 
 double
-gen_normal(struct gen_rng *r)
+gen__normal(struct gen_rng *r)
 {
     /* Marsaglia's polar method; the second value is dropped to keep the
      * generator state a pure function of the number of draws. */
     double u, v, s;
 
     do {
-        u = 2.0 * gen_unif(r) - 1.0;
-        v = 2.0 * gen_unif(r) - 1.0;
+        u = 2.0 * gen__unif(r) - 1.0;
+        v = 2.0 * gen__unif(r) - 1.0;
         s = u * u + v * v;
     } while (s >= 1.0 || s == 0.0);
     return u * sqrt(-2.0 * log(s) / s);
 }
 
 double
-gen_lognormal(struct gen_rng *r, double median, double sigma)
+gen__lognormal(struct gen_rng *r, double median, double sigma)
 {
-    double z = gen_normal(r);
+    double z = gen__normal(r);
 
     if (z > 3.5)        /* clip the tail: no 40-sigma outliers */
         z = 3.5;
@@ -111,35 +111,16 @@ gen_lognormal(struct gen_rng *r, double median, double sigma)
     return median * exp(sigma * z);
 }
 
-int
-gen_poisson(struct gen_rng *r, double lambda)
-{
-    double l, p = 1.0;
-    int k = 0;
-
-    if (lambda <= 0)
-        return 0;
-    if (lambda > 30) {
-        double x = lambda + sqrt(lambda) * gen_normal(r);
-        return x < 0 ? 0 : (int)(x + 0.5);
-    }
-    l = exp(-lambda);
-    do {
-        k++;
-        p *= gen_unif(r);
-    } while (p > l);
-    return k - 1;
-}
 
 size_t
-gen_pick_cum(struct gen_rng *r, const uint32_t *cum, size_t n)
+gen__pick_cum(struct gen_rng *r, const uint32_t *cum, size_t n)
 {
     uint32_t x;
     size_t lo = 0, hi = n;
 
     if (n == 0 || cum[n - 1] == 0)
         return 0;
-    x = gen_below(r, cum[n - 1]);
+    x = gen__below(r, cum[n - 1]);
     while (lo < hi) {   /* first i with cum[i] > x */
         size_t mid = lo + (hi - lo) / 2;
         if (cum[mid] > x)
@@ -151,7 +132,7 @@ gen_pick_cum(struct gen_rng *r, const uint32_t *cum, size_t n)
 }
 
 size_t
-gen_pick_w(struct gen_rng *r, const uint16_t *w, size_t n)
+gen__pick_w(struct gen_rng *r, const uint16_t *w, size_t n)
 {
     uint32_t tot = 0, x;
     size_t i;
@@ -160,7 +141,7 @@ gen_pick_w(struct gen_rng *r, const uint16_t *w, size_t n)
         tot += w[i];
     if (tot == 0)
         return 0;
-    x = gen_below(r, tot);
+    x = gen__below(r, tot);
     for (i = 0; i < n; i++) {
         if (x < w[i])
             return i;

@@ -1,6 +1,13 @@
 /*
  * import.c - the front-page import pipeline (see import.h).
+ *
+ * Importing runs on two threads: the calling thread reads, maps,
+ * normalises, checks and encodes rows into batches (struct cb_store_row in
+ * a batch arena); a store thread writes the batches to SQLite and commits
+ * every batch_rows rows. At most QUEUE_DEPTH batches are in flight, so
+ * memory stays bounded. `carebase check` (no store) runs on one thread.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "carebase/alloc.h"
@@ -9,6 +16,8 @@
 #include "carebase/strmap.h"
 
 #define DEFAULT_BATCH 20000
+#define ROWS_PER_CHUNK 512   /* rows handed to the store thread at a time */
+#define QUEUE_DEPTH 4        /* chunks in flight */
 
 void
 cb_import_summary_init(struct cb_import_summary *s)
@@ -25,6 +34,36 @@ cb_import_summary_release(struct cb_import_summary *s)
     s->rule_issues = NULL;
 }
 
+/* A chunk of encoded rows, owned by its arena. */
+struct chunk {
+    struct cb_arena      arena;
+    struct cb_store_row  rows[ROWS_PER_CHUNK];
+    size_t               n;
+};
+
+/* The hand-over between the reading thread and the store thread. */
+struct pipe {
+    pthread_mutex_t  mu;
+    pthread_cond_t   cv;
+    struct chunk    *full[QUEUE_DEPTH + 1]; /* ring of chunks to store */
+    size_t           head, count;
+    struct chunk    *free_list[QUEUE_DEPTH + 2];
+    size_t           nfree;
+    int              closed;     /* no more chunks will come */
+    int              failed;     /* the store thread stopped on an error */
+};
+
+struct store_side {
+    struct cb_store          *st;
+    int64_t                   file_id;
+    uint32_t                  batch_rows;
+    struct pipe              *pipe;
+    struct cb_import_counts   counts;    /* inserted/replaced/unchanged, dup fixes */
+    uint64_t                  duplicates;
+    enum cb_err               rc;
+    struct cb_buf             err;
+};
+
 struct run {
     const struct cb_import_opts *opts;
     struct cb_store          *st;
@@ -34,12 +73,118 @@ struct run {
     struct cb_header_map      map;
     struct cb_fp             *rec;
     struct cb_qc_result      *res;
-    struct cb_arena           arena;
+    struct cb_arena           arena;      /* per-row normalisation */
+    struct cb_buf             scratch;    /* JSON encoding */
     int64_t                   file_id;
-    struct cb_strmap          seen_keys; /* check-only mode: key hashes */
+    struct cb_strmap          seen_keys;  /* check-only mode: key hashes */
     struct cb_str             hospital, hospital_name;
-    uint8_t                  *rule_hit;  /* per rule, for the current row */
+    uint8_t                  *rule_hit;   /* per rule, for the current row */
+    int                       id02;       /* rule index of QC-ID-02 */
+    struct pipe               pipe;
+    struct chunk             *cur;
 };
+
+/* ---- the store thread ---------------------------------------------------- */
+
+static struct chunk *
+pipe_take(struct pipe *p)
+{
+    struct chunk *c = NULL;
+
+    pthread_mutex_lock(&p->mu);
+    while (!p->count && !p->closed)
+        pthread_cond_wait(&p->cv, &p->mu);
+    if (p->count) {
+        c = p->full[p->head];
+        p->head = (p->head + 1) % (QUEUE_DEPTH + 1);
+        p->count--;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return c;
+}
+
+static void
+pipe_recycle(struct pipe *p, struct chunk *c)
+{
+    cb_arena_reset(&c->arena);
+    c->n = 0;
+    pthread_mutex_lock(&p->mu);
+    p->free_list[p->nfree++] = c;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void *
+store_main(void *arg)
+{
+    struct store_side *ss = arg;
+    struct chunk *c;
+    uint64_t in_batch = 0;
+    size_t i;
+
+    while ((c = pipe_take(ss->pipe)) != NULL) {
+        for (i = 0; i < c->n && !ss->rc; i++) {
+            enum cb_put_result put;
+            ss->rc = cb_store_put(ss->st, ss->file_id, &c->rows[i], &put, &ss->err);
+            if (ss->rc)
+                break;
+            if (!c->rows[i].rejected) {
+                ss->counts.inserted += put == CB_PUT_INSERTED;
+                ss->counts.replaced += put == CB_PUT_REPLACED;
+                ss->counts.unchanged += put == CB_PUT_UNCHANGED;
+                ss->duplicates += put == CB_PUT_DUPLICATE;
+            }
+            if (++in_batch >= ss->batch_rows) {
+                ss->rc = cb_store_commit(ss->st, &ss->err);
+                if (!ss->rc)
+                    ss->rc = cb_store_begin(ss->st, &ss->err);
+                in_batch = 0;
+            }
+        }
+        pipe_recycle(ss->pipe, c);
+        if (ss->rc) {
+            pthread_mutex_lock(&ss->pipe->mu);
+            ss->pipe->failed = 1;
+            pthread_cond_broadcast(&ss->pipe->cv);
+            pthread_mutex_unlock(&ss->pipe->mu);
+            /* Drain so the reader never waits on a full queue. */
+            while ((c = pipe_take(ss->pipe)) != NULL)
+                pipe_recycle(ss->pipe, c);
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* Hands the current chunk to the store thread; gets an empty one back. */
+static enum cb_err
+pipe_push(struct run *ru, struct cb_buf *err)
+{
+    struct pipe *p = &ru->pipe;
+    struct chunk *c = ru->cur;
+
+    pthread_mutex_lock(&p->mu);
+    while (!p->failed && p->count == QUEUE_DEPTH)
+        pthread_cond_wait(&p->cv, &p->mu);
+    if (p->failed) {
+        pthread_mutex_unlock(&p->mu);
+        cb_arena_reset(&c->arena);
+        c->n = 0;
+        return CB_ERR_DB; /* the store thread's message is reported */
+    }
+    p->full[(p->head + p->count) % (QUEUE_DEPTH + 1)] = c;
+    p->count++;
+    pthread_cond_broadcast(&p->cv);
+    while (!p->failed && !p->nfree)
+        pthread_cond_wait(&p->cv, &p->mu);
+    ru->cur = p->nfree ? p->free_list[--p->nfree] : NULL;
+    pthread_mutex_unlock(&p->mu);
+    (void)err;
+    return ru->cur ? CB_OK : CB_ERR_DB;
+}
+
+/* ---- the reading thread --------------------------------------------------- */
 
 static void
 count_rules(struct run *ru)
@@ -63,10 +208,9 @@ count_rules(struct run *ru)
 static enum cb_err
 check_duplicate(struct run *ru)
 {
-    char key[24];
+    char key[sizeof(uint64_t)];
     uint64_t h;
     struct cb_fp *r = ru->rec;
-    enum cb_err rc;
 
     if (!r->v[CB_F_BAH].len || !r->v[CB_F_ZYCS].len)
         return CB_OK;
@@ -79,8 +223,7 @@ check_duplicate(struct run *ru)
                         "the same (ZZJGDM, BAH, ZYCS) appears earlier in this file");
         return CB_OK;
     }
-    rc = cb_strmap_put(&ru->seen_keys, cb_str_make(key, sizeof(h)), 1);
-    return rc;
+    return cb_strmap_put(&ru->seen_keys, cb_str_make(key, sizeof(h)), 1);
 }
 
 static struct cb_str
@@ -88,61 +231,49 @@ dept_name(const struct cb_refdata *rd, struct cb_str code)
 {
     struct cb_str name = CB_STR_NULL;
 
-    if (!cb_refdata_set_name(rd, CB_VS_WESTERN, "RC023", code, &name))
+    if (code.len && !cb_refdata_set_name(rd, CB_VS_WESTERN, "RC023", code, &name))
         (void)cb_refdata_set_name(rd, CB_VS_TCM, "RC023", code, &name);
     return name;
 }
 
 static enum cb_err
-store_row(struct run *ru, const struct cb_row *row, struct cb_buf *err)
+enqueue(struct run *ru, const struct cb_row *row, struct cb_buf *err)
 {
-    struct cb_fp *r = ru->rec;
-    struct cb_import_counts *c = &ru->sum->counts;
-    int64_t hid;
-    enum cb_put_result put;
+    struct chunk *c = ru->cur;
+    struct cb_store_row *sr = &c->rows[c->n];
     enum cb_err rc;
-    struct cb_str dname;
 
-    if (ru->res->nerrors == 0) {
-        if ((rc = cb_store_hospital_ensure(ru->st, r->v[CB_F_ZZJGDM],
-                                           r->v[CB_F_JGMC], &hid, err)))
-            return rc;
-        if ((rc = cb_store_put_record(ru->st, hid, r, ru->qc, ru->res,
-                                      ru->file_id, row->line, &put, err)))
-            return rc;
-        if (put != CB_PUT_DUPLICATE) {
-            dname = dept_name(ru->rd, r->v[CB_F_CYKB]);
-            if ((rc = cb_store_department_ensure(ru->st, hid, r->v[CB_F_CYKB], dname, err)))
-                return rc;
-            dname = dept_name(ru->rd, r->v[CB_F_RYKB]);
-            if ((rc = cb_store_department_ensure(ru->st, hid, r->v[CB_F_RYKB], dname, err)))
-                return rc;
-            c->accepted++;
-            c->inserted += put == CB_PUT_INSERTED;
-            c->replaced += put == CB_PUT_REPLACED;
-            c->unchanged += put == CB_PUT_UNCHANGED;
-            c->warnings += ru->res->nwarnings > 0;
-            return CB_OK;
-        }
-        cb_qc_add_issue(ru->qc, ru->res, "QC-ID-02", CB_F_BAH, r->v[CB_F_BAH],
-                        "the same (ZZJGDM, BAH, ZYCS) appears earlier in this file");
+    rc = cb_store_row_encode(sr, ru->rec, ru->qc, ru->res, row->raw, row->line,
+                             &c->arena, &ru->scratch);
+    if (rc)
+        return rc;
+    if (!sr->rejected) {
+        struct cb_str n1 = dept_name(ru->rd, sr->sval[CB_SC_CYKB]);
+        struct cb_str n2 = dept_name(ru->rd, sr->sval[CB_SC_RYKB]);
+        /* Names live in the reference tables, which outlive the chunk. */
+        sr->sval[CB_SC_CYKB_NAME] = n1;
+        sr->sval[CB_SC_RYKB_NAME] = n2;
     }
-    c->rejected++;
-    return cb_store_put_reject(ru->st, ru->file_id, row->line, row->raw, r,
-                               ru->qc, ru->res, err);
+    if (++c->n == ROWS_PER_CHUNK)
+        return pipe_push(ru, err);
+    return CB_OK;
 }
 
 static enum cb_err
 handle_row(struct run *ru, const struct cb_row *row, struct cb_buf *err)
 {
     struct cb_fp *r = ru->rec;
+    struct cb_import_counts *c = &ru->sum->counts;
     enum cb_err rc;
 
     cb_arena_reset(&ru->arena);
-    memset(ru->res, 0, sizeof(*ru->res));
+    ru->res->n = 0;
+    ru->res->nerrors = 0;
+    ru->res->nwarnings = 0;
+    ru->res->ndropped = 0;
     if (row->nfields != ru->map.ncols) {
         char detail[CB_QC_DETAIL_MAX];
-        cb_fp_clear(r);
+        cb_fp_reset(r);
         snprintf(detail, sizeof(detail), "the row has %zu fields, the header %zu",
                  row->nfields, ru->map.ncols);
         cb_qc_add_issue(ru->qc, ru->res, "QC-ROW-01", -1, CB_STR_NULL, detail);
@@ -150,10 +281,10 @@ handle_row(struct run *ru, const struct cb_row *row, struct cb_buf *err)
         if ((rc = cb_profile_fill(&ru->map, row, r, &ru->arena)))
             return rc;
         if (ru->hospital.len && !r->v[CB_F_ZZJGDM].len) {
-            r->v[CB_F_ZZJGDM] = ru->hospital;
+            cb_fp_assign(r, CB_F_ZZJGDM, ru->hospital);
             r->state[CB_F_ZZJGDM] = CB_FS_TEXT;
             if (!r->v[CB_F_JGMC].len && ru->hospital_name.len) {
-                r->v[CB_F_JGMC] = ru->hospital_name;
+                cb_fp_assign(r, CB_F_JGMC, ru->hospital_name);
                 r->state[CB_F_JGMC] = CB_FS_TEXT;
             }
         }
@@ -161,17 +292,16 @@ handle_row(struct run *ru, const struct cb_row *row, struct cb_buf *err)
         if (!ru->st && (rc = check_duplicate(ru)))
             return rc;
     }
-    ru->sum->counts.read++;
-    if (ru->st) {
-        if ((rc = store_row(ru, row, err)))
-            return rc;
-    } else if (ru->res->nerrors) {
-        ru->sum->counts.rejected++;
+    c->read++;
+    if (ru->res->nerrors) {
+        c->rejected++;
     } else {
-        ru->sum->counts.accepted++;
-        ru->sum->counts.warnings += ru->res->nwarnings > 0;
+        c->accepted++;
+        c->warnings += ru->res->nwarnings > 0;
     }
     count_rules(ru);
+    if (ru->st && (rc = enqueue(ru, row, err)))
+        return rc;
     if (ru->opts->on_row &&
         (rc = ru->opts->on_row(ru->opts->row_ctx, row->line, row->raw, r, ru->res)))
         return rc;
@@ -234,6 +364,71 @@ setup(struct run *ru, struct cb_reader *rdr, const char *path,
     return CB_OK;
 }
 
+static enum cb_err
+pipe_init(struct run *ru)
+{
+    struct pipe *p = &ru->pipe;
+    size_t i;
+
+    memset(p, 0, sizeof(*p));
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    for (i = 0; i < QUEUE_DEPTH + 2; i++) {
+        struct chunk *c = cb_calloc(1, sizeof(*c));
+        if (!c)
+            return CB_ERR_NOMEM;
+        cb_arena_init(&c->arena, 1 << 20);
+        p->free_list[p->nfree++] = c;
+    }
+    ru->cur = p->free_list[--p->nfree];
+    return CB_OK;
+}
+
+static void
+pipe_destroy(struct run *ru)
+{
+    struct pipe *p = &ru->pipe;
+    size_t i;
+
+    if (ru->cur)
+        p->free_list[p->nfree++] = ru->cur;
+    ru->cur = NULL;
+    for (i = 0; i < p->count; i++) /* only after a failure */
+        p->free_list[p->nfree++] = p->full[(p->head + i) % (QUEUE_DEPTH + 1)];
+    for (i = 0; i < p->nfree; i++) {
+        cb_arena_release(&p->free_list[i]->arena);
+        cb_free(p->free_list[i]);
+    }
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+}
+
+/* Reads every data row; returns the reader's or the pipeline's error. */
+static enum cb_err
+read_rows(struct run *ru, struct cb_reader *rdr, struct cb_buf *ferr,
+          struct cb_buf *err)
+{
+    const struct cb_import_opts *opts = ru->opts;
+    uint32_t every = opts->progress_every ? opts->progress_every : 50000;
+    uint64_t done, total;
+    struct cb_row row;
+    enum cb_err rc;
+
+    for (;;) {
+        rc = cb_reader_next(rdr, &row, ferr);
+        if (rc == CB_EOF)
+            return CB_OK;
+        if (rc)
+            return rc;
+        if ((rc = handle_row(ru, &row, err)))
+            return rc;
+        if (opts->progress && ru->sum->counts.read % every == 0) {
+            cb_reader_progress(rdr, &done, &total);
+            opts->progress(opts->progress_ctx, ru->sum->counts.read, done, total, 0);
+        }
+    }
+}
+
 enum cb_err
 cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
                const struct cb_qc *qc, const struct cb_refdata *rd,
@@ -241,16 +436,17 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
                struct cb_buf *err)
 {
     struct run ru;
+    struct store_side ss;
     struct cb_reader *rdr = NULL;
-    struct cb_row row;
     struct cb_buf ferr = CB_BUF_INIT;
-    uint32_t batch = opts->batch_rows ? opts->batch_rows : DEFAULT_BATCH;
-    uint32_t every = opts->progress_every ? opts->progress_every : 50000;
-    uint64_t in_batch = 0, done, total;
-    enum cb_err rc;
-    int began = 0;
+    uint64_t done, total;
+    enum cb_err rc, read_rc = CB_OK;
+    pthread_t th;
+    int began = 0, threaded = 0, piped = 0;
 
     memset(&ru, 0, sizeof(ru));
+    memset(&ss, 0, sizeof(ss));
+    cb_buf_init(&ss.err, 1 << 16);
     ru.opts = opts;
     ru.st = st;
     ru.qc = qc;
@@ -260,13 +456,15 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
     ru.hospital = cb_str_c(opts->hospital);
     ru.hospital_name = cb_str_c(opts->hospital_name);
     cb_arena_init(&ru.arena, 1 << 16);
+    cb_buf_init(&ru.scratch, 16u << 20);
     cb_strmap_init(&ru.seen_keys);
     snprintf(sum->file, sizeof(sum->file), "%s", path);
     sum->nrules = cb_qc_rule_count(qc);
+    ru.id02 = cb_qc_rule_find(qc, "QC-ID-02");
     sum->rule_records = cb_calloc((size_t)sum->nrules, sizeof(uint64_t));
     sum->rule_issues = cb_calloc((size_t)sum->nrules, sizeof(uint64_t));
     ru.rule_hit = cb_calloc((size_t)sum->nrules, 1);
-    ru.rec = cb_malloc(sizeof(*ru.rec));
+    ru.rec = cb_calloc(1, sizeof(*ru.rec));
     ru.res = cb_malloc(sizeof(*ru.res));
     if (!sum->rule_records || !sum->rule_issues || !ru.rule_hit || !ru.rec || !ru.res) {
         rc = CB_ERR_NOMEM;
@@ -289,40 +487,63 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
         f.format = cb_format_name(sum->format);
         if ((rc = cb_store_file_begin(st, &f, &ru.file_id, err)))
             goto out;
-        if ((rc = cb_store_begin(st, err)))
+        piped = 1;
+        if ((rc = pipe_init(&ru)) || (rc = cb_store_bulk_begin(st, err)) ||
+            (rc = cb_store_begin(st, err)))
             goto out;
         began = 1;
-    }
-    for (;;) {
-        rc = cb_reader_next(rdr, &row, &ferr);
-        if (rc == CB_EOF) {
-            rc = CB_OK;
-            break;
-        }
-        if (rc)
-            break;
-        if ((rc = handle_row(&ru, &row, err)))
+        ss.st = st;
+        ss.file_id = ru.file_id;
+        ss.batch_rows = opts->batch_rows ? opts->batch_rows : DEFAULT_BATCH;
+        ss.pipe = &ru.pipe;
+        if (pthread_create(&th, NULL, store_main, &ss) != 0) {
+            cb_errf(err, "cannot start the store thread");
+            rc = CB_ERR_NOMEM;
             goto out;
-        if (st && ++in_batch >= batch) {
-            if ((rc = cb_store_commit(st, err)) || (rc = cb_store_begin(st, err)))
-                goto out;
-            in_batch = 0;
         }
-        if (opts->progress && sum->counts.read % every == 0) {
-            cb_reader_progress(rdr, &done, &total);
-            opts->progress(opts->progress_ctx, sum->counts.read, done, total, 0);
+        threaded = 1;
+    }
+
+    read_rc = read_rows(&ru, rdr, &ferr, err);
+    if (threaded) {
+        /* Flush the last chunk (unless the file broke), then wait. */
+        if (!read_rc && ru.cur && ru.cur->n)
+            read_rc = pipe_push(&ru, err);
+        pthread_mutex_lock(&ru.pipe.mu);
+        ru.pipe.closed = 1;
+        pthread_cond_broadcast(&ru.pipe.cv);
+        pthread_mutex_unlock(&ru.pipe.mu);
+        pthread_join(th, NULL);
+        threaded = 0;
+        sum->counts.inserted = ss.counts.inserted;
+        sum->counts.replaced = ss.counts.replaced;
+        sum->counts.unchanged = ss.counts.unchanged;
+        /* Duplicates within the file were accepted by QC, rejected by the store. */
+        sum->counts.accepted -= ss.duplicates;
+        sum->counts.rejected += ss.duplicates;
+        if (ru.id02 >= 0) {
+            sum->rule_records[ru.id02] += ss.duplicates;
+            sum->rule_issues[ru.id02] += ss.duplicates;
+        }
+        if (ss.rc) {
+            cb_errf(err, "%s", cb_buf_cstr(&ss.err));
+            rc = ss.rc;
+            goto out;
         }
     }
-    if (rc) {
+    if (read_rc) {
         /* Malformed file: keep what was committed, drop the open batch. */
-        sum->failed = 1;
-        cb_errf(err, "%s", cb_buf_cstr(&ferr));
+        rc = read_rc;
+        if (ferr.len) {
+            sum->failed = 1;
+            cb_errf(err, "%s", cb_buf_cstr(&ferr));
+        }
         if (st) {
             struct cb_buf e2 = CB_BUF_INIT;
             cb_store_rollback(st);
             began = 0;
             if (cb_store_file_finish(st, ru.file_id, &sum->counts, "failed",
-                                     cb_buf_cstr(&ferr), &e2) != CB_OK)
+                                     cb_buf_cstr(ferr.len ? &ferr : err), &e2) != CB_OK)
                 cb_errf(err, "%s", cb_buf_cstr(&e2));
             cb_buf_release(&e2);
         }
@@ -340,17 +561,31 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
         cb_reader_progress(rdr, &done, &total);
         opts->progress(opts->progress_ctx, sum->counts.read, done, total, 1);
     }
+    rc = CB_OK;
 
 out:
+    if (threaded) {
+        pthread_mutex_lock(&ru.pipe.mu);
+        ru.pipe.closed = 1;
+        pthread_cond_broadcast(&ru.pipe.cv);
+        pthread_mutex_unlock(&ru.pipe.mu);
+        pthread_join(th, NULL);
+    }
     if (began)
         cb_store_rollback(st);
+    if (st)
+        cb_store_bulk_end(st);
+    if (piped)
+        pipe_destroy(&ru);
     cb_header_map_release(&ru.map);
     cb_reader_free(rdr);
     cb_arena_release(&ru.arena);
+    cb_buf_release(&ru.scratch);
     cb_strmap_release(&ru.seen_keys);
     cb_free(ru.rule_hit);
     cb_free(ru.rec);
     cb_free(ru.res);
     cb_buf_release(&ferr);
+    cb_buf_release(&ss.err);
     return rc;
 }

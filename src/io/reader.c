@@ -34,11 +34,6 @@
 #define MAX_ROW_BYTES  (16u << 20) /* a row longer than this is an error */
 #define MAX_FIELDS     4096
 
-struct field_ref {
-    size_t off, len;
-    int    in_rowbuf;  /* 1: off is into rowbuf, 0: into the window */
-};
-
 struct cb_reader {
     int              fd;
     const char      *path;
@@ -63,7 +58,6 @@ struct cb_reader {
     uint64_t         rows;
 
     struct cb_buf    rowbuf;
-    struct field_ref *refs;
     struct cb_str    *fields;
     size_t           fcap;
 };
@@ -425,7 +419,6 @@ cb_reader_free(struct cb_reader *r)
     cb_free(r->in);
     cb_free(r->win);
     cb_buf_release(&r->rowbuf);
-    cb_free(r->refs);
     cb_free(r->fields);
     cb_free(r);
 }
@@ -499,26 +492,21 @@ find_row_end(struct cb_reader *r, size_t *end, int *has_nl, int *open_quote)
 }
 
 static enum cb_err
-push_field(struct cb_reader *r, size_t nf, size_t off, size_t len, int in_rb)
+push_field(struct cb_reader *r, size_t nf, const char *p, size_t len)
 {
     if (nf >= r->fcap) {
         size_t cap = r->fcap ? r->fcap * 2 : 256;
-        void *p;
+        void *np;
         if (cap > MAX_FIELDS)
             return CB_ERR_TOO_LARGE;
-        p = cb_reallocarray(r->refs, cap, sizeof(*r->refs));
-        if (!p)
+        np = cb_reallocarray(r->fields, cap, sizeof(*r->fields));
+        if (!np)
             return CB_ERR_NOMEM;
-        r->refs = p;
-        p = cb_reallocarray(r->fields, cap, sizeof(*r->fields));
-        if (!p)
-            return CB_ERR_NOMEM;
-        r->fields = p;
+        r->fields = np;
         r->fcap = cap;
     }
-    r->refs[nf].off = off;
-    r->refs[nf].len = len;
-    r->refs[nf].in_rowbuf = in_rb;
+    r->fields[nf].ptr = p;
+    r->fields[nf].len = len;
     return CB_OK;
 }
 
@@ -569,7 +557,13 @@ split_row(struct cb_reader *r, size_t s, size_t e, size_t *nfields,
     size_t i = s, nf = 0;
     enum cb_err rc;
 
+    /*
+     * Unquoted content never exceeds the row: with the room reserved up
+     * front the row buffer cannot move, so fields can point into it.
+     */
     cb_buf_reset(&r->rowbuf);
+    if ((rc = cb_buf_reserve(&r->rowbuf, e - s + 1)))
+        goto too_long;
     for (;;) {
         if (i < e && w[i] == '"') {
             size_t qstart = i, off = r->rowbuf.len;
@@ -597,7 +591,7 @@ split_row(struct cb_reader *r, size_t s, size_t e, size_t *nfields,
                 }
                 break;
             }
-            if ((rc = push_field(r, nf++, off, r->rowbuf.len - off, 1)))
+            if ((rc = push_field(r, nf++, r->rowbuf.ptr + off, r->rowbuf.len - off)))
                 goto too_many;
             if (i < e && w[i] != r->delim && !(w[i] == '\r' && i + 1 == e)) {
                 uint64_t line;
@@ -609,20 +603,31 @@ split_row(struct cb_reader *r, size_t s, size_t e, size_t *nfields,
                 return CB_ERR_PROTO;
             }
         } else {
-            const char *d = memchr(w + i, r->delim, e - i);
-            size_t upto = d ? (size_t)(d - w) : e;
-            size_t len = upto - i;
-            if (!d && len && w[upto - 1] == '\r')
+            /*
+             * Most front-page fields are short or empty: a byte loop beats a
+             * memchr call per field.
+             */
+            const char delim = r->delim;
+            size_t upto = i, len;
+            while (upto < e && w[upto] != delim)
+                upto++;
+            len = upto - i;
+            if (upto == e && len && w[upto - 1] == '\r')
                 len--;
-            if ((rc = push_field(r, nf++, i, len, 0)))
+            if (nf < r->fcap) {
+                r->fields[nf].ptr = w + i;
+                r->fields[nf].len = len;
+                nf++;
+            } else if ((rc = push_field(r, nf++, w + i, len))) {
                 goto too_many;
+            }
             i = upto;
         }
         if (i >= e || (w[i] == '\r' && i + 1 == e))
             break;
         i++; /* skip the delimiter */
         if (i == e || (w[i] == '\r' && i + 1 == e)) { /* trailing delimiter */
-            if ((rc = push_field(r, nf++, i, 0, 0)))
+            if ((rc = push_field(r, nf++, w + i, 0)))
                 goto too_many;
             break;
         }
@@ -713,9 +718,6 @@ cb_reader_next(struct cb_reader *r, struct cb_row *row, struct cb_buf *err)
                 r->header_nfields);
         return CB_ERR_PROTO;
     }
-    for (i = 0; i < nf; i++)
-        r->fields[i] = cb_str_make((r->refs[i].in_rowbuf ? r->rowbuf.ptr : r->win) +
-                                   r->refs[i].off, r->refs[i].len);
     if (r->rows == 0) {
         r->header_nfields = nf;
         /* A UTF-8 BOM inside the text (after conversion) is not a column name. */
@@ -728,9 +730,10 @@ cb_reader_next(struct cb_reader *r, struct cb_row *row, struct cb_buf *err)
     row->fields = r->fields;
     row->raw = cb_str_make(r->win + s, e - s - (e > s && r->win[e - 1] == '\r'));
     row->line = r->line;
-    for (i = s; i < e; i++) /* quoted newlines */
-        if (r->win[i] == '\n')
-            r->line++;
+    if (memchr(r->win + s, '"', e - s)) /* quoted newlines count as lines */
+        for (i = s; i < e; i++)
+            if (r->win[i] == '\n')
+                r->line++;
     r->line += has_nl;
     r->win_start = e + has_nl;
     r->rows++;

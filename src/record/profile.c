@@ -690,7 +690,7 @@ set_copy(struct cb_fp *r, int f, const char *p, size_t n, struct cb_arena *a)
 
     if (!s.ptr)
         return CB_ERR_NOMEM;
-    r->v[f] = s;
+    cb_fp_assign(r, f, s);
     return CB_OK;
 }
 
@@ -743,11 +743,12 @@ split_incision(const struct cb_profile *p, struct cb_fp *r, int n)
     if (!r->v[fq].len)
         return CB_OK;
     if (cb_strmap_get(&p->incision, r->v[fq], &i)) {
-        r->v[cb_fp_px(n, CB_PX_QKDJ)] = cb_str_c(p->inc[i].q);
-        r->v[cb_fp_px(n, CB_PX_QKYHLB)] = cb_str_c(p->inc[i].h);
+        cb_fp_assign(r, cb_fp_px(n, CB_PX_QKDJ), cb_str_c(p->inc[i].q));
+        if (p->inc[i].h[0])
+            cb_fp_assign(r, cb_fp_px(n, CB_PX_QKYHLB), cb_str_c(p->inc[i].h));
     } else if (!r->v[cb_fp_px(n, CB_PX_QKDJ)].len) {
         /* Unknown combined code: keep it visible to the incision rules. */
-        r->v[cb_fp_px(n, CB_PX_QKDJ)] = r->v[fq];
+        cb_fp_assign(r, cb_fp_px(n, CB_PX_QKDJ), r->v[fq]);
     }
     return CB_OK;
 }
@@ -835,19 +836,19 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
     int n;
     enum cb_err rc;
 
-    cb_fp_clear(r);
+    cb_fp_reset(r);
     for (i = 0; i < m->ncols && i < row->nfields; i++) {
         int f = m->field_of_col[i];
-        struct cb_str v;
+        struct cb_str v = row->fields[i];
 
-        if (f < 0)
+        if (f < 0 || !v.len)
             continue;
-        v = cb_str_trim(row->fields[i]);
+        v = cb_str_trim(v);
         if (v.len == 1 && v.ptr[0] == '-')
             v.len = 0;
         if (!v.len)
             continue;
-        r->v[f] = v;
+        cb_fp_assign(r, f, v);
         if (p->has_map[f])
             apply_map(p, r, f);
         if (is_dx_code_field(f) && r->v[f].ptr[0] >= 'a' && r->v[f].ptr[0] <= 'z') {
@@ -874,7 +875,7 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
     /* The Western standard has one field (B35) for both kinds of transfer. */
     if (cb_str_eqz(r->v[CB_F_LYFS], "3") && !r->v[CB_F_WSY_YLJG].len &&
         r->v[CB_F_YZZY_YLJG].len) {
-        r->v[CB_F_WSY_YLJG] = r->v[CB_F_YZZY_YLJG];
+        cb_fp_assign(r, CB_F_WSY_YLJG, r->v[CB_F_YZZY_YLJG]);
         r->v[CB_F_YZZY_YLJG] = CB_STR_NULL;
     }
     cb_fp_parse(r);

@@ -134,6 +134,29 @@ cb_fp_clear(struct cb_fp *r)
     r->npx = 0;
     r->dt_date_only_rysj = 0;
     r->dt_date_only_cysj = 0;
+    r->nset = 0;
+    r->set_tracked = 0;
+}
+
+void
+cb_fp_reset(struct cb_fp *r)
+{
+    uint16_t i;
+
+    if (!r->set_tracked) {
+        cb_fp_clear(r);
+        r->set_tracked = 1;
+        return;
+    }
+    for (i = 0; i < r->nset; i++) {
+        r->v[r->set_ids[i]] = CB_STR_NULL;
+        r->state[r->set_ids[i]] = CB_FS_EMPTY;
+    }
+    r->nset = 0;
+    r->ndx = 0;
+    r->npx = 0;
+    r->dt_date_only_rysj = 0;
+    r->dt_date_only_cysj = 0;
 }
 
 static void
@@ -184,34 +207,46 @@ parse_one(struct cb_fp *r, int id, enum cb_fp_type t)
         r->val[id] = v;
 }
 
+static void
+note_slot(struct cb_fp *r, int id)
+{
+    if (id >= CB_FP_PX_BASE) {
+        int n = (id - CB_FP_PX_BASE) / CB_PX__FIELDS + 1;
+        if (n > r->npx)
+            r->npx = (uint8_t)n;
+    } else if (id >= CB_FP_DX_BASE) {
+        int n = (id - CB_FP_DX_BASE) / CB_DX__FIELDS + 1;
+        if (n > r->ndx)
+            r->ndx = (uint8_t)n;
+    }
+}
+
 void
 cb_fp_parse(struct cb_fp *r)
 {
-    int i, n;
+    int i;
 
     build_info();
-    for (i = 0; i < CB_FP_NFIELDS; i++)
-        parse_one(r, i, all_info[i].type);
     r->ndx = 0;
-    for (n = CB_FP_MAX_DX; n >= 1; n--) {
-        int f;
-        for (f = 0; f < CB_DX__FIELDS; f++)
-            if (r->state[cb_fp_dx(n, f)])
-                break;
-        if (f < CB_DX__FIELDS) {
-            r->ndx = (uint8_t)n;
-            break;
-        }
-    }
     r->npx = 0;
-    for (n = CB_FP_MAX_PX; n >= 1; n--) {
-        int f;
-        for (f = 0; f < CB_PX__FIELDS; f++)
-            if (r->state[cb_fp_px(n, f)])
-                break;
-        if (f < CB_PX__FIELDS) {
-            r->npx = (uint8_t)n;
-            break;
+    if (r->set_tracked) {
+        /* Only assigned fields can be non-empty. */
+        uint16_t k;
+        for (k = 0; k < r->nset; k++) {
+            int id = r->set_ids[k];
+            parse_one(r, id, all_info[id].type);
+            if (r->state[id])
+                note_slot(r, id);
         }
+        return;
+    }
+    for (i = 0; i < CB_FP_NFIELDS; i++) {
+        if (!r->v[i].len) {
+            r->state[i] = CB_FS_EMPTY;
+            continue;
+        }
+        parse_one(r, i, all_info[i].type);
+        if (r->state[i])
+            note_slot(r, i);
     }
 }

@@ -7,6 +7,7 @@
  *      warnings and history, rejects with their issues
  */
 #include <string.h>
+#include <time.h>
 
 #include "carebase/alloc.h"
 #include "store_int.h"
@@ -251,9 +252,7 @@ cb_store_open(struct cb_store **out, const char *path, struct cb_buf *err)
         return CB_ERR_NOMEM;
     cb_strmap_init(&st->hosp_cache);
     cb_strmap_init(&st->dept_cache);
-    cb_buf_init(&st->scratch, 16u << 20);
-    cb_buf_init(&st->dxbuf, 1u << 20);
-    cb_buf_init(&st->pxbuf, 1u << 20);
+
     st->path = cb_strdup(path);
     if (!st->path) {
         rc = CB_ERR_NOMEM;
@@ -298,6 +297,7 @@ cb_store_close(struct cb_store *st)
 
     if (!st)
         return;
+    cb_store_bulk_end(st);
     for (i = 0; i < S__COUNT; i++)
         sqlite3_finalize(st->stmt[i]);
     if (st->db) {
@@ -307,11 +307,84 @@ cb_store_close(struct cb_store *st)
     }
     cb_strmap_release(&st->hosp_cache);
     cb_strmap_release(&st->dept_cache);
-    cb_buf_release(&st->scratch);
-    cb_buf_release(&st->dxbuf);
-    cb_buf_release(&st->pxbuf);
+
     cb_free(st->path);
     cb_free(st);
+}
+
+/*
+ * The checkpointer: its own connection runs PASSIVE checkpoints, which
+ * never block the writer, so the fsyncs of checkpointing overlap the import
+ * instead of stalling it.
+ */
+static void *
+checkpoint_main(void *arg)
+{
+    struct cb_store *st = arg;
+    sqlite3 *db = NULL;
+    struct timespec until;
+
+    if (sqlite3_open_v2(st->path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 100);
+    pthread_mutex_lock(&st->ckpt_mu);
+    while (!st->ckpt_stop) {
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&st->ckpt_cv, &st->ckpt_mu, &until);
+        if (st->ckpt_stop)
+            break;
+        pthread_mutex_unlock(&st->ckpt_mu);
+        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&st->ckpt_mu);
+    }
+    pthread_mutex_unlock(&st->ckpt_mu);
+    sqlite3_close(db);
+    return NULL;
+}
+
+enum cb_err
+cb_store_bulk_begin(struct cb_store *st, struct cb_buf *err)
+{
+    enum cb_err rc;
+
+    if (st->bulk)
+        return CB_OK;
+    if ((rc = cb__store_exec(st, "PRAGMA wal_autocheckpoint = 0", err)))
+        return rc;
+    pthread_mutex_init(&st->ckpt_mu, NULL);
+    pthread_cond_init(&st->ckpt_cv, NULL);
+    st->ckpt_stop = 0;
+    if (pthread_create(&st->ckpt_thread, NULL, checkpoint_main, st) != 0) {
+        pthread_mutex_destroy(&st->ckpt_mu);
+        pthread_cond_destroy(&st->ckpt_cv);
+        (void)cb__store_exec(st, "PRAGMA wal_autocheckpoint = 4096", err);
+        return CB_OK; /* fall back to checkpoints on the writer */
+    }
+    st->bulk = 1;
+    return CB_OK;
+}
+
+void
+cb_store_bulk_end(struct cb_store *st)
+{
+    if (!st->bulk)
+        return;
+    pthread_mutex_lock(&st->ckpt_mu);
+    st->ckpt_stop = 1;
+    pthread_cond_broadcast(&st->ckpt_cv);
+    pthread_mutex_unlock(&st->ckpt_mu);
+    pthread_join(st->ckpt_thread, NULL);
+    pthread_mutex_destroy(&st->ckpt_mu);
+    pthread_cond_destroy(&st->ckpt_cv);
+    st->bulk = 0;
+    sqlite3_exec(st->db, "PRAGMA wal_autocheckpoint = 4096", NULL, NULL, NULL);
 }
 
 int

@@ -4,6 +4,7 @@
 #ifndef CB_STORE_INT_H
 #define CB_STORE_INT_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "carebase/store.h"
@@ -33,9 +34,12 @@ struct cb_store {
     sqlite3_stmt     *stmt[S__COUNT];/* prepared lazily, finalised at close */
     struct cb_strmap  hosp_cache;    /* zzjgdm -> hospital id (fits 32 bits) */
     struct cb_strmap  dept_cache;    /* "id\x1fcode" -> 1 */
-    struct cb_buf     scratch;       /* record JSON: data */
-    struct cb_buf     dxbuf;         /* record JSON: dx */
-    struct cb_buf     pxbuf;         /* record JSON: px */
+    /* Bulk mode: a second connection checkpoints the WAL in the background. */
+    int               bulk;
+    pthread_t         ckpt_thread;
+    pthread_mutex_t   ckpt_mu;
+    pthread_cond_t    ckpt_cv;
+    int               ckpt_stop;
 };
 
 /* The prepared statement for id (prepared on first use); NULL on error. */

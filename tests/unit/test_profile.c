@@ -104,7 +104,7 @@ test_western_slots_and_incision(void **state)
     static const char *const vals[] = { "i21.000", "E11.900", "4", "36.0601",
                                         "3", "88.5701", "20", "0", "0101",
                                         "1.1000000000000001", "3", "某某社区卫生服务中心" };
-    struct cb_fp *r = malloc(sizeof(*r));
+    struct cb_fp *r = calloc(1, sizeof(*r));
     struct cb_arena a;
 
     (void)state;
@@ -138,7 +138,7 @@ test_tcm_value_maps(void **state)
     static const char *const vals[] = { "1", "1", "3", "211", "9", "21",
                                         "2024-03-05", "14", "1", "3",
                                         "J18.900", "BNW010", "4", "10.5", "20", "0.25" };
-    struct cb_fp *r = malloc(sizeof(*r));
+    struct cb_fp *r = calloc(1, sizeof(*r));
     struct cb_arena a;
 
     (void)state;
@@ -166,7 +166,7 @@ test_n041_healing_other(void **state)
 {
     static const char *const cols[] = { "QKDJ1", "QKYHLB1", "BZYZSNL", "ZYCS", "ZFY" };
     static const char *const vals[] = { "2", "9", "45", " 3 ", "1234.5" };
-    struct cb_fp *r = malloc(sizeof(*r));
+    struct cb_fp *r = calloc(1, sizeof(*r));
     struct cb_arena a;
 
     (void)state;
@@ -185,7 +185,7 @@ test_dash_is_empty_and_bad_types(void **state)
 {
     static const char *const cols[] = { "JKKH", "ZYCS", "CYSJ", "ZFY", "NL" };
     static const char *const vals[] = { "-", "2x", "2024-02-30 10:00:00", "1.234", "" };
-    struct cb_fp *r = malloc(sizeof(*r));
+    struct cb_fp *r = calloc(1, sizeof(*r));
     struct cb_arena a;
 
     (void)state;
@@ -261,7 +261,7 @@ test_user_alias_file(void **state)
     cb_buf_reset(&err);
     {
         /* Column lookup is case-insensitive and ranges expand. */
-        struct cb_fp *r = malloc(sizeof(*r));
+        struct cb_fp *r = calloc(1, sizeof(*r));
         struct cb_arena a;
         static const char *const v[] = { "2024-01-02 08:00:00", "K35.800", "X1" };
         cb_arena_init(&a, 4096);

@@ -86,6 +86,27 @@ record(const char *bah, const char *zycs, const char *jbdm)
     return r;
 }
 
+/* Encodes r as an accepted row and stores it. */
+static enum cb_err
+put(struct cb_store *st, struct cb_fp *r, int64_t file_id, uint64_t line,
+    enum cb_put_result *res, struct cb_buf *err)
+{
+    struct cb_store_row row;
+    struct cb_qc_result qres;
+    struct cb_arena a;
+    struct cb_buf scratch = CB_BUF_INIT;
+    enum cb_err rc;
+
+    memset(&qres, 0, sizeof(qres));
+    cb_arena_init(&a, 4096);
+    rc = cb_store_row_encode(&row, r, NULL, &qres, cb_str_c("raw,line"), line, &a, &scratch);
+    if (!rc)
+        rc = cb_store_put(st, file_id, &row, res, err);
+    cb_arena_release(&a);
+    cb_buf_release(&scratch);
+    return rc;
+}
+
 static void
 test_put_insert_unchanged_replace_duplicate(void **state)
 {
@@ -98,22 +119,33 @@ test_put_insert_unchanged_replace_duplicate(void **state)
 
     (void)state;
     assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    {
+        struct cb_import_file f = { "/x/a.csv", "a.csv", 10, "western", "utf-8", "csv" };
+        int64_t fid;
+        int k;
+        for (k = 1; k <= 3; k++) {
+            assert_int_equal(cb_store_file_begin(st, &f, &fid, &err), CB_OK);
+            assert_int_equal(fid, k);
+        }
+    }
     assert_int_equal(cb_store_begin(st, &err), CB_OK);
     assert_int_equal(cb_store_hospital_ensure(st, r1->v[CB_F_ZZJGDM], cb_str_c("某医院"),
                                               &hid, &err), CB_OK);
-    assert_int_equal(cb_store_put_record(st, hid, r1, NULL, NULL, 1, 2, &res, &err), CB_OK);
+    assert_int_equal(put(st, r1, 1, 2, &res, &err), CB_OK);
     assert_int_equal(res, CB_PUT_INSERTED);
     /* Same key again from the same file: a duplicate within the file. */
-    assert_int_equal(cb_store_put_record(st, hid, r1, NULL, NULL, 1, 3, &res, &err), CB_OK);
+    assert_int_equal(put(st, r1, 1, 3, &res, &err), CB_OK);
     assert_int_equal(res, CB_PUT_DUPLICATE);
     /* Same content from another file: unchanged. */
-    assert_int_equal(cb_store_put_record(st, hid, r1, NULL, NULL, 2, 2, &res, &err), CB_OK);
+    assert_int_equal(put(st, r1, 2, 2, &res, &err), CB_OK);
     assert_int_equal(res, CB_PUT_UNCHANGED);
     /* Corrected content: replaced, the earlier version kept. */
-    assert_int_equal(cb_store_put_record(st, hid, r2, NULL, NULL, 3, 2, &res, &err), CB_OK);
+    assert_int_equal(put(st, r2, 3, 2, &res, &err), CB_OK);
     assert_int_equal(res, CB_PUT_REPLACED);
     assert_int_equal(cb_store_commit(st, &err), CB_OK);
     cb_store_close(st);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM reject WHERE line = 3"), 1);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM reject_issue WHERE rule = 'QC-ID-02'"), 1);
     assert_int_equal(scalar(p, "SELECT count(*) FROM record"), 1);
     assert_int_equal(scalar(p, "SELECT version FROM record"), 2);
     assert_int_equal(scalar(p, "SELECT count(*) FROM record_history"), 1);
@@ -141,12 +173,12 @@ test_rollback_leaves_nothing(void **state)
     assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
     assert_int_equal(cb_store_begin(st, &err), CB_OK);
     assert_int_equal(cb_store_hospital_ensure(st, r->v[CB_F_ZZJGDM], CB_STR_NULL, &hid, &err), CB_OK);
-    assert_int_equal(cb_store_put_record(st, hid, r, NULL, NULL, 1, 2, &res, &err), CB_OK);
+    assert_int_equal(put(st, r, 1, 2, &res, &err), CB_OK);
     cb_store_rollback(st);
     /* The hospital cache must not keep the rolled-back id. */
     assert_int_equal(cb_store_begin(st, &err), CB_OK);
     assert_int_equal(cb_store_hospital_ensure(st, r->v[CB_F_ZZJGDM], CB_STR_NULL, &hid, &err), CB_OK);
-    assert_int_equal(cb_store_put_record(st, hid, r, NULL, NULL, 1, 2, &res, &err), CB_OK);
+    assert_int_equal(put(st, r, 1, 2, &res, &err), CB_OK);
     assert_int_equal(res, CB_PUT_INSERTED);
     assert_int_equal(cb_store_commit(st, &err), CB_OK);
     cb_store_close(st);
