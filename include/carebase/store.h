@@ -116,12 +116,17 @@ CB_MUST_CHECK enum cb_err cb_store_file_begin(struct cb_store *st,
                                               const struct cb_import_file *f,
                                               int64_t *file_id,
                                               struct cb_buf *err);
-/* status: "complete" or "failed" (message says why). */
+/*
+ * status: "complete" or "failed" (message says why). encoding (may be NULL)
+ * corrects the one recorded at the start: a file that is ASCII at first can
+ * turn out to be GB18030.
+ */
 CB_MUST_CHECK enum cb_err cb_store_file_finish(struct cb_store *st,
                                                int64_t file_id,
                                                const struct cb_import_counts *c,
                                                const char *status,
                                                const char *message,
+                                               const char *encoding,
                                                struct cb_buf *err);
 
 /* ---- records ---- */

@@ -31,7 +31,7 @@ const char cmd_generate_usage[] =
     "give byte-identical output.\n"
     "\n"
     "  --seed N          random seed (default 1)\n"
-    "  --hospitals N     members including the hub (default 5)\n"
+    "  --hospitals N     members including the hub, 1..64 (default 5)\n"
     "  --years N         years of discharges, 1..3 (default 2)\n"
     "  --end-year Y      last discharge year (default 2025)\n"
     "  --records N       total records (default: from hospital sizes, about\n"

@@ -1,24 +1,58 @@
+#include <stdint.h>
+#include <string.h>
+
 #include "carebase/json.h"
+
+/* Whether any of the 8 bytes in w is < 0x20, '"' or '\\' (SWAR). */
+static inline int
+needs_escape8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    uint64_t ctl = (w - ones * 0x20) & ~w;
+    uint64_t zq = (q - ones) & ~q, zb = (bs - ones) & ~bs;
+
+    return ((ctl | zq | zb) & highs) != 0;
+}
 
 enum cb_err
 cb_json_str(struct cb_buf *b, struct cb_str s)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t i, run = 0;
+    size_t i = 0, run = 0;
     enum cb_err rc;
 
     if ((rc = cb_buf_addc(b, '"')))
         return rc;
-    for (i = 0; i < s.len; i++) {
-        unsigned char c = (unsigned char)s.ptr[i];
+    for (;;) {
+        uint64_t w;
+        unsigned char c;
         char esc[6];
         size_t n = 0;
 
+        /* Skip clean stretches eight bytes at a time. */
+        while (i + 8 <= s.len) {
+            memcpy(&w, s.ptr + i, 8);
+            if (needs_escape8(w))
+                break;
+            i += 8;
+        }
+        while (i < s.len) {
+            c = (unsigned char)s.ptr[i];
+            if (c < 0x20 || c == '"' || c == '\\')
+                break;
+            i++;
+            if ((i & 7) == 0)
+                break; /* back to the word loop */
+        }
+        if (i >= s.len)
+            break;
+        c = (unsigned char)s.ptr[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         if ((rc = cb_buf_add(b, s.ptr + run, i - run)))
             return rc;
-        run = i + 1;
+        run = ++i;
         esc[n++] = '\\';
         switch (c) {
         case '"':  esc[n++] = '"'; break;

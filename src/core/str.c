@@ -125,8 +125,8 @@ cb_hash64(const void *p, size_t n, uint64_t seed)
     /* Eight bytes at a time: content fingerprints cover kilobytes. */
     for (; i + 8 <= n; i += 8) {
         memcpy(&w, b + i, 8);
-        h = (h ^ mix64(w)) * 0x9e3779b97f4a7c15ULL;
-        h ^= h >> 29;
+        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 32;
     }
     w = 0;
     memcpy(&w, b + i, n - i);

@@ -8,6 +8,7 @@
  * memory stays bounded. `carebase check` (no store) runs on one thread.
  */
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <string.h>
 
 #include "carebase/alloc.h"
@@ -123,6 +124,7 @@ store_main(void *arg)
     uint64_t in_batch = 0;
     size_t i;
 
+    prctl(PR_SET_NAME, "cb-store", 0, 0, 0); /* visible in top and perf */
     while ((c = pipe_take(ss->pipe)) != NULL) {
         for (i = 0; i < c->n && !ss->rc; i++) {
             enum cb_put_result put;
@@ -543,16 +545,18 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
             cb_store_rollback(st);
             began = 0;
             if (cb_store_file_finish(st, ru.file_id, &sum->counts, "failed",
-                                     cb_buf_cstr(ferr.len ? &ferr : err), &e2) != CB_OK)
+                                     cb_buf_cstr(ferr.len ? &ferr : err),
+                                     NULL, &e2) != CB_OK)
                 cb_errf(err, "%s", cb_buf_cstr(&e2));
             cb_buf_release(&e2);
         }
         goto out;
     }
+    sum->encoding = cb_reader_encoding(rdr); /* may have switched mid-file */
     if (st) {
         if ((rc = cb_store_resolve_rejects(st, ru.file_id, err)) ||
             (rc = cb_store_file_finish(st, ru.file_id, &sum->counts, "complete",
-                                       NULL, err)) ||
+                                       NULL, cb_encoding_name(sum->encoding), err)) ||
             (rc = cb_store_commit(st, err)))
             goto out;
         began = 0;

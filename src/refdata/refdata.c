@@ -37,6 +37,7 @@ struct vset {
 struct vset_list {
     struct vset *v;
     size_t n, cap;
+    struct cb_strmap by_name;  /* "RC019" -> index in v */
 };
 
 struct cb_refdata {
@@ -298,6 +299,7 @@ load_vsets(struct cb_refdata *rd, enum cb_vs_std std, const char *sub,
         cb_errf(err, "cannot open value-set directory '%s'", path);
         return CB_ERR_NOT_FOUND;
     }
+    cb_strmap_init(&list->by_name);
     while ((de = readdir(d)) != NULL) {
         size_t n = strlen(de->d_name);
         struct load_ctx lc;
@@ -333,6 +335,8 @@ load_vsets(struct cb_refdata *rd, enum cb_vs_std std, const char *sub,
             break;
     }
     closedir(d);
+    for (size_t i = 0; !rc && i < list->n; i++)
+        rc = cb_strmap_put(&list->by_name, cb_str_c(list->v[i].table), (uint32_t)i);
     return rc;
 }
 
@@ -405,6 +409,7 @@ cb_refdata_free(struct cb_refdata *rd)
             cb_free(rd->vs[s].v[i].names);
         }
         cb_free(rd->vs[s].v);
+        cb_strmap_release(&rd->vs[s].by_name);
     }
     cb_strmap_release(&rd->dx_index);
     cb_strmap_release(&rd->px_index);
@@ -459,17 +464,15 @@ cb_refdata_px(const struct cb_refdata *rd, struct cb_str code,
 static const struct vset *
 find_vset(const struct cb_refdata *rd, enum cb_vs_std std, const char *table)
 {
-    size_t i;
+    uint32_t i;
 
-    for (;;) {
-        const struct vset_list *l = &rd->vs[std];
-        for (i = 0; i < l->n; i++)
-            if (strcmp(l->v[i].table, table) == 0)
-                return &l->v[i];
-        if (std == CB_VS_WESTERN)
-            return NULL;
-        std = CB_VS_WESTERN; /* TCM tables equal to the Western ones */
-    }
+    if (cb_strmap_get(&rd->vs[std].by_name, cb_str_c(table), &i))
+        return &rd->vs[std].v[i];
+    /* TCM tables equal to the Western ones are not repeated on disk. */
+    if (std != CB_VS_WESTERN &&
+        cb_strmap_get(&rd->vs[CB_VS_WESTERN].by_name, cb_str_c(table), &i))
+        return &rd->vs[CB_VS_WESTERN].v[i];
+    return NULL;
 }
 
 bool

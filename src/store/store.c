@@ -7,6 +7,7 @@
  *      warnings and history, rejects with their issues
  */
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "carebase/alloc.h"
@@ -132,6 +133,7 @@ static const char *const stmt_sql[S__COUNT] = {
         " sjzyts = ?18, jbdm = ?19, rybq = ?20, zfy = ?21, birth_weight = ?22,"
         " n_warnings = ?23, data = ?24, dx = ?26, px = ?27, version = version + 1"
         " WHERE id = ?25",
+    [S_REC_TOUCH] = "UPDATE record SET file_id = ?2, line = ?3 WHERE id = ?1",
     [S_WARN_INSERT] =
         "INSERT INTO record_warning(record_id, rule, field, value, detail)"
         " VALUES (?1,?2,?3,?4,?5)",
@@ -324,6 +326,7 @@ checkpoint_main(void *arg)
     sqlite3 *db = NULL;
     struct timespec until;
 
+    prctl(PR_SET_NAME, "cb-checkpoint", 0, 0, 0);
     if (sqlite3_open_v2(st->path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         sqlite3_close(db);
         return NULL;

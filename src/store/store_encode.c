@@ -23,6 +23,22 @@ json_value(struct cb_buf *b, const struct cb_fp *r, int f)
     return cb_json_str(b, r->v[f]);
 }
 
+/* "[n" or "[n," without printf (n is a slot number, 1..99). */
+static enum cb_err
+add_slot(struct cb_buf *b, int n, int comma)
+{
+    char t[5];
+    size_t k = 0;
+
+    t[k++] = '[';
+    if (n >= 10)
+        t[k++] = (char)('0' + n / 10 % 10);
+    t[k++] = (char)('0' + n % 10);
+    if (comma)
+        t[k++] = ',';
+    return cb_buf_add(b, t, k);
+}
+
 static enum cb_err
 json_data(struct cb_buf *b, const struct cb_fp *r)
 {
@@ -64,7 +80,7 @@ json_dx(struct cb_buf *b, const struct cb_fp *r)
         if (!r->state[cb_fp_dx(n, CB_DX_CODE)])
             continue;
         if ((!first && (rc = cb_buf_addc(b, ','))) ||
-            (rc = cb_buf_addf(b, "[%d,", n)) ||
+            (rc = add_slot(b, n, 1)) ||
             (rc = json_value(b, r, cb_fp_dx(n, CB_DX_CODE))) ||
             (rc = cb_buf_addc(b, ',')) ||
             (rc = json_value(b, r, cb_fp_dx(n, CB_DX_NAME))) ||
@@ -93,7 +109,7 @@ json_px(struct cb_buf *b, const struct cb_fp *r)
         if (!r->state[cb_fp_px(n, CB_PX_CODE)])
             continue;
         if ((!first && (rc = cb_buf_addc(b, ','))) ||
-            (rc = cb_buf_addf(b, "[%d", n)))
+            (rc = add_slot(b, n, 0)))
             return rc;
         for (k = 0; k < sizeof(pxf) / sizeof(pxf[0]); k++)
             if ((rc = cb_buf_addc(b, ',')) ||

@@ -15,6 +15,7 @@ enum stmt_id {
     S_REC_FIND,
     S_REC_TO_HISTORY,
     S_REC_UPDATE,
+    S_REC_TOUCH,
     S_WARN_INSERT,
     S_WARN_DELETE,
     S_REJ_INSERT,

@@ -50,7 +50,8 @@ cb_store_file_begin(struct cb_store *st, const struct cb_import_file *f,
 enum cb_err
 cb_store_file_finish(struct cb_store *st, int64_t file_id,
                      const struct cb_import_counts *c, const char *status,
-                     const char *message, struct cb_buf *err)
+                     const char *message, const char *encoding,
+                     struct cb_buf *err)
 {
     sqlite3_stmt *s;
     char ts[32];
@@ -60,7 +61,8 @@ cb_store_file_finish(struct cb_store *st, int64_t file_id,
     if (sqlite3_prepare_v2(st->db,
             "UPDATE import_file SET finished_at = ?2, status = ?3, rows_read = ?4,"
             " accepted = ?5, rejected = ?6, inserted = ?7, replaced = ?8,"
-            " unchanged = ?9, with_warnings = ?10, message = ?11 WHERE id = ?1",
+            " unchanged = ?9, with_warnings = ?10, message = ?11,"
+            " encoding = coalesce(?12, encoding) WHERE id = ?1",
             -1, &s, NULL) != SQLITE_OK)
         return cb__store_fail(st, "cannot finish the import", err);
     sqlite3_bind_int64(s, 1, file_id);
@@ -75,6 +77,8 @@ cb_store_file_finish(struct cb_store *st, int64_t file_id,
     sqlite3_bind_int64(s, 10, (sqlite3_int64)c->warnings);
     if (message)
         sqlite3_bind_text(s, 11, message, -1, SQLITE_STATIC);
+    if (encoding)
+        sqlite3_bind_text(s, 12, encoding, -1, SQLITE_STATIC);
     ok = sqlite3_step(s) == SQLITE_DONE;
     sqlite3_finalize(s);
     if (!ok)
@@ -265,6 +269,18 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
     }
     sqlite3_reset(s);
     if ((uint64_t)old_hash == row->hash) {
+        /*
+         * Record which file confirmed it last, so that a second row with
+         * this key later in the same file is seen as a duplicate (QC-ID-02)
+         * rather than as a new version.
+         */
+        if (!(s = cb__store_stmt(st, S_REC_TOUCH, err)))
+            return CB_ERR_DB;
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_int64(s, 2, file_id);
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)row->line);
+        if ((rc = step_done(st, s, "cannot update record", err)))
+            return rc;
         *res = CB_PUT_UNCHANGED;
         return CB_OK;
     }

@@ -121,6 +121,49 @@ test_json_escaping(void **state)
     cb_buf_release(&b);
 }
 
+/* The word-at-a-time escaper against a byte-at-a-time reference. */
+static void
+test_json_escaping_random(void **state)
+{
+    static const char alphabet[] = "ab\"\\\n\t\x01\x1f \xe5\xbc\xa0z{}";
+    struct cb_buf got = CB_BUF_INIT, want = CB_BUF_INIT;
+    char s[64];
+    unsigned seed = 12345;
+    int iter, i, len;
+
+    (void)state;
+    for (iter = 0; iter < 20000; iter++) {
+        len = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 40;
+        for (i = 0; i < len; i++) {
+            seed = seed * 1103515245u + 12345u;
+            s[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+        }
+        cb_buf_reset(&got);
+        cb_buf_reset(&want);
+        assert_int_equal(cb_json_str(&got, cb_str_make(s, (size_t)len)), CB_OK);
+        assert_int_equal(cb_buf_addc(&want, '"'), CB_OK);
+        for (i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c == '"')
+                assert_int_equal(cb_buf_adds(&want, "\\\""), CB_OK);
+            else if (c == '\\')
+                assert_int_equal(cb_buf_adds(&want, "\\\\"), CB_OK);
+            else if (c == '\n')
+                assert_int_equal(cb_buf_adds(&want, "\\n"), CB_OK);
+            else if (c == '\t')
+                assert_int_equal(cb_buf_adds(&want, "\\t"), CB_OK);
+            else if (c < 0x20)
+                assert_int_equal(cb_buf_addf(&want, "\\u%04x", c), CB_OK);
+            else
+                assert_int_equal(cb_buf_addc(&want, (char)c), CB_OK);
+        }
+        assert_int_equal(cb_buf_addc(&want, '"'), CB_OK);
+        assert_string_equal(cb_buf_cstr(&got), cb_buf_cstr(&want));
+    }
+    cb_buf_release(&got);
+    cb_buf_release(&want);
+}
+
 int
 main(void)
 {
@@ -130,6 +173,7 @@ main(void)
         cmocka_unit_test(test_parsers),
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_json_escaping),
+        cmocka_unit_test(test_json_escaping_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -663,7 +663,7 @@ check_with_qc(const char *profile, uint64_t seed)
     struct cb_row row;
     struct cb_header_map m;
     struct cb_arena a;
-    struct cb_fp *rec = malloc(sizeof(*rec));
+    struct cb_fp *rec = calloc(1, sizeof(*rec));
     struct cb_qc_result *res = malloc(sizeof(*res));
     struct table mt;
     int64_t next_line = -1;
@@ -924,7 +924,7 @@ test_out_of_memory(void **state)
     long n;
 
     (void)state;
-    for (n = 0; n < 20000 && !ok; n += n < 80 ? 1 : 211) {
+    for (n = 0; n < 20000 && !ok; n += n < 120 ? 1 : 7) {
         struct cb_buf err = CB_BUF_INIT;
         struct cb_gen *g = NULL;
         FILE *f = fopen(path, "wb");
