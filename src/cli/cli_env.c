@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "carebase/alloc.h"
+#include "carebase/import.h"
 #include "cli_env.h"
 
 int
@@ -76,6 +77,35 @@ cli_parse_format(const char *s)
     if (!strcmp(s, "xlsx"))
         return CB_FMT_XLSX;
     return -1;
+}
+
+int
+cli_read_option(const char *cmd, int c, const char *arg,
+                struct cb_import_opts *io, const char **aliases)
+{
+    int v;
+
+    switch (c) {
+    case 'p': io->profile = arg; return 1;
+    case 'a': *aliases = arg; return 1;
+    case 'H': io->hospital = arg; return 1;
+    case 'N': io->hospital_name = arg; return 1;
+    case 'e':
+        if ((v = cli_parse_encoding(arg)) < 0) {
+            cli_error(cmd, "unknown encoding '%s' (auto, utf-8, gb18030)", arg);
+            return -1;
+        }
+        io->reader.encoding = (enum cb_encoding)v;
+        return 1;
+    case 'f':
+        if ((v = cli_parse_format(arg)) < 0) {
+            cli_error(cmd, "unknown format '%s' (auto, csv, tsv, xlsx)", arg);
+            return -1;
+        }
+        io->reader.format = (enum cb_format)v;
+        return 1;
+    }
+    return 0;
 }
 
 struct cli_table {

@@ -25,6 +25,22 @@ void cli_env_release(struct cli_env *env);
 int cli_parse_encoding(const char *s);
 int cli_parse_format(const char *s);
 
+/*
+ * The reading options shared by import and check, as getopt_long entries
+ * (spliced into each command's table) and their handler: returns 1 when c
+ * was one of them, 0 when not, -1 on a bad value (message printed).
+ */
+#define CLI_READ_OPTIONS \
+    { "profile", required_argument, NULL, 'p' }, \
+    { "aliases", required_argument, NULL, 'a' }, \
+    { "encoding", required_argument, NULL, 'e' }, \
+    { "format", required_argument, NULL, 'f' }, \
+    { "hospital", required_argument, NULL, 'H' }, \
+    { "hospital-name", required_argument, NULL, 'N' }
+struct cb_import_opts;
+int cli_read_option(const char *cmd, int c, const char *arg,
+                    struct cb_import_opts *io, const char **aliases);
+
 /* Column-aligned text tables (CJK characters count as two columns). */
 struct cli_table;
 struct cli_table *cli_table_new(int ncols, const char *const *headers);

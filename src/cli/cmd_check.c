@@ -115,12 +115,7 @@ int
 cmd_check(int argc, char **argv, const struct cb_cli *cli)
 {
     static const struct option opts[] = {
-        { "profile", required_argument, NULL, 'p' },
-        { "aliases", required_argument, NULL, 'a' },
-        { "encoding", required_argument, NULL, 'e' },
-        { "format", required_argument, NULL, 'f' },
-        { "hospital", required_argument, NULL, 'H' },
-        { "hospital-name", required_argument, NULL, 'N' },
+        CLI_READ_OPTIONS,
         { "report", required_argument, NULL, 'r' },
         { "rules-only", no_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },
@@ -138,25 +133,12 @@ cmd_check(int argc, char **argv, const struct cb_cli *cli)
     cc.out = stdout;
     cc.json = &json;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if ((v = cli_read_option("check", c, optarg, &io, &aliases)) != 0) {
+            if (v < 0)
+                return CB_EXIT_USAGE;
+            continue;
+        }
         switch (c) {
-        case 'p': io.profile = optarg; break;
-        case 'a': aliases = optarg; break;
-        case 'e':
-            if ((v = cli_parse_encoding(optarg)) < 0) {
-                cli_error("check", "unknown encoding '%s'", optarg);
-                return CB_EXIT_USAGE;
-            }
-            io.reader.encoding = (enum cb_encoding)v;
-            break;
-        case 'f':
-            if ((v = cli_parse_format(optarg)) < 0) {
-                cli_error("check", "unknown format '%s'", optarg);
-                return CB_EXIT_USAGE;
-            }
-            io.reader.format = (enum cb_format)v;
-            break;
-        case 'H': io.hospital = optarg; break;
-        case 'N': io.hospital_name = optarg; break;
         case 'r':
             if (!strcmp(optarg, "text"))
                 cc.fmt = REP_TEXT;

@@ -38,12 +38,7 @@ int
 cmd_import(int argc, char **argv, const struct cb_cli *cli)
 {
     static const struct option opts[] = {
-        { "profile", required_argument, NULL, 'p' },
-        { "aliases", required_argument, NULL, 'a' },
-        { "encoding", required_argument, NULL, 'e' },
-        { "format", required_argument, NULL, 'f' },
-        { "hospital", required_argument, NULL, 'H' },
-        { "hospital-name", required_argument, NULL, 'N' },
+        CLI_READ_OPTIONS,
         { "batch", required_argument, NULL, 'b' },
         { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
@@ -59,25 +54,12 @@ cmd_import(int argc, char **argv, const struct cb_cli *cli)
 
     memset(&io, 0, sizeof(io));
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if ((v = cli_read_option("import", c, optarg, &io, &aliases)) != 0) {
+            if (v < 0)
+                return CB_EXIT_USAGE;
+            continue;
+        }
         switch (c) {
-        case 'p': io.profile = optarg; break;
-        case 'a': aliases = optarg; break;
-        case 'e':
-            if ((v = cli_parse_encoding(optarg)) < 0) {
-                cli_error("import", "unknown encoding '%s' (auto, utf-8, gb18030)", optarg);
-                return CB_EXIT_USAGE;
-            }
-            io.reader.encoding = (enum cb_encoding)v;
-            break;
-        case 'f':
-            if ((v = cli_parse_format(optarg)) < 0) {
-                cli_error("import", "unknown format '%s' (auto, csv, tsv, xlsx)", optarg);
-                return CB_EXIT_USAGE;
-            }
-            io.reader.format = (enum cb_format)v;
-            break;
-        case 'H': io.hospital = optarg; break;
-        case 'N': io.hospital_name = optarg; break;
         case 'b': {
             char *end;
             batch = strtol(optarg, &end, 10);
