@@ -13,6 +13,7 @@ packages=(
   libsqlite3-dev    # the embedded store (SQLite, WAL)
   libzip-dev        # .xlsx import: the workbook is a zip archive
   libexpat1-dev     # .xlsx import: streaming XML parser for the sheets
+  libzstd-dev       # the record store compresses each record's items (zstd)
   libcmocka-dev     # unit tests
   sqlite3           # end-to-end tests inspect the database with the CLI
   python3           # end-to-end tests: small helpers (kill -9, file checks)

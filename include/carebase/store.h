@@ -59,6 +59,13 @@ CB_MUST_CHECK enum cb_err cb_store_department_ensure(struct cb_store *st,
                                                      struct cb_str name,
                                                      struct cb_buf *err);
 
+/* The stored name of a hospital into out (reset first); CB_ERR_NOT_FOUND if
+ * the hospital or its name is unknown. */
+CB_MUST_CHECK enum cb_err cb_store_hospital_name(struct cb_store *st,
+                                                 const char *zzjgdm,
+                                                 struct cb_buf *out,
+                                                 struct cb_buf *err);
+
 /* Creates or updates a hospital; NULL arguments leave a value unchanged. */
 CB_MUST_CHECK enum cb_err cb_store_hospital_set(struct cb_store *st,
                                                 const char *zzjgdm,
@@ -173,17 +180,22 @@ struct cb_store_row {
     int64_t                ival[CB_IC__COUNT];
     uint32_t               null_mask;  /* 1 << CB_IC_x: NULL */
     struct cb_str          sval[CB_SC__COUNT];
-    struct cb_str          data, dx, px;  /* JSON (see docs/architecture.md) */
+    struct cb_str          data;       /* items: zstd-compressed JSON object */
+    struct cb_str          dx, px;     /* JSON (see docs/architecture.md) */
     struct cb_str          raw;        /* the raw line, for rejects */
     uint64_t               hash;       /* identity of the content */
     int                    nissues;    /* warnings, or every issue of a reject */
     struct cb_store_issue *issues;
 };
 
+/* Work state of cb_store_row_encode: one per encoding thread. */
+struct cb_store_encoder;
+CB_MUST_CHECK enum cb_err cb_store_encoder_new(struct cb_store_encoder **out);
+void cb_store_encoder_free(struct cb_store_encoder *e);
+
 /*
  * Encodes r (normalised, parsed, checked: res) into row, copying what it
- * needs into a; scratch is a work buffer the caller keeps between calls.
- * rejected follows res->nerrors.
+ * needs into a. rejected follows res->nerrors.
  */
 CB_MUST_CHECK enum cb_err cb_store_row_encode(struct cb_store_row *row,
                                               const struct cb_fp *r,
@@ -191,11 +203,11 @@ CB_MUST_CHECK enum cb_err cb_store_row_encode(struct cb_store_row *row,
                                               const struct cb_qc_result *res,
                                               struct cb_str raw, uint64_t line,
                                               struct cb_arena *a,
-                                              struct cb_buf *scratch);
+                                              struct cb_store_encoder *enc);
 
 /*
- * Stores an encoded row: a reject (raw line, location, issues; earlier open
- * rejects of the same key are marked superseded), or a record (hospital and
+ * Stores an encoded row: a reject (raw line, location, issues; open
+ * rejects of the same key from earlier imports are marked superseded), or a record (hospital and
  * departments created when new; inserted, replaced with the earlier version
  * kept in history, or unchanged). A record whose key was already stored from
  * this same file_id becomes a reject with rule QC-ID-02 (*res =
@@ -222,7 +234,11 @@ CB_MUST_CHECK enum cb_err cb_store_list_rejects(struct cb_store *st,
                                                 cb_store_row_fn fn, void *ctx,
                                                 struct cb_buf *err);
 
-/* Runs a read-only query and calls fn per row (for status/reports/tests). */
+/*
+ * Runs one read-only statement and calls fn per row (status, reports,
+ * `carebase sql`); a statement that would write is refused. The SQL
+ * function fp_data(record.data) returns a record's items as JSON text.
+ */
 CB_MUST_CHECK enum cb_err cb_store_query(struct cb_store *st, const char *sql,
                                          cb_store_row_fn fn, void *ctx,
                                          struct cb_buf *err);

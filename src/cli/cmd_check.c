@@ -26,7 +26,8 @@ const char cmd_check_usage[] =
     "\n"
     "text: one line per issue, then the per-rule summary.\n"
     "csv:  file,line,zzjgdm,bah,zycs,rule,severity,field,value,detail\n"
-    "json: {\"files\":[{summary, \"rules\":[...], \"records\":[{line, issues}]}]}\n"
+    "json: {\"files\":[{\"records\":[{line, issues}], \"summary\":{counts,\n"
+    "      \"rules\":[...]}}]}\n"
     "\n"
     "Exit status: 0 when every file was readable (whatever the issues), 1 when\n"
     "a file is malformed, 2 on usage.\n";

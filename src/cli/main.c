@@ -30,6 +30,8 @@ static const struct cb_cmd commands[] = {
       cmd_org_usage },
     { "status", cmd_status, "show what the database holds and recent imports",
       cmd_status_usage },
+    { "sql", cmd_sql, "run a read-only SQL query on the database",
+      cmd_sql_usage },
     { "generate", cmd_generate, "write a synthetic, realistic consortium of front pages",
       cmd_generate_usage },
     { "help", cmd_help, "show help for a command", cmd_help_usage },

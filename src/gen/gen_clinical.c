@@ -784,8 +784,10 @@ gen__clinical_fill(struct cb_gen *g, const struct gen_case *c,
     /* TCM-only items (only the TCM dialect has columns for them) */
     if (g->want[CB_F_ZLLB]) {
         bool tcm = h->dept[c->dept].role == R_TCM;
+        /* A copy of the stream: dialects must not shift later draws. */
+        struct gen_rng rt = *r;
         gen__setz(g, CB_F_ZLLB, tcm ? "2" : "3");
-        gen__setz(g, CB_F_SSLCLJ, gen__chance(r, 0.2) ? "2" : "3");
+        gen__setz(g, CB_F_SSLCLJ, gen__chance(&rt, 0.2) ? "2" : "3");
         gen__setz(g, CB_F_ZYYJ, tcm ? "1" : "2");
         gen__setz(g, CB_F_ZYZLSB, tcm ? "1" : "2");
         gen__setz(g, CB_F_ZYZLJS, tcm ? "1" : "2");

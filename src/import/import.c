@@ -59,7 +59,8 @@ struct store_side {
     int64_t                   file_id;
     uint32_t                  batch_rows;
     struct pipe              *pipe;
-    struct cb_import_counts   counts;    /* inserted/replaced/unchanged, dup fixes */
+    struct cb_import_counts   counts;    /* every row stored so far */
+    struct cb_import_counts   committed; /* as of the last commit */
     uint64_t                  duplicates;
     enum cb_err               rc;
     struct cb_buf             err;
@@ -75,7 +76,7 @@ struct run {
     struct cb_fp             *rec;
     struct cb_qc_result      *res;
     struct cb_arena           arena;      /* per-row normalisation */
-    struct cb_buf             scratch;    /* JSON encoding */
+    struct cb_store_encoder  *enc;        /* JSON and compression */
     int64_t                   file_id;
     struct cb_strmap          seen_keys;  /* check-only mode: key hashes */
     struct cb_str             hospital, hospital_name;
@@ -131,16 +132,23 @@ store_main(void *arg)
             ss->rc = cb_store_put(ss->st, ss->file_id, &c->rows[i], &put, &ss->err);
             if (ss->rc)
                 break;
-            if (!c->rows[i].rejected) {
+            ss->counts.read++;
+            if (c->rows[i].rejected || put == CB_PUT_DUPLICATE) {
+                ss->counts.rejected++;
+                ss->duplicates += !c->rows[i].rejected;
+            } else {
+                ss->counts.accepted++;
+                ss->counts.warnings += c->rows[i].nissues > 0;
                 ss->counts.inserted += put == CB_PUT_INSERTED;
                 ss->counts.replaced += put == CB_PUT_REPLACED;
                 ss->counts.unchanged += put == CB_PUT_UNCHANGED;
-                ss->duplicates += put == CB_PUT_DUPLICATE;
             }
             if (++in_batch >= ss->batch_rows) {
                 ss->rc = cb_store_commit(ss->st, &ss->err);
-                if (!ss->rc)
+                if (!ss->rc) {
+                    ss->committed = ss->counts;
                     ss->rc = cb_store_begin(ss->st, &ss->err);
+                }
                 in_batch = 0;
             }
         }
@@ -246,7 +254,7 @@ enqueue(struct run *ru, const struct cb_row *row, struct cb_buf *err)
     enum cb_err rc;
 
     rc = cb_store_row_encode(sr, ru->rec, ru->qc, ru->res, row->raw, row->line,
-                             &c->arena, &ru->scratch);
+                             &c->arena, ru->enc);
     if (rc)
         return rc;
     if (!sr->rejected) {
@@ -440,7 +448,7 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
     struct run ru;
     struct store_side ss;
     struct cb_reader *rdr = NULL;
-    struct cb_buf ferr = CB_BUF_INIT;
+    struct cb_buf ferr = CB_BUF_INIT, hname = CB_BUF_INIT;
     uint64_t done, total;
     enum cb_err rc, read_rc = CB_OK;
     pthread_t th;
@@ -457,8 +465,12 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
     ru.file_id = -1;
     ru.hospital = cb_str_c(opts->hospital);
     ru.hospital_name = cb_str_c(opts->hospital_name);
+    /* --hospital of a hospital already known: its name fills JGMC too. */
+    if (st && opts->hospital && !opts->hospital_name &&
+        cb_store_hospital_name(st, opts->hospital, &hname, &ferr) == CB_OK)
+        ru.hospital_name = cb_buf_str(&hname);
+    cb_buf_reset(&ferr);
     cb_arena_init(&ru.arena, 1 << 16);
-    cb_buf_init(&ru.scratch, 16u << 20);
     cb_strmap_init(&ru.seen_keys);
     snprintf(sum->file, sizeof(sum->file), "%s", path);
     sum->nrules = cb_qc_rule_count(qc);
@@ -490,7 +502,7 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
         if ((rc = cb_store_file_begin(st, &f, &ru.file_id, err)))
             goto out;
         piped = 1;
-        if ((rc = pipe_init(&ru)) || (rc = cb_store_bulk_begin(st, err)) ||
+        if ((rc = cb_store_encoder_new(&ru.enc)) || (rc = pipe_init(&ru)) || (rc = cb_store_bulk_begin(st, err)) ||
             (rc = cb_store_begin(st, err)))
             goto out;
         began = 1;
@@ -508,21 +520,37 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
 
     read_rc = read_rows(&ru, rdr, &ferr, err);
     if (threaded) {
-        /* Flush the last chunk (unless the file broke), then wait. */
-        if (!read_rc && ru.cur && ru.cur->n)
-            read_rc = pipe_push(&ru, err);
+        /*
+         * Flush the last chunk. When the file broke, only the rows of
+         * complete batches go: the store commits them, and the batch in
+         * progress is rolled back below.
+         */
+        if (read_rc && ferr.len && ru.cur) {
+            uint64_t read = sum->counts.read, batch = ss.batch_rows;
+            uint64_t keep_to = read / batch * batch, first = read - ru.cur->n;
+            ru.cur->n = keep_to > first ? (size_t)(keep_to - first) : 0;
+        }
+        if ((!read_rc || ferr.len) && ru.cur && ru.cur->n) {
+            enum cb_err prc = pipe_push(&ru, err);
+            if (!read_rc)
+                read_rc = prc;
+        }
         pthread_mutex_lock(&ru.pipe.mu);
         ru.pipe.closed = 1;
         pthread_cond_broadcast(&ru.pipe.cv);
         pthread_mutex_unlock(&ru.pipe.mu);
         pthread_join(th, NULL);
         threaded = 0;
-        sum->counts.inserted = ss.counts.inserted;
-        sum->counts.replaced = ss.counts.replaced;
-        sum->counts.unchanged = ss.counts.unchanged;
-        /* Duplicates within the file were accepted by QC, rejected by the store. */
-        sum->counts.accepted -= ss.duplicates;
-        sum->counts.rejected += ss.duplicates;
+        /*
+         * The store's counts are exact (duplicates within the file pass QC
+         * and are rejected by the store); after a failure only what was
+         * committed counts.
+         */
+        {
+            uint64_t read = sum->counts.read;
+            sum->counts = read_rc ? ss.committed : ss.counts;
+            sum->counts.read = read;
+        }
         if (ru.id02 >= 0) {
             sum->rule_records[ru.id02] += ss.duplicates;
             sum->rule_issues[ru.id02] += ss.duplicates;
@@ -584,12 +612,13 @@ out:
     cb_header_map_release(&ru.map);
     cb_reader_free(rdr);
     cb_arena_release(&ru.arena);
-    cb_buf_release(&ru.scratch);
+    cb_store_encoder_free(ru.enc);
     cb_strmap_release(&ru.seen_keys);
     cb_free(ru.rule_hit);
     cb_free(ru.rec);
     cb_free(ru.res);
     cb_buf_release(&ferr);
+    cb_buf_release(&hname);
     cb_buf_release(&ss.err);
     return rc;
 }

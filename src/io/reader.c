@@ -655,9 +655,13 @@ cb_reader_next(struct cb_reader *r, struct cb_row *row, struct cb_buf *err)
     enum cb_err rc;
 
     if (r->xlsx) {
-        rc = cb_xlsx_next(r->xlsx, row, err);
+        struct cb_buf xerr = CB_BUF_INIT;
+        rc = cb_xlsx_next(r->xlsx, row, &xerr);
         if (rc == CB_OK && r->rows++ == 0)
             r->header_nfields = row->nfields;
+        if (rc != CB_OK && rc != CB_EOF) /* name the workbook, not only the part */
+            cb_errf(err, "%s: %s", r->path, cb_buf_cstr(&xerr));
+        cb_buf_release(&xerr);
         return rc;
     }
     for (;;) {

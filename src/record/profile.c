@@ -655,8 +655,11 @@ cb_header_map_build(struct cb_header_map *m, const struct cb_profile *p,
         if (!col)
             continue; /* the dialect cannot express it */
         if (!missing)
-            cb_errf(err, "missing required columns for profile '%s':", p->name);
-        cb_errf(err, "%s (%s, %s column '%s')", fi->base, fi->name_zh, p->name, col);
+            cb_errf(err, "missing required columns for profile '%s': %s (%s, "
+                    "%s column '%s')", p->name, fi->base, fi->name_zh, p->name, col);
+        else
+            cb_errf(err, "%s (%s, %s column '%s')", fi->base, fi->name_zh,
+                    p->name, col);
         missing++;
         rc = CB_ERR_PROTO;
     }

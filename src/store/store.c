@@ -59,7 +59,7 @@ static const char *const migrations[CB_SCHEMA_VERSION] = {
     "  rytj TEXT, lyfs TEXT, sjzyts INTEGER,"
     "  jbdm TEXT, rybq TEXT, zfy INTEGER, birth_weight INTEGER,"
     "  n_warnings INTEGER NOT NULL DEFAULT 0,"
-    "  dx TEXT NOT NULL, px TEXT NOT NULL, data TEXT NOT NULL);"
+    "  dx TEXT NOT NULL, px TEXT NOT NULL, data BLOB NOT NULL);"
     "CREATE UNIQUE INDEX record_key ON record(hospital_id, bah, zycs);"
     "CREATE INDEX record_discharge ON record(hospital_id, cy_day);"
     /*
@@ -89,7 +89,7 @@ static const char *const migrations[CB_SCHEMA_VERSION] = {
     "  id INTEGER PRIMARY KEY, record_id INTEGER NOT NULL,"
     "  hospital_id INTEGER NOT NULL, bah TEXT NOT NULL, zycs INTEGER NOT NULL,"
     "  version INTEGER NOT NULL, content_hash INTEGER NOT NULL,"
-    "  file_id INTEGER, line INTEGER, dx TEXT, px TEXT, data TEXT NOT NULL,"
+    "  file_id INTEGER, line INTEGER, dx TEXT, px TEXT, data BLOB NOT NULL,"
     "  replaced_by_file INTEGER);"
     "CREATE INDEX record_history_record ON record_history(record_id);"
     "CREATE TABLE reject("
@@ -143,7 +143,7 @@ static const char *const stmt_sql[S__COUNT] = {
         " VALUES (?1,?2,?3,?4,?5,?6)",
     [S_REJ_SUPERSEDE] =
         "UPDATE reject SET status = 'superseded' WHERE zzjgdm IS ?1"
-        " AND bah IS ?2 AND zycs IS ?3 AND status = 'open' AND id <> ?4",
+        " AND bah IS ?2 AND zycs IS ?3 AND status = 'open' AND file_id <> ?5",
     [S_REJ_ISSUE] =
         "INSERT INTO reject_issue(reject_id, rule, severity, field, value, detail)"
         " VALUES (?1,?2,?3,?4,?5,?6)",
@@ -242,6 +242,30 @@ migrate(struct cb_store *st, struct cb_buf *err)
     return CB_OK;
 }
 
+/* SQL: fp_data(blob) -> the record's items as JSON text. */
+static void
+sql_fp_data(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct cb_store *st = sqlite3_user_data(ctx);
+    const void *p;
+    int n;
+
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    p = sqlite3_value_blob(argv[0]);
+    n = sqlite3_value_bytes(argv[0]);
+    if (cb__codec_decompress(st->codec, p, (size_t)n, &st->fnbuf) != CB_OK) {
+        sqlite3_result_error(ctx, "fp_data: damaged record payload", -1);
+        return;
+    }
+    sqlite3_result_text(ctx, cb_buf_cstr(&st->fnbuf), (int)st->fnbuf.len,
+                        SQLITE_TRANSIENT);
+    sqlite3_result_subtype(ctx, 'J'); /* JSON, for the json functions */
+}
+
 enum cb_err
 cb_store_open(struct cb_store **out, const char *path, struct cb_buf *err)
 {
@@ -254,6 +278,9 @@ cb_store_open(struct cb_store **out, const char *path, struct cb_buf *err)
         return CB_ERR_NOMEM;
     cb_strmap_init(&st->hosp_cache);
     cb_strmap_init(&st->dept_cache);
+    cb_strmap_init(&st->rejected_keys);
+    st->keys_file = -1;
+    cb_buf_init(&st->fnbuf, 32u << 20);
 
     st->path = cb_strdup(path);
     if (!st->path) {
@@ -284,6 +311,14 @@ cb_store_open(struct cb_store **out, const char *path, struct cb_buf *err)
         goto fail;
     if ((rc = migrate(st, err)))
         goto fail;
+    if ((rc = cb__codec_new(&st->codec)))
+        goto fail;
+    if (sqlite3_create_function_v2(st->db, "fp_data", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC, st,
+                                   sql_fp_data, NULL, NULL, NULL) != SQLITE_OK) {
+        rc = cb__store_fail(st, "cannot register fp_data()", err);
+        goto fail;
+    }
     *out = st;
     return CB_OK;
 
@@ -309,7 +344,9 @@ cb_store_close(struct cb_store *st)
     }
     cb_strmap_release(&st->hosp_cache);
     cb_strmap_release(&st->dept_cache);
-
+    cb_strmap_release(&st->rejected_keys);
+    cb__codec_free(st->codec);
+    cb_buf_release(&st->fnbuf);
     cb_free(st->path);
     cb_free(st);
 }
@@ -438,6 +475,11 @@ cb_store_query(struct cb_store *st, const char *sql, cb_store_row_fn fn,
 
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
         return cb__store_fail(st, "cannot prepare query", err);
+    if (!sqlite3_stmt_readonly(s)) {
+        sqlite3_finalize(s);
+        cb_errf(err, "only read-only statements are allowed here");
+        return CB_ERR_USAGE;
+    }
     ncols = sqlite3_column_count(s);
     if (ncols > 64)
         ncols = 64;

@@ -3,17 +3,53 @@
  * stores (struct cb_store_row). Pure: no SQLite here, so the importer runs
  * it on its parsing thread while the store thread writes.
  *
- * JSON layouts (documented in docs/architecture.md):
- *   data  {"KEY":"value",...} every non-empty scalar item
+ * Layouts (documented in docs/architecture.md):
+ *   data  {"KEY":"value",...} every non-empty scalar item, as a zstd frame
+ *         (dictionary: src/store/dict); SQL reads it with fp_data(data)
  *   dx    [[slot, code, name, poa],...]      slot 0 = principal (JBDM)
  *   px    [[slot, code, name, time, level, surgeon, assistant1, assistant2,
  *           incision, healing, anaesthesia, anaesthetist],...]
  */
 #include <string.h>
 
+#include "carebase/alloc.h"
 #include "carebase/date.h"
 #include "carebase/json.h"
 #include "carebase/store.h"
+#include "store_codec.h"
+
+struct cb_store_encoder {
+    struct cb_buf    scratch;  /* JSON being built */
+    struct cb_codec *codec;
+};
+
+enum cb_err
+cb_store_encoder_new(struct cb_store_encoder **out)
+{
+    struct cb_store_encoder *e = cb_calloc(1, sizeof(*e));
+    enum cb_err rc;
+
+    *out = NULL;
+    if (!e)
+        return CB_ERR_NOMEM;
+    cb_buf_init(&e->scratch, 16u << 20);
+    if ((rc = cb__codec_new(&e->codec))) {
+        cb_free(e);
+        return rc;
+    }
+    *out = e;
+    return CB_OK;
+}
+
+void
+cb_store_encoder_free(struct cb_store_encoder *e)
+{
+    if (!e)
+        return;
+    cb_buf_release(&e->scratch);
+    cb__codec_free(e->codec);
+    cb_free(e);
+}
 
 static enum cb_err
 json_value(struct cb_buf *b, const struct cb_fp *r, int f)
@@ -153,8 +189,9 @@ enum cb_err
 cb_store_row_encode(struct cb_store_row *row, const struct cb_fp *r,
                     const struct cb_qc *qc, const struct cb_qc_result *res,
                     struct cb_str raw, uint64_t line, struct cb_arena *a,
-                    struct cb_buf *scratch)
+                    struct cb_store_encoder *enc)
 {
+    struct cb_buf *scratch = &enc->scratch;
     static const struct { int ic, f; } icols[] = {
         { CB_IC_ZYCS, CB_F_ZYCS }, { CB_IC_RYSJ, CB_F_RYSJ }, { CB_IC_CYSJ, CB_F_CYSJ },
         { CB_IC_NL, CB_F_NL }, { CB_IC_AGE_DAYS, CB_F_BZYZS_NL },
@@ -191,12 +228,16 @@ cb_store_row_encode(struct cb_store_row *row, const struct cb_fp *r,
     if (row->rejected) {
         row->raw = dup(a, raw, &oom);
     } else {
-        if ((rc = json_into(&row->data, json_data, r, a, scratch)) ||
+        /* Identity of the content: the canonical items, not the file bytes. */
+        cb_buf_reset(scratch);
+        if ((rc = json_data(scratch, r)))
+            return rc;
+        h = cb_hash64(scratch->ptr, scratch->len, 0);
+        if ((rc = cb__codec_compress(enc->codec, scratch->ptr, scratch->len, a,
+                                     &row->data)) ||
             (rc = json_into(&row->dx, json_dx, r, a, scratch)) ||
             (rc = json_into(&row->px, json_px, r, a, scratch)))
             return rc;
-        /* Identity of the content: the canonical items, not the file bytes. */
-        h = cb_hash64(row->data.ptr, row->data.len, 0);
         h = cb_hash64(row->dx.ptr, row->dx.len, h);
         row->hash = cb_hash64(row->px.ptr, row->px.len, h) >> 1;
         /* Kept for a duplicate turned into a reject by the store. */

@@ -9,6 +9,7 @@
 
 #include "carebase/store.h"
 #include "carebase/strmap.h"
+#include "store_codec.h"
 
 enum stmt_id {
     S_REC_INSERT,
@@ -35,6 +36,10 @@ struct cb_store {
     sqlite3_stmt     *stmt[S__COUNT];/* prepared lazily, finalised at close */
     struct cb_strmap  hosp_cache;    /* zzjgdm -> hospital id (fits 32 bits) */
     struct cb_strmap  dept_cache;    /* "id\x1fcode" -> 1 */
+    int64_t           keys_file;     /* file the set below belongs to */
+    struct cb_strmap  rejected_keys; /* keys rejected from keys_file (QC-ID-02) */
+    struct cb_codec  *codec;         /* fp_data() on this connection */
+    struct cb_buf     fnbuf;         /* fp_data() output */
     /* Bulk mode: a second connection checkpoints the WAL in the background. */
     int               bulk;
     pthread_t         ckpt_thread;

@@ -73,6 +73,24 @@ cb_store_department_ensure(struct cb_store *st, int64_t hospital_id,
     return cb_strmap_put(&st->dept_cache, cb_str_make(key, (size_t)n), 1);
 }
 
+enum cb_err
+cb_store_hospital_name(struct cb_store *st, const char *zzjgdm,
+                       struct cb_buf *out, struct cb_buf *err)
+{
+    sqlite3_stmt *s;
+    enum cb_err rc = CB_ERR_NOT_FOUND;
+
+    cb_buf_reset(out);
+    if (sqlite3_prepare_v2(st->db, "SELECT name FROM hospital WHERE zzjgdm = ?1"
+                           " AND name IS NOT NULL", -1, &s, NULL) != SQLITE_OK)
+        return cb__store_fail(st, "cannot look up hospital", err);
+    sqlite3_bind_text(s, 1, zzjgdm, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        rc = cb_buf_adds(out, (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return rc;
+}
+
 static enum cb_err
 run(struct cb_store *st, const char *sql, const char *const *args, int nargs,
     const char *what, int *changes, struct cb_buf *err)

@@ -132,7 +132,7 @@ bind_record(sqlite3_stmt *s, int64_t hospital_id, const struct cb_store_row *row
     bind_icol(s, 21, row, CB_IC_ZFY);
     bind_icol(s, 22, row, CB_IC_BIRTH_WEIGHT);
     sqlite3_bind_int(s, 23, row->nissues);
-    sqlite3_bind_text(s, 24, row->data.ptr, (int)row->data.len, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 24, row->data.ptr, (int)row->data.len, SQLITE_STATIC);
     sqlite3_bind_text(s, 26, row->dx.ptr, (int)row->dx.len, SQLITE_STATIC);
     sqlite3_bind_text(s, 27, row->px.ptr, (int)row->px.len, SQLITE_STATIC);
 }
@@ -208,7 +208,7 @@ put_reject(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
         bind_str(s, 1, k1);
         bind_str(s, 2, k2);
         bind_str(s, 3, k3);
-        sqlite3_bind_int64(s, 4, id);
+        sqlite3_bind_int64(s, 5, file_id); /* rows of this file are distinct rows */
         if ((rc = step_done(st, s, "cannot update earlier rejects", err)))
             return rc;
     }
@@ -309,11 +309,27 @@ children:
     return put_issues(st, S_WARN_INSERT, id, row->issues, row->nissues, 0, err);
 }
 
+/* The record key as one string: "zzjgdm\x1fbah\x1fzycs". */
+static size_t
+row_key(const struct cb_store_row *row, char *buf, size_t n)
+{
+    int k = snprintf(buf, n, "%.*s\x1f%.*s\x1f%.*s",
+                     (int)row->sval[CB_SC_ZZJGDM].len,
+                     row->sval[CB_SC_ZZJGDM].ptr ? row->sval[CB_SC_ZZJGDM].ptr : "",
+                     (int)row->sval[CB_SC_BAH].len,
+                     row->sval[CB_SC_BAH].ptr ? row->sval[CB_SC_BAH].ptr : "",
+                     (int)row->sval[CB_SC_ZYCS_TEXT].len,
+                     row->sval[CB_SC_ZYCS_TEXT].ptr ? row->sval[CB_SC_ZYCS_TEXT].ptr : "");
+    return k > 0 && (size_t)k < n ? (size_t)k : 0;
+}
+
 enum cb_err
 cb_store_put(struct cb_store *st, int64_t file_id,
              const struct cb_store_row *row, enum cb_put_result *res,
              struct cb_buf *err)
 {
+    char key[256];
+    size_t kn = row->sval[CB_SC_BAH].len ? row_key(row, key, sizeof(key)) : 0;
     static const struct cb_store_issue dup = {
         "QC-ID-02", "E", "BAH", { NULL, 0 },
         { "the same (ZZJGDM, BAH, ZYCS) appears earlier in this file",
@@ -321,11 +337,25 @@ cb_store_put(struct cb_store *st, int64_t file_id,
     };
     enum cb_err rc;
 
+    /*
+     * QC-ID-02 also covers a repeat of a key whose first occurrence in this
+     * file was rejected: the set of keys rejected from this file (small: it
+     * grows with the rejects, not the file) catches it.
+     */
+    if (file_id != st->keys_file) {
+        cb_strmap_release(&st->rejected_keys);
+        st->keys_file = file_id;
+    }
     *res = CB_PUT_DUPLICATE;
-    if (row->rejected)
+    if (row->rejected) {
+        if (kn && (rc = cb_strmap_put(&st->rejected_keys, cb_str_make(key, kn), 1)))
+            return rc;
         return put_reject(st, file_id, row, NULL, err);
-    if ((rc = put_record(st, file_id, row, res, err)) || *res != CB_PUT_DUPLICATE)
-        return rc;
+    }
+    if (!kn || !cb_strmap_has(&st->rejected_keys, cb_str_make(key, kn))) {
+        if ((rc = put_record(st, file_id, row, res, err)) || *res != CB_PUT_DUPLICATE)
+            return rc;
+    }
     {
         struct cb_store_issue d = dup;
         d.value = row->sval[CB_SC_BAH];

@@ -30,6 +30,10 @@ eq() { if [ "$2" == "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'";
 # sql QUERY [DB]: one value or rows from the database.
 sql() { sqlite3 -batch -noheader "${2:-$DB}" "$1"; }
 
+# cbsql QUERY [DB]: like sql, through `carebase sql`, where fp_data() decodes
+# record.data (stored compressed). One value per line, as CSV.
+cbsql() { "$CAREBASE" --db "${2:-$DB}" sql --format csv "$1" | tail -n +2; }
+
 # json FILE EXPR: evaluate a Python expression on the parsed JSON 'j'.
 json() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
 

@@ -24,7 +24,7 @@ done
 check "the three files differ" test "$(head -1 "$T/western.csv")" != "$(head -1 "$T/tcm.csv")" \
   -a "$(head -1 "$T/tcm.csv")" != "$(head -1 "$T/n041.csv")"
 check "one seed injects the same errors in every dialect" cmp -s "$T/western.m" "$T/n041.m"
-check "one seed injects the same errors in TCM [BUG: see 'tcm = western' below]" cmp -s "$T/western.m" "$T/tcm.m"
+check "one seed injects the same errors in TCM" cmp -s "$T/western.m" "$T/tcm.m"
 
 py "$T" <<'EOF'
 import json, sys
@@ -40,11 +40,12 @@ def records(p):
     c = db("%s/%s.db" % (T, p))
     cols = [d[1] for d in c.execute("PRAGMA table_info(record)")]
     keep = [x for x in cols if x not in ("id", "file_id", "hospital_id", "dx", "px", "data", "content_hash")]
+    its = items("%s/%s.db" % (T, p))
     out = {}
-    for row in c.execute("SELECT h.zzjgdm, r.%s, r.dx, r.px, r.data, r.content_hash FROM record r"
+    for row in c.execute("SELECT h.zzjgdm, r.%s, r.dx, r.px, r.id, r.content_hash FROM record r"
                          " JOIN hospital h ON h.id = r.hospital_id" % ", r.".join(keep)):
         rec = dict(zip(["zzjgdm"] + keep + ["dx", "px", "data", "content_hash"], row))
-        rec["dx"], rec["px"], rec["data"] = json.loads(rec["dx"]), json.loads(rec["px"]), json.loads(rec["data"])
+        rec["dx"], rec["px"], rec["data"] = json.loads(rec["dx"]), json.loads(rec["px"]), its[rec["data"]]
         out[(rec["zzjgdm"], rec["bah"], rec["zycs"])] = rec
     return out
 
@@ -75,13 +76,13 @@ eq("western = n041: the same warnings", warnings("n041"), warnings("western"))
 eq("western = n041: the same hospitals and departments", org("n041"), org("western"))
 
 # TCM: the generator should give the same records for the same seed.
-# BUG (lead: src/gen): with --profile tcm the generator draws a different
+# Regression (fixed): with --profile tcm the generator draws a different
 # sequence of stays from the same seed (e.g. a chemotherapy patient's
 # readmissions differ), so the TCM file does not hold the same records.
 # Repro: carebase generate --records 300 --seed 11 --profile western --out w.csv;
 #        carebase generate --records 300 --seed 11 --profile tcm --out t.csv;
 #        compare columns BAH/ZYCS of line 20: 11557930,3 vs 11557931,1
-eq("tcm = western: the same record keys [BUG: generate --profile tcm draws other stays]",
+eq("tcm = western: the same record keys",
    (len(set(C) - set(W)), len(set(W) - set(C))), (0, 0))
 # Where both hold the same stay (same key and admission time), the canonical
 # content must agree outside the TCM-only items.
@@ -143,17 +144,17 @@ eq "the same rows are accepted" "$(summary "$T/nh.json" accepted)/$(summary "$T/
 eq "all under the given hospital" "$(sql "SELECT h.zzjgdm || ' ' || h.name || ' ' || count(*) FROM record r JOIN hospital h ON h.id = r.hospital_id GROUP BY h.id" "$T/nohosp.db")" \
    "12345678-9 某市测试医院 $(summary "$T/n041.json" accepted)"
 eq "ZZJGDM and JGMC are in the stored items" \
-   "$(sql "SELECT count(*) FROM record WHERE json_extract(data, '\$.ZZJGDM') = '12345678-9' AND json_extract(data, '\$.JGMC') = '某市测试医院'" "$T/nohosp.db")" \
+   "$(cbsql "SELECT count(*) FROM record WHERE json_extract(fp_data(data), '\$.ZZJGDM') = '12345678-9' AND json_extract(fp_data(data), '\$.JGMC') = '某市测试医院'" "$T/nohosp.db")" \
    "$(summary "$T/n041.json" accepted)"
 # README: "carebase import --hospital 12345678-9 his-export.xlsx  # files
-# without ZZJGDM". BUG? (lead: import/profile): with --hospital alone every
+# without ZZJGDM". Regression (fixed): with --hospital alone every
 # row is rejected with QC-REQ-01 JGMC (exit 0), even when the hospital and
 # its name are known from 'org add'. Repro:
 #   carebase org add hospital 12345678-9 某医院; carebase import --hospital 12345678-9 nohosp.csv
 #   -> read 300 = accepted 0 + rejected 300
 DB="$T/nohosp2.db" cb org add hospital 12345678-9 某市测试医院 --level 二级
 DB="$T/nohosp2.db" run cb import --json --hospital 12345678-9 "$T/nohosp.csv" >"$T/nh2.json"
-eq "--hospital of a known hospital is enough (README) [BUG: every row rejected for JGMC]" \
+eq "--hospital of a known hospital is enough (README)" \
    "$(summary "$T/nh2.json" accepted)" "$(summary "$T/n041.json" accepted)"
 
 finish

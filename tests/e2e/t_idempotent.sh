@@ -101,12 +101,12 @@ eq "corrected: rejected" "$(summary "$T/s3.json" rejected)" "$((rej1 - nfix + 1)
 eq "corrected: record count" "$(sql 'SELECT count(*) FROM record')" "$((acc1 + nfix))"
 eq "changed records are version 2" "$(sql "SELECT group_concat(version) FROM record WHERE line IN ($cost, $dxrow)")" "2,2"
 eq "no other record has a new version" "$(sql "SELECT count(*) FROM record WHERE version != 1")" 2
-eq "the new total cost is stored" "$(sql "SELECT r.zfy - CAST(round(json_extract(h.data, '\$.ZFY') * 100) AS INTEGER) FROM record r JOIN record_history h ON h.record_id = r.id WHERE r.line = $cost")" 1000
+eq "the new total cost is stored" "$(cbsql "SELECT r.zfy - CAST(round(json_extract(fp_data(h.data), '\$.ZFY') * 100) AS INTEGER) FROM record r JOIN record_history h ON h.record_id = r.id WHERE r.line = $cost")" 1000
 eq "the added diagnosis is stored" "$(sql "SELECT code FROM record_dx d JOIN record r ON r.id = d.record_id WHERE r.line = $dxrow AND d.seq = 1")" "I10.x00"
 eq "history holds the two earlier versions" "$(sql "SELECT group_concat(version || ':' || line, ' ') FROM (SELECT * FROM record_history ORDER BY line)")" \
    "1:$((cost < dxrow ? cost : dxrow)) 1:$((cost < dxrow ? dxrow : cost))"
 eq "history keeps the earlier content" \
-   "$(sql "SELECT json_array_length(h.dx) FROM record_history h WHERE h.line = $dxrow")|$(sql "SELECT json_extract(h.data, '\$.ZFY') = json_extract(r.data, '\$.ZFY') FROM record_history h JOIN record r ON r.id = h.record_id WHERE h.line = $cost")" \
+   "$(cbsql "SELECT json_array_length(h.dx) FROM record_history h WHERE h.line = $dxrow")|$(cbsql "SELECT json_extract(fp_data(h.data), '\$.ZFY') = json_extract(fp_data(r.data), '\$.ZFY') FROM record_history h JOIN record r ON r.id = h.record_id WHERE h.line = $cost")" \
    "1|0"
 eq "history links the record and the replacing run" \
    "$(sql "SELECT count(*) FROM record_history h JOIN record r ON r.id = h.record_id AND r.bah = h.bah WHERE h.replaced_by_file = $run3")" 2
@@ -145,18 +145,15 @@ content >"$T/d1"
 cb rejects --all --format csv | cut -d, -f1-5,7- >"$T/dr1.csv"
 cb import --json "$T/dup.csv" >"$T/d2.json"
 content >"$T/d2"
-# BUG (lead: store_record.c cb_store_put_record): a key repeated in the file
-# is detected only when the stored record's file_id is the current run's, so
-# on the second import of the same file the first occurrence is 'unchanged'
-# (file_id of run 1) and the duplicate row is accepted and REPLACES it.
-# Repro:
-#   carebase generate --records 3000 --seed 21 --errors 0.06 --out dup.csv
-#   carebase --db x.db import dup.csv; carebase --db x.db import --json dup.csv   # "replaced": 8
-eq "duplicates, again: nothing replaced [BUG: duplicate rows replace their first occurrence]" \
+# Regression (found by this suite, fixed in f3dade2): the duplicate test
+# looked only at records stored by the current run, so on the second import
+# the first occurrence was 'unchanged' (run 1's) and the duplicate row was
+# accepted and replaced it ("replaced": 8 for this file).
+eq "duplicates, again: nothing replaced (a duplicate row never replaces its first occurrence)" \
    "$(summary "$T/d2.json" replaced)" 0
-eq "duplicates, again: same rejected count [BUG]" "$(summary "$T/d2.json" rejected)" "$(summary "$T/d1.json" rejected)"
-check "duplicates, again: records identical [BUG]" cmp -s "$T/d1" "$T/d2"
-eq "duplicates, again: the QC-ID-02 rejects are listed [BUG]" \
+eq "duplicates, again: same rejected count" "$(summary "$T/d2.json" rejected)" "$(summary "$T/d1.json" rejected)"
+check "duplicates, again: records identical" cmp -s "$T/d1" "$T/d2"
+eq "duplicates, again: the QC-ID-02 rejects are listed" \
    "$(cb rejects --rule QC-ID-02 --format csv | tail -n +2 | wc -l)" "$(grep -c 'QC-ID-02' "$T/m.tsv")"
 
 finish

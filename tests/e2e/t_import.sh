@@ -43,14 +43,10 @@ eq "the run is recorded as complete with its counts" \
    "$(sql "SELECT status, rows_read, accepted, rejected FROM import_file")" "complete|$read_|$acc|$rej"
 eq "the summary names the detected profile" "$(summary "$T/s.json" profile)" western
 eq "and the encoding" "$(summary "$T/s.json" encoding)" utf-8
-# BUG (lead: store/import): rejects for QC-ID-02 (a key repeated later in the
-# same file) are stored as 'resolved' at the end of the very import that
-# rejected them, because the first occurrence of the key was accepted by this
-# import; they vanish from 'carebase rejects'. Repro:
-#   carebase generate --records 5000 --seed 7 --errors 0.05 --out g.csv
-#   carebase --db x.db import g.csv; carebase --db x.db rejects --rule QC-ID-02   # nothing
-#   sqlite3 x.db "SELECT status, count(*) FROM reject GROUP BY 1"             # 9 resolved
-eq "every reject of a first import is open [BUG: QC-ID-02 rejects are born 'resolved']" \
+# Regression (found by this suite, fixed in f3dade2): rejects for QC-ID-02
+# (a key repeated later in the same file) were stored as 'resolved' by the
+# very import that rejected them, and vanished from 'carebase rejects'.
+eq "every reject of a first import is open (QC-ID-02 ones too)" \
    "$(sql "SELECT count(*) FROM reject WHERE status = 'open'")" "$rej"
 
 # Per-rule counts of the summary agree with the database.
@@ -137,8 +133,9 @@ c = db(sys.argv[1])
 h, rows = read_rows(sys.argv[2])
 raw = raw_lines(sys.argv[2])
 col = {k: i for i, k in enumerate(h)}
+its = items(sys.argv[1])
 recs = {line: r for line, *r in c.execute(
-    "SELECT r.line, h.zzjgdm, r.bah, r.zycs, r.jbdm, r.zfy, r.rykb, r.cykb, r.sjzyts, r.dx, r.px, r.data"
+    "SELECT r.line, h.zzjgdm, r.bah, r.zycs, r.jbdm, r.zfy, r.rykb, r.cykb, r.sjzyts, r.dx, r.px, r.id"
     " FROM record r JOIN hospital h ON h.id = r.hospital_id")}
 rejs = {line: r for line, r in c.execute("SELECT line, raw FROM reject")}
 eq("each row is either a record or a reject", sorted(set(recs) | set(rejs)), [l for l, _ in rows])
@@ -147,8 +144,8 @@ bad = []
 for line, r in rows:
     if line not in recs:
         continue
-    z, bah, zycs, jbdm, zfy, rykb, cykb, los, dx, px, data = recs[line]
-    dx, px, data = json.loads(dx), json.loads(px), json.loads(data)
+    z, bah, zycs, jbdm, zfy, rykb, cykb, los, dx, px, rid = recs[line]
+    dx, px, data = json.loads(dx), json.loads(px), its[rid]
     want = (r[col["A01"]], r[col["A48"]], int(r[col["A49"]]), r[col["C03C"]],
             int(Decimal(r[col["D01"]]) * 100), r[col["B13C"]], r[col["B16C"]], int(r[col["B20"]]))
     if (z, bah, zycs, jbdm, zfy, rykb, cykb, los) != want:
@@ -198,8 +195,7 @@ for rule in QC-DEM-01 QC-COST-02 QC-ID-01; do
 done
 check "rejects --rule QC-DEM-01 finds some" test "$(cb rejects --rule QC-DEM-01 | wc -l)" -gt 5
 eq "rejects --rule of a rule no row failed lists nothing" "$(cb rejects --rule QC-COMA-01 | wc -l)" 0
-# BUG (see above): the QC-ID-02 rejects are not listed.
-eq "rejects --rule QC-ID-02 lists the in-file duplicates [BUG: born 'resolved']" \
+eq "rejects --rule QC-ID-02 lists the in-file duplicates" \
    "$(cb rejects --rule QC-ID-02 --format csv | tail -n +2 | wc -l)" \
    "$(sql "SELECT count(*) FROM reject_issue WHERE rule = 'QC-ID-02'")"
 eq "rejects --all lists every issue" "$(($(cb rejects --all --format csv | wc -l) - 1))" \
