@@ -281,6 +281,7 @@ cb_store_open(struct cb_store **out, const char *path, struct cb_buf *err)
     cb_strmap_init(&st->rejected_keys);
     st->keys_file = -1;
     cb_buf_init(&st->fnbuf, 32u << 20);
+    cb_buf_init(&st->zbuf, 32u << 20);
 
     st->path = cb_strdup(path);
     if (!st->path) {
@@ -347,6 +348,7 @@ cb_store_close(struct cb_store *st)
     cb_strmap_release(&st->rejected_keys);
     cb__codec_free(st->codec);
     cb_buf_release(&st->fnbuf);
+    cb_buf_release(&st->zbuf);
     cb_free(st->path);
     cb_free(st);
 }
@@ -369,6 +371,11 @@ checkpoint_main(void *arg)
         return NULL;
     }
     sqlite3_busy_timeout(db, 100);
+    /*
+     * A new connection learns that the database is in WAL mode only when it
+     * first reads it; until then a checkpoint does nothing.
+     */
+    sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
     pthread_mutex_lock(&st->ckpt_mu);
     while (!st->ckpt_stop) {
         clock_gettime(CLOCK_REALTIME, &until);

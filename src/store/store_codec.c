@@ -64,20 +64,20 @@ cb__codec_new(struct cb_codec **out)
 
 enum cb_err
 cb__codec_compress(struct cb_codec *c, const void *src, size_t n,
-                   struct cb_arena *a, struct cb_str *out)
+                   struct cb_buf *out)
 {
     size_t bound = ZSTD_compressBound(n), z;
-    char *dst;
+    enum cb_err rc;
 
+    cb_buf_reset(out);
     if (n > MAX_PAYLOAD)
         return CB_ERR_TOO_LARGE;
-    dst = cb_arena_alloc(a, bound);
-    if (!dst)
-        return CB_ERR_NOMEM;
-    z = ZSTD_compress2(c->cctx, dst, bound, src, n);
+    if ((rc = cb_buf_reserve(out, bound)))
+        return rc;
+    z = ZSTD_compress2(c->cctx, out->ptr, bound, src, n);
     if (ZSTD_isError(z))
         return CB_ERR_NOMEM;
-    *out = cb_str_make(dst, z);
+    out->len = z;
     return CB_OK;
 }
 

@@ -21,11 +21,10 @@ struct cb_codec;
 CB_MUST_CHECK enum cb_err cb__codec_new(struct cb_codec **out);
 void cb__codec_free(struct cb_codec *c);
 
-/* Compresses src into the arena; *out views the frame. */
+/* Compresses src into out (reset first). */
 CB_MUST_CHECK enum cb_err cb__codec_compress(struct cb_codec *c,
                                              const void *src, size_t n,
-                                             struct cb_arena *a,
-                                             struct cb_str *out);
+                                             struct cb_buf *out);
 
 /*
  * Decompresses a frame into out (reset first). Input that is not a zstd

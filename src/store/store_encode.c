@@ -4,8 +4,9 @@
  * it on its parsing thread while the store thread writes.
  *
  * Layouts (documented in docs/architecture.md):
- *   data  {"KEY":"value",...} every non-empty scalar item, as a zstd frame
- *         (dictionary: src/store/dict); SQL reads it with fp_data(data)
+ *   data  {"KEY":"value",...} every non-empty scalar item (the store
+ *         compresses it: a zstd frame, dictionary in src/store/dict; SQL
+ *         reads it with fp_data(data))
  *   dx    [[slot, code, name, poa],...]      slot 0 = principal (JBDM)
  *   px    [[slot, code, name, time, level, surgeon, assistant1, assistant2,
  *           incision, healing, anaesthesia, anaesthetist],...]
@@ -16,27 +17,20 @@
 #include "carebase/date.h"
 #include "carebase/json.h"
 #include "carebase/store.h"
-#include "store_codec.h"
 
 struct cb_store_encoder {
     struct cb_buf    scratch;  /* JSON being built */
-    struct cb_codec *codec;
 };
 
 enum cb_err
 cb_store_encoder_new(struct cb_store_encoder **out)
 {
     struct cb_store_encoder *e = cb_calloc(1, sizeof(*e));
-    enum cb_err rc;
 
     *out = NULL;
     if (!e)
         return CB_ERR_NOMEM;
     cb_buf_init(&e->scratch, 16u << 20);
-    if ((rc = cb__codec_new(&e->codec))) {
-        cb_free(e);
-        return rc;
-    }
     *out = e;
     return CB_OK;
 }
@@ -47,7 +41,6 @@ cb_store_encoder_free(struct cb_store_encoder *e)
     if (!e)
         return;
     cb_buf_release(&e->scratch);
-    cb__codec_free(e->codec);
     cb_free(e);
 }
 
@@ -228,14 +221,15 @@ cb_store_row_encode(struct cb_store_row *row, const struct cb_fp *r,
     if (row->rejected) {
         row->raw = dup(a, raw, &oom);
     } else {
-        /* Identity of the content: the canonical items, not the file bytes. */
-        cb_buf_reset(scratch);
-        if ((rc = json_data(scratch, r)))
+        /*
+         * Identity of the content: the canonical items, not the file bytes.
+         * data stays plain JSON here; the store compresses it on its own
+         * thread, which balances the two threads of an import.
+         */
+        if ((rc = json_into(&row->data, json_data, r, a, scratch)))
             return rc;
-        h = cb_hash64(scratch->ptr, scratch->len, 0);
-        if ((rc = cb__codec_compress(enc->codec, scratch->ptr, scratch->len, a,
-                                     &row->data)) ||
-            (rc = json_into(&row->dx, json_dx, r, a, scratch)) ||
+        h = cb_hash64(row->data.ptr, row->data.len, 0);
+        if ((rc = json_into(&row->dx, json_dx, r, a, scratch)) ||
             (rc = json_into(&row->px, json_px, r, a, scratch)))
             return rc;
         h = cb_hash64(row->dx.ptr, row->dx.len, h);

@@ -40,6 +40,7 @@ struct cb_store {
     struct cb_strmap  rejected_keys; /* keys rejected from keys_file (QC-ID-02) */
     struct cb_codec  *codec;         /* fp_data() on this connection */
     struct cb_buf     fnbuf;         /* fp_data() output */
+    struct cb_buf     zbuf;          /* the compressed items of a record */
     /* Bulk mode: a second connection checkpoints the WAL in the background. */
     int               bulk;
     pthread_t         ckpt_thread;

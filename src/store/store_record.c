@@ -107,8 +107,9 @@ bind_icol(sqlite3_stmt *s, int i, const struct cb_store_row *row, int col)
 /* Binds parameters 1..27 shared by S_REC_INSERT and S_REC_UPDATE. */
 static void
 bind_record(sqlite3_stmt *s, int64_t hospital_id, const struct cb_store_row *row,
-            int64_t file_id)
+            int64_t file_id, const struct cb_buf *zdata)
 {
+    sqlite3_bind_blob(s, 24, zdata->ptr, (int)zdata->len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 1, hospital_id);
     bind_opt_text(s, 2, row->sval[CB_SC_BAH]);
     bind_icol(s, 3, row, CB_IC_ZYCS);
@@ -132,7 +133,7 @@ bind_record(sqlite3_stmt *s, int64_t hospital_id, const struct cb_store_row *row
     bind_icol(s, 21, row, CB_IC_ZFY);
     bind_icol(s, 22, row, CB_IC_BIRTH_WEIGHT);
     sqlite3_bind_int(s, 23, row->nissues);
-    sqlite3_bind_blob(s, 24, row->data.ptr, (int)row->data.len, SQLITE_STATIC);
+    /* the items, compressed by the caller into st->zbuf (see put_record) */
     sqlite3_bind_text(s, 26, row->dx.ptr, (int)row->dx.len, SQLITE_STATIC);
     sqlite3_bind_text(s, 27, row->px.ptr, (int)row->px.len, SQLITE_STATIC);
 }
@@ -239,9 +240,13 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
     if ((rc = cb_store_hospital_ensure(st, row->sval[CB_SC_ZZJGDM],
                                        row->sval[CB_SC_JGMC], &hid, err)))
         return rc;
+    if ((rc = cb__codec_compress(st->codec, row->data.ptr, row->data.len, &st->zbuf))) {
+        cb_errf(err, "cannot compress a record (line %llu)", (unsigned long long)row->line);
+        return rc;
+    }
     if (!(s = cb__store_stmt(st, S_REC_INSERT, err)))
         return CB_ERR_DB;
-    bind_record(s, hid, row, file_id);
+    bind_record(s, hid, row, file_id, &st->zbuf);
     if ((rc = step_done(st, s, "cannot store record", err)))
         return rc;
     if (sqlite3_changes(st->db) == 1) {
@@ -294,7 +299,7 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
         return rc;
     if (!(s = cb__store_stmt(st, S_REC_UPDATE, err)))
         return CB_ERR_DB;
-    bind_record(s, hid, row, file_id);
+    bind_record(s, hid, row, file_id, &st->zbuf);
     sqlite3_bind_int64(s, 25, id);
     if ((rc = step_done(st, s, "cannot replace record", err)))
         return rc;
