@@ -4,6 +4,7 @@
 
 #include "carebase/alloc.h"
 #include "carebase/import.h"
+#include "carebase/json.h"
 #include "cli_env.h"
 
 int
@@ -231,4 +232,100 @@ cli_csv_field(FILE *f, const char *s)
         fputc(*p, f);
     }
     fputc('"', f);
+}
+
+int
+cli_parse_fmt(const char *s, enum cli_fmt *fmt)
+{
+    if (!strcmp(s, "table"))
+        *fmt = CLI_FMT_TABLE;
+    else if (!strcmp(s, "csv"))
+        *fmt = CLI_FMT_CSV;
+    else if (!strcmp(s, "json"))
+        *fmt = CLI_FMT_JSON;
+    else
+        return -1;
+    return 0;
+}
+
+void
+cli_rows_init(struct cli_rows *r, enum cli_fmt fmt)
+{
+    memset(r, 0, sizeof(*r));
+    r->fmt = fmt;
+    cb_buf_init(&r->json, CB_BUF_MAX_DEFAULT);
+}
+
+void
+cli_rows_header(struct cli_rows *r, int ncols, const char *const *names)
+{
+    int i;
+
+    if (r->header_done)
+        return;
+    r->header_done = 1;
+    if (r->fmt == CLI_FMT_TABLE) {
+        r->table = cli_table_new(ncols, names);
+    } else if (r->fmt == CLI_FMT_CSV) {
+        for (i = 0; i < ncols; i++) {
+            if (i)
+                putchar(',');
+            cli_csv_field(stdout, names[i]);
+        }
+        putchar('\n');
+    }
+}
+
+enum cb_err
+cli_rows_add(void *ctx, int ncols, const char *const *names,
+             const char *const *v)
+{
+    struct cli_rows *r = ctx;
+    enum cb_err e = CB_OK;
+    int i;
+
+    cli_rows_header(r, ncols, names);
+    r->n++;
+    switch (r->fmt) {
+    case CLI_FMT_TABLE:
+        cli_table_add(r->table, v);
+        break;
+    case CLI_FMT_CSV:
+        for (i = 0; i < ncols; i++) {
+            if (i)
+                putchar(',');
+            cli_csv_field(stdout, v[i]);
+        }
+        putchar('\n');
+        break;
+    case CLI_FMT_JSON:
+        if ((r->n > 1 && (e = cb_buf_addc(&r->json, ','))) ||
+            (e = cb_buf_addc(&r->json, '{')))
+            return e;
+        for (i = 0; i < ncols; i++)
+            if ((i && (e = cb_buf_addc(&r->json, ','))) ||
+                (e = cb_json_strz(&r->json, names[i])) ||
+                (e = cb_buf_addc(&r->json, ':')) ||
+                (e = v[i] ? cb_json_strz(&r->json, v[i]) : cb_buf_adds(&r->json, "null")))
+                return e;
+        e = cb_buf_addc(&r->json, '}');
+        break;
+    }
+    return e;
+}
+
+void
+cli_rows_finish(struct cli_rows *r, FILE *f)
+{
+    if (r->fmt == CLI_FMT_TABLE)
+        cli_table_print(r->table, f);
+    else if (r->fmt == CLI_FMT_JSON)
+        fprintf(f, "[%s]", cb_buf_cstr(&r->json));
+}
+
+void
+cli_rows_release(struct cli_rows *r)
+{
+    cli_table_free(r->table);
+    cb_buf_release(&r->json);
 }

@@ -5,6 +5,7 @@
 #ifndef CB_CLI_ENV_H
 #define CB_CLI_ENV_H
 
+#include "carebase/buf.h"
 #include "carebase/profile.h"
 #include "carebase/qc.h"
 #include "carebase/refdata.h"
@@ -50,5 +51,30 @@ void cli_table_free(struct cli_table *t);
 
 /* Writes s as one CSV field (quoted when needed). */
 void cli_csv_field(FILE *f, const char *s);
+
+/*
+ * Printing query rows as a table, CSV or a JSON array of objects (text
+ * values, null for NULL): cli_rows_add is a cb_store_row_fn.
+ */
+enum cli_fmt { CLI_FMT_TABLE, CLI_FMT_CSV, CLI_FMT_JSON };
+
+struct cli_rows {
+    enum cli_fmt      fmt;
+    struct cli_table *table;
+    unsigned long     n;
+    struct cb_buf     json;
+    int               header_done;
+};
+
+/* "table", "csv", "json" -> fmt; -1 when unknown. */
+int  cli_parse_fmt(const char *s, enum cli_fmt *fmt);
+void cli_rows_init(struct cli_rows *r, enum cli_fmt fmt);
+/* For CSV: prints the header now (so it appears even with no rows). */
+void cli_rows_header(struct cli_rows *r, int ncols, const char *const *names);
+enum cb_err cli_rows_add(void *ctx, int ncols, const char *const *names,
+                         const char *const *values);
+/* Prints what is buffered (the table, or the JSON array) to f. */
+void cli_rows_finish(struct cli_rows *r, FILE *f);
+void cli_rows_release(struct cli_rows *r);
 
 #endif

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "carebase/json.h"
 #include "carebase/store.h"
 #include "cli.h"
 #include "cli_env.h"
@@ -24,55 +23,28 @@ const char cmd_rejects_usage[] =
     "  --all         include resolved and superseded rejects\n"
     "  --raw         also print the raw line (text format)\n";
 
-enum fmt { F_TEXT, F_CSV, F_JSON };
-
 struct rej_ctx {
-    enum fmt      fmt;
-    int           raw;
-    unsigned long n;
-    struct cb_buf json;
+    int             text;   /* the text format: one line per issue */
+    int             raw;
+    unsigned long   n;
+    struct cli_rows rows;   /* csv and json */
 };
 
 static enum cb_err
 row(void *ctx, int ncols, const char *const *names, const char *const *v)
 {
     struct rej_ctx *rc = ctx;
-    int i;
-    enum cb_err e = CB_OK;
 
-#define V(i) (v[i] ? v[i] : "")
     rc->n++;
-    switch (rc->fmt) {
-    case F_TEXT:
-        printf("%s:%s: %s/%s/%s %s %s %s='%s' %s\n", V(0), V(1), V(2), V(3), V(4),
-               V(7), V(6), V(8), V(9), V(10));
-        if (rc->raw)
-            printf("    %s\n", V(11));
-        break;
-    case F_CSV:
-        for (i = 0; i < ncols; i++) {
-            if (i)
-                putchar(',');
-            cli_csv_field(stdout, v[i]);
-        }
-        putchar('\n');
-        break;
-    case F_JSON:
-        if ((rc->n > 1 && (e = cb_buf_addc(&rc->json, ','))) ||
-            (e = cb_buf_addc(&rc->json, '{')))
-            return e;
-        for (i = 0; i < ncols; i++) {
-            if ((i && (e = cb_buf_addc(&rc->json, ','))) ||
-                (e = cb_json_strz(&rc->json, names[i])) ||
-                (e = cb_buf_addc(&rc->json, ':')) ||
-                (e = v[i] ? cb_json_strz(&rc->json, v[i]) : cb_buf_adds(&rc->json, "null")))
-                return e;
-        }
-        e = cb_buf_addc(&rc->json, '}');
-        break;
-    }
+    if (!rc->text)
+        return cli_rows_add(&rc->rows, ncols, names, v);
+#define V(i) (v[i] ? v[i] : "")
+    printf("%s:%s: %s/%s/%s %s %s %s='%s' %s\n", V(0), V(1), V(2), V(3), V(4),
+           V(7), V(6), V(8), V(9), V(10));
+    if (rc->raw)
+        printf("    %s\n", V(11));
 #undef V
-    return e;
+    return CB_OK;
 }
 
 int
@@ -93,8 +65,12 @@ cmd_rejects(int argc, char **argv, const struct cb_cli *cli)
     const char *rule = NULL, *file = NULL;
     int c, all = 0, status = CB_EXIT_OK;
 
+    enum cli_fmt fmt = CLI_FMT_CSV;
+    static const char *const header[] = { "file", "line", "zzjgdm", "bah", "zycs",
+        "status", "rule", "severity", "field", "value", "detail", "raw" };
+
     memset(&rc, 0, sizeof(rc));
-    cb_buf_init(&rc.json, CB_BUF_MAX_DEFAULT);
+    rc.text = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'r': rule = optarg; break;
@@ -102,13 +78,8 @@ cmd_rejects(int argc, char **argv, const struct cb_cli *cli)
         case 'a': all = 1; break;
         case 'R': rc.raw = 1; break;
         case 'F':
-            if (!strcmp(optarg, "text"))
-                rc.fmt = F_TEXT;
-            else if (!strcmp(optarg, "csv"))
-                rc.fmt = F_CSV;
-            else if (!strcmp(optarg, "json"))
-                rc.fmt = F_JSON;
-            else {
+            rc.text = !strcmp(optarg, "text");
+            if (!rc.text && (cli_parse_fmt(optarg, &fmt) || fmt == CLI_FMT_TABLE)) {
                 cli_error("rejects", "unknown format '%s' (text, csv, json)", optarg);
                 return CB_EXIT_USAGE;
             }
@@ -126,21 +97,22 @@ cmd_rejects(int argc, char **argv, const struct cb_cli *cli)
         cb_buf_release(&err);
         return CB_EXIT_FAIL;
     }
-    if (rc.fmt == F_CSV)
-        puts("file,line,zzjgdm,bah,zycs,status,rule,severity,field,value,detail,raw");
-    if (rc.fmt == F_JSON && cb_buf_adds(&rc.json, "{\"rejects\":[") != CB_OK)
-        status = CB_EXIT_FAIL;
+    cli_rows_init(&rc.rows, fmt);
+    if (!rc.text)
+        cli_rows_header(&rc.rows, 12, header);
     if (cb_store_list_rejects(st, rule, file, all, row, &rc, &err) != CB_OK) {
         cli_error("rejects", "%s", cb_buf_cstr(&err));
         status = CB_EXIT_FAIL;
     }
-    if (rc.fmt == F_JSON && status == CB_EXIT_OK &&
-        cb_buf_adds(&rc.json, "]}") == CB_OK)
-        puts(cb_buf_cstr(&rc.json));
-    if (rc.fmt == F_TEXT && !cli->quiet)
+    if (!rc.text && fmt == CLI_FMT_JSON && status == CB_EXIT_OK) {
+        fputs("{\"rejects\":", stdout);
+        cli_rows_finish(&rc.rows, stdout);
+        puts("}");
+    }
+    if (rc.text && !cli->quiet)
         fprintf(stderr, "%lu issue%s\n", rc.n, rc.n == 1 ? "" : "s");
     cb_store_close(st);
     cb_buf_release(&err);
-    cb_buf_release(&rc.json);
+    cli_rows_release(&rc.rows);
     return status;
 }
