@@ -39,4 +39,5 @@ echo
 echo "The demo database is $DB. Try:"
 echo "  $CB --db $DB rejects --rule QC-DATE-02"
 echo "  $CB --db $DB org list departments"
-echo "  sqlite3 $DB \"SELECT cykb, count(*), round(avg(sjzyts), 2) FROM record GROUP BY cykb\""
+echo "  $CB --db $DB sql \"SELECT cykb, count(*), round(avg(sjzyts), 2) FROM record GROUP BY cykb\""
+echo "  $CB --db $DB sql \"SELECT code, count(*) FROM record_dx WHERE seq = 0 GROUP BY code ORDER BY 2 DESC LIMIT 10\""
