@@ -219,6 +219,15 @@ CB_MUST_CHECK enum cb_err cb_store_put(struct cb_store *st, int64_t file_id,
                                        struct cb_buf *err);
 
 
+/*
+ * QC-ID-03 (overlapping stays of one patient) needs the stored records, so
+ * cb_store_put applies it to each record it stores, as a warning on the
+ * later one. Counts since the store was opened: warnings added, and how many
+ * of them went to records that had no other warning.
+ */
+void cb_store_overlap_counts(const struct cb_store *st, uint64_t *warnings,
+                             uint64_t *first_warning);
+
 /* Marks open rejects of earlier files resolved whose key file_id accepted. */
 CB_MUST_CHECK enum cb_err cb_store_resolve_rejects(struct cb_store *st,
                                                    int64_t file_id,

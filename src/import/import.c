@@ -82,6 +82,7 @@ struct run {
     struct cb_str             hospital, hospital_name;
     uint8_t                  *rule_hit;   /* per rule, for the current row */
     int                       id02;       /* rule index of QC-ID-02 */
+    int                       id03;       /* rule index of QC-ID-03 */
     struct pipe               pipe;
     struct chunk             *cur;
 };
@@ -453,6 +454,7 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
     enum cb_err rc, read_rc = CB_OK;
     pthread_t th;
     int began = 0, threaded = 0, piped = 0;
+    uint64_t ov0 = 0, ov_first0 = 0;
 
     memset(&ru, 0, sizeof(ru));
     memset(&ss, 0, sizeof(ss));
@@ -475,6 +477,7 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
     snprintf(sum->file, sizeof(sum->file), "%s", path);
     sum->nrules = cb_qc_rule_count(qc);
     ru.id02 = cb_qc_rule_find(qc, "QC-ID-02");
+    ru.id03 = cb_qc_rule_find(qc, "QC-ID-03");
     sum->rule_records = cb_calloc((size_t)sum->nrules, sizeof(uint64_t));
     sum->rule_issues = cb_calloc((size_t)sum->nrules, sizeof(uint64_t));
     ru.rule_hit = cb_calloc((size_t)sum->nrules, 1);
@@ -506,6 +509,7 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
             (rc = cb_store_begin(st, err)))
             goto out;
         began = 1;
+        cb_store_overlap_counts(st, &ov0, &ov_first0);
         ss.st = st;
         ss.file_id = ru.file_id;
         ss.batch_rows = opts->batch_rows ? opts->batch_rows : DEFAULT_BATCH;
@@ -547,9 +551,20 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
          * committed counts.
          */
         {
-            uint64_t read = sum->counts.read;
+            uint64_t read = sum->counts.read, ov, ov_first;
             sum->counts = read_rc ? ss.committed : ss.counts;
             sum->counts.read = read;
+            /* Overlapping stays (QC-ID-03) are found by the store. */
+            cb_store_overlap_counts(st, &ov, &ov_first);
+            ov -= ov0;
+            ov_first -= ov_first0;
+            if (!read_rc) {
+                sum->counts.warnings += ov_first;
+                if (ru.id03 >= 0) {
+                    sum->rule_records[ru.id03] += ov;
+                    sum->rule_issues[ru.id03] += ov;
+                }
+            }
         }
         if (ru.id02 >= 0) {
             sum->rule_records[ru.id02] += ss.duplicates;

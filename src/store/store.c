@@ -134,6 +134,11 @@ static const char *const stmt_sql[S__COUNT] = {
         " n_warnings = ?23, data = ?24, dx = ?26, px = ?27, version = version + 1"
         " WHERE id = ?25",
     [S_REC_TOUCH] = "UPDATE record SET file_id = ?2, line = ?3 WHERE id = ?1",
+    /* QC-ID-03: another stay of the same patient whose dates overlap. */
+    [S_REC_OVERLAP] =
+        "SELECT zycs FROM record WHERE hospital_id = ?1 AND bah = ?2"
+        " AND zycs <> ?3 AND rysj < ?5 AND cysj > ?4 LIMIT 1",
+    [S_REC_ADD_WARNING] = "UPDATE record SET n_warnings = n_warnings + 1 WHERE id = ?1",
     [S_WARN_INSERT] =
         "INSERT INTO record_warning(record_id, rule, field, value, detail)"
         " VALUES (?1,?2,?3,?4,?5)",

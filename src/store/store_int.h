@@ -17,6 +17,8 @@ enum stmt_id {
     S_REC_TO_HISTORY,
     S_REC_UPDATE,
     S_REC_TOUCH,
+    S_REC_OVERLAP,
+    S_REC_ADD_WARNING,
     S_WARN_INSERT,
     S_WARN_DELETE,
     S_REJ_INSERT,
@@ -36,6 +38,8 @@ struct cb_store {
     sqlite3_stmt     *stmt[S__COUNT];/* prepared lazily, finalised at close */
     struct cb_strmap  hosp_cache;    /* zzjgdm -> hospital id (fits 32 bits) */
     struct cb_strmap  dept_cache;    /* "id\x1fcode" -> 1 */
+    uint64_t          overlaps;      /* QC-ID-03 warnings added by cb_store_put */
+    uint64_t          overlaps_first_warning; /* ... on records with no other */
     int64_t           keys_file;     /* file the set below belongs to */
     struct cb_strmap  rejected_keys; /* keys rejected from keys_file (QC-ID-02) */
     struct cb_codec  *codec;         /* fp_data() on this connection */

@@ -229,6 +229,65 @@ delete_children(struct cb_store *st, int64_t id, struct cb_buf *err)
     return step_done(st, s, "cannot replace record", err);
 }
 
+/*
+ * QC-ID-03 (W): another stay of the same patient (hospital, BAH) whose
+ * [RYSJ, CYSJ] overlaps this one. It needs the stored records, so the store
+ * applies it; the warning goes with the record that arrives second.
+ */
+static enum cb_err
+check_overlap(struct cb_store *st, int64_t hid, int64_t id,
+              const struct cb_store_row *row, struct cb_buf *err)
+{
+    static const char detail_fmt[] = "the stay overlaps the stay with ZYCS %lld "
+                                     "of the same patient";
+    struct cb_store_issue is;
+    sqlite3_stmt *s;
+    long long other;
+    char detail[96], value[24];
+    enum cb_err rc;
+
+    if (row->null_mask & ((1u << CB_IC_RYSJ) | (1u << CB_IC_CYSJ) | (1u << CB_IC_ZYCS)))
+        return CB_OK;
+    if (!(s = cb__store_stmt(st, S_REC_OVERLAP, err)))
+        return CB_ERR_DB;
+    sqlite3_bind_int64(s, 1, hid);
+    bind_opt_text(s, 2, row->sval[CB_SC_BAH]);
+    sqlite3_bind_int64(s, 3, row->ival[CB_IC_ZYCS]);
+    sqlite3_bind_int64(s, 4, row->ival[CB_IC_RYSJ]);
+    sqlite3_bind_int64(s, 5, row->ival[CB_IC_CYSJ]);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return CB_OK;
+    }
+    other = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    snprintf(detail, sizeof(detail), detail_fmt, other);
+    snprintf(value, sizeof(value), "%lld", (long long)row->ival[CB_IC_ZYCS]);
+    is.rule = "QC-ID-03";
+    is.severity = "W";
+    is.field = "ZYCS";
+    is.value = cb_str_c(value);
+    is.detail = cb_str_c(detail);
+    if ((rc = put_issues(st, S_WARN_INSERT, id, &is, 1, 0, err)))
+        return rc;
+    if (!(s = cb__store_stmt(st, S_REC_ADD_WARNING, err)))
+        return CB_ERR_DB;
+    sqlite3_bind_int64(s, 1, id);
+    if ((rc = step_done(st, s, "cannot count a warning", err)))
+        return rc;
+    st->overlaps++;
+    st->overlaps_first_warning += row->nissues == 0;
+    return CB_OK;
+}
+
+void
+cb_store_overlap_counts(const struct cb_store *st, uint64_t *warnings,
+                        uint64_t *first_warning)
+{
+    *warnings = st->overlaps;
+    *first_warning = st->overlaps_first_warning;
+}
+
 static enum cb_err
 put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
            enum cb_put_result *res, struct cb_buf *err)
@@ -309,9 +368,10 @@ children:
     if ((rc = cb_store_department_ensure(st, hid, row->sval[CB_SC_CYKB],
                                          row->sval[CB_SC_CYKB_NAME], err)) ||
         (rc = cb_store_department_ensure(st, hid, row->sval[CB_SC_RYKB],
-                                         row->sval[CB_SC_RYKB_NAME], err)))
+                                         row->sval[CB_SC_RYKB_NAME], err)) ||
+        (rc = put_issues(st, S_WARN_INSERT, id, row->issues, row->nissues, 0, err)))
         return rc;
-    return put_issues(st, S_WARN_INSERT, id, row->issues, row->nissues, 0, err);
+    return check_overlap(st, hid, id, row, err);
 }
 
 /* The record key as one string: "zzjgdm\x1fbah\x1fzycs". */

@@ -248,6 +248,51 @@ test_orgs(void **state)
 }
 
 static void
+test_overlapping_stays_warned(void **state)
+{
+    const char *p = db_path("ov.db");
+    struct cb_store *st;
+    struct cb_buf err = CB_BUF_INIT;
+    struct cb_fp *a = record("P1", "1", "J18.900"), *b = record("P1", "2", "J18.900"),
+                 *c = record("P1", "3", "J18.900");
+    struct cb_import_file f = { "/x/a.csv", "a.csv", 10, "western", "utf-8", "csv" };
+    enum cb_put_result res;
+    int64_t fid;
+    uint64_t n, first;
+
+    (void)state;
+    /* Stay 1: 1 to 10 May; stay 2 overlaps it (8 to 12 May); stay 3 does not. */
+    a->v[CB_F_RYSJ] = cb_str_c("2024-05-01 08:00:00");
+    a->v[CB_F_CYSJ] = cb_str_c("2024-05-10 10:00:00");
+    b->v[CB_F_RYSJ] = cb_str_c("2024-05-08 08:00:00");
+    b->v[CB_F_CYSJ] = cb_str_c("2024-05-12 10:00:00");
+    c->v[CB_F_RYSJ] = cb_str_c("2024-06-01 08:00:00");
+    c->v[CB_F_CYSJ] = cb_str_c("2024-06-03 10:00:00");
+    cb_fp_parse(a);
+    cb_fp_parse(b);
+    cb_fp_parse(c);
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_file_begin(st, &f, &fid, &err), CB_OK);
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    assert_int_equal(put(st, a, fid, 2, &res, &err), CB_OK);
+    assert_int_equal(put(st, b, fid, 3, &res, &err), CB_OK);
+    assert_int_equal(put(st, c, fid, 4, &res, &err), CB_OK);
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+    cb_store_overlap_counts(st, &n, &first);
+    assert_int_equal(n, 1);
+    assert_int_equal(first, 1);
+    cb_store_close(st);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM record_warning w JOIN record r"
+                               " ON r.id = w.record_id WHERE w.rule = 'QC-ID-03' AND r.zycs = 2"), 1);
+    assert_int_equal(scalar(p, "SELECT n_warnings FROM record WHERE zycs = 2"), 1);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM record_warning"), 1);
+    free(a);
+    free(b);
+    free(c);
+    cb_buf_release(&err);
+}
+
+static void
 test_query_is_read_only(void **state)
 {
     const char *p = db_path("ro.db");
@@ -278,6 +323,7 @@ main(void)
         cmocka_unit_test(test_rollback_leaves_nothing),
         cmocka_unit_test(test_orgs),
         cmocka_unit_test(test_query_is_read_only),
+        cmocka_unit_test(test_overlapping_stays_warned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
