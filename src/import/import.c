@@ -611,6 +611,31 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
     rc = CB_OK;
 
 out:
+    /*
+     * A file that failed before its run was recorded (unreadable, bad
+     * encoding, unknown header) still leaves a failed run behind, so that
+     * `carebase status` shows the attempt and why it failed.
+     */
+    if (st && ru.file_id < 0 && rc && rc != CB_ERR_NOMEM && rc != CB_ERR_DB) {
+        struct cb_import_file f;
+        struct cb_buf e2 = CB_BUF_INIT;
+        uint64_t d = 0, size = 0;
+        int64_t fid;
+
+        if (rdr)
+            cb_reader_progress(rdr, &d, &size);
+        f.path = path;
+        f.name = base_name(path);
+        f.size = size;
+        f.profile = sum->profile[0] ? sum->profile : NULL;
+        f.encoding = rdr ? cb_encoding_name(cb_reader_encoding(rdr)) : NULL;
+        f.format = rdr ? cb_format_name(cb_reader_format(rdr)) : NULL;
+        if (cb_store_file_begin(st, &f, &fid, &e2) == CB_OK &&
+            cb_store_file_finish(st, fid, &sum->counts, "failed",
+                                 cb_buf_cstr(err), NULL, &e2) != CB_OK)
+            cb_errf(err, "%s", cb_buf_cstr(&e2));
+        cb_buf_release(&e2);
+    }
     if (threaded) {
         pthread_mutex_lock(&ru.pipe.mu);
         ru.pipe.closed = 1;

@@ -32,7 +32,8 @@ for path in "$CORPUS"/*; do
     msg=$(head -1 "$T/err" | sed 's/^carebase import: //')
     eq "$f: nothing is stored (one open batch, rolled back)" \
        "$(sql 'SELECT count(*) FROM record' "$d")/$(sql 'SELECT count(*) FROM reject' "$d")" 0/0
-    eq "$f: a recorded run is marked failed" "$(sql "SELECT count(*) FROM import_file WHERE status != 'failed'" "$d")" 0
+    eq "$f: the attempt is recorded as one failed run, with the message" \
+       "$(sql "SELECT count(*), sum(status = 'failed'), sum(message LIKE '%$f%') FROM import_file" "$d")" "1|1|1"
     integrity "$f: the database is sound" "$d"
     # With one row per batch, the rows before the faulty line are committed
     # and nothing from it on.
