@@ -59,25 +59,35 @@ on_row(void *ctx, uint64_t line, struct cb_str raw, const struct cb_fp *r,
     for (i = 0; i < res->n; i++) {
         const struct cb_qc_issue *is = &res->issue[i];
         const char *field = is->field >= 0 ? cb_fp_key(is->field, key, sizeof(key)) : "";
-        char value[256];
+        struct cb_buf vb = CB_BUF_INIT;
+        const char *value;
 
-        snprintf(value, sizeof(value), "%.*s", (int)(is->value.len > 200 ? 200 : is->value.len),
-                 is->value.ptr ? is->value.ptr : "");
+        if (cb_buf_add(&vb, is->value.ptr ? is->value.ptr : "", is->value.len) != CB_OK)
+            return CB_ERR_NOMEM;
+        value = cb_buf_cstr(&vb);
         if (cc->fmt == REP_TEXT) {
             fprintf(cc->out, "%s:%" PRIu64 ": %s %s %s='%s' %s\n", cc->file, line,
                     cb_qc_sev_name(is->sev), cb_qc_rule_id(cc->qc, is->rule), field,
                     value, is->detail);
         } else if (cc->fmt == REP_CSV) {
-            char ln[24];
+            static const int keyf[3] = { CB_F_ZZJGDM, CB_F_BAH, CB_F_ZYCS };
+            struct cb_buf kb[3] = { CB_BUF_INIT, CB_BUF_INIT, CB_BUF_INIT };
             const char *cells[10];
+            char ln[24];
             int k;
-            char k1[64], k2[64], k3[16];
+
             snprintf(ln, sizeof(ln), "%" PRIu64, line);
-            snprintf(k1, sizeof(k1), "%.*s", (int)r->v[CB_F_ZZJGDM].len, r->v[CB_F_ZZJGDM].ptr ? r->v[CB_F_ZZJGDM].ptr : "");
-            snprintf(k2, sizeof(k2), "%.*s", (int)r->v[CB_F_BAH].len, r->v[CB_F_BAH].ptr ? r->v[CB_F_BAH].ptr : "");
-            snprintf(k3, sizeof(k3), "%.*s", (int)r->v[CB_F_ZYCS].len, r->v[CB_F_ZYCS].ptr ? r->v[CB_F_ZYCS].ptr : "");
-            cells[0] = cc->file; cells[1] = ln; cells[2] = k1; cells[3] = k2;
-            cells[4] = k3; cells[5] = cb_qc_rule_id(cc->qc, is->rule);
+            for (k = 0; k < 3; k++) /* whole values, never truncated */
+                if (cb_buf_add(&kb[k], r->v[keyf[k]].ptr ? r->v[keyf[k]].ptr : "",
+                               r->v[keyf[k]].len) != CB_OK) {
+                    while (k >= 0)
+                        cb_buf_release(&kb[k--]);
+                    cb_buf_release(&vb);
+                    return CB_ERR_NOMEM;
+                }
+            cells[0] = cc->file; cells[1] = ln; cells[2] = cb_buf_cstr(&kb[0]);
+            cells[3] = cb_buf_cstr(&kb[1]); cells[4] = cb_buf_cstr(&kb[2]);
+            cells[5] = cb_qc_rule_id(cc->qc, is->rule);
             cells[6] = cb_qc_sev_name(is->sev); cells[7] = field; cells[8] = value;
             cells[9] = is->detail;
             for (k = 0; k < 10; k++) {
@@ -86,7 +96,10 @@ on_row(void *ctx, uint64_t line, struct cb_str raw, const struct cb_fp *r,
                 cli_csv_field(cc->out, cells[k]);
             }
             fputc('\n', cc->out);
+            for (k = 0; k < 3; k++)
+                cb_buf_release(&kb[k]);
         }
+        cb_buf_release(&vb);
     }
     if (cc->fmt != REP_JSON)
         return CB_OK;

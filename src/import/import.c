@@ -505,8 +505,8 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
         if ((rc = cb_store_file_begin(st, &f, &ru.file_id, err)))
             goto out;
         piped = 1;
-        if ((rc = cb_store_encoder_new(&ru.enc)) || (rc = pipe_init(&ru)) || (rc = cb_store_bulk_begin(st, err)) ||
-            (rc = cb_store_begin(st, err)))
+        if ((rc = cb_store_encoder_new(&ru.enc)) || (rc = pipe_init(&ru)) ||
+            (rc = cb_store_bulk_begin(st, err)) || (rc = cb_store_begin(st, err)))
             goto out;
         began = 1;
         cb_store_overlap_counts(st, &ov0, &ov_first0);
