@@ -19,6 +19,9 @@
 
 #define CB_SCHEMA_VERSION 1
 
+/* First byte of a record's items in their binary layout (store_encode.c). */
+#define CB_STORE_ITEMS_V1 '\x01'
+
 struct cb_store;
 
 /*
@@ -180,7 +183,7 @@ struct cb_store_row {
     int64_t                ival[CB_IC__COUNT];
     uint32_t               null_mask;  /* 1 << CB_IC_x: NULL */
     struct cb_str          sval[CB_SC__COUNT];
-    struct cb_str          data;       /* items: JSON object (compressed when stored) */
+    struct cb_str          data;       /* items, binary layout (store_encode.c) */
     struct cb_str          dx, px;     /* JSON (see docs/architecture.md) */
     struct cb_str          raw;        /* the raw line, for rejects */
     uint64_t               hash;       /* identity of the content */

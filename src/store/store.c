@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "carebase/alloc.h"
+#include "carebase/json.h"
 #include "store_int.h"
 
 static const char *const migrations[CB_SCHEMA_VERSION] = {
@@ -247,6 +248,43 @@ migrate(struct cb_store *st, struct cb_buf *err)
     return CB_OK;
 }
 
+/* The binary items layout (store_encode.c) as a JSON object into out. */
+static enum cb_err
+items_json(const unsigned char *p, size_t n, struct cb_buf *out)
+{
+    size_t i = 1;
+    int f = 0, first = 1;
+    enum cb_err rc;
+
+    cb_buf_reset(out);
+    if ((rc = cb_buf_addc(out, '{')))
+        return rc;
+    for (; i < n; f++) {
+        uint64_t len = 0;
+        int shift = 0;
+
+        do {
+            if (i >= n || shift > 35)
+                return CB_ERR_PROTO;
+            len |= (uint64_t)(p[i] & 0x7f) << shift;
+            shift += 7;
+        } while (p[i++] & 0x80);
+        if (!len)
+            continue;
+        len--;
+        if (len > n - i || f >= CB_F__SCALARS)
+            return CB_ERR_PROTO;
+        if ((!first && (rc = cb_buf_addc(out, ','))) ||
+            (rc = cb_json_strz(out, cb_fp_key_str(f))) ||
+            (rc = cb_buf_addc(out, ':')) ||
+            (rc = cb_json_str(out, cb_str_make((const char *)p + i, (size_t)len))))
+            return rc;
+        first = 0;
+        i += (size_t)len;
+    }
+    return cb_buf_addc(out, '}');
+}
+
 /* SQL: fp_data(blob) -> the record's items as JSON text. */
 static void
 sql_fp_data(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -262,8 +300,16 @@ sql_fp_data(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     }
     p = sqlite3_value_blob(argv[0]);
     n = sqlite3_value_bytes(argv[0]);
-    if (cb__codec_decompress(st->codec, p, (size_t)n, &st->fnbuf) != CB_OK) {
+    if (cb__codec_decompress(st->codec, p, (size_t)n, &st->zbuf) != CB_OK ||
+        (st->zbuf.len && st->zbuf.ptr[0] == CB_STORE_ITEMS_V1 &&
+         items_json((const unsigned char *)st->zbuf.ptr, st->zbuf.len, &st->fnbuf) != CB_OK)) {
         sqlite3_result_error(ctx, "fp_data: damaged record payload", -1);
+        return;
+    }
+    if (!st->zbuf.len || st->zbuf.ptr[0] != CB_STORE_ITEMS_V1) {
+        /* not the binary layout (plain text): returned as it is */
+        sqlite3_result_text(ctx, cb_buf_cstr(&st->zbuf), (int)st->zbuf.len,
+                            SQLITE_TRANSIENT);
         return;
     }
     sqlite3_result_text(ctx, cb_buf_cstr(&st->fnbuf), (int)st->fnbuf.len,

@@ -9,8 +9,8 @@
 #include "store_codec.h"
 
 /* Dictionaries embedded at build time (cmake/embed.cmake). */
-extern const unsigned char cb__fp_zdict_1[];
-extern const size_t cb__fp_zdict_1_size;
+extern const unsigned char cb__fp_zdict[];
+extern const size_t cb__fp_zdict_size;
 
 #define CODEC_LEVEL 1
 #define MAX_PAYLOAD ((size_t)16 << 20)
@@ -44,8 +44,8 @@ cb__codec_new(struct cb_codec **out)
         return CB_ERR_NOMEM;
     c->cctx = ZSTD_createCCtx();
     c->dctx = ZSTD_createDCtx();
-    c->cdict = ZSTD_createCDict(cb__fp_zdict_1, cb__fp_zdict_1_size, CODEC_LEVEL);
-    c->ddict = ZSTD_createDDict(cb__fp_zdict_1, cb__fp_zdict_1_size);
+    c->cdict = ZSTD_createCDict(cb__fp_zdict, cb__fp_zdict_size, CODEC_LEVEL);
+    c->ddict = ZSTD_createDDict(cb__fp_zdict, cb__fp_zdict_size);
     if (!c->cctx || !c->dctx || !c->cdict || !c->ddict) {
         cb__codec_free(c);
         return CB_ERR_NOMEM;

@@ -4,9 +4,10 @@
  * it on its parsing thread while the store thread writes.
  *
  * Layouts (documented in docs/architecture.md):
- *   data  {"KEY":"value",...} every non-empty scalar item (the store
- *         compresses it: a zstd frame, dictionary in src/store/dict; SQL
- *         reads it with fp_data(data))
+ *   data  every non-empty scalar item, in the binary layout of
+ *         items_data() below (the store compresses it: a zstd frame,
+ *         dictionary in src/store/dict; SQL reads it as a JSON object with
+ *         fp_data(data))
  *   dx    [[slot, code, name, poa],...]      slot 0 = principal (JBDM)
  *   px    [[slot, code, name, time, level, surgeon, assistant1, assistant2,
  *           incision, healing, anaesthesia, anaesthetist],...]
@@ -68,25 +69,38 @@ add_slot(struct cb_buf *b, int n, int comma)
     return cb_buf_add(b, t, k);
 }
 
+/*
+ * The items in their stored layout (before compression): version byte 1,
+ * then for each scalar field in fields.def order a varint n (0 = empty,
+ * else the value's length + 1) and the value's bytes; trailing empty fields
+ * are left out. fields.def is append-only, so every version decodes.
+ */
 static enum cb_err
-json_data(struct cb_buf *b, const struct cb_fp *r)
+items_data(struct cb_buf *b, const struct cb_fp *r)
 {
+    int f, last = -1;
     enum cb_err rc;
-    int f, first = 1;
 
-    if ((rc = cb_buf_addc(b, '{')))
+    for (f = 0; f < CB_F__SCALARS; f++)
+        if (r->state[f])
+            last = f;
+    if ((rc = cb_buf_reserve(b, 1 + (size_t)(last + 1) * 3)) ||
+        (rc = cb_buf_addc(b, CB_STORE_ITEMS_V1)))
         return rc;
-    for (f = 0; f < CB_F__SCALARS; f++) {
-        if (!r->state[f])
-            continue;
-        if ((!first && (rc = cb_buf_addc(b, ','))) ||
-            (rc = cb_json_strz(b, cb_fp_key_str(f))) ||
-            (rc = cb_buf_addc(b, ':')) ||
-            (rc = cb_json_str(b, r->v[f])))
+    for (f = 0; f <= last; f++) {
+        uint64_t n = r->state[f] ? (uint64_t)r->v[f].len + 1 : 0;
+        unsigned char v[10];
+        size_t k = 0;
+
+        do {
+            v[k++] = (unsigned char)((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+            n >>= 7;
+        } while (n);
+        if ((rc = cb_buf_add(b, v, k)) ||
+            (r->state[f] && (rc = cb_buf_add(b, r->v[f].ptr, r->v[f].len))))
             return rc;
-        first = 0;
     }
-    return cb_buf_addc(b, '}');
+    return CB_OK;
 }
 
 static enum cb_err
@@ -226,7 +240,7 @@ cb_store_row_encode(struct cb_store_row *row, const struct cb_fp *r,
          * data stays plain JSON here; the store compresses it on its own
          * thread, which balances the two threads of an import.
          */
-        if ((rc = json_into(&row->data, json_data, r, a, scratch)))
+        if ((rc = json_into(&row->data, items_data, r, a, scratch)))
             return rc;
         h = cb_hash64(row->data.ptr, row->data.len, 0);
         if ((rc = json_into(&row->dx, json_dx, r, a, scratch)) ||
