@@ -128,8 +128,18 @@ cb_hash64(const void *p, size_t n, uint64_t seed)
         h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
         h ^= h >> 32;
     }
+    /* The tail byte by byte: a variable-length memcpy is a libc call. */
     w = 0;
-    memcpy(&w, b + i, n - i);
-    h = (h ^ mix64(w ^ 0xa0761d6478bd642fULL)) * 0x9e3779b97f4a7c15ULL;
+    switch (n - i) {
+    case 7: w |= (uint64_t)b[i + 6] << 48; /* fall through */
+    case 6: w |= (uint64_t)b[i + 5] << 40; /* fall through */
+    case 5: w |= (uint64_t)b[i + 4] << 32; /* fall through */
+    case 4: w |= (uint64_t)b[i + 3] << 24; /* fall through */
+    case 3: w |= (uint64_t)b[i + 2] << 16; /* fall through */
+    case 2: w |= (uint64_t)b[i + 1] << 8;  /* fall through */
+    case 1: w |= (uint64_t)b[i];           /* fall through */
+    default: break;
+    }
+    h = (h ^ w ^ 0xa0761d6478bd642fULL) * 0x9e3779b97f4a7c15ULL;
     return mix64(h);
 }

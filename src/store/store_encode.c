@@ -79,27 +79,35 @@ static enum cb_err
 items_data(struct cb_buf *b, const struct cb_fp *r)
 {
     int f, last = -1;
+    size_t need = 1;
+    unsigned char *o;
     enum cb_err rc;
 
     for (f = 0; f < CB_F__SCALARS; f++)
-        if (r->state[f])
+        if (r->state[f]) {
             last = f;
-    if ((rc = cb_buf_reserve(b, 1 + (size_t)(last + 1) * 3)) ||
-        (rc = cb_buf_addc(b, CB_STORE_ITEMS_V1)))
+            need += r->v[f].len + 10;
+        }
+    need += (size_t)(last + 1);
+    /* One reservation, then plain stores: no call per field. */
+    if ((rc = cb_buf_reserve(b, need)))
         return rc;
+    o = (unsigned char *)b->ptr + b->len;
+    *o++ = (unsigned char)CB_STORE_ITEMS_V1;
     for (f = 0; f <= last; f++) {
         uint64_t n = r->state[f] ? (uint64_t)r->v[f].len + 1 : 0;
-        unsigned char v[10];
-        size_t k = 0;
 
         do {
-            v[k++] = (unsigned char)((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+            *o++ = (unsigned char)((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
             n >>= 7;
         } while (n);
-        if ((rc = cb_buf_add(b, v, k)) ||
-            (r->state[f] && (rc = cb_buf_add(b, r->v[f].ptr, r->v[f].len))))
-            return rc;
+        if (r->state[f] && r->v[f].len) {
+            memcpy(o, r->v[f].ptr, r->v[f].len);
+            o += r->v[f].len;
+        }
     }
+    b->len = (size_t)((char *)o - b->ptr);
+    b->ptr[b->len] = '\0';
     return CB_OK;
 }
 
