@@ -40,7 +40,8 @@ void cb_gen_free(struct cb_gen *g);
 /*
  * Writes the records of every hospital (split = 0) to one stream, header
  * first. manifest (may be NULL) receives one TSV line per injected error:
- * "line<TAB>rule_id<TAB>field" (line = the data line number in out).
+ * "line<TAB>rule_id<TAB>field" (line = the physical line in out, the header
+ * being line 1).
  */
 CB_MUST_CHECK enum cb_err cb_gen_write(struct cb_gen *g, FILE *out,
                                        FILE *manifest, struct cb_buf *err);

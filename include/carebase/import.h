@@ -58,7 +58,6 @@ struct cb_import_summary {
     uint64_t       *rule_records;   /* per rule: records with >= 1 issue */
     uint64_t       *rule_issues;    /* per rule: issues */
     int             failed;         /* stopped by a malformed file */
-    uint64_t        failed_line;
 };
 
 void cb_import_summary_init(struct cb_import_summary *s);
