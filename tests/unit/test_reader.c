@@ -277,6 +277,55 @@ test_large_file_streams(void **state)
     cb_buf_release(&err);
 }
 
+/* Wide rows without quotes take the vectorised splitter: fields of every
+ * length, empty runs, CRLF and a trailing delimiter must all come back. */
+static void
+test_wide_plain_rows(void **state)
+{
+    static char buf[1 << 16];
+    char want[300][24];
+    size_t n = 0, i;
+    int row;
+    struct cb_reader_opts o = { CB_ENC_AUTO, CB_FMT_AUTO };
+    struct cb_reader *r;
+    struct cb_row rw;
+    struct cb_buf err = CB_BUF_INIT;
+
+    (void)state;
+    for (i = 0; i < 300; i++) { /* header: 300 columns */
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%sC%zu", i ? "," : "", i);
+        /* value i: empty for most, short or long (Chinese) for some */
+        if (i % 7 == 0)
+            snprintf(want[i], sizeof(want[i]), "病案%zu", i);
+        else if (i % 5 == 0)
+            snprintf(want[i], sizeof(want[i]), "x%zu", i * 1000);
+        else
+            want[i][0] = '\0';
+    }
+    n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\r\n");
+    for (row = 0; row < 3; row++) {
+        for (i = 0; i < 300; i++)
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? "," : "", want[i]);
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, row == 1 ? "\n" : "\r\n");
+    }
+    assert_int_equal(cb_reader_open(&r, tu_write_file("wide.csv", buf, n), &o, &err), CB_OK);
+    assert_int_equal(cb_reader_next(r, &rw, &err), CB_OK);
+    assert_int_equal(rw.nfields, 300);
+    for (row = 0; row < 3; row++) {
+        assert_int_equal(cb_reader_next(r, &rw, &err), CB_OK);
+        assert_int_equal(rw.nfields, 300);
+        for (i = 0; i < 300; i++) {
+            if (rw.fields[i].len != strlen(want[i]) ||
+                memcmp(rw.fields[i].ptr, want[i], rw.fields[i].len) != 0)
+                fail_msg("row %d field %zu: got '%.*s', want '%s'", row, i,
+                         (int)rw.fields[i].len, rw.fields[i].ptr, want[i]);
+        }
+    }
+    assert_int_equal(cb_reader_next(r, &rw, &err), CB_EOF);
+    cb_reader_free(r);
+    cb_buf_release(&err);
+}
+
 int
 main(void)
 {
@@ -292,6 +341,7 @@ main(void)
         cmocka_unit_test(test_ascii_then_gb18030_switches),
         cmocka_unit_test(test_forced_encoding_mismatch),
         cmocka_unit_test(test_large_file_streams),
+        cmocka_unit_test(test_wide_plain_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
