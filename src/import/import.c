@@ -85,6 +85,7 @@ struct run {
     int                       id03;       /* rule index of QC-ID-03 */
     struct pipe               pipe;
     struct chunk             *cur;
+    int                       compress_here; /* compress items on this thread */
 };
 
 /* ---- the store thread ---------------------------------------------------- */
@@ -190,6 +191,8 @@ pipe_push(struct run *ru, struct cb_buf *err)
     while (!p->failed && !p->nfree)
         pthread_cond_wait(&p->cv, &p->mu);
     ru->cur = p->nfree ? p->free_list[--p->nfree] : NULL;
+    /* A backlog means the store thread is the slower one (see enqueue). */
+    ru->compress_here = p->count >= QUEUE_DEPTH / 2;
     pthread_mutex_unlock(&p->mu);
     (void)err;
     return ru->cur ? CB_OK : CB_ERR_DB;
@@ -265,6 +268,12 @@ enqueue(struct run *ru, const struct cb_row *row, struct cb_buf *err)
         sr->sval[CB_SC_CYKB_NAME] = n1;
         sr->sval[CB_SC_RYKB_NAME] = n2;
     }
+    /*
+     * Balance the two threads: while the store thread has a backlog, the
+     * items are compressed here instead of there.
+     */
+    if (ru->compress_here && (rc = cb_store_row_compress(sr, ru->enc, &c->arena)))
+        return rc;
     if (++c->n == ROWS_PER_CHUNK)
         return pipe_push(ru, err);
     return CB_OK;

@@ -299,7 +299,13 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
     if ((rc = cb_store_hospital_ensure(st, row->sval[CB_SC_ZZJGDM],
                                        row->sval[CB_SC_JGMC], &hid, err)))
         return rc;
-    if ((rc = cb__codec_compress(st->codec, row->data.ptr, row->data.len, &st->zbuf))) {
+    if (row->data_compressed) {
+        cb_buf_reset(&st->zbuf);
+        rc = cb_buf_add(&st->zbuf, row->data.ptr, row->data.len);
+    } else {
+        rc = cb__codec_compress(st->codec, row->data.ptr, row->data.len, &st->zbuf);
+    }
+    if (rc) {
         cb_errf(err, "cannot compress a record (line %llu)", (unsigned long long)row->line);
         return rc;
     }
