@@ -1,0 +1,144 @@
+/*
+ * drg_num.c - the numeric value of a text field, exactly as FORMAT.md §4
+ * (which follows JavaScript's Number()): trim white space (ASCII and the
+ * Unicode space separators), empty -> 0, a decimal literal -> its value,
+ * anything else -> NaN. Like the source, also accepts Infinity and the 0x,
+ * 0o and 0b integer forms.
+ */
+#include <math.h>
+
+#include "drg/drg_int.h"
+
+/* Length of the white-space character at p (0 if none). */
+static size_t
+space_len(const unsigned char *p, const unsigned char *end)
+{
+    size_t n = (size_t)(end - p);
+    if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+        return 1;
+    if (n >= 2 && p[0] == 0xC2 && p[1] == 0xA0)                  /* NBSP */
+        return 2;
+    if (n < 3)
+        return 0;
+    unsigned c = ((unsigned)(p[0] & 0x0F) << 12) | ((unsigned)(p[1] & 0x3F) << 6)
+               | (p[2] & 0x3F);
+    if ((p[0] & 0xF0) != 0xE0)
+        return 0;
+    if (c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
+        c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF)
+        return 3;
+    return 0;
+}
+
+static size_t
+space_len_back(const unsigned char *beg, const unsigned char *end)
+{
+    size_t n = (size_t)(end - beg);
+    if (n >= 1 && space_len(end - 1, end) == 1)
+        return 1;
+    if (n >= 2 && space_len(end - 2, end) == 2)
+        return 2;
+    if (n >= 3 && space_len(end - 3, end) == 3)
+        return 3;
+    return 0;
+}
+
+static double
+radix_int(const unsigned char *p, const unsigned char *e, int base)
+{
+    if (p == e)
+        return NAN;
+    double v = 0;
+    for (; p < e; p++) {
+        int d;
+        if (*p >= '0' && *p <= '9')
+            d = *p - '0';
+        else if (*p >= 'a' && *p <= 'f')
+            d = *p - 'a' + 10;
+        else if (*p >= 'A' && *p <= 'F')
+            d = *p - 'A' + 10;
+        else
+            return NAN;
+        if (d >= base)
+            return NAN;
+        v = v * base + d;
+    }
+    return v;
+}
+
+double
+cb__drg_number(struct cb_str s)
+{
+    const unsigned char *p = (const unsigned char *)s.ptr;
+    const unsigned char *e = p + s.len;
+
+    /* Fast path: a short run of ASCII digits. */
+    if (s.len && s.len <= 9) {
+        uint32_t v = 0;
+        const unsigned char *q = p;
+        while (q < e && *q >= '0' && *q <= '9')
+            v = v * 10 + (uint32_t)(*q++ - '0');
+        if (q == e)
+            return (double)v;
+    }
+    size_t k;
+    while (p < e && (k = space_len(p, e)))
+        p += k;
+    while (e > p && (k = space_len_back(p, e)))
+        e -= k;
+    if (p == e)
+        return 0;
+
+    size_t n = (size_t)(e - p);
+    if (n > 2 && p[0] == '0') {
+        int base = (p[1] | 0x20) == 'x' ? 16 : (p[1] | 0x20) == 'o' ? 8
+                 : (p[1] | 0x20) == 'b' ? 2 : 0;
+        if (base)
+            return radix_int(p + 2, e, base);
+    }
+    const unsigned char *q = p;
+    bool neg = false;
+    if (*q == '+' || *q == '-')
+        neg = *q++ == '-';
+    if ((size_t)(e - q) == 8 && !memcmp(q, "Infinity", 8))
+        return neg ? -INFINITY : INFINITY;
+
+    /* ^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$ */
+    const unsigned char *m = q;
+    size_t ip = 0, fp = 0;
+    while (m < e && *m >= '0' && *m <= '9')
+        m++, ip++;
+    if (m < e && *m == '.') {
+        m++;
+        while (m < e && *m >= '0' && *m <= '9')
+            m++, fp++;
+    }
+    if (!ip && !fp)
+        return NAN;
+    if (m < e && (*m == 'e' || *m == 'E')) {
+        m++;
+        if (m < e && (*m == '+' || *m == '-'))
+            m++;
+        size_t ep = 0;
+        while (m < e && *m >= '0' && *m <= '9')
+            m++, ep++;
+        if (!ep)
+            return NAN;
+    }
+    if (m != e)
+        return NAN;
+
+    char buf[128];
+    char *heap = NULL, *z = buf;
+    if (n >= sizeof buf) {
+        heap = malloc(n + 1);  /* only for absurdly long literals */
+        if (!heap)
+            return NAN;
+        z = heap;
+    }
+    memcpy(z, p, n);
+    z[n] = '\0';
+    double v = strtod(z, NULL);
+    free(heap);
+    return v;
+}
