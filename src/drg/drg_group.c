@@ -191,10 +191,58 @@ cb_drg_input_from_fp(struct cb_drg_input *in, const struct cb_fp *fp,
 static inline int32_t
 lookup(const struct cb_drg_scheme *s, struct cb_str code)
 {
-    uint32_t v;
-    if (!code.len || !cb_strmap_get(&s->code_ids, code, &v))
-        return -1;
-    return (int32_t)v;
+    return drg_code_lookup(s, code);
+}
+
+/*
+ * Interns a record's codes in passes so that the cache misses overlap:
+ * hash every code and prefetch its slot; prefetch the code entry of each
+ * slot; then probe (each probe reads the code entry, which build_sets and
+ * compute_cc read next).
+ */
+static void
+intern_codes(const struct cb_drg_scheme *s, const struct cb_str *dx, int ndx,
+             const struct cb_str *px, int npx, int32_t *dx_id, int32_t *px_id)
+{
+    uint64_t hash[2][64];
+    for (int which = 0; which < 2; which++) {
+        const struct cb_str *codes = which ? px : dx;
+        int n = which ? npx : ndx;
+        for (int i = 0; i < n && i < 64; i++) {
+            if (!codes[i].len || codes[i].len > DRG_KEY_MAX)
+                continue;
+            uint64_t k[3];
+            drg_key_load(k, codes[i]);
+            hash[which][i] = drg_key_hash(k, (uint32_t)codes[i].len);
+            __builtin_prefetch(&s->slots[(uint32_t)hash[which][i] & s->slot_mask]);
+        }
+    }
+    /* The slot array stays in cache; the code entries are the misses. */
+    for (int which = 0; which < 2; which++) {
+        const struct cb_str *codes = which ? px : dx;
+        int n = which ? npx : ndx;
+        for (int i = 0; i < n && i < 64; i++) {
+            if (!codes[i].len || codes[i].len > DRG_KEY_MAX)
+                continue;
+            uint32_t v = s->slots[(uint32_t)hash[which][i] & s->slot_mask];
+            if (v)
+                __builtin_prefetch(&s->codes[(v & DRG_MAX_CODES) - 1]);
+        }
+    }
+    for (int which = 0; which < 2; which++) {
+        const struct cb_str *codes = which ? px : dx;
+        int32_t *ids = which ? px_id : dx_id;
+        int n = which ? npx : ndx;
+        for (int i = 0; i < n; i++) {
+            if (i >= 64 || !codes[i].len || codes[i].len > DRG_KEY_MAX) {
+                ids[i] = drg_code_lookup(s, codes[i]);
+                continue;
+            }
+            uint64_t k[3];
+            drg_key_load(k, codes[i]);
+            ids[i] = drg_probe(s, hash[which][i], k, (uint32_t)codes[i].len);
+        }
+    }
 }
 
 static inline bool
@@ -360,7 +408,7 @@ translate(const struct cb_drg_scheme *s, struct cb_drg_work *w,
             int32_t x = ids[i];
             if (tr == CB_DRG_TR_CODES && !codes[i].len)
                 continue;
-            int32_t y = x >= 0 ? s->codes[x].map_to[which] : -1;
+            int32_t y = x >= 0 ? s->map_to[x][which] : -1;
             if (y < 0) {
                 r->unmapped_pos = i;
                 r->unmapped_code = codes[i];
@@ -494,6 +542,18 @@ compute_cc(const struct cb_drg_scheme *s, struct cb_drg_work *w, bool trace)
     return CB_OK;
 }
 
+/* cb__drg_eval with the commonest conditions (one list test) inline. */
+static inline bool
+eval_fast(const struct cb_drg_scheme *s, const struct cb_drg_work *w, uint32_t i)
+{
+    const struct drg_node *n = &s->nodes[i];
+    if (n->op >= OP_PDX_IN && n->op <= OP_PX_ANY_IN)
+        return bit(W_SET(w, n->op - OP_PDX_IN), n->list);
+    if (n->op == OP_TRUE)
+        return true;
+    return cb__drg_eval(s, w, i);
+}
+
 /* §9 steps 4-6. */
 static inline __attribute__((always_inline)) const char *
 search(const struct cb_drg_scheme *s, struct cb_drg_work *w, const bool trace)
@@ -501,7 +561,7 @@ search(const struct cb_drg_scheme *s, struct cb_drg_work *w, const bool trace)
     struct cb_drg_trace *t = &w->trace;
     for (int m = 0; m < s->nmdcs; m++) {
         const struct drg_mdc *md = &s->mdcs[m];
-        bool entered = cb__drg_eval(s, w, md->when);
+        bool entered = eval_fast(s, w, md->when);
         struct cb_drg_trace_mdc *tm = NULL;
         if (trace) {
             tm = &t->mdc[t->nmdc++];
@@ -513,13 +573,13 @@ search(const struct cb_drg_scheme *s, struct cb_drg_work *w, const bool trace)
             const struct drg_rule *r = &s->rules[ri];
             if (trace)
                 tm->rules_tried++;
-            if (!cb__drg_eval(s, w, r->when))
+            if (!eval_fast(s, w, r->when))
                 continue;
             if (trace)
                 tm->rule = (int16_t)ri;
             for (int k = r->drg_begin; k < r->drg_end; k++) {
                 const struct drg_drg *d = &s->drgs[s->rule_drgs[k]];
-                bool held = cb__drg_eval(s, w, d->when);
+                bool held = eval_fast(s, w, d->when);
                 if (trace)
                     t->split[t->nsplit++] =
                         (struct cb_drg_trace_split){ (int16_t)s->rule_drgs[k], held };
@@ -583,10 +643,7 @@ cb_drg_group(const struct cb_drg_scheme *s, const struct cb_drg_input *in,
     /* Intern the codes ([""] for an empty list). */
     w->ndx = ndx;
     w->npx = npx;
-    for (int i = 0; i < ndx; i++)
-        w->dx_id[i] = lookup(s, in->dx[i]);
-    for (int i = 0; i < npx; i++)
-        w->px_id[i] = lookup(s, in->px[i]);
+    intern_codes(s, in->dx, ndx, in->px, npx, w->dx_id, w->px_id);
 
     if (tr != CB_DRG_TR_OFF) {
         enum cb_drg_status st = translate(s, w, in, tr, out);

@@ -90,14 +90,31 @@ struct drg_norm {
     struct cb_str   *from, *to;
 };
 
+/*
+ * One interned code: its key (up to DRG_KEY_MAX bytes, zero-padded, for
+ * the lookup's final comparison) and everything grouping reads about it,
+ * in one 40-byte entry, so that a lookup costs one cache miss.
+ */
+#define DRG_KEY_MAX 24
 struct drg_code {
-    uint32_t memb;          /* offset of its list ids in scheme.memb */
-    uint16_t nmemb;
+    uint64_t k[3];
+    uint8_t  len;           /* key length; 0 when longer than DRG_KEY_MAX */
     int8_t   cc_level;      /* 0 none, 1 CC, 2 MCC */
-    int32_t  cc_table;      /* table id as a secondary, -1 none */
-    int32_t  excl_table;    /* exclusion table as a principal, -1 none */
-    int32_t  map_to[2];     /* translation target, dx / px; -1 absent */
+    uint16_t nmemb;
+    uint32_t memb;          /* offset of its sorted list ids in scheme.memb */
+    int16_t  cc_table;      /* table id as a secondary, -1 none */
+    int16_t  excl_table;    /* exclusion table as a principal, -1 none */
 };
+
+/*
+ * The code table: open addressing with linear probing over 32-bit slots,
+ * each (hash tag << DRG_ID_BITS | id + 1), 0 = empty; the table stays small
+ * enough for the L2 cache and the key comparison reads the code entry,
+ * which the grouper needs next anyway. Codes longer than DRG_KEY_MAX bytes
+ * (none in the national packages) are found through code_ids instead.
+ */
+#define DRG_ID_BITS 20
+#define DRG_MAX_CODES ((1 << DRG_ID_BITS) - 1)
 
 struct cb_drg_scheme {
     char  *dir;
@@ -106,7 +123,11 @@ struct cb_drg_scheme {
 
     /* interned codes */
     struct cb_strmap code_ids;
+    uint32_t        *slots;
+    uint32_t         slot_mask;
+    bool             long_codes;   /* some code is longer than DRG_KEY_MAX */
     struct drg_code *codes;
+    int32_t        (*map_to)[2];   /* translation target per code, dx / px; -1 absent */
     struct cb_str   *code_str;
     int              ncodes;
     uint16_t        *memb;
@@ -157,6 +178,57 @@ struct cb_drg_scheme {
 
 /* Per-record state held in the work (see drg.h). */
 #define W_SET(w, k) ((w)->bits + (size_t)(k) * (size_t)(w)->nwords)
+
+static inline uint64_t
+drg_key_hash(const uint64_t k[3], uint32_t len)
+{
+    uint64_t h = (k[0] ^ 0x9E3779B97F4A7C15u) * 0xBF58476D1CE4E5B9u;
+    h = (h ^ (h >> 31) ^ k[1]) * 0x94D049BB133111EBu;
+    h = (h ^ (h >> 29) ^ k[2] ^ len) * 0xBF58476D1CE4E5B9u;
+    return h ^ (h >> 32);
+}
+
+/* Loads a code of at most DRG_KEY_MAX bytes into a zero-padded key. */
+static inline void
+drg_key_load(uint64_t k[3], struct cb_str code)
+{
+    k[0] = k[1] = k[2] = 0;
+    memcpy(k, code.ptr, code.len);
+}
+
+/* Probes the code table from slot i (h = the key's hash). */
+static inline int32_t
+drg_probe(const struct cb_drg_scheme *s, uint64_t h, const uint64_t k[3],
+          uint32_t len)
+{
+    uint32_t tag = (uint32_t)(h >> (64 - (32 - DRG_ID_BITS)));
+    for (uint32_t i = (uint32_t)h & s->slot_mask;; i = (i + 1) & s->slot_mask) {
+        uint32_t v = s->slots[i];
+        if (!v)
+            return -1;
+        if (v >> DRG_ID_BITS != tag)
+            continue;
+        int32_t id = (int32_t)(v & DRG_MAX_CODES) - 1;
+        const struct drg_code *c = &s->codes[id];
+        if (c->k[0] == k[0] && c->k[1] == k[1] && c->k[2] == k[2] && c->len == len)
+            return id;
+    }
+}
+
+/* The id of a code, or -1 (unknown or empty). */
+static inline int32_t
+drg_code_lookup(const struct cb_drg_scheme *s, struct cb_str code)
+{
+    if (!code.len)
+        return -1;
+    if (code.len > DRG_KEY_MAX) {
+        uint32_t v;
+        return s->long_codes && cb_strmap_get(&s->code_ids, code, &v) ? (int32_t)v : -1;
+    }
+    uint64_t k[3];
+    drg_key_load(k, code);
+    return drg_probe(s, drg_key_hash(k, (uint32_t)code.len), k, (uint32_t)code.len);
+}
 
 /* drg_num.c */
 double cb__drg_number(struct cb_str s);

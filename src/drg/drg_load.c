@@ -175,6 +175,10 @@ intern(struct builder *b, struct cb_str code, int32_t *id)
         if (!c)
             return CB_ERR_NOMEM;
         s->codes = c;
+        int32_t (*m)[2] = cb_reallocarray(s->map_to, (size_t)cap, sizeof *m);
+        if (!m)
+            return CB_ERR_NOMEM;
+        s->map_to = m;
         b->code_cap = cap;
     }
     enum cb_err rc = cb_strmap_put(&s->code_ids, code, (uint32_t)s->ncodes);
@@ -183,7 +187,7 @@ intern(struct builder *b, struct cb_str code, int32_t *id)
     struct drg_code *c = &s->codes[s->ncodes];
     memset(c, 0, sizeof *c);
     c->cc_table = c->excl_table = -1;
-    c->map_to[0] = c->map_to[1] = -1;
+    s->map_to[s->ncodes][0] = s->map_to[s->ncodes][1] = -1;
     *id = s->ncodes++;
     return CB_OK;
 }
@@ -195,6 +199,10 @@ intern_table(struct cb_drg_scheme *s, struct cb_str name, int32_t *id)
     if (cb_strmap_get(&s->table_ids, name, &v)) {
         *id = (int32_t)v;
         return CB_OK;
+    }
+    if (s->ntables >= INT16_MAX) {
+        *id = -1;
+        return CB_ERR_TOO_LARGE;
     }
     char **t = cb_reallocarray(s->table_name, (size_t)s->ntables + 1, sizeof *t);
     if (!t)
@@ -376,7 +384,7 @@ load_cc(struct builder *b, const struct file *f, struct cb_buf *err)
             return CB_ERR_PROTO;
         }
         s->codes[code].cc_level = (int8_t)level;
-        s->codes[code].cc_table = table;
+        s->codes[code].cc_table = (int16_t)table;
         if (level == 1)
             s->ncc++;
         else
@@ -400,7 +408,7 @@ load_exclusions(struct builder *b, const struct file *f, struct cb_buf *err)
                     t.line, (int)t.f[0].len, t.f[0].ptr);
             return CB_ERR_PROTO;
         }
-        s->codes[code].excl_table = table;
+        s->codes[code].excl_table = (int16_t)table;
         s->nexcl++;
     }
     return rc == CB_EOF ? CB_OK : rc;
@@ -417,12 +425,12 @@ load_map(struct builder *b, const struct file *f, const char *name, int which,
         int32_t from, to;
         if ((rc = intern(b, t.f[0], &from)) || (rc = intern(b, t.f[1], &to)))
             return rc;
-        if (s->codes[from].map_to[which] >= 0) {
+        if (s->map_to[from][which] >= 0) {
             cb_errf(err, "%s:%d: code \"%.*s\" is mapped twice", name, t.line,
                     (int)t.f[0].len, t.f[0].ptr);
             return CB_ERR_PROTO;
         }
-        s->codes[from].map_to[which] = to;
+        s->map_to[from][which] = to;
     }
     return rc == CB_EOF ? CB_OK : rc;
 }
@@ -543,7 +551,9 @@ cb_drg_scheme_free(struct cb_drg_scheme *s)
     cb_free(s->name);
     cb_strmap_release(&s->code_ids);
     cb_free(s->codes);
+    cb_free(s->map_to);
     cb_free(s->code_str);
+    cb_free(s->slots);
     cb_free(s->memb);
     cb_strmap_release(&s->list_ids);
     for (int i = 0; i < s->nlists; i++)
@@ -659,6 +669,23 @@ load_package(struct cb_drg_scheme *s, const char *dir,
         s->has_dicts = true;
     }
 
+    /* The code table for grouping (see drg_int.h). */
+    if (s->ncodes > DRG_MAX_CODES) {
+        cb_errf(err, "%s: more than %d distinct codes", dir, DRG_MAX_CODES);
+        rc = CB_ERR_PROTO;
+        goto out;
+    }
+    uint32_t nslots = 1024;
+    while (nslots < (uint32_t)s->ncodes * 2u + 2u)
+        nslots *= 2;
+    s->slots = cb_calloc(nslots, sizeof *s->slots);
+    if (!s->slots) {
+        rc = CB_ERR_NOMEM;
+        goto out;
+    }
+    s->slot_mask = nslots - 1;
+    s->memory += (size_t)nslots * sizeof *s->slots;
+
     /* Code strings, for reports (views into the interning map's storage). */
     s->code_str = cb_calloc((size_t)s->ncodes + 1, sizeof *s->code_str);
     if (!s->code_str) {
@@ -668,14 +695,28 @@ load_package(struct cb_drg_scheme *s, const char *dir,
     for (size_t i = 0; i < s->code_ids.nslots; i++) {
         struct cb_str k;
         uint32_t v;
-        if (cb_strmap_slot_key(&s->code_ids, i, &k, &v))
-            s->code_str[v] = k;
+        if (!cb_strmap_slot_key(&s->code_ids, i, &k, &v))
+            continue;
+        s->code_str[v] = k;
+        if (k.len > DRG_KEY_MAX) {
+            s->long_codes = true;
+            continue;
+        }
+        struct drg_code *c = &s->codes[v];
+        drg_key_load(c->k, k);
+        c->len = (uint8_t)k.len;
+        uint64_t h = drg_key_hash(c->k, (uint32_t)k.len);
+        uint32_t tag = (uint32_t)(h >> (64 - (32 - DRG_ID_BITS)));
+        uint32_t j = (uint32_t)h & s->slot_mask;
+        while (s->slots[j])
+            j = (j + 1) & s->slot_mask;
+        s->slots[j] = tag << DRG_ID_BITS | (v + 1);
     }
 
     if ((rc = cb__drg_compile_rules(s, fl[0].data, fl[0].len, err)))
         goto out;
 
-    s->memory += sizeof *s + (size_t)s->ncodes * (sizeof *s->codes + sizeof *s->code_str)
+    s->memory += sizeof *s + (size_t)s->ncodes * (sizeof *s->codes + sizeof *s->code_str + sizeof *s->map_to)
                + strmap_bytes(&s->code_ids) + strmap_bytes(&s->list_ids)
                + strmap_bytes(&s->table_ids) + strmap_bytes(&s->drg_ids)
                + strmap_bytes(&s->names[0]) + strmap_bytes(&s->names[1])
