@@ -90,7 +90,8 @@ struct cb_drg_input {
 };
 
 /*
- * Fills in from a canonical front-page record: XB, NL, BZYZS_NL, XSECSTZ,
+ * Fills in from a canonical front-page record (spec c.5.1): XB, NL,
+ * BZYZS_NL (only when NL = 0), XSECSTZ,
  * CYKB, SJZYTS, LYFS, JBDM + JBDM1..n, SSJCZBM1..n (empty slots skipped; no
  * procedures gives px = [""]). index is BAH. The dx/px arrays live in the
  * work. Returns CB_ERR_NOMEM only if the work could not grow.
@@ -126,8 +127,9 @@ bool cb_drg_status_parse(struct cb_str s, enum cb_drg_status *st);
 enum cb_drg_translate {
     CB_DRG_TR_OFF = 0,  /* the source's default */
     CB_DRG_TR_SOURCE,   /* exactly §11, oddities included (empty px fails) */
-    CB_DRG_TR_CODES     /* Carebase: every non-empty code is mapped on its own;
-                           empty codes pass; an unmapped code stops grouping */
+    CB_DRG_TR_CODES     /* Carebase (spec c.5.2): §11 applied to the non-empty
+                           codes; empty codes pass (a record without procedures
+                           is grouped); an unmapped code stops grouping */
 };
 
 #define CB_DRG_CODE_MAX 16

@@ -158,7 +158,9 @@ cb_drg_input_from_fp(struct cb_drg_input *in, const struct cb_fp *fp,
     in->index = fp->v[CB_F_BAH];
     in->sex = fp->v[CB_F_XB];
     in->age = fp->v[CB_F_NL];
-    in->age_days = fp->v[CB_F_BZYZS_NL];
+    /* spec c.5.1: age in days only for infants (NL = 0) */
+    if (fp->state[CB_F_NL] == CB_FS_OK && fp->val[CB_F_NL] == 0)
+        in->age_days = fp->v[CB_F_BZYZS_NL];
     in->weight = fp->v[CB_F_XSECSTZ];
     in->dept = fp->v[CB_F_CYKB];
     in->los = fp->v[CB_F_SJZYTS];
@@ -416,10 +418,9 @@ translate(const struct cb_drg_scheme *s, struct cb_drg_work *w,
             }
             if (y == x)
                 continue;
-            int j = i;
-            if (tr == CB_DRG_TR_SOURCE)
-                for (j = 0; ids[j] != x; j++)
-                    ;
+            int j = 0;
+            while (ids[j] != x)  /* §11: the first position holding x */
+                j++;
             ids[j] = y;
             if (w->trace.enabled)
                 w->trace.ntranslated++;
