@@ -208,12 +208,14 @@ show_cc(struct ctx *c)
         add(c, "  %s %d ", c->zh ? "其他诊断" : "secondary", e->pos);
         show_code(c, code_at(c, 0, e->pos));
         if (e->excluded)
-            add(c, c->zh ? " 是 %s（表 %s），被主要诊断的排除表 %s 排除\n"
-                         : " is a %s (table %s), excluded by the principal's exclusion table %s\n",
-                lv, cb_drg_table_name(c->s, e->table), pt);
+            add(c, c->zh ? " %s是 %s（表 %s），被主要诊断的排除表 %s 排除\n"
+                         : " is %s %s (table %s), excluded by the principal's exclusion table %s\n",
+                c->zh ? "" : e->level == 2 ? "an" : "a", lv,
+                cb_drg_table_name(c->s, e->table), pt);
         else
-            add(c, c->zh ? " 是 %s（表 %s），计入\n" : " is a %s (table %s) and counts\n",
-                lv, cb_drg_table_name(c->s, e->table));
+            add(c, c->zh ? " %s是 %s（表 %s），计入\n" : " is %s %s (table %s) and counts\n",
+                c->zh ? "" : e->level == 2 ? "an" : "a", lv,
+                cb_drg_table_name(c->s, e->table));
     }
     if (!t->ncc)
         add(c, "  %s\n", c->zh ? "无其他诊断属于 CC/MCC" : "no secondary diagnosis is a CC or MCC");

@@ -170,7 +170,7 @@ struct cb_drg_scheme {
     bool              has_maps, has_dicts;
     struct cb_strmap  names[3];    /* drg, dx, px -> offset into name_blob */
     char             *name_blob;
-    size_t            name_len;
+    size_t            name_len, name_cap;
 
     size_t            memory;
     int               list_entries;

@@ -448,10 +448,17 @@ load_names(struct cb_drg_scheme *s, const struct file *f, const char *name,
             cb_errf(err, "%s: too large", name);
             return CB_ERR_PROTO;
         }
-        char *nb = cb_realloc(s->name_blob, need);
-        if (!nb)
-            return CB_ERR_NOMEM;
-        s->name_blob = nb;
+        if (need > s->name_cap) {
+            size_t cap = s->name_cap ? s->name_cap * 2 : 65536;
+            while (cap < need)
+                cap *= 2;
+            char *grown = cb_realloc(s->name_blob, cap);
+            if (!grown)
+                return CB_ERR_NOMEM;
+            s->name_blob = grown;
+            s->name_cap = cap;
+        }
+        char *nb = s->name_blob;
         if ((rc = cb_strmap_put(&s->names[which], t.f[0], (uint32_t)s->name_len)))
             return rc;
         memcpy(nb + s->name_len, t.f[1].ptr, t.f[1].len);
@@ -634,7 +641,9 @@ load_package(struct cb_drg_scheme *s, const char *dir,
         (rc = load_exclusions(&b, &fl[4], err)))
         goto out;
 
-    if (!o->skip_maps) {
+    /* The maps are optional (FORMAT.md §1): loaded when the manifest lists them. */
+    if (!o->skip_maps && json_object_get(files, "maps/dx_map.tsv") &&
+        json_object_get(files, "maps/px_map.tsv")) {
         static const char *const maps[2] = { "maps/dx_map.tsv", "maps/px_map.tsv" };
         for (int i = 0; i < 2; i++) {
             struct file m = { 0 };

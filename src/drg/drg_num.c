@@ -66,6 +66,57 @@ radix_int(const unsigned char *p, const unsigned char *e, int base)
     return v;
 }
 
+/*
+ * A valid decimal literal of 128 bytes or more (long runs of digits):
+ * rewritten as at most 40 significant digits and an exponent, which strtod
+ * rounds the same way for any realistic input; no allocation.
+ */
+static double
+long_literal(const unsigned char *p, const unsigned char *e)
+{
+    char buf[96];
+    size_t n = 0;
+    long exp10 = 0, sig = 0, x = 0;
+    bool seen_dot = false, nonzero = false, neg = *p == '-';
+    if (*p == '+' || *p == '-')
+        p++;
+    if (neg)
+        buf[n++] = '-';
+    buf[n++] = '.';
+    for (; p < e && *p != 'e' && *p != 'E'; p++) {
+        if (*p == '.') {
+            seen_dot = true;
+            continue;
+        }
+        if (!nonzero && *p == '0') {
+            if (seen_dot)
+                exp10--;  /* zeros after the dot, before the first digit */
+            continue;
+        }
+        nonzero = true;
+        if (!seen_dot)
+            exp10++;
+        if (sig < 40) {
+            buf[n++] = (char)*p;
+            sig++;
+        }
+    }
+    if (!nonzero)
+        return neg ? -0.0 : 0.0;
+    if (p < e) {  /* the exponent part, already validated */
+        p++;
+        bool eneg = *p == '-';
+        if (*p == '+' || *p == '-')
+            p++;
+        for (; p < e; p++)
+            x = x < 100000 ? x * 10 + (*p - '0') : x;
+        if (eneg)
+            x = -x;
+    }
+    snprintf(buf + n, sizeof buf - n, "e%ld", exp10 + x);
+    return strtod(buf, NULL);
+}
+
 double
 cb__drg_number(struct cb_str s)
 {
@@ -128,17 +179,11 @@ cb__drg_number(struct cb_str s)
     if (m != e)
         return NAN;
 
-    char buf[128];
-    char *heap = NULL, *z = buf;
-    if (n >= sizeof buf) {
-        heap = malloc(n + 1);  /* only for absurdly long literals */
-        if (!heap)
-            return NAN;
-        z = heap;
+    if (n < 128) {
+        char buf[128];
+        memcpy(buf, p, n);
+        buf[n] = '\0';
+        return strtod(buf, NULL);
     }
-    memcpy(z, p, n);
-    z[n] = '\0';
-    double v = strtod(z, NULL);
-    free(heap);
-    return v;
+    return long_literal(p, e);
 }

@@ -472,6 +472,7 @@ compile_rule(struct compiler *c, json_t *e, int mdc, struct cb_strmap *rule_ids,
     enum cb_err rc = check_code(c, "ADRG code \"%s\" must have 3 to 15 bytes", adrg);
     if (rc || (rc = cb_strmap_put(rule_ids, cb_str_c(id), 0)))
         return rc;
+    s->nrules++;  /* counted now, so that the scheme's free sees its strings */
     if (!(r->id = dup_str(c, id)) || !(r->adrg = dup_str(c, adrg)))
         return CB_ERR_NOMEM;
     r->mdc = mdc;
@@ -502,7 +503,6 @@ compile_rule(struct compiler *c, json_t *e, int mdc, struct cb_strmap *rule_ids,
     r->drg_end = s->nrule_drgs;
     if (r->drg_end - r->drg_begin > s->max_rule_drgs)
         s->max_rule_drgs = r->drg_end - r->drg_begin;
-    s->nrules++;
     return CB_OK;
 }
 
