@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "carebase/buf.h"
+#include "carebase/drg.h"
 #include "carebase/err.h"
 #include "carebase/profile.h"
 #include "carebase/qc.h"
@@ -45,6 +46,31 @@ struct cb_import_opts {
     uint32_t        progress_every;
     cb_import_row_fn on_row;        /* may be NULL */
     void           *row_ctx;
+    /*
+     * DRG grouping of every accepted record, with the scheme chosen for it
+     * (see store.h); NULL: no grouping. Used by the reading thread only.
+     * Made by cb_import_drg_prepare; may serve several files.
+     */
+    struct cb_store_drg_chooser *drg;
+    enum cb_drg_translate drg_translate; /* the CLI's default: CB_DRG_TR_CODES */
+};
+
+/* Most schemes an import summary names (more are counted, not named). */
+#define CB_IMPORT_DRG_SCHEMES 8
+
+/* What grouping did during one import (stored records only). */
+struct cb_import_drg {
+    int      on;            /* the import grouped */
+    uint64_t grouped;       /* accepted records stored with a DRG result */
+    uint64_t no_scheme;     /* accepted records no installed scheme applies to */
+    uint64_t status[CB_DRG_SS_NOT_MAPPING + 1]; /* per enum cb_drg_status */
+    int      nschemes;      /* schemes used, in scheme[] */
+    struct {
+        int64_t  id;        /* drg_scheme.id */
+        char     scheme[48];/* "chs-drg-1.1" */
+        char     digest[16];/* the first 12 hex digits of its digest */
+        uint64_t records;
+    } scheme[CB_IMPORT_DRG_SCHEMES];
 };
 
 struct cb_import_summary {
@@ -58,6 +84,7 @@ struct cb_import_summary {
     uint64_t       *rule_records;   /* per rule: records with >= 1 issue */
     uint64_t       *rule_issues;    /* per rule: issues */
     int             failed;         /* stopped by a malformed file */
+    struct cb_import_drg drg;       /* DRG grouping (drg.on = 0: none) */
 };
 
 void cb_import_summary_init(struct cb_import_summary *s);
@@ -75,5 +102,16 @@ CB_MUST_CHECK enum cb_err cb_import_file(const struct cb_import_opts *opts,
                                          const char *path,
                                          struct cb_import_summary *sum,
                                          struct cb_buf *err);
+
+/*
+ * Gets st ready for grouping imports: when no scheme is installed, loads
+ * the package in default_dir and installs it for everywhere and every
+ * date; then reads the choice (cb_store_drg_chooser_new). A package that
+ * does not load fails with the loader's message in err.
+ */
+CB_MUST_CHECK enum cb_err cb_import_drg_prepare(struct cb_store *st,
+                                                const char *default_dir,
+                                                struct cb_store_drg_chooser **out,
+                                                struct cb_buf *err);
 
 #endif

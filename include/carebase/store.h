@@ -13,11 +13,12 @@
 
 #include "carebase/arena.h"
 #include "carebase/buf.h"
+#include "carebase/drg.h"
 #include "carebase/err.h"
 #include "carebase/qc.h"
 #include "carebase/record.h"
 
-#define CB_SCHEMA_VERSION 1
+#define CB_SCHEMA_VERSION 2
 
 /* First byte of a record's items in their binary layout (store_encode.c). */
 #define CB_STORE_ITEMS_V1 '\x01'
@@ -139,6 +140,200 @@ CB_MUST_CHECK enum cb_err cb_store_file_finish(struct cb_store *st,
                                                const char *encoding,
                                                struct cb_buf *err);
 
+/* ==== DRG results ======================================================== */
+/*
+ * Installed DRG schemes (drg_scheme: one row per package version), where
+ * and when each applies (drg_scheme_use: a region or everywhere, a range
+ * of discharge days), and one result per accepted record (drg_result). The
+ * code is in store_drg.c; docs/architecture.md describes the choice.
+ *
+ * The scheme for a record: among the uses whose date range contains the
+ * discharge day (NULL bounds are open), a use whose region (org_group of
+ * kind 'region') contains the record's hospital beats a national one
+ * (region NULL); among equals the latest valid_from wins (NULL = earliest),
+ * then the highest use id. A record without a discharge day matches only
+ * uses with both bounds open.
+ */
+
+/* A record's DRG result on its way to drg_result (fixed size, no pointers
+ * into per-row memory, so it travels in an importer chunk as it is). */
+struct cb_store_drg {
+    int64_t     scheme_id;  /* drg_scheme.id; 0 = not grouped (drg_result
+                               left alone), -1 = no installed scheme applies
+                               (any earlier result is deleted) */
+    const char *choice;     /* why this scheme; owned by the chooser */
+    int16_t     slot;       /* the chooser's scheme index, -1 when none */
+    uint8_t     status;     /* enum cb_drg_status */
+    int8_t      mcc, cc;    /* 0/1, -1 = not computed (stored as NULL) */
+    char        mdc[CB_DRG_CODE_MAX], adrg[CB_DRG_CODE_MAX], drg[CB_DRG_CODE_MAX];
+    char        unmapped[CB_DRG_CODE_MAX + 24]; /* "dx:CODE" / "px:CODE" or "" */
+};
+
+/*
+ * Records a loaded scheme in drg_scheme (the same scheme id and digest
+ * reuse their row; its path is updated to the package's absolute path).
+ * *created (may be NULL) says whether the row is new.
+ */
+CB_MUST_CHECK enum cb_err cb_store_drg_scheme_put(struct cb_store *st,
+                                                  const struct cb_drg_scheme *s,
+                                                  int64_t *scheme_id,
+                                                  int *created,
+                                                  struct cb_buf *err);
+
+/*
+ * Adds a use of an installed scheme. region: the code or the name of an
+ * org_group of kind 'region', NULL for everywhere (CB_ERR_NOT_FOUND when
+ * unknown). from/to: discharge days, inclusive; NULL for an open bound
+ * (CB_ERR_USAGE when from > to). An identical use is not added twice:
+ * *use_id (may be NULL) is then the existing one.
+ */
+CB_MUST_CHECK enum cb_err cb_store_drg_use_add(struct cb_store *st,
+                                               int64_t scheme_id,
+                                               const char *region,
+                                               const int64_t *from,
+                                               const int64_t *to,
+                                               int64_t *use_id,
+                                               struct cb_buf *err);
+/* Removes a use; CB_ERR_NOT_FOUND when there is none with that id. */
+CB_MUST_CHECK enum cb_err cb_store_drg_use_remove(struct cb_store *st,
+                                                  int64_t use_id,
+                                                  struct cb_buf *err);
+/* Number of uses (0: no scheme is installed for grouping). */
+CB_MUST_CHECK enum cb_err cb_store_drg_use_count(struct cb_store *st,
+                                                 int64_t *n,
+                                                 struct cb_buf *err);
+/*
+ * A new version of a scheme: every use of another version of the same
+ * scheme id (drg_scheme.scheme) is pointed at scheme_id. *nuses: the uses
+ * of that scheme id now on scheme_id (those moved and those already there).
+ */
+CB_MUST_CHECK enum cb_err cb_store_drg_use_replace(struct cb_store *st,
+                                                   int64_t scheme_id,
+                                                   int64_t *nuses,
+                                                   struct cb_buf *err);
+/*
+ * Lists installed schemes with their uses, one row per use (a scheme
+ * without uses gives one row with an empty use): use, scheme_id, scheme,
+ * name, digest (first 12 hex digits), region, valid_from, valid_to (ISO
+ * dates), records (results stored with the scheme), path.
+ */
+CB_MUST_CHECK enum cb_err cb_store_drg_list(struct cb_store *st,
+                                            cb_store_row_fn fn, void *ctx,
+                                            struct cb_buf *err);
+
+/*
+ * The choice of a scheme per record, cheap enough to make for every
+ * record: the uses and the hospitals' region memberships are read once,
+ * when the chooser is made; a scheme is loaded (and checked against the
+ * digest it was installed with) the first time a record needs it, and
+ * keeps one struct cb_drg_work, so grouping allocates nothing after that.
+ * One chooser is used by one thread at a time; it does not use st after
+ * cb_store_drg_chooser_new returns.
+ */
+struct cb_store_drg_chooser;
+
+CB_MUST_CHECK enum cb_err cb_store_drg_chooser_new(struct cb_store *st,
+                                                   struct cb_store_drg_chooser **out,
+                                                   struct cb_buf *err);
+void cb_store_drg_chooser_free(struct cb_store_drg_chooser *c);
+
+/*
+ * Hands an already loaded scheme to the chooser (which then owns it), so
+ * that it is not loaded again: it serves the installed row with the same
+ * scheme id and digest, and is freed at once if there is none.
+ */
+void cb_store_drg_chooser_take_scheme(struct cb_store_drg_chooser *c,
+                                      struct cb_drg_scheme *s);
+
+/* Number of uses; 0 means nothing can be grouped. */
+int cb_store_drg_chooser_nuses(const struct cb_store_drg_chooser *c);
+
+/*
+ * The use for a record of hospital zzjgdm discharged on day (has_day = 0:
+ * unknown): an index for cb_store_drg_chooser_group_use, or -1.
+ */
+int cb_store_drg_chooser_pick(const struct cb_store_drg_chooser *c,
+                              struct cb_str zzjgdm, int has_day, int64_t day);
+/* The drg_scheme.id of a use's scheme. */
+int64_t cb_store_drg_chooser_use_scheme(const struct cb_store_drg_chooser *c,
+                                        int use);
+
+/*
+ * Groups fp with the scheme of use (from cb_store_drg_chooser_pick; -1
+ * gives scheme_id -1) into out. tr is the code translation; a scheme
+ * without maps/ groups untranslated. Fails only when the scheme cannot be
+ * loaded or has changed since it was installed (message in err), or on
+ * CB_ERR_NOMEM.
+ */
+CB_MUST_CHECK enum cb_err cb_store_drg_chooser_group_use(struct cb_store_drg_chooser *c,
+                                                         int use,
+                                                         const struct cb_fp *fp,
+                                                         enum cb_drg_translate tr,
+                                                         struct cb_store_drg *out,
+                                                         struct cb_buf *err);
+/* Both steps: the hospital (ZZJGDM) and discharge day (CYSJ) come from fp. */
+CB_MUST_CHECK enum cb_err cb_store_drg_chooser_group(struct cb_store_drg_chooser *c,
+                                                     const struct cb_fp *fp,
+                                                     enum cb_drg_translate tr,
+                                                     struct cb_store_drg *out,
+                                                     struct cb_buf *err);
+
+/* The installed schemes the chooser knows (slots of struct cb_store_drg). */
+int cb_store_drg_chooser_nschemes(const struct cb_store_drg_chooser *c);
+/* A slot's drg_scheme.id, scheme id ("chs-drg-1.1") and digest. */
+void cb_store_drg_chooser_scheme(const struct cb_store_drg_chooser *c, int slot,
+                                 int64_t *id, const char **scheme,
+                                 const char **digest);
+
+/*
+ * Fills fp (reset first, parsed after, as the importer leaves it) from a
+ * stored record: data is record.data (the compressed items) and dx, px the
+ * record's dx and px JSON texts. Every view points into a, which must
+ * outlive fp's use. CB_ERR_PROTO on a damaged payload. Uses st's
+ * decompression context: one thread at a time.
+ */
+CB_MUST_CHECK enum cb_err cb_store_record_decode(struct cb_store *st,
+                                                 const void *data, size_t n,
+                                                 struct cb_str dx,
+                                                 struct cb_str px,
+                                                 struct cb_fp *fp,
+                                                 struct cb_arena *a,
+                                                 struct cb_buf *err);
+
+/* Called after each committed batch of a regroup with the records done. */
+typedef void (*cb_store_progress_fn)(void *ctx, uint64_t done);
+
+struct cb_store_regroup_opts {
+    const char           *hospital;   /* ZZJGDM, or NULL for every hospital */
+    int64_t               only_scheme;/* drg_scheme.id: regroup only records
+                                         whose choice falls on it; 0 = all */
+    enum cb_drg_translate translate;
+    uint32_t              batch_rows; /* records per transaction; 0 = 20,000 */
+    cb_store_progress_fn  progress;   /* may be NULL */
+    void                 *progress_ctx;
+};
+
+struct cb_store_regroup_counts {
+    uint64_t records;      /* stored records looked at */
+    uint64_t grouped;      /* results written */
+    uint64_t skipped;      /* choice not on only_scheme: left as they were */
+    uint64_t no_scheme;    /* no installed scheme applies: result removed */
+    uint64_t status[CB_DRG_SS_NOT_MAPPING + 1]; /* per enum cb_drg_status */
+};
+
+/*
+ * Regroups stored records with the scheme now chosen for each (c made from
+ * st), writing drg_result in transactions of batch_rows records. counts
+ * are those of committed batches.
+ */
+CB_MUST_CHECK enum cb_err cb_store_drg_regroup(struct cb_store *st,
+                                               struct cb_store_drg_chooser *c,
+                                               const struct cb_store_regroup_opts *o,
+                                               struct cb_store_regroup_counts *n,
+                                               struct cb_buf *err);
+
+/* ==== end of DRG results ================================================= */
+
 /* ---- records ---- */
 
 enum cb_put_result {
@@ -190,6 +385,7 @@ struct cb_store_row {
     uint64_t               hash;       /* identity of the content */
     int                    nissues;    /* warnings, or every issue of a reject */
     struct cb_store_issue *issues;
+    struct cb_store_drg    drg;        /* the DRG result (scheme_id 0: none) */
 };
 
 /* Work state of cb_store_row_encode: one per encoding thread. */

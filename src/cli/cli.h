@@ -44,8 +44,12 @@ int cmd_org(int argc, char **argv, const struct cb_cli *cli);
 int cmd_rejects(int argc, char **argv, const struct cb_cli *cli);
 int cmd_status(int argc, char **argv, const struct cb_cli *cli);
 int cmd_sql(int argc, char **argv, const struct cb_cli *cli);
+int cmd_group(int argc, char **argv, const struct cb_cli *cli);
+int cmd_regroup(int argc, char **argv, const struct cb_cli *cli);
+int cmd_scheme(int argc, char **argv, const struct cb_cli *cli);
 
 extern const char cmd_import_usage[], cmd_check_usage[], cmd_generate_usage[],
-    cmd_org_usage[], cmd_rejects_usage[], cmd_status_usage[], cmd_sql_usage[];
+    cmd_org_usage[], cmd_rejects_usage[], cmd_status_usage[], cmd_sql_usage[],
+    cmd_group_usage[], cmd_regroup_usage[], cmd_scheme_usage[];
 
 #endif

@@ -43,6 +43,57 @@ cli_progress_cb(void *ctx, uint64_t rows, uint64_t done, uint64_t total,
     fflush(stderr);
 }
 
+/* "  DRG: ..." lines: how many were grouped, with which scheme, by status. */
+static void
+drg_text(FILE *f, const struct cb_import_drg *d)
+{
+    int i;
+
+    fprintf(f, "  DRG: %" PRIu64 " grouped", d->grouped);
+    for (i = 0; i < d->nschemes; i++)
+        fprintf(f, "%s%s #%lld (%.12s): %" PRIu64, i ? ", " : " with ",
+                d->scheme[i].scheme, (long long)d->scheme[i].id, d->scheme[i].digest,
+                d->scheme[i].records);
+    if (d->no_scheme)
+        fprintf(f, "; %" PRIu64 " not grouped (no installed scheme applies)",
+                d->no_scheme);
+    fputc('\n', f);
+    if (!d->grouped)
+        return;
+    fputs("    ", f);
+    for (i = 0; i <= CB_DRG_SS_NOT_MAPPING; i++)
+        if (d->status[i] || i == CB_DRG_SUCCESS)
+            fprintf(f, "%s%s %" PRIu64, i ? ", " : "",
+                    cb_drg_status_name((enum cb_drg_status)i), d->status[i]);
+    fputc('\n', f);
+}
+
+static enum cb_err
+drg_json(struct cb_buf *b, const struct cb_import_drg *d)
+{
+    enum cb_err rc;
+    int i;
+
+    if ((rc = cb_buf_addf(b, ",\"drg\":{\"grouped\":%" PRIu64 ",\"no_scheme\":%" PRIu64
+                          ",\"status\":{", d->grouped, d->no_scheme)))
+        return rc;
+    for (i = 0; i <= CB_DRG_SS_NOT_MAPPING; i++)
+        if ((rc = cb_buf_addf(b, "%s\"%s\":%" PRIu64, i ? "," : "",
+                              cb_drg_status_name((enum cb_drg_status)i), d->status[i])))
+            return rc;
+    if ((rc = cb_buf_adds(b, "},\"schemes\":[")))
+        return rc;
+    for (i = 0; i < d->nschemes; i++)
+        if ((rc = cb_buf_addf(b, "%s{\"id\":%lld,\"scheme\":", i ? "," : "",
+                              (long long)d->scheme[i].id)) ||
+            (rc = cb_json_strz(b, d->scheme[i].scheme)) ||
+            (rc = cb_buf_adds(b, ",\"digest\":")) ||
+            (rc = cb_json_strz(b, d->scheme[i].digest)) ||
+            (rc = cb_buf_addf(b, ",\"records\":%" PRIu64 "}", d->scheme[i].records)))
+            return rc;
+    return cb_buf_adds(b, "]}");
+}
+
 void
 cli_summary_text(FILE *f, const struct cb_import_summary *s,
                  const struct cb_qc *qc, double seconds, int stored)
@@ -60,6 +111,8 @@ cli_summary_text(FILE *f, const struct cb_import_summary *s,
         fprintf(f, "  stored: %" PRIu64 " new, %" PRIu64 " replaced (earlier "
                 "version kept in history), %" PRIu64 " unchanged\n",
                 c->inserted, c->replaced, c->unchanged);
+    if (stored && s->drg.on)
+        drg_text(f, &s->drg);
     if (seconds > 0)
         fprintf(f, "  %.2f s, %.0f records/s\n", seconds, (double)c->read / seconds);
     for (i = 0; i < s->nrules; i++) {
@@ -97,6 +150,8 @@ cli_summary_json(struct cb_buf *b, const struct cb_import_summary *s,
                           c->unchanged, seconds, error ? "failed" : "complete")))
         return rc;
     if (error && ((rc = cb_buf_adds(b, ",\"error\":")) || (rc = cb_json_strz(b, error))))
+        return rc;
+    if (s->drg.on && (rc = drg_json(b, &s->drg)))
         return rc;
     if ((rc = cb_buf_adds(b, ",\"rules\":[")))
         return rc;

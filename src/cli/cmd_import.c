@@ -21,6 +21,13 @@ const char cmd_import_usage[] =
     "Importing a record again replaces the earlier version, which is kept in\n"
     "history; an identical record is left unchanged.\n"
     "\n"
+    "Each accepted record is grouped into a DRG with the scheme chosen for its\n"
+    "discharge date and region ('carebase scheme'); when none is installed,\n"
+    "the package of --scheme (or $CAREBASE_SCHEME) is installed for all. The\n"
+    "national clinical 2.0 codes hospitals record are translated to the\n"
+    "scheme's insurance edition; a code that cannot be is reported with the\n"
+    "record (status ZD_NOT_MAPPING / SS_NOT_MAPPING).\n"
+    "\n"
     "Options:\n"
     "  --profile NAME      column dialect: western, tcm, n041 (default: detect)\n"
     "  --aliases FILE      extra profile file with a hospital's own column names\n"
@@ -29,6 +36,8 @@ const char cmd_import_usage[] =
     "  --hospital CODE     organisation code (ZZJGDM) for files without one\n"
     "  --hospital-name N   institution name to go with --hospital\n"
     "  --batch N           rows per transaction (default 20000)\n"
+    "  --no-translate      group the codes as recorded (no code translation)\n"
+    "  --no-group          store the records without grouping them\n"
     "  --json              print the summary as JSON on stdout\n"
     "\n"
     "Exit status: 0 when every file was read to its end (rejected rows are not\n"
@@ -41,6 +50,8 @@ cmd_import(int argc, char **argv, const struct cb_cli *cli)
         CLI_READ_OPTIONS,
         { "batch", required_argument, NULL, 'b' },
         { "json", no_argument, NULL, 'j' },
+        { "no-translate", no_argument, NULL, 'T' },
+        { "no-group", no_argument, NULL, 'G' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -49,10 +60,12 @@ cmd_import(int argc, char **argv, const struct cb_cli *cli)
     struct cb_store *st = NULL;
     struct cb_buf err = CB_BUF_INIT, json = CB_BUF_INIT;
     const char *aliases = NULL;
-    int c, i, json_out = 0, status = CB_EXIT_OK, v;
+    struct cb_store_drg_chooser *drg = NULL;
+    int c, i, json_out = 0, status = CB_EXIT_OK, v, group = 1;
     long batch;
 
     memset(&io, 0, sizeof(io));
+    io.drg_translate = CB_DRG_TR_CODES;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if ((v = cli_read_option("import", c, optarg, &io, &aliases)) != 0) {
             if (v < 0)
@@ -71,6 +84,8 @@ cmd_import(int argc, char **argv, const struct cb_cli *cli)
             break;
         }
         case 'j': json_out = 1; break;
+        case 'T': io.drg_translate = CB_DRG_TR_OFF; break;
+        case 'G': group = 0; break;
         case 'h': fputs(cmd_import_usage, stdout); return CB_EXIT_OK;
         default: fputs(cmd_import_usage, stderr); return CB_EXIT_USAGE;
         }
@@ -88,6 +103,14 @@ cmd_import(int argc, char **argv, const struct cb_cli *cli)
         cb_buf_release(&err);
         return CB_EXIT_FAIL;
     }
+    if (group && cb_import_drg_prepare(st, cli->scheme_dir, &drg, &err) != CB_OK) {
+        cli_error("import", "%s", cb_buf_cstr(&err));
+        cb_store_close(st);
+        cli_env_release(&env);
+        cb_buf_release(&err);
+        return CB_EXIT_FAIL;
+    }
+    io.drg = drg;
     io.profiles = env.profiles;
     if (json_out && cb_buf_adds(&json, "{\"files\":[") != CB_OK)
         status = CB_EXIT_FAIL;
@@ -132,6 +155,7 @@ cmd_import(int argc, char **argv, const struct cb_cli *cli)
     }
     if (json_out && cb_buf_adds(&json, "]}") == CB_OK)
         puts(cb_buf_cstr(&json));
+    cb_store_drg_chooser_free(drg);
     cb_store_close(st);
     cli_env_release(&env);
     cb_buf_release(&err);

@@ -34,6 +34,12 @@ static const struct cb_cmd commands[] = {
       cmd_sql_usage },
     { "generate", cmd_generate, "write a synthetic, realistic consortium of front pages",
       cmd_generate_usage },
+    { "group", cmd_group, "group records into DRGs (golden CSV or any front-page dialect)",
+      cmd_group_usage },
+    { "regroup", cmd_regroup, "re-group the stored records, e.g. after a scheme update",
+      cmd_regroup_usage },
+    { "scheme", cmd_scheme, "install and list DRG schemes, and choose them by date and region",
+      cmd_scheme_usage },
     { "help", cmd_help, "show help for a command", cmd_help_usage },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

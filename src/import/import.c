@@ -6,6 +6,11 @@
  * a batch arena); a store thread writes the batches to SQLite and commits
  * every batch_rows rows. At most QUEUE_DEPTH batches are in flight, so
  * memory stays bounded. `carebase check` (no store) runs on one thread.
+ *
+ * DRG grouping (opts->drg) runs on the reading thread, right after the
+ * checks, for accepted rows: the result travels in the row
+ * (struct cb_store_drg, fixed size) and the store writes it after the
+ * record, in the same transaction.
  */
 #include <pthread.h>
 #include <sys/prctl.h>
@@ -62,6 +67,9 @@ struct store_side {
     struct cb_import_counts   counts;    /* every row stored so far */
     struct cb_import_counts   committed; /* as of the last commit */
     uint64_t                  duplicates;
+    struct cb_import_drg      drg, drg_committed; /* as counts, committed */
+    uint64_t                 *slot, *slot_committed; /* per chooser scheme */
+    int                       nslots;
     enum cb_err               rc;
     struct cb_buf             err;
 };
@@ -89,6 +97,29 @@ struct run {
 };
 
 /* ---- the store thread ---------------------------------------------------- */
+
+/* Counts the DRG result of a stored, accepted row. */
+static void
+count_drg(struct store_side *ss, const struct cb_store_drg *d)
+{
+    if (d->scheme_id > 0) {
+        ss->drg.grouped++;
+        if (d->status < sizeof(ss->drg.status) / sizeof(ss->drg.status[0]))
+            ss->drg.status[d->status]++;
+        if (d->slot >= 0 && d->slot < ss->nslots)
+            ss->slot[d->slot]++;
+    } else if (d->scheme_id < 0) {
+        ss->drg.no_scheme++;
+    }
+}
+
+static void
+commit_drg(struct store_side *ss)
+{
+    ss->drg_committed = ss->drg;
+    if (ss->nslots)
+        memcpy(ss->slot_committed, ss->slot, (size_t)ss->nslots * sizeof(uint64_t));
+}
 
 static struct chunk *
 pipe_take(struct pipe *p)
@@ -144,11 +175,13 @@ store_main(void *arg)
                 ss->counts.inserted += put == CB_PUT_INSERTED;
                 ss->counts.replaced += put == CB_PUT_REPLACED;
                 ss->counts.unchanged += put == CB_PUT_UNCHANGED;
+                count_drg(ss, &c->rows[i].drg);
             }
             if (++in_batch >= ss->batch_rows) {
                 ss->rc = cb_store_commit(ss->st, &ss->err);
                 if (!ss->rc) {
                     ss->committed = ss->counts;
+                    commit_drg(ss);
                     ss->rc = cb_store_begin(ss->st, &ss->err);
                 }
                 in_batch = 0;
@@ -196,6 +229,33 @@ pipe_push(struct run *ru, struct cb_buf *err)
     pthread_mutex_unlock(&p->mu);
     (void)err;
     return ru->cur ? CB_OK : CB_ERR_DB;
+}
+
+/* The DRG part of the summary: counts, and the schemes that were used. */
+static void
+drg_summary(struct cb_import_summary *sum, const struct cb_store_drg_chooser *c,
+            const struct cb_import_drg *d, const uint64_t *slot, int nslots)
+{
+    int i;
+
+    sum->drg = *d;
+    sum->drg.on = 1;
+    sum->drg.nschemes = 0;
+    for (i = 0; i < nslots && sum->drg.nschemes < CB_IMPORT_DRG_SCHEMES; i++) {
+        const char *scheme, *digest;
+        int64_t id;
+
+        if (!slot[i])
+            continue;
+        cb_store_drg_chooser_scheme(c, i, &id, &scheme, &digest);
+        sum->drg.scheme[sum->drg.nschemes].id = id;
+        sum->drg.scheme[sum->drg.nschemes].records = slot[i];
+        snprintf(sum->drg.scheme[sum->drg.nschemes].scheme,
+                 sizeof(sum->drg.scheme[0].scheme), "%s", scheme);
+        snprintf(sum->drg.scheme[sum->drg.nschemes].digest,
+                 sizeof(sum->drg.scheme[0].digest), "%.12s", digest);
+        sum->drg.nschemes++;
+    }
 }
 
 /* ---- the reading thread --------------------------------------------------- */
@@ -267,6 +327,11 @@ enqueue(struct run *ru, const struct cb_row *row, struct cb_buf *err)
         /* Names live in the reference tables, which outlive the chunk. */
         sr->sval[CB_SC_CYKB_NAME] = n1;
         sr->sval[CB_SC_RYKB_NAME] = n2;
+        /* Grouping: no SQL, no allocation (the chooser holds the work). */
+        if (ru->opts->drg &&
+            (rc = cb_store_drg_chooser_group(ru->opts->drg, ru->rec,
+                                             ru->opts->drg_translate, &sr->drg, err)))
+            return rc;
     }
     /*
      * Balance the two threads: while the store thread has a backlog, the
@@ -523,6 +588,16 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
         ss.file_id = ru.file_id;
         ss.batch_rows = opts->batch_rows ? opts->batch_rows : DEFAULT_BATCH;
         ss.pipe = &ru.pipe;
+        if (opts->drg) {
+            sum->drg.on = 1;
+            ss.nslots = cb_store_drg_chooser_nschemes(opts->drg);
+            ss.slot = cb_calloc((size_t)ss.nslots + 1, sizeof(uint64_t));
+            ss.slot_committed = cb_calloc((size_t)ss.nslots + 1, sizeof(uint64_t));
+            if (!ss.slot || !ss.slot_committed) {
+                rc = CB_ERR_NOMEM;
+                goto out;
+            }
+        }
         if (pthread_create(&th, NULL, store_main, &ss) != 0) {
             cb_errf(err, "cannot start the store thread");
             rc = CB_ERR_NOMEM;
@@ -563,6 +638,9 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
             uint64_t read = sum->counts.read, ov, ov_first;
             sum->counts = read_rc ? ss.committed : ss.counts;
             sum->counts.read = read;
+            if (opts->drg)
+                drg_summary(sum, opts->drg, read_rc ? &ss.drg_committed : &ss.drg,
+                            read_rc ? ss.slot_committed : ss.slot, ss.nslots);
             /* Overlapping stays (QC-ID-03) are found by the store. */
             cb_store_overlap_counts(st, &ov, &ov_first);
             ov -= ov0;
@@ -669,5 +747,56 @@ out:
     cb_buf_release(&ferr);
     cb_buf_release(&hname);
     cb_buf_release(&ss.err);
+    cb_free(ss.slot);
+    cb_free(ss.slot_committed);
+    return rc;
+}
+
+enum cb_err
+cb_import_drg_prepare(struct cb_store *st, const char *default_dir,
+                      struct cb_store_drg_chooser **out, struct cb_buf *err)
+{
+    struct cb_drg_scheme *s = NULL;
+    struct cb_drg_load_opts lo;
+    int64_t n = 0, scheme_id;
+    enum cb_err rc;
+
+    *out = NULL;
+    if ((rc = cb_store_drg_use_count(st, &n, err)))
+        return rc;
+    if (!n) {
+        if (!default_dir) {
+            cb_errf(err, "no DRG scheme is installed and there is no default");
+            return CB_ERR_USAGE;
+        }
+        memset(&lo, 0, sizeof(lo));
+        lo.skip_dicts = true;
+        if ((rc = cb_drg_scheme_load(default_dir, &lo, &s, err))) {
+            cb_errf(err, "cannot load the default DRG scheme from '%s'", default_dir);
+            return rc;
+        }
+        if ((rc = cb_store_begin(st, err)))
+            goto out;
+        /* Checked again under the write lock: another import may have won. */
+        if (!(rc = cb_store_drg_use_count(st, &n, err)) && !n &&
+            !(rc = cb_store_drg_scheme_put(st, s, &scheme_id, NULL, err)))
+            rc = cb_store_drg_use_add(st, scheme_id, NULL, NULL, NULL, NULL, err);
+        if (!rc)
+            rc = cb_store_commit(st, err);
+        if (rc) {
+            cb_store_rollback(st);
+            goto out;
+        }
+    }
+    if ((rc = cb_store_drg_chooser_new(st, out, err)))
+        goto out;
+    if (s) {
+        /* Loaded already: the chooser keeps it instead of loading it again. */
+        cb_store_drg_chooser_take_scheme(*out, s);
+        s = NULL;
+    }
+
+out:
+    cb_drg_scheme_free(s);
     return rc;
 }

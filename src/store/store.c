@@ -5,6 +5,7 @@
  * Schema history (PRAGMA user_version):
  *   1  organisations, import runs, records with diagnoses, procedures,
  *      warnings and history, rejects with their issues
+ *   2  DRG schemes, where and when each applies, one DRG result per record
  */
 #include <string.h>
 #include <sys/prctl.h>
@@ -109,6 +110,47 @@ static const char *const migrations[CB_SCHEMA_VERSION] = {
     "  field TEXT, value TEXT, detail TEXT);"
     "CREATE INDEX reject_issue_reject ON reject_issue(reject_id);"
     "CREATE INDEX reject_issue_rule ON reject_issue(rule);",
+    /* 1 -> 2: DRG grouping (store_drg.c) */
+    /* One row per installed package version: digest = cb_drg_scheme_digest. */
+    "CREATE TABLE drg_scheme("
+    "  id INTEGER PRIMARY KEY,"
+    "  scheme TEXT NOT NULL,"
+    "  name TEXT,"
+    "  digest TEXT NOT NULL,"
+    "  path TEXT NOT NULL,"
+    "  installed_at TEXT,"
+    "  UNIQUE (scheme, digest));"
+    /*
+     * Where and when a scheme applies: region_id NULL = everywhere; the
+     * bounds are discharge days (record.cy_day), inclusive, NULL = open.
+     */
+    "CREATE TABLE drg_scheme_use("
+    "  id INTEGER PRIMARY KEY,"
+    "  scheme_id INTEGER NOT NULL REFERENCES drg_scheme(id),"
+    "  region_id INTEGER REFERENCES org_group(id) ON DELETE CASCADE,"
+    "  valid_from INTEGER,"
+    "  valid_to INTEGER,"
+    "  CHECK (valid_from IS NULL OR valid_to IS NULL OR valid_from <= valid_to));"
+    "CREATE INDEX drg_scheme_use_scheme ON drg_scheme_use(scheme_id);"
+    /*
+     * The DRG of each accepted record under the scheme chosen for it.
+     * unmapped: 'dx:CODE' / 'px:CODE' for *_NOT_MAPPING; choice: why this
+     * scheme ('default', 'national 2024-01-01..', 'region 北京 2022-01-01..').
+     * scheme_id has no foreign key on purpose: with one, rewriting a result
+     * (the upsert in S_DRG_PUT) needs a statement journal, which doubles
+     * the cost of the write; schemes are never deleted.
+     */
+    "CREATE TABLE drg_result("
+    "  record_id INTEGER PRIMARY KEY REFERENCES record(id) ON DELETE CASCADE,"
+    "  scheme_id INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  mdc TEXT, adrg TEXT, drg TEXT,"
+    "  mcc INTEGER, cc INTEGER,"
+    "  unmapped TEXT,"
+    "  choice TEXT,"
+    "  grouped_at TEXT);"
+    "CREATE INDEX drg_result_drg ON drg_result(drg);"
+    "CREATE INDEX drg_result_scheme ON drg_result(scheme_id);",
 };
 
 static const char *const stmt_sql[S__COUNT] = {
@@ -160,6 +202,15 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_DEPT_INSERT] =
         "INSERT INTO department(hospital_id, code, name) VALUES (?1,?2,?3)"
         " ON CONFLICT DO NOTHING",
+    /* An upsert, not INSERT OR REPLACE: see drg_result in the migration. */
+    [S_DRG_PUT] =
+        "INSERT INTO drg_result(record_id, scheme_id, status, mdc,"
+        " adrg, drg, mcc, cc, unmapped, choice, grouped_at)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
+        " ON CONFLICT (record_id) DO UPDATE SET scheme_id = ?2, status = ?3,"
+        " mdc = ?4, adrg = ?5, drg = ?6, mcc = ?7, cc = ?8, unmapped = ?9,"
+        " choice = ?10, grouped_at = ?11",
+    [S_DRG_DELETE] = "DELETE FROM drg_result WHERE record_id = ?1",
 };
 
 enum cb_err

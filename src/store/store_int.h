@@ -27,6 +27,8 @@ enum stmt_id {
     S_HOSP_INSERT,
     S_HOSP_FIND,
     S_DEPT_INSERT,
+    S_DRG_PUT,
+    S_DRG_DELETE,
     S__COUNT
 };
 
@@ -51,6 +53,9 @@ struct cb_store {
     pthread_mutex_t   ckpt_mu;
     pthread_cond_t    ckpt_cv;
     int               ckpt_stop;
+    /* DRG results (store_drg.c): grouped_at, formatted once a second. */
+    int64_t           drg_now;
+    char              drg_now_text[32];
 };
 
 /* The prepared statement for id (prepared on first use); NULL on error. */
@@ -62,6 +67,14 @@ enum cb_err cb__store_fail(struct cb_store *st, const char *what,
 /* Executes one or more statements without results. */
 enum cb_err cb__store_exec(struct cb_store *st, const char *sql,
                            struct cb_buf *err);
+
+/*
+ * Writes (or, for a record no scheme applies to, deletes) the DRG result of
+ * record id; does nothing when row->drg.scheme_id is 0 (store_drg.c).
+ */
+enum cb_err cb__store_put_drg(struct cb_store *st, int64_t id,
+                              const struct cb_store_row *row, int inserted,
+                              struct cb_buf *err);
 
 static inline int
 bind_str(sqlite3_stmt *s, int i, struct cb_str v)

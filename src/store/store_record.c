@@ -352,7 +352,8 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
         if ((rc = step_done(st, s, "cannot update record", err)))
             return rc;
         *res = CB_PUT_UNCHANGED;
-        return CB_OK;
+        /* A new scheme regroups on re-import. */
+        return cb__store_put_drg(st, id, row, 0, err);
     }
     if (!(s = cb__store_stmt(st, S_REC_TO_HISTORY, err)))
         return CB_ERR_DB;
@@ -375,9 +376,10 @@ children:
                                          row->sval[CB_SC_CYKB_NAME], err)) ||
         (rc = cb_store_department_ensure(st, hid, row->sval[CB_SC_RYKB],
                                          row->sval[CB_SC_RYKB_NAME], err)) ||
-        (rc = put_issues(st, S_WARN_INSERT, id, row->issues, row->nissues, 0, err)))
+        (rc = put_issues(st, S_WARN_INSERT, id, row->issues, row->nissues, 0, err)) ||
+        (rc = check_overlap(st, hid, id, row, err)))
         return rc;
-    return check_overlap(st, hid, id, row, err);
+    return cb__store_put_drg(st, id, row, *res == CB_PUT_INSERTED, err);
 }
 
 /* The record key as one string: "zzjgdm\x1fbah\x1fzycs". */

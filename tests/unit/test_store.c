@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "carebase/date.h"
+#include "carebase/drg.h"
 #include "carebase/store.h"
 #include "testutil.h"
 
@@ -313,6 +315,496 @@ test_query_is_read_only(void **state)
     cb_buf_release(&err);
 }
 
+/* ---- schema v2: DRG results -------------------------------------------- */
+
+static struct cb_drg_scheme *g_chs, *g_bj;
+
+static int
+load_schemes(void **state)
+{
+    struct cb_buf err = CB_BUF_INIT;
+    struct cb_drg_load_opts lo = { false, true, false };
+
+    (void)state;
+    if (cb_drg_scheme_load(tu_shared("data/chs-drg-1.1"), &lo, &g_chs, &err) != CB_OK ||
+        cb_drg_scheme_load(tu_shared("data/bj-drg-2022"), &lo, &g_bj, &err) != CB_OK) {
+        fprintf(stderr, "cannot load the DRG schemes: %s\n", cb_buf_cstr(&err));
+        cb_buf_release(&err);
+        return -1;
+    }
+    cb_buf_release(&err);
+    return 0;
+}
+
+static int
+free_schemes(void **state)
+{
+    (void)state;
+    cb_drg_scheme_free(g_chs);
+    cb_drg_scheme_free(g_bj);
+    return 0;
+}
+
+static void
+exec_sql(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    char *msg = NULL;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+/*
+ * A version 1 database (the v1 tables, user_version 1, a record in it)
+ * upgrades in place when opened: the DRG tables appear, the record stays.
+ */
+static void
+test_migrate_v1_to_v2(void **state)
+{
+    const char *p = db_path("v1.db");
+    struct cb_store *st;
+    struct cb_buf err = CB_BUF_INIT;
+    struct cb_fp *r = record("M1", "1", "J18.900");
+    enum cb_put_result res;
+
+    (void)state;
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    assert_int_equal(put(st, r, 1, 2, &res, &err), CB_OK);
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+    cb_store_close(st);
+    /* Back to exactly the version 1 schema. */
+    exec_sql(p, "DROP TABLE drg_result; DROP TABLE drg_scheme_use; DROP TABLE drg_scheme;"
+                "PRAGMA user_version = 1;");
+    assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'drg%'"), 0);
+    assert_int_equal(scalar(p, "PRAGMA user_version"), 1);
+
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_schema_version(st), 2);
+    cb_store_close(st);
+    assert_int_equal(scalar(p, "PRAGMA user_version"), 2);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                               " AND name IN ('drg_scheme', 'drg_scheme_use', 'drg_result')"), 3);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                               " AND name IN ('drg_result_drg', 'drg_result_scheme')"), 2);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM record WHERE bah = 'M1'"), 1);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM drg_result"), 0);
+    /* The upgraded database takes results. */
+    exec_sql(p, "INSERT INTO drg_scheme(scheme, digest, path) VALUES ('x', 'd', '/x');"
+                "INSERT INTO drg_result(record_id, scheme_id, status)"
+                " SELECT id, 1, 'SUCCESS' FROM record;");
+    assert_int_equal(scalar(p, "SELECT count(*) FROM drg_result"), 1);
+    free(r);
+    cb_buf_release(&err);
+}
+
+/* A record the schemes' input checks accept (sex, age, stay, leaving). */
+static struct cb_fp *
+grouping_record(const char *bah)
+{
+    struct cb_fp *r = record(bah, "1", "I21.900");
+
+    /* CHS-DRG 1.1: MDCF / FM1 / FM19 */
+    r->v[cb_fp_px(1, CB_PX_CODE)] = cb_str_c("36.0700");
+    r->v[CB_F_XB] = cb_str_c("1");
+    r->v[CB_F_NL] = cb_str_c("60");
+    r->v[CB_F_SJZYTS] = cb_str_c("8");
+    r->v[CB_F_LYFS] = cb_str_c("1");
+    cb_fp_parse(r);
+    return r;
+}
+
+static int64_t
+day(int y, int m, int d)
+{
+    return cb_days_from_civil(y, m, d);
+}
+
+static int64_t
+use_id_of(const struct cb_store_drg_chooser *c, struct cb_str hosp, int has_day,
+          int64_t d, int64_t *scheme)
+{
+    int u = cb_store_drg_chooser_pick(c, hosp, has_day, d);
+    *scheme = cb_store_drg_chooser_use_scheme(c, u);
+    return u;
+}
+
+/*
+ * The choice: a region's use beats a national one, then the latest
+ * valid_from, then the highest id; dates bound it; no date matches only
+ * open uses.
+ */
+static void
+test_drg_choice(void **state)
+{
+    const char *p = db_path("choice.db");
+    struct cb_store *st;
+    struct cb_store_drg_chooser *c;
+    struct cb_buf err = CB_BUF_INIT;
+    int64_t chs, bj, chs2, u_nat, u_bj, u_bj2, u_late, u, sid, from, to;
+    int created;
+    struct cb_str h1 = cb_str_c("H1"), h2 = cb_str_c("H2"), h3 = cb_str_c("H3");
+
+    (void)state;
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_group_set(st, "region", "BJ", "北京", &err), CB_OK);
+    assert_int_equal(cb_store_group_set(st, "consortium", "YLT", "医联体", &err), CB_OK);
+    assert_int_equal(cb_store_hospital_set(st, "H1", "一院", NULL, &err), CB_OK);
+    assert_int_equal(cb_store_hospital_set(st, "H2", "二院", NULL, &err), CB_OK);
+    assert_int_equal(cb_store_hospital_set(st, "H3", "三院", NULL, &err), CB_OK);
+    assert_int_equal(cb_store_group_member(st, "BJ", "H1", 0, &err), CB_OK);
+    assert_int_equal(cb_store_group_member(st, "YLT", "H2", 0, &err), CB_OK);
+
+    assert_int_equal(cb_store_drg_scheme_put(st, g_chs, &chs, &created, &err), CB_OK);
+    assert_true(created);
+    assert_int_equal(cb_store_drg_scheme_put(st, g_chs, &sid, &created, &err), CB_OK);
+    assert_false(created);
+    assert_int_equal(sid, chs);
+    assert_int_equal(cb_store_drg_scheme_put(st, g_bj, &bj, NULL, &err), CB_OK);
+    assert_int_not_equal(bj, chs);
+
+    /* Errors: unknown region (a consortium is not a region), empty range. */
+    from = day(2022, 1, 1);
+    to = day(2021, 1, 1);
+    assert_int_equal(cb_store_drg_use_add(st, bj, "NOPE", NULL, NULL, &u, &err), CB_ERR_NOT_FOUND);
+    assert_int_equal(cb_store_drg_use_add(st, bj, "YLT", NULL, NULL, &u, &err), CB_ERR_NOT_FOUND);
+    assert_int_equal(cb_store_drg_use_add(st, bj, NULL, &from, &to, &u, &err), CB_ERR_USAGE);
+    assert_int_equal(cb_store_drg_use_add(st, 999, NULL, NULL, NULL, &u, &err), CB_ERR_NOT_FOUND);
+    cb_buf_reset(&err);
+
+    /* No uses: nothing is chosen. */
+    assert_int_equal(cb_store_drg_chooser_new(st, &c, &err), CB_OK);
+    assert_int_equal(cb_store_drg_chooser_nuses(c), 0);
+    assert_int_equal(cb_store_drg_chooser_pick(c, h1, 1, day(2023, 1, 1)), -1);
+    cb_store_drg_chooser_free(c);
+
+    assert_int_equal(cb_store_drg_use_add(st, chs, NULL, NULL, NULL, &u_nat, &err), CB_OK);
+    from = day(2022, 1, 1);
+    /* By name; the same use twice is one use. */
+    assert_int_equal(cb_store_drg_use_add(st, bj, "北京", &from, NULL, &u_bj, &err), CB_OK);
+    assert_int_equal(cb_store_drg_use_add(st, bj, "BJ", &from, NULL, &u, &err), CB_OK);
+    assert_int_equal(u, u_bj);
+    /* An older regional use: loses to the later valid_from. */
+    from = day(2020, 1, 1);
+    to = day(2023, 12, 31);
+    assert_int_equal(cb_store_drg_use_add(st, chs, "BJ", &from, &to, &u_bj2, &err), CB_OK);
+    /* A national use from 2024: beats the open national one, not the region. */
+    from = day(2024, 1, 1);
+    assert_int_equal(cb_store_drg_use_add(st, bj, NULL, &from, NULL, &u_late, &err), CB_OK);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM drg_scheme_use"), 4);
+
+    assert_int_equal(cb_store_drg_chooser_new(st, &c, &err), CB_OK);
+    assert_int_equal(cb_store_drg_chooser_nuses(c), 4);
+    assert_int_equal(cb_store_drg_chooser_nschemes(c), 2);
+#define PICKS(h, hd, d, want_scheme) do { \
+        int64_t s_; \
+        (void)use_id_of(c, (h), (hd), (d), &s_); \
+        assert_int_equal(s_, (want_scheme)); \
+    } while (0)
+    /* H1 is in BJ: the latest regional use that covers the date. */
+    PICKS(h1, 1, day(2022, 6, 1), bj);
+    PICKS(h1, 1, day(2021, 6, 1), chs);          /* only u_bj2 covers it */
+    PICKS(h1, 1, day(2019, 6, 1), chs);          /* national, open */
+    PICKS(h1, 1, day(2025, 6, 1), bj);           /* region beats national 2024.. */
+    /* H2 (a consortium member only) and H3 (in nothing) are national. */
+    PICKS(h2, 1, day(2022, 6, 1), chs);
+    PICKS(h2, 1, day(2024, 1, 1), bj);           /* first day of u_late */
+    PICKS(h2, 1, day(2023, 12, 31), chs);
+    PICKS(h3, 1, day(2030, 1, 1), bj);
+    PICKS(cb_str_c("UNKNOWN"), 1, day(2020, 1, 1), chs);
+    /* Without a discharge day only the open use applies. */
+    PICKS(h1, 0, 0, chs);
+    /* The recorded choice says why. */
+    {
+        struct cb_fp *r = grouping_record("C1");
+        struct cb_store_drg d;
+
+        r->v[CB_F_ZZJGDM] = h1;
+        r->v[CB_F_CYSJ] = cb_str_c("2022-06-01 10:00:00");
+        cb_fp_parse(r);
+        assert_int_equal(cb_store_drg_chooser_group(c, r, CB_DRG_TR_CODES, &d, &err), CB_OK);
+        assert_int_equal(d.scheme_id, bj);
+        assert_string_equal(d.choice, "region 北京 2022-01-01..");
+        r->v[CB_F_ZZJGDM] = h3;
+        r->v[CB_F_CYSJ] = cb_str_c("2020-06-01 10:00:00");
+        cb_fp_parse(r);
+        assert_int_equal(cb_store_drg_chooser_group(c, r, CB_DRG_TR_CODES, &d, &err), CB_OK);
+        assert_int_equal(d.scheme_id, chs);
+        assert_string_equal(d.choice, "default");
+        assert_int_equal(d.status, CB_DRG_SUCCESS);
+        assert_string_equal(d.mdc, "MDCF");
+        r->v[CB_F_CYSJ] = cb_str_c("2024-02-01 10:00:00");
+        cb_fp_parse(r);
+        assert_int_equal(cb_store_drg_chooser_group(c, r, CB_DRG_TR_CODES, &d, &err), CB_OK);
+        assert_string_equal(d.choice, "national 2024-01-01..");
+        free(r);
+    }
+    cb_store_drg_chooser_free(c);
+
+    /* Ties: the highest id wins. */
+    assert_int_equal(cb_store_drg_use_remove(st, u_late, &err), CB_OK);
+    assert_int_equal(cb_store_drg_use_remove(st, u_late, &err), CB_ERR_NOT_FOUND);
+    cb_buf_reset(&err);
+    assert_int_equal(cb_store_drg_use_add(st, bj, NULL, NULL, NULL, &u, &err), CB_OK);
+    assert_int_equal(cb_store_drg_chooser_new(st, &c, &err), CB_OK);
+    PICKS(h3, 1, day(2022, 6, 1), bj);
+    cb_store_drg_chooser_free(c);
+    assert_int_equal(cb_store_drg_use_remove(st, u, &err), CB_OK);
+
+    /* A new version of chs takes the place of the old one in its uses. */
+    exec_sql(p, "INSERT INTO drg_scheme(scheme, digest, path)"
+                " SELECT scheme, 'olddigest', path FROM drg_scheme WHERE id = 1");
+    chs2 = scalar(p, "SELECT max(id) FROM drg_scheme");
+    {
+        int64_t n;
+        assert_int_equal(cb_store_drg_use_replace(st, chs2, &n, &err), CB_OK);
+        assert_int_equal(n, 2); /* u_nat and u_bj2 */
+        assert_int_equal(scalar(p, "SELECT count(*) FROM drg_scheme_use WHERE scheme_id = 3"), 2);
+        assert_int_equal(cb_store_drg_use_replace(st, chs, &n, &err), CB_OK);
+        assert_int_equal(n, 2);
+        assert_int_equal(scalar(p, "SELECT count(*) FROM drg_scheme_use WHERE scheme_id = 1"), 2);
+        assert_int_equal(cb_store_drg_use_replace(st, bj, &n, &err), CB_OK);
+        assert_int_equal(n, 1);
+    }
+    /* A scheme whose package no longer matches its digest is refused. */
+    exec_sql(p, "UPDATE drg_scheme_use SET scheme_id = 3");
+    assert_int_equal(cb_store_drg_chooser_new(st, &c, &err), CB_OK);
+    {
+        struct cb_fp *r = record("C2", "1", "I21.000");
+        struct cb_store_drg d;
+        assert_int_equal(cb_store_drg_chooser_group(c, r, CB_DRG_TR_CODES, &d, &err),
+                         CB_ERR_USAGE);
+        assert_non_null(strstr(cb_buf_cstr(&err), "has changed since it was installed"));
+        free(r);
+    }
+    cb_store_drg_chooser_free(c);
+    (void)u_nat;
+    (void)u_bj2;
+#undef PICKS
+    cb_store_close(st);
+    cb_buf_release(&err);
+}
+
+/* Encodes r with a DRG result and stores it. */
+static enum cb_err
+put_grouped(struct cb_store *st, struct cb_fp *r, int64_t file_id,
+            const struct cb_store_drg *d, enum cb_put_result *res,
+            struct cb_buf *err)
+{
+    struct cb_store_row row;
+    struct cb_qc_result qres;
+    struct cb_arena a;
+    struct cb_store_encoder *enc;
+    enum cb_err rc;
+
+    memset(&qres, 0, sizeof(qres));
+    cb_arena_init(&a, 4096);
+    assert_int_equal(cb_store_encoder_new(&enc), CB_OK);
+    rc = cb_store_row_encode(&row, r, NULL, &qres, cb_str_c("raw"), 2, &a, enc);
+    row.drg = *d;
+    if (!rc)
+        rc = cb_store_put(st, file_id, &row, res, err);
+    cb_arena_release(&a);
+    cb_store_encoder_free(enc);
+    return rc;
+}
+
+/*
+ * drg_result follows the record: written with it, rewritten when the same
+ * record comes again (a new scheme regroups on re-import), removed when no
+ * scheme applies any more, left alone when grouping is off.
+ */
+static void
+test_drg_result_with_record(void **state)
+{
+    const char *p = db_path("res.db");
+    struct cb_store *st;
+    struct cb_store_drg_chooser *c;
+    struct cb_buf err = CB_BUF_INIT;
+    struct cb_fp *r = grouping_record("R1");
+    struct cb_store_drg d, off;
+    enum cb_put_result res;
+    int64_t chs, bj, fid;
+    int k;
+
+    (void)state;
+    memset(&off, 0, sizeof(off));
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_drg_scheme_put(st, g_chs, &chs, NULL, &err), CB_OK);
+    assert_int_equal(cb_store_drg_use_add(st, chs, NULL, NULL, NULL, NULL, &err), CB_OK);
+    {
+        struct cb_import_file f = { "/x/a.csv", "a.csv", 10, "western", "utf-8", "csv" };
+        for (k = 1; k <= 5; k++)
+            assert_int_equal(cb_store_file_begin(st, &f, &fid, &err), CB_OK);
+    }
+    assert_int_equal(cb_store_drg_chooser_new(st, &c, &err), CB_OK);
+    assert_int_equal(cb_store_drg_chooser_group(c, r, CB_DRG_TR_CODES, &d, &err), CB_OK);
+    assert_int_equal(d.scheme_id, chs);
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    assert_int_equal(put_grouped(st, r, 1, &d, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_INSERTED);
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+    cb_store_drg_chooser_free(c); /* it owns the choice text */
+    assert_int_equal(scalar(p, "SELECT count(*) FROM drg_result d JOIN record r ON r.id = d.record_id"
+                               " WHERE d.scheme_id = 1 AND d.status = 'SUCCESS'"
+                               " AND d.mdc = 'MDCF' AND d.drg LIKE 'F%' AND d.choice = 'default'"
+                               " AND d.unmapped IS NULL AND d.grouped_at IS NOT NULL"), 1);
+
+    /* The same record again, now under bj (as after installing it). */
+    assert_int_equal(cb_store_drg_scheme_put(st, g_bj, &bj, NULL, &err), CB_OK);
+    assert_int_equal(cb_store_drg_use_add(st, bj, NULL, NULL, NULL, NULL, &err), CB_OK);
+    assert_int_equal(cb_store_drg_chooser_new(st, &c, &err), CB_OK);
+    assert_int_equal(cb_store_drg_chooser_group(c, r, CB_DRG_TR_CODES, &d, &err), CB_OK);
+    assert_int_equal(d.scheme_id, bj);
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    assert_int_equal(put_grouped(st, r, 2, &d, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_UNCHANGED);
+    /* Grouping off: the result stays as it is. */
+    assert_int_equal(put_grouped(st, r, 3, &off, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_UNCHANGED);
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+    cb_store_drg_chooser_free(c);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM drg_result WHERE scheme_id = 2"), 1);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM drg_result"), 1);
+
+    /* An unmapped code is reported with the record. */
+    r->v[cb_fp_dx(1, CB_DX_CODE)] = cb_str_c("NOT.A.CODE");
+    cb_fp_parse(r);
+    assert_int_equal(cb_store_drg_chooser_new(st, &c, &err), CB_OK);
+    assert_int_equal(cb_store_drg_chooser_group(c, r, CB_DRG_TR_CODES, &d, &err), CB_OK);
+    assert_int_equal(d.status, CB_DRG_ZD_NOT_MAPPING);
+    assert_string_equal(d.unmapped, "dx:NOT.A.CODE");
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    assert_int_equal(put_grouped(st, r, 4, &d, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_REPLACED);
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM drg_result WHERE status = 'ZD_NOT_MAPPING'"
+                               " AND unmapped = 'dx:NOT.A.CODE' AND mcc IS NULL"), 1);
+    /* Untranslated, the same record groups. */
+    assert_int_equal(cb_store_drg_chooser_group(c, r, CB_DRG_TR_OFF, &d, &err), CB_OK);
+    assert_int_equal(d.status, CB_DRG_SUCCESS);
+    assert_string_equal(d.unmapped, "");
+    /* No scheme applies any more: the stale result goes. */
+    assert_int_equal(cb_store_drg_chooser_group_use(c, -1, r, CB_DRG_TR_CODES, &d, &err), CB_OK);
+    assert_int_equal(d.scheme_id, -1);
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    assert_int_equal(put_grouped(st, r, 5, &d, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_UNCHANGED);
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+    cb_store_drg_chooser_free(c);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM drg_result"), 0);
+    cb_store_close(st);
+    free(r);
+    cb_buf_release(&err);
+}
+
+/*
+ * A stored record decodes back into the record that was stored: scalars
+ * from the compressed items, diagnoses and procedures from the JSON lists
+ * (escapes included), and it groups the same.
+ */
+static void
+test_record_decode(void **state)
+{
+    const char *p = db_path("dec.db");
+    struct cb_store *st;
+    struct cb_buf err = CB_BUF_INIT;
+    struct cb_fp *r = record("D1", "1", "I21.000"), *back = calloc(1, sizeof(*back));
+    struct cb_arena a;
+    enum cb_put_result res;
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    int f;
+
+    (void)state;
+    r->v[CB_F_XM] = cb_str_c("张\"三\\");
+    r->v[CB_F_XB] = cb_str_c("1");
+    r->v[CB_F_NL] = cb_str_c("67");
+    r->v[CB_F_ZYZD] = cb_str_c("急性心肌梗死");
+    r->v[cb_fp_dx(1, CB_DX_NAME)] = cb_str_c("高血压\t\"病\"\x01");
+    r->v[cb_fp_dx(1, CB_DX_POA)] = cb_str_c("1");
+    r->v[cb_fp_dx(3, CB_DX_CODE)] = cb_str_c("E11.900");
+    r->v[cb_fp_px(1, CB_PX_NAME)] = cb_str_c("冠状动脉支架置入");
+    r->v[cb_fp_px(1, CB_PX_DATE)] = cb_str_c("2024-04-28 09:30:00");
+    r->v[cb_fp_px(1, CB_PX_LEVEL)] = cb_str_c("4");
+    r->v[cb_fp_px(2, CB_PX_CODE)] = cb_str_c("88.5500");
+    r->v[cb_fp_px(2, CB_PX_MZYS)] = cb_str_c("李四");
+    cb_fp_parse(r);
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    assert_int_equal(put(st, r, 1, 2, &res, &err), CB_OK);
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT data, dx, px FROM record", -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    cb_arena_init(&a, 4096);
+    {
+        const void *data = sqlite3_column_blob(s, 0);
+        size_t n = (size_t)sqlite3_column_bytes(s, 0);
+        struct cb_str dx, px;
+        dx.ptr = (const char *)sqlite3_column_text(s, 1);
+        dx.len = (size_t)sqlite3_column_bytes(s, 1);
+        px.ptr = (const char *)sqlite3_column_text(s, 2);
+        px.len = (size_t)sqlite3_column_bytes(s, 2);
+        assert_int_equal(cb_store_record_decode(st, data, n, dx, px, back, &a, &err), CB_OK);
+        /* Damaged inputs are errors, not crashes. */
+        assert_int_equal(cb_store_record_decode(st, data, n, cb_str_c("[[1,\"x\""), px,
+                                                back, &a, &err), CB_ERR_PROTO);
+        assert_int_equal(cb_store_record_decode(st, "\x28\xb5\x2f\xfd\x00", 5, dx, px,
+                                                back, &a, &err), CB_ERR_PROTO);
+        cb_buf_reset(&err);
+        assert_int_equal(cb_store_record_decode(st, data, n, dx, px, back, &a, &err), CB_OK);
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    /* Every field the store keeps comes back (QKYH, SSLX, SFRJSS are not kept). */
+    for (f = 0; f < CB_FP_NFIELDS; f++) {
+        if (f >= CB_FP_PX_BASE) {
+            int k = (f - CB_FP_PX_BASE) % CB_PX__FIELDS;
+            if (k == CB_PX_QKYH || k == CB_PX_SSLX || k == CB_PX_SFRJSS)
+                continue;
+        }
+        if (!cb_str_eq(r->v[f], back->v[f]))
+            fail_msg("field %s: '%.*s' came back as '%.*s'", cb_fp_key_str(f),
+                     (int)r->v[f].len, r->v[f].ptr ? r->v[f].ptr : "",
+                     (int)back->v[f].len, back->v[f].ptr ? back->v[f].ptr : "");
+        assert_int_equal(r->state[f], back->state[f]);
+    }
+    assert_int_equal(back->ndx, 3);
+    assert_int_equal(back->npx, 2);
+    /* And it groups the same. */
+    {
+        struct cb_drg_work w1, w2;
+        struct cb_drg_input i1, i2;
+        struct cb_drg_result g1, g2;
+
+        memset(&w1, 0, sizeof(w1));
+        memset(&w2, 0, sizeof(w2));
+        assert_int_equal(cb_drg_work_init(&w1, g_chs), CB_OK);
+        assert_int_equal(cb_drg_work_init(&w2, g_chs), CB_OK);
+        assert_int_equal(cb_drg_input_from_fp(&i1, r, &w1), CB_OK);
+        assert_int_equal(cb_drg_input_from_fp(&i2, back, &w2), CB_OK);
+        assert_int_equal(cb_drg_group(g_chs, &i1, CB_DRG_TR_CODES, &w1, &g1), CB_OK);
+        assert_int_equal(cb_drg_group(g_chs, &i2, CB_DRG_TR_CODES, &w2, &g2), CB_OK);
+        assert_int_equal(g1.status, g2.status);
+        assert_string_equal(g1.drg, g2.drg);
+        assert_int_equal(i2.ndx, 3);
+        assert_int_equal(i2.npx, 2);
+        cb_drg_work_release(&w1);
+        cb_drg_work_release(&w2);
+    }
+    cb_arena_release(&a);
+    cb_store_close(st);
+    free(r);
+    free(back);
+    cb_buf_release(&err);
+}
+
 int
 main(void)
 {
@@ -324,6 +816,10 @@ main(void)
         cmocka_unit_test(test_orgs),
         cmocka_unit_test(test_query_is_read_only),
         cmocka_unit_test(test_overlapping_stays_warned),
+        cmocka_unit_test(test_migrate_v1_to_v2),
+        cmocka_unit_test(test_drg_choice),
+        cmocka_unit_test(test_drg_result_with_record),
+        cmocka_unit_test(test_record_decode),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, load_schemes, free_schemes);
 }
