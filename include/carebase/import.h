@@ -52,6 +52,11 @@ struct cb_import_opts {
      * Made by cb_import_drg_prepare; may serve several files.
      */
     struct cb_store_drg_chooser *drg;
+    /*
+     * Catalogues for the indicator facts of accepted records (spec c.0,
+     * c.1); NULL: no facts are written. Call cb_store_fact_begin first.
+     */
+    const struct cb_catalogues *facts;
     enum cb_drg_translate drg_translate; /* the CLI's default: CB_DRG_TR_CODES */
 };
 

@@ -14,11 +14,12 @@
 #include "carebase/arena.h"
 #include "carebase/buf.h"
 #include "carebase/drg.h"
+#include "carebase/indicator.h"
 #include "carebase/err.h"
 #include "carebase/qc.h"
 #include "carebase/record.h"
 
-#define CB_SCHEMA_VERSION 2
+#define CB_SCHEMA_VERSION 3
 
 /* First byte of a record's items in their binary layout (store_encode.c). */
 #define CB_STORE_ITEMS_V1 '\x01'
@@ -386,6 +387,8 @@ struct cb_store_row {
     int                    nissues;    /* warnings, or every issue of a reject */
     struct cb_store_issue *issues;
     struct cb_store_drg    drg;        /* the DRG result (scheme_id 0: none) */
+    int                    has_fact;   /* fact below is set (accepted rows) */
+    struct cb_fact         fact;       /* dimension ids are filled in by the store */
 };
 
 /* Work state of cb_store_row_encode: one per encoding thread. */
@@ -459,5 +462,66 @@ CB_MUST_CHECK enum cb_err cb_store_list_rejects(struct cb_store *st,
 CB_MUST_CHECK enum cb_err cb_store_query(struct cb_store *st, const char *sql,
                                          cb_store_row_fn fn, void *ctx,
                                          struct cb_buf *err);
+
+/* ---- facts (the indicator engine's input) ------------------------------ */
+
+struct cb_engine;
+
+/*
+ * Starts a write generation for facts (import, regroup): facts written
+ * from now on carry it, so that a running engine can load what changed.
+ */
+CB_MUST_CHECK enum cb_err cb_store_fact_begin(struct cb_store *st, struct cb_buf *err);
+
+/*
+ * Loads into e the facts with gen > since (0: all); *gen_out gets the
+ * highest generation seen.
+ */
+CB_MUST_CHECK enum cb_err cb_store_facts_load(struct cb_store *st, struct cb_engine *e,
+                                              int64_t since, int64_t *gen_out,
+                                              struct cb_buf *err);
+
+/* The DRG dictionary of the facts: calls fn(ctx, id, scheme, drg) per entry. */
+typedef enum cb_err (*cb_store_dim_fn)(void *ctx, int64_t id, const char *scope,
+                                       const char *code);
+CB_MUST_CHECK enum cb_err cb_store_dim_list(struct cb_store *st, int which,
+                                            cb_store_dim_fn fn, void *ctx,
+                                            struct cb_buf *err);
+enum { CB_DIM_DEPT = 0, CB_DIM_DOCTOR = 1, CB_DIM_DRG = 2 };
+
+/* ---- DRG references (spec c.4) ------------------------------------------- */
+
+struct cb_ref_result;
+struct cb_ref_drg;
+
+struct cb_store_ref_info {
+    int64_t id;
+    char    name[128];
+    char    scheme[64];
+    char    region[128];      /* "" = every hospital */
+    int32_t day_from, day_to; /* fact days; -1 = open */
+    char    settings[512];    /* JSON */
+    char    weights_file[512];
+    char    created_at[32];
+    int64_t cases, kept;
+    double  pooled_mean, risk_mu, risk_sigma;
+    int     graded;
+};
+
+/* Saves a computed reference; drg_codes[i] names DRG i of r. Replaces a
+ * reference of the same name. */
+CB_MUST_CHECK enum cb_err cb_store_reference_save(struct cb_store *st,
+                                                  struct cb_store_ref_info *info,
+                                                  const struct cb_ref_result *r,
+                                                  const char *const *drg_codes,
+                                                  struct cb_buf *err);
+
+typedef enum cb_err (*cb_store_ref_drg_fn)(void *ctx, const char *drg,
+                                           const struct cb_ref_drg *d);
+/* Loads a reference by name (NULL: the newest); CB_ERR_NOT_FOUND if none. */
+CB_MUST_CHECK enum cb_err cb_store_reference_load(struct cb_store *st, const char *name,
+                                                  struct cb_store_ref_info *info,
+                                                  cb_store_ref_drg_fn fn, void *ctx,
+                                                  struct cb_buf *err);
 
 #endif

@@ -329,3 +329,24 @@ cli_rows_release(struct cli_rows *r)
     cli_table_free(r->table);
     cb_buf_release(&r->json);
 }
+
+int
+cli_catalogues_load(struct cb_catalogues *cat, const struct cb_cli *cli, const char *cmd)
+{
+    struct cb_buf err = CB_BUF_INIT;
+    struct cb_catalogue_paths p = {
+        .refdata_dir = cli->refdata,
+        .datadir = cli->datadir,
+        .complications = getenv("CAREBASE_CATALOGUE_COMPLICATIONS"),
+        .mis = getenv("CAREBASE_CATALOGUE_MIS"),
+        .level4 = getenv("CAREBASE_CATALOGUE_LEVEL4"),
+        .level3 = getenv("CAREBASE_CATALOGUE_LEVEL3"),
+    };
+    int rc = 0;
+    if (cb_catalogues_load(cat, &p, &err) != CB_OK) {
+        cli_error(cmd, "%s", cb_buf_cstr(&err));
+        rc = -1;
+    }
+    cb_buf_release(&err);
+    return rc;
+}

@@ -9,6 +9,7 @@
 #include "carebase/profile.h"
 #include "carebase/qc.h"
 #include "carebase/refdata.h"
+#include "carebase/indicator.h"
 #include "cli.h"
 
 struct cli_env {
@@ -21,6 +22,15 @@ struct cli_env {
 int  cli_env_load(struct cli_env *env, const struct cb_cli *cli,
                   const char *cmd, const char *extra_profile);
 void cli_env_release(struct cli_env *env);
+
+/*
+ * Loads the indicator catalogues (spec d): the shared tables from the
+ * refdata directory, the complication list from the datadir, and the
+ * non-public lists from $CAREBASE_CATALOGUE_MIS, _LEVEL4, _LEVEL3 (and
+ * _COMPLICATIONS to replace the starter list). Prints and returns -1 on error.
+ */
+int  cli_catalogues_load(struct cb_catalogues *cat, const struct cb_cli *cli,
+                         const char *cmd);
 
 /* Parses --encoding / --format values; -1 when unknown. */
 int cli_parse_encoding(const char *s);

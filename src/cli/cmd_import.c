@@ -61,6 +61,7 @@ cmd_import(int argc, char **argv, const struct cb_cli *cli)
     struct cb_buf err = CB_BUF_INIT, json = CB_BUF_INIT;
     const char *aliases = NULL;
     struct cb_store_drg_chooser *drg = NULL;
+    struct cb_catalogues cat;
     int c, i, json_out = 0, status = CB_EXIT_OK, v, group = 1;
     long batch;
 
@@ -112,6 +113,17 @@ cmd_import(int argc, char **argv, const struct cb_cli *cli)
     }
     io.drg = drg;
     io.profiles = env.profiles;
+    if (cli_catalogues_load(&cat, cli, "import") ||
+        cb_store_fact_begin(st, &err) != CB_OK) {
+        if (err.len)
+            cli_error("import", "%s", cb_buf_cstr(&err));
+        cb_store_drg_chooser_free(drg);
+        cb_store_close(st);
+        cli_env_release(&env);
+        cb_buf_release(&err);
+        return CB_EXIT_FAIL;
+    }
+    io.facts = &cat;
     if (json_out && cb_buf_adds(&json, "{\"files\":[") != CB_OK)
         status = CB_EXIT_FAIL;
     for (i = optind; i < argc; i++) {
@@ -157,6 +169,7 @@ cmd_import(int argc, char **argv, const struct cb_cli *cli)
         puts(cb_buf_cstr(&json));
     cb_store_drg_chooser_free(drg);
     cb_store_close(st);
+    cb_catalogues_release(&cat);
     cli_env_release(&env);
     cb_buf_release(&err);
     cb_buf_release(&json);

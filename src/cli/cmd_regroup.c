@@ -213,7 +213,9 @@ cmd_regroup(int argc, char **argv, const struct cb_cli *cli)
     }
     ro.progress = progress;
     ro.progress_ctx = &prog;
-    rc = cb_store_drg_regroup(st, ch, &ro, &n, &err);
+    rc = cb_store_fact_begin(st, &err);  /* facts follow the new results */
+    if (!rc)
+        rc = cb_store_drg_regroup(st, ch, &ro, &n, &err);
     secs = cli_elapsed(&prog.start);
     if (prog.active)
         fputs("\r\033[K", stderr);

@@ -40,6 +40,10 @@ static const struct cb_cmd commands[] = {
       cmd_regroup_usage },
     { "scheme", cmd_scheme, "install and list DRG schemes, and choose them by date and region",
       cmd_scheme_usage },
+    { "indicators", cmd_indicators, "national assessment and DRG indicators by unit and period",
+      cmd_indicators_usage },
+    { "reference", cmd_reference, "create and list DRG reference populations (weights, risk grades)",
+      cmd_reference_usage },
     { "help", cmd_help, "show help for a command", cmd_help_usage },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

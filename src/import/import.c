@@ -332,6 +332,14 @@ enqueue(struct run *ru, const struct cb_row *row, struct cb_buf *err)
             (rc = cb_store_drg_chooser_group(ru->opts->drg, ru->rec,
                                              ru->opts->drg_translate, &sr->drg, err)))
             return rc;
+        /* The indicator fact; the store fills in its dimension ids. */
+        sr->has_fact = ru->opts->facts != NULL;
+        if (ru->opts->facts)
+            cb_fact_derive(ru->rec, ru->rd, ru->opts->facts,
+                           sr->drg.scheme_id > 0 && sr->drg.status == CB_DRG_SUCCESS,
+                           &sr->fact);
+    } else {
+        sr->has_fact = 0;
     }
     /*
      * Balance the two threads: while the store thread has a backlog, the

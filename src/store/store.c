@@ -151,6 +151,46 @@ static const char *const migrations[CB_SCHEMA_VERSION] = {
     "  grouped_at TEXT);"
     "CREATE INDEX drg_result_drg ON drg_result(drg);"
     "CREATE INDEX drg_result_scheme ON drg_result(scheme_id);",
+
+    /*
+     * v3: the indicator engine's facts (include/carebase/indicator.h): one
+     * row per accepted record, written by the import beside the record and
+     * kept in step by regroup. Dimension ids are dense per table so the
+     * engine can index by them. gen: the write generation (meta
+     * 'fact_gen'), so that a running engine loads only what changed.
+     * The same aggregation is a GROUP BY over this table.
+     */
+    "CREATE TABLE dim_dept(id INTEGER PRIMARY KEY, hospital_id INTEGER NOT NULL,"
+    "  code TEXT NOT NULL, UNIQUE (hospital_id, code));"
+    "CREATE TABLE dim_doctor(id INTEGER PRIMARY KEY, hospital_id INTEGER NOT NULL,"
+    "  name TEXT NOT NULL, UNIQUE (hospital_id, name));"
+    "CREATE TABLE dim_drg(id INTEGER PRIMARY KEY, scheme TEXT NOT NULL,"
+    "  drg TEXT NOT NULL, UNIQUE (scheme, drg));"
+    "CREATE TABLE fact("
+    "  record_id INTEGER PRIMARY KEY,"
+    "  hospital_id INTEGER NOT NULL, dept_id INTEGER NOT NULL,"
+    "  doctor_id INTEGER NOT NULL, cy_day INTEGER NOT NULL, los INTEGER NOT NULL,"
+    "  zfy INTEGER NOT NULL, drug INTEGER NOT NULL, material INTEGER NOT NULL,"
+    "  flags INTEGER NOT NULL, cohorts INTEGER NOT NULL, drg_id INTEGER NOT NULL,"
+    "  gen INTEGER NOT NULL);"
+    "CREATE INDEX fact_gen ON fact(gen);"
+    /*
+     * A DRG reference (spec c.4, c.5.8-11): the population (scheme, region,
+     * discharge days), the settings, and per DRG the means, weight and risk
+     * grade computed once, so that results do not move when data is added.
+     */
+    "CREATE TABLE reference("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, scheme TEXT NOT NULL,"
+    "  region TEXT, day_from INTEGER, day_to INTEGER, settings TEXT,"
+    "  weights_file TEXT, cases INTEGER, kept INTEGER, pooled_mean REAL,"
+    "  risk_mu REAL, risk_sigma REAL, graded INTEGER, created_at TEXT);"
+    "CREATE TABLE reference_drg("
+    "  reference_id INTEGER NOT NULL REFERENCES reference(id) ON DELETE CASCADE,"
+    "  drg TEXT NOT NULL, cases INTEGER, kept INTEGER, deaths INTEGER,"
+    "  mean_cost REAL, mean_los REAL, kept_mean_cost REAL, weight REAL,"
+    "  weight_source TEXT, mortality REAL, risk INTEGER, risk_z REAL,"
+    "  PRIMARY KEY (reference_id, drg)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES ('fact_gen', '0');",
 };
 
 static const char *const stmt_sql[S__COUNT] = {
@@ -211,6 +251,25 @@ static const char *const stmt_sql[S__COUNT] = {
         " mdc = ?4, adrg = ?5, drg = ?6, mcc = ?7, cc = ?8, unmapped = ?9,"
         " choice = ?10, grouped_at = ?11",
     [S_DRG_DELETE] = "DELETE FROM drg_result WHERE record_id = ?1",
+    [S_FACT_PUT] =
+        "INSERT INTO fact(record_id, hospital_id, dept_id, doctor_id, cy_day, los,"
+        " zfy, drug, material, flags, cohorts, drg_id, gen)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
+        " ON CONFLICT (record_id) DO UPDATE SET hospital_id = ?2, dept_id = ?3,"
+        " doctor_id = ?4, cy_day = ?5, los = ?6, zfy = ?7, drug = ?8,"
+        " material = ?9, flags = ?10, cohorts = ?11, drg_id = ?12, gen = ?13",
+    [S_FACT_SET_DRG] =
+        "UPDATE fact SET drg_id = ?2, flags = (flags & ~?3) | ?4, gen = ?5"
+        " WHERE record_id = ?1",
+    [S_DIM_DEPT] =
+        "INSERT INTO dim_dept(hospital_id, code) VALUES (?1, ?2)"
+        " ON CONFLICT DO UPDATE SET code = code RETURNING id",
+    [S_DIM_DOCTOR] =
+        "INSERT INTO dim_doctor(hospital_id, name) VALUES (?1, ?2)"
+        " ON CONFLICT DO UPDATE SET name = name RETURNING id",
+    [S_DIM_DRG] =
+        "INSERT INTO dim_drg(scheme, drg) VALUES (?1, ?2)"
+        " ON CONFLICT DO UPDATE SET drg = drg RETURNING id",
 };
 
 enum cb_err
@@ -447,6 +506,7 @@ cb_store_close(struct cb_store *st)
     }
     cb_strmap_release(&st->hosp_cache);
     cb_strmap_release(&st->dept_cache);
+    cb__store_fact_release(st);
     cb_strmap_release(&st->rejected_keys);
     cb__codec_free(st->codec);
     cb_buf_release(&st->fnbuf);
@@ -571,6 +631,7 @@ cb_store_rollback(struct cb_store *st)
     /* Caches may hold ids created inside the rolled-back transaction. */
     cb_strmap_release(&st->hosp_cache);
     cb_strmap_release(&st->dept_cache);
+    cb__store_fact_release(st);
 }
 
 enum cb_err

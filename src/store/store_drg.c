@@ -1105,7 +1105,9 @@ cb_store_drg_regroup(struct cb_store *st, struct cb_store_drg_chooser *c,
                 continue;
             }
             if (use < 0) {
-                if ((rc = delete_drg(st, id, err)))
+                static const struct cb_store_drg none;  /* scheme_id 0: ungrouped */
+                if ((rc = delete_drg(st, id, err)) ||
+                    (rc = cb__store_fact_set_drg(st, id, &none, err)))
                     break;
                 cur.no_scheme++;
                 continue;
@@ -1124,7 +1126,8 @@ cb_store_drg_regroup(struct cb_store *st, struct cb_store_drg_chooser *c,
                 break;
             }
             if ((rc = cb_store_drg_chooser_group_use(c, use, fp, o->translate, &d, err)) ||
-                (rc = put_drg(st, id, &d, err)))
+                (rc = put_drg(st, id, &d, err)) ||
+                (rc = cb__store_fact_set_drg(st, id, &d, err)))
                 break;
             cur.grouped++;
             cur.status[d.status]++;

@@ -29,6 +29,11 @@ enum stmt_id {
     S_DEPT_INSERT,
     S_DRG_PUT,
     S_DRG_DELETE,
+    S_FACT_PUT,
+    S_FACT_SET_DRG,
+    S_DIM_DEPT,
+    S_DIM_DOCTOR,
+    S_DIM_DRG,
     S__COUNT
 };
 
@@ -53,6 +58,12 @@ struct cb_store {
     pthread_mutex_t   ckpt_mu;
     pthread_cond_t    ckpt_cv;
     int               ckpt_stop;
+    /* Facts (store_fact.c): dimension caches, scheme texts, generation. */
+    struct cb_strmap  dim_cache[3];  /* dept, doctor, drg: "scope\x1fcode" -> id */
+    struct cb_strmap  scheme_text;   /* drg_scheme.id (decimal) -> 1 + index */
+    char            **scheme_names;
+    int               nscheme_names;
+    int64_t           fact_gen;      /* 0 until cb_store_fact_begin */
     /* DRG results (store_drg.c): grouped_at, formatted once a second. */
     int64_t           drg_now;
     char              drg_now_text[32];
@@ -75,6 +86,17 @@ enum cb_err cb__store_exec(struct cb_store *st, const char *sql,
 enum cb_err cb__store_put_drg(struct cb_store *st, int64_t id,
                               const struct cb_store_row *row, int inserted,
                               struct cb_buf *err);
+
+/*
+ * Writes the fact of record id (store_fact.c); nothing when the row has
+ * none. Called after the DRG result, whose code it interns.
+ */
+enum cb_err cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital_id,
+                               const struct cb_store_row *row, struct cb_buf *err);
+/* Keeps a fact's DRG in step with a rewritten result (regroup). */
+enum cb_err cb__store_fact_set_drg(struct cb_store *st, int64_t id,
+                                   const struct cb_store_drg *d, struct cb_buf *err);
+void cb__store_fact_release(struct cb_store *st);
 
 static inline int
 bind_str(sqlite3_stmt *s, int i, struct cb_str v)

@@ -352,8 +352,10 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
         if ((rc = step_done(st, s, "cannot update record", err)))
             return rc;
         *res = CB_PUT_UNCHANGED;
-        /* A new scheme regroups on re-import. */
-        return cb__store_put_drg(st, id, row, 0, err);
+        /* A new scheme regroups on re-import; the fact follows. */
+        if ((rc = cb__store_put_drg(st, id, row, 0, err)))
+            return rc;
+        return cb__store_put_fact(st, id, hid, row, err);
     }
     if (!(s = cb__store_stmt(st, S_REC_TO_HISTORY, err)))
         return CB_ERR_DB;
@@ -377,9 +379,10 @@ children:
         (rc = cb_store_department_ensure(st, hid, row->sval[CB_SC_RYKB],
                                          row->sval[CB_SC_RYKB_NAME], err)) ||
         (rc = put_issues(st, S_WARN_INSERT, id, row->issues, row->nissues, 0, err)) ||
-        (rc = check_overlap(st, hid, id, row, err)))
+        (rc = check_overlap(st, hid, id, row, err)) ||
+        (rc = cb__store_put_drg(st, id, row, *res == CB_PUT_INSERTED, err)))
         return rc;
-    return cb__store_put_drg(st, id, row, *res == CB_PUT_INSERTED, err);
+    return cb__store_put_fact(st, id, hid, row, err);
 }
 
 /* The record key as one string: "zzjgdm\x1fbah\x1fzycs". */

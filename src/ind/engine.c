@@ -1,0 +1,622 @@
+/*
+ * engine.c - facts in memory and their aggregation (see engine.h).
+ *
+ * Layout: one array of struct cb_fact (40 bytes each) and an open-
+ * addressing index record_id -> position (4-byte slots at load <= 0.5, so
+ * about 8 bytes per discharge). Department and doctor ids are interned by
+ * the store per (hospital, code), so every unit id is dense and a group is
+ * found by direct indexing: slot[unit * nperiods + period].
+ *
+ * A query is one pass over the facts (split across threads, merged by
+ * adding counters and OR-ing the DRG bitsets).
+ */
+#include <math.h>
+#include <pthread.h>
+
+#include "carebase/alloc.h"
+#include "carebase/date.h"
+#include "carebase/engine.h"
+
+struct cb_engine {
+    struct cb_fact *f;
+    size_t          n, cap;
+    uint32_t       *slots;      /* position + 1; 0 = empty */
+    size_t          nslots;     /* power of two */
+    uint32_t        max_hospital, max_dept, max_doctor;
+    int             ndrg;
+};
+
+/* ---- counters by name ------------------------------------------------- */
+
+static const char *const counter_names[CB_C__INT] = {
+#define X(name) #name,
+    CB_COUNTERS(X)
+#undef X
+};
+static const char *const cohort_suffix[4] = { "n", "los", "zfy", "deaths" };
+static const char *const real_names[CB_R__N] = { "tw", "cei", "tei" };
+
+int
+cb_counter_by_name(struct cb_str name)
+{
+    for (int i = 0; i < CB_C__INT; i++)
+        if (cb_str_eqz(name, counter_names[i]))
+            return i;
+    for (int i = 0; i < CB_R__N; i++)
+        if (cb_str_eqz(name, real_names[i]))
+            return -(1 + i);
+    if (cb_str_eqz(name, "drg_count"))
+        return CB_COUNTER_DRG_COUNT;
+    /* cohortK_SUFFIX, K = 1..10 */
+    if (cb_str_starts(name, "cohort")) {
+        const char *p = name.ptr + 6, *e = name.ptr + name.len;
+        int k = 0;
+        while (p < e && *p >= '0' && *p <= '9')
+            k = k * 10 + (*p++ - '0');
+        if (k >= 1 && k <= CB_COHORTS && p < e && *p == '_') {
+            struct cb_str suf = cb_str_make(p + 1, (size_t)(e - p - 1));
+            for (int s = 0; s < 4; s++)
+                if (cb_str_eqz(suf, cohort_suffix[s]))
+                    return CB_C_COHORT + 4 * (k - 1) + s;
+        }
+    }
+    return CB_COUNTER_UNKNOWN;
+}
+
+double
+cb_agg_value(const struct cb_agg *a, int counter, int ndrg_words)
+{
+    if (counter >= 0 && counter < CB_C__N)
+        return (double)a->c[counter];
+    if (counter < 0 && counter >= -CB_R__N)
+        return a->r[-counter - 1];
+    if (counter == CB_COUNTER_DRG_COUNT) {
+        int64_t k = 0;
+        for (int i = 0; a->drgs && i < ndrg_words; i++)
+            k += __builtin_popcountll(a->drgs[i]);
+        return (double)k;
+    }
+    return NAN;
+}
+
+/* ---- periods ---------------------------------------------------------- */
+
+static void
+ym_of_day(uint16_t day, int *y, int *m)
+{
+    int64_t d = (int64_t)day + CB_FACT_EPOCH_DAY;
+    /* civil from days (H. Hinnant) */
+    d += 719468;
+    int64_t era = (d >= 0 ? d : d - 146096) / 146097;
+    unsigned doe = (unsigned)(d - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned mm = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)(yy + (mm <= 2));
+    *m = (int)mm;
+}
+
+static int64_t
+days_of_ymd(int y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (unsigned)((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1);
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+int32_t
+cb_period_key(enum cb_period p, uint16_t day)
+{
+    int y, m;
+    ym_of_day(day, &y, &m);
+    switch (p) {
+    case CB_PERIOD_MONTH:   return y * 100 + m;
+    case CB_PERIOD_QUARTER: return y * 10 + (m - 1) / 3 + 1;
+    case CB_PERIOD_YEAR:    return y;
+    case CB_PERIOD_ALL:     break;
+    }
+    return 0;
+}
+
+static uint16_t
+clamp_day(int64_t d)
+{
+    d -= CB_FACT_EPOCH_DAY;
+    return d < 0 ? 0 : d > UINT16_MAX ? UINT16_MAX : (uint16_t)d;
+}
+
+void
+cb_period_bounds(enum cb_period p, int32_t key, uint16_t *first, uint16_t *last)
+{
+    int y0, m0, y1, m1;
+    switch (p) {
+    case CB_PERIOD_MONTH:
+        y0 = y1 = key / 100; m0 = m1 = key % 100;
+        break;
+    case CB_PERIOD_QUARTER:
+        y0 = y1 = key / 10; m0 = (key % 10 - 1) * 3 + 1; m1 = m0 + 2;
+        break;
+    case CB_PERIOD_YEAR:
+        y0 = y1 = key; m0 = 1; m1 = 12;
+        break;
+    default:
+        *first = 0;
+        *last = UINT16_MAX;
+        return;
+    }
+    *first = clamp_day(days_of_ymd(y0, m0, 1));
+    int ny = m1 == 12 ? y1 + 1 : y1, nm = m1 == 12 ? 1 : m1 + 1;
+    *last = clamp_day(days_of_ymd(ny, nm, 1) - 1);
+}
+
+int32_t
+cb_period_prev(enum cb_period p, int32_t key)
+{
+    switch (p) {
+    case CB_PERIOD_MONTH:
+        return key % 100 == 1 ? (key / 100 - 1) * 100 + 12 : key - 1;
+    case CB_PERIOD_QUARTER:
+        return key % 10 == 1 ? (key / 10 - 1) * 10 + 4 : key - 1;
+    case CB_PERIOD_YEAR:
+        return key - 1;
+    default:
+        return 0;
+    }
+}
+
+int32_t
+cb_period_last_year(enum cb_period p, int32_t key)
+{
+    switch (p) {
+    case CB_PERIOD_MONTH:   return key - 100;
+    case CB_PERIOD_QUARTER: return key - 10;
+    case CB_PERIOD_YEAR:    return key - 1;
+    default:                return 0;
+    }
+}
+
+/* Dense period index of a key (months since year 0, etc.). */
+static int32_t
+period_index(enum cb_period p, int32_t key)
+{
+    switch (p) {
+    case CB_PERIOD_MONTH:   return (key / 100) * 12 + key % 100 - 1;
+    case CB_PERIOD_QUARTER: return (key / 10) * 4 + key % 10 - 1;
+    case CB_PERIOD_YEAR:    return key;
+    default:                return 0;
+    }
+}
+
+static int32_t
+period_key_of_index(enum cb_period p, int32_t i)
+{
+    switch (p) {
+    case CB_PERIOD_MONTH:   return (i / 12) * 100 + i % 12 + 1;
+    case CB_PERIOD_QUARTER: return (i / 4) * 10 + i % 4 + 1;
+    case CB_PERIOD_YEAR:    return i;
+    default:                return 0;
+    }
+}
+
+/* ---- the fact store --------------------------------------------------- */
+
+enum cb_err
+cb_engine_new(struct cb_engine **out)
+{
+    *out = cb_calloc(1, sizeof **out);
+    return *out ? CB_OK : CB_ERR_NOMEM;
+}
+
+void
+cb_engine_free(struct cb_engine *e)
+{
+    if (!e)
+        return;
+    cb_free(e->f);
+    cb_free(e->slots);
+    cb_free(e);
+}
+
+static inline size_t
+hash_id(int64_t id)
+{
+    uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15u;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static size_t
+find_slot(const struct cb_engine *e, int64_t id)
+{
+    size_t mask = e->nslots - 1;
+    for (size_t i = hash_id(id) & mask;; i = (i + 1) & mask) {
+        uint32_t v = e->slots[i];
+        if (!v || e->f[v - 1].record_id == id)
+            return i;
+    }
+}
+
+static enum cb_err
+rehash(struct cb_engine *e, size_t nslots)
+{
+    uint32_t *s = cb_calloc(nslots, sizeof *s);
+    if (!s)
+        return CB_ERR_NOMEM;
+    cb_free(e->slots);
+    e->slots = s;
+    e->nslots = nslots;
+    for (size_t i = 0; i < e->n; i++)
+        e->slots[find_slot(e, e->f[i].record_id)] = (uint32_t)(i + 1);
+    return CB_OK;
+}
+
+enum cb_err
+cb_engine_put(struct cb_engine *e, const struct cb_fact *f, size_t n)
+{
+    enum cb_err rc;
+    if (e->n + n > UINT32_MAX - 1)
+        return CB_ERR_TOO_LARGE;
+    if (e->n + n > e->cap) {
+        size_t cap = e->cap ? e->cap : 4096;
+        while (cap < e->n + n)
+            cap *= 2;
+        struct cb_fact *p = cb_reallocarray(e->f, cap, sizeof *p);
+        if (!p)
+            return CB_ERR_NOMEM;
+        e->f = p;
+        e->cap = cap;
+    }
+    if ((e->n + n) * 2 > e->nslots) {
+        size_t ns = e->nslots ? e->nslots : 8192;
+        while ((e->n + n) * 2 > ns)
+            ns *= 2;
+        if ((rc = rehash(e, ns)))
+            return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t s = find_slot(e, f[i].record_id);
+        if (e->slots[s]) {
+            e->f[e->slots[s] - 1] = f[i];
+        } else {
+            e->f[e->n] = f[i];
+            e->slots[s] = (uint32_t)++e->n;
+        }
+        if (f[i].hospital > e->max_hospital) e->max_hospital = f[i].hospital;
+        if (f[i].dept > e->max_dept) e->max_dept = f[i].dept;
+        if (f[i].doctor > e->max_doctor) e->max_doctor = f[i].doctor;
+        if (f[i].drg >= e->ndrg) e->ndrg = f[i].drg + 1;
+    }
+    return CB_OK;
+}
+
+void
+cb_engine_remove(struct cb_engine *e, int64_t record_id)
+{
+    if (!e->nslots)
+        return;
+    size_t s = find_slot(e, record_id);
+    if (!e->slots[s])
+        return;
+    size_t pos = e->slots[s] - 1;
+    /* Move the last fact into the hole, then rebuild the index (rare). */
+    e->f[pos] = e->f[--e->n];
+    if (rehash(e, e->nslots)) {
+        /* keeps the old index on allocation failure: rebuild in place */
+        memset(e->slots, 0, e->nslots * sizeof *e->slots);
+        for (size_t i = 0; i < e->n; i++)
+            e->slots[find_slot(e, e->f[i].record_id)] = (uint32_t)(i + 1);
+    }
+}
+
+size_t cb_engine_count(const struct cb_engine *e) { return e->n; }
+int    cb_engine_ndrg(const struct cb_engine *e) { return e->ndrg; }
+
+size_t
+cb_engine_memory(const struct cb_engine *e)
+{
+    return sizeof *e + e->cap * sizeof *e->f + e->nslots * sizeof *e->slots;
+}
+
+const struct cb_fact *
+cb_engine_facts(const struct cb_engine *e, size_t *n)
+{
+    *n = e->n;
+    return e->f;
+}
+
+/* ---- aggregation ------------------------------------------------------ */
+
+struct part {
+    const struct cb_engine       *e;
+    const struct cb_engine_query *q;
+    size_t   from, to;
+    int32_t  pmin, nperiods;
+    uint32_t nunits;
+    int32_t *group;        /* unit * nperiods + p -> row index + 1 */
+    struct cb_engine_row *rows;
+    size_t   nrows, cap;
+    uint64_t *bits;        /* ndrg_words per row */
+    int      ndrg_words;
+    enum cb_err rc;
+};
+
+static uint32_t
+unit_of(const struct cb_fact *f, enum cb_unit u)
+{
+    switch (u) {
+    case CB_UNIT_HOSPITAL: return f->hospital;
+    case CB_UNIT_DEPT:     return f->dept;
+    case CB_UNIT_DOCTOR:   return f->doctor;
+    default:               return 0;
+    }
+}
+
+static struct cb_engine_row *
+row_for(struct part *pt, const struct cb_fact *f, uint32_t unit, int32_t pi)
+{
+    size_t g = (size_t)unit * (size_t)pt->nperiods + (size_t)pi;
+    int32_t r = pt->group[g];
+    if (r)
+        return &pt->rows[r - 1];
+    if (pt->nrows == pt->cap) {
+        size_t cap = pt->cap ? pt->cap * 2 : 256;
+        struct cb_engine_row *rows = cb_reallocarray(pt->rows, cap, sizeof *rows);
+        uint64_t *bits = rows ? cb_reallocarray(pt->bits, cap * (size_t)pt->ndrg_words + 1,
+                                                sizeof *bits) : NULL;
+        if (rows)
+            pt->rows = rows;
+        if (!bits) {
+            pt->rc = CB_ERR_NOMEM;
+            return NULL;
+        }
+        pt->bits = bits;
+        pt->cap = cap;
+    }
+    struct cb_engine_row *row = &pt->rows[pt->nrows];
+    memset(row, 0, sizeof *row);
+    memset(pt->bits + pt->nrows * (size_t)pt->ndrg_words, 0,
+           (size_t)pt->ndrg_words * sizeof *pt->bits);
+    row->hospital = pt->q->unit == CB_UNIT_ALL ? 0 : f->hospital;
+    row->dept = pt->q->unit == CB_UNIT_DEPT ? f->dept : 0;
+    row->doctor = pt->q->unit == CB_UNIT_DOCTOR ? f->doctor : 0;
+    row->period = period_key_of_index(pt->q->period, pt->pmin + pi);
+    pt->group[g] = (int32_t)++pt->nrows;
+    return row;
+}
+
+static void
+add_fact(struct cb_agg *a, uint64_t *drgs, const struct cb_fact *f,
+         const struct cb_engine_ref *ref)
+{
+    uint32_t fl = f->flags;
+    int64_t *c = a->c;
+    bool surg = fl & CB_FACT_SURGICAL;
+    bool elective = fl & CB_FACT_ELECTIVE;
+    bool death = fl & CB_FACT_DEATH;
+    c[CB_C_n]++;
+    c[CB_C_surgical] += surg;
+    c[CB_C_elective_surgical] += surg && elective;
+    bool s8 = surg && elective && !(fl & CB_FACT_OBST_NEONATAL);
+    c[CB_C_s8_den] += s8;
+    c[CB_C_s8_num] += s8 && (fl & CB_FACT_COMPLICATION);
+    c[CB_C_day24] += !!(fl & CB_FACT_DAY_SURGERY);
+    c[CB_C_day48] += !!(fl & CB_FACT_DAY_SURGERY_48);
+    c[CB_C_mis] += !!(fl & CB_FACT_MIS);
+    c[CB_C_level4] += !!(fl & CB_FACT_LEVEL4);
+    c[CB_C_level4_proxy] += !!(fl & CB_FACT_LEVEL4_PROXY);
+    c[CB_C_level3] += !!(fl & CB_FACT_LEVEL3);
+    c[CB_C_level3_proxy] += !!(fl & CB_FACT_LEVEL3_PROXY);
+    c[CB_C_incision_i] += !!(fl & CB_FACT_INCISION_I);
+    c[CB_C_ssi_i] += !!(fl & CB_FACT_SSI_I);
+    c[CB_C_deaths] += death;
+    c[CB_C_los] += f->los;
+    c[CB_C_zfy] += f->zfy;
+    c[CB_C_drug] += f->drug;
+    c[CB_C_material] += f->material;
+    c[CB_C_down_referral] += !!(fl & CB_FACT_DOWN_REFERRAL);
+    if (f->cohorts) {
+        for (int k = 0; k < CB_COHORTS; k++)
+            if (f->cohorts & (1u << k)) {
+                int64_t *ck = c + CB_C_COHORT + 4 * k;
+                ck[0]++;
+                ck[1] += f->los;
+                ck[2] += f->zfy;
+                ck[3] += death;
+            }
+    }
+    if (!(fl & CB_FACT_GROUPED) || !f->drg)
+        return;
+    c[CB_C_grouped]++;
+    drgs[f->drg >> 6] |= (uint64_t)1 << (f->drg & 63);
+    if (!ref)
+        return;
+    if (f->drg >= ref->ndrg || isnan(ref->mean_cost[f->drg])) {
+        c[CB_C_drg_skipped]++;
+        return;
+    }
+    c[CB_C_drg_cases]++;
+    a->r[CB_R_CEI] += (double)f->zfy / ref->mean_cost[f->drg];
+    a->r[CB_R_TEI] += ref->mean_los[f->drg] > 0 ? (double)f->los / ref->mean_los[f->drg] : 0;
+    double w = ref->weight[f->drg];
+    if (!isnan(w)) {
+        c[CB_C_weighted]++;
+        c[CB_C_zfy_weighted] += f->zfy;
+        a->r[CB_R_TW] += w;
+    }
+    switch (ref->risk[f->drg]) {
+    case 0: c[CB_C_risk0_n]++; c[CB_C_risk0_deaths] += death; break;
+    case 1: c[CB_C_risk1_n]++; c[CB_C_risk1_deaths] += death; break;
+    case 2: c[CB_C_risk2_n]++; c[CB_C_risk2_deaths] += death; break;
+    case 3: c[CB_C_risk3_n]++; c[CB_C_risk3_deaths] += death; break;
+    case 4: c[CB_C_risk4_n]++; c[CB_C_risk4_deaths] += death; break;
+    default: c[CB_C_ungraded]++; break;
+    }
+}
+
+static void *
+run_part(void *arg)
+{
+    struct part *pt = arg;
+    const struct cb_engine_query *q = pt->q;
+    const struct cb_fact *f = pt->e->f;
+    int32_t keycache_day = -1, keycache_pi = 0;
+    for (size_t i = pt->from; i < pt->to; i++) {
+        const struct cb_fact *x = &f[i];
+        if (x->day < q->day_from || x->day > q->day_to)
+            continue;
+        if (q->hospitals && (x->hospital >= q->nhospitals || !q->hospitals[x->hospital]))
+            continue;
+        int32_t pi = 0;
+        if (q->period != CB_PERIOD_ALL) {
+            if (x->day != keycache_day) {
+                keycache_day = x->day;
+                keycache_pi = period_index(q->period, cb_period_key(q->period, x->day)) - pt->pmin;
+            }
+            pi = keycache_pi;
+        }
+        struct cb_engine_row *row = row_for(pt, x, unit_of(x, q->unit), pi);
+        if (!row)
+            return NULL;
+        add_fact(&row->agg, pt->bits + (size_t)(row - pt->rows) * (size_t)pt->ndrg_words,
+                 x, q->ref);
+    }
+    return NULL;
+}
+
+static void
+merge_into(struct part *dst, const struct part *src)
+{
+    for (size_t i = 0; i < src->nrows && !dst->rc; i++) {
+        const struct cb_engine_row *s = &src->rows[i];
+        struct cb_fact probe = { .hospital = s->hospital, .dept = s->dept,
+                                 .doctor = s->doctor };
+        uint32_t unit = dst->q->unit == CB_UNIT_HOSPITAL ? s->hospital
+                      : dst->q->unit == CB_UNIT_DEPT ? s->dept
+                      : dst->q->unit == CB_UNIT_DOCTOR ? s->doctor : 0;
+        int32_t pi = period_index(dst->q->period, s->period) - dst->pmin;
+        struct cb_engine_row *d = row_for(dst, &probe, unit, pi);
+        if (!d)
+            return;
+        d->hospital = s->hospital;
+        for (int k = 0; k < CB_C__N; k++)
+            d->agg.c[k] += s->agg.c[k];
+        for (int k = 0; k < CB_R__N; k++)
+            d->agg.r[k] += s->agg.r[k];
+        uint64_t *db = dst->bits + (size_t)(d - dst->rows) * (size_t)dst->ndrg_words;
+        const uint64_t *sb = src->bits + i * (size_t)src->ndrg_words;
+        for (int w = 0; w < dst->ndrg_words; w++)
+            db[w] |= sb[w];
+    }
+}
+
+static int
+row_cmp(const void *a, const void *b)
+{
+    const struct cb_engine_row *x = a, *y = b;
+    if (x->hospital != y->hospital) return x->hospital < y->hospital ? -1 : 1;
+    if (x->dept != y->dept) return x->dept < y->dept ? -1 : 1;
+    if (x->doctor != y->doctor) return x->doctor < y->doctor ? -1 : 1;
+    return (x->period > y->period) - (x->period < y->period);
+}
+
+enum cb_err
+cb_engine_query(const struct cb_engine *e, const struct cb_engine_query *q,
+                struct cb_engine_result *out)
+{
+    memset(out, 0, sizeof *out);
+    struct cb_engine_query qq = *q;
+    if (!qq.day_from && !qq.day_to)
+        qq.day_to = UINT16_MAX;
+
+    /* Periods spanned by the facts within the range. */
+    int32_t pmin = 0, pmax = 0;
+    if (qq.period != CB_PERIOD_ALL) {
+        uint16_t lo = UINT16_MAX, hi = 0;
+        for (size_t i = 0; i < e->n; i++) {
+            uint16_t d = e->f[i].day;
+            if (d < qq.day_from || d > qq.day_to)
+                continue;
+            lo = d < lo ? d : lo;
+            hi = d > hi ? d : hi;
+        }
+        if (lo > hi)
+            return CB_OK;  /* nothing in range: no rows */
+        pmin = period_index(qq.period, cb_period_key(qq.period, lo));
+        pmax = period_index(qq.period, cb_period_key(qq.period, hi));
+    }
+    uint32_t nunits = qq.unit == CB_UNIT_HOSPITAL ? e->max_hospital + 1
+                    : qq.unit == CB_UNIT_DEPT ? e->max_dept + 1
+                    : qq.unit == CB_UNIT_DOCTOR ? e->max_doctor + 1 : 1;
+    int nthreads = qq.threads > 1 ? (qq.threads > 8 ? 8 : qq.threads) : 1;
+    if (e->n < 200000)
+        nthreads = 1;
+    struct part parts[8];
+    memset(parts, 0, sizeof parts);
+    size_t ngroups = (size_t)nunits * (size_t)(pmax - pmin + 1);
+    enum cb_err rc = CB_OK;
+    for (int t = 0; t < nthreads; t++) {
+        struct part *pt = &parts[t];
+        pt->e = e;
+        pt->q = &qq;
+        pt->from = e->n * (size_t)t / (size_t)nthreads;
+        pt->to = e->n * (size_t)(t + 1) / (size_t)nthreads;
+        pt->pmin = pmin;
+        pt->nperiods = pmax - pmin + 1;
+        pt->nunits = nunits;
+        pt->ndrg_words = (e->ndrg + 63) / 64 + 1;
+        pt->group = cb_calloc(ngroups, sizeof *pt->group);
+        if (!pt->group)
+            rc = CB_ERR_NOMEM;
+    }
+    if (!rc) {
+        pthread_t th[8];
+        int started = 0;
+        for (int t = 1; t < nthreads; t++)
+            if (!pthread_create(&th[t], NULL, run_part, &parts[t]))
+                started |= 1 << t;
+            else
+                run_part(&parts[t]);
+        run_part(&parts[0]);
+        for (int t = 1; t < nthreads; t++)
+            if (started & (1 << t))
+                pthread_join(th[t], NULL);
+        for (int t = 0; t < nthreads; t++)
+            if (parts[t].rc)
+                rc = parts[t].rc;
+        for (int t = 1; t < nthreads && !rc; t++) {
+            merge_into(&parts[0], &parts[t]);
+            rc = parts[0].rc;
+        }
+    }
+    if (!rc) {
+        struct part *p0 = &parts[0];
+        /* Point each row at its bitset, then sort rows with their bitsets. */
+        out->ndrg_words = p0->ndrg_words;
+        out->nrows = p0->nrows;
+        out->rows = p0->rows;
+        out->bits = p0->bits;
+        p0->rows = NULL;
+        p0->bits = NULL;
+        for (size_t i = 0; i < out->nrows; i++)
+            out->rows[i].agg.drgs = out->bits + i * (size_t)out->ndrg_words;
+        qsort(out->rows, out->nrows, sizeof *out->rows, row_cmp);
+    }
+    for (int t = 0; t < nthreads; t++) {
+        cb_free(parts[t].group);
+        cb_free(parts[t].rows);
+        cb_free(parts[t].bits);
+    }
+    return rc;
+}
+
+void
+cb_engine_result_release(struct cb_engine_result *r)
+{
+    cb_free(r->rows);
+    cb_free(r->bits);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,287 @@
+/*
+ * store_fact.c - the indicator engine's facts: one row per accepted record
+ * (table fact, schema v3), its dimensions interned into dense ids
+ * (dim_dept, dim_doctor per hospital; dim_drg per scheme), and loading
+ * them into an engine, all or only what changed since a generation.
+ */
+#include <inttypes.h>
+
+#include "carebase/alloc.h"
+#include "carebase/engine.h"
+#include "store_int.h"
+
+void
+cb__store_fact_release(struct cb_store *st)
+{
+    for (int i = 0; i < 3; i++)
+        cb_strmap_release(&st->dim_cache[i]);
+    cb_strmap_release(&st->scheme_text);
+    for (int i = 0; i < st->nscheme_names; i++)
+        cb_free(st->scheme_names[i]);
+    cb_free(st->scheme_names);
+    st->scheme_names = NULL;
+    st->nscheme_names = 0;
+}
+
+enum cb_err
+cb_store_fact_begin(struct cb_store *st, struct cb_buf *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "UPDATE meta SET value = CAST(value AS INTEGER) + 1"
+                           " WHERE key = 'fact_gen' RETURNING CAST(value AS INTEGER)",
+                           -1, &s, NULL) != SQLITE_OK)
+        return cb__store_fail(st, "cannot start a fact generation", err);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        st->fact_gen = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW)
+        return cb__store_fail(st, "cannot start a fact generation", err);
+    return CB_OK;
+}
+
+/* Interns (scope, code) in dimension table which; 0 for an empty code. */
+static enum cb_err
+dim_id(struct cb_store *st, int which, int64_t scope_id, const char *scope_text,
+       struct cb_str code, uint32_t *out, struct cb_buf *err)
+{
+    static const enum stmt_id stmts[3] = { S_DIM_DEPT, S_DIM_DOCTOR, S_DIM_DRG };
+    char key[160];
+    int n;
+    *out = 0;
+    if (!code.len)
+        return CB_OK;
+    if (scope_text)
+        n = snprintf(key, sizeof key, "%s\x1f%.*s", scope_text,
+                     (int)(code.len > 100 ? 100 : code.len), code.ptr);
+    else
+        n = snprintf(key, sizeof key, "%" PRId64 "\x1f%.*s", scope_id,
+                     (int)(code.len > 100 ? 100 : code.len), code.ptr);
+    if (n < 0 || (size_t)n >= sizeof key)
+        return CB_ERR_TOO_LARGE;
+    if (cb_strmap_get(&st->dim_cache[which], cb_str_make(key, (size_t)n), out))
+        return CB_OK;
+    sqlite3_stmt *s = cb__store_stmt(st, stmts[which], err);
+    if (!s)
+        return CB_ERR_DB;
+    if (scope_text)
+        sqlite3_bind_text(s, 1, scope_text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, 1, scope_id);
+    bind_str(s, 2, code);
+    int rc = sqlite3_step(s);
+    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW)
+        return cb__store_fail(st, "cannot intern a dimension", err);
+    if (id <= 0 || id > (which == CB_DIM_DOCTOR ? (int64_t)UINT32_MAX : (int64_t)UINT16_MAX)) {
+        cb_errf(err, "too many distinct %s for the indicator engine",
+                which == CB_DIM_DEPT ? "departments" : which == CB_DIM_DRG ? "DRGs"
+                                                                           : "doctors");
+        return CB_ERR_TOO_LARGE;
+    }
+    *out = (uint32_t)id;
+    return cb_strmap_put(&st->dim_cache[which], cb_str_make(key, (size_t)n), *out);
+}
+
+/* The scheme text ("chs-drg-1.1") of drg_scheme.id, cached. */
+static const char *
+scheme_of(struct cb_store *st, int64_t scheme_id, struct cb_buf *err)
+{
+    char key[32];
+    int n = snprintf(key, sizeof key, "%" PRId64, scheme_id);
+    uint32_t v;
+    if (cb_strmap_get(&st->scheme_text, cb_str_make(key, (size_t)n), &v))
+        return st->scheme_names[v - 1];
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "SELECT scheme FROM drg_scheme WHERE id = ?1", -1,
+                           &s, NULL) != SQLITE_OK) {
+        cb__store_fail(st, "cannot read a scheme", err);
+        return NULL;
+    }
+    sqlite3_bind_int64(s, 1, scheme_id);
+    char *name = NULL;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        name = cb_strdup((const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    if (!name) {
+        cb_errf(err, "DRG scheme %" PRId64 " is not installed", scheme_id);
+        return NULL;
+    }
+    char **p = cb_reallocarray(st->scheme_names, (size_t)st->nscheme_names + 1, sizeof *p);
+    if (!p) {
+        cb_free(name);
+        return NULL;
+    }
+    st->scheme_names = p;
+    p[st->nscheme_names++] = name;
+    if (cb_strmap_put(&st->scheme_text, cb_str_make(key, (size_t)n),
+                      (uint32_t)st->nscheme_names))
+        return NULL;
+    return name;
+}
+
+static enum cb_err
+drg_dim(struct cb_store *st, const struct cb_store_drg *d, uint32_t *id, bool *grouped,
+        struct cb_buf *err)
+{
+    *id = 0;
+    *grouped = d->scheme_id > 0 && d->status == CB_DRG_SUCCESS;
+    if (!*grouped)
+        return CB_OK;
+    const char *scheme = scheme_of(st, d->scheme_id, err);
+    if (!scheme)
+        return CB_ERR_DB;
+    return dim_id(st, CB_DIM_DRG, 0, scheme, cb_str_c(d->drg), id, err);
+}
+
+enum cb_err
+cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital_id,
+                   const struct cb_store_row *row, struct cb_buf *err)
+{
+    if (!row->has_fact)
+        return CB_OK;
+    struct cb_fact f = row->fact;
+    uint32_t dept, doctor, drg;
+    bool grouped;
+    enum cb_err rc;
+    if ((rc = dim_id(st, CB_DIM_DEPT, hospital_id, NULL, row->sval[CB_SC_CYKB], &dept, err)) ||
+        (rc = dim_id(st, CB_DIM_DOCTOR, hospital_id, NULL, row->sval[CB_SC_ZZYS], &doctor, err)))
+        return rc;
+    if (row->drg.scheme_id) {
+        if ((rc = drg_dim(st, &row->drg, &drg, &grouped, err)))
+            return rc;
+        f.drg = (uint16_t)drg;
+        f.flags = grouped ? f.flags | CB_FACT_GROUPED : f.flags & ~(uint32_t)CB_FACT_GROUPED;
+    } else {
+        f.drg = 0;
+        f.flags &= ~(uint32_t)CB_FACT_GROUPED;
+    }
+    sqlite3_stmt *s = cb__store_stmt(st, S_FACT_PUT, err);
+    if (!s)
+        return CB_ERR_DB;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, hospital_id);
+    sqlite3_bind_int64(s, 3, dept);
+    sqlite3_bind_int64(s, 4, doctor);
+    sqlite3_bind_int64(s, 5, f.day);
+    sqlite3_bind_int64(s, 6, f.los);
+    sqlite3_bind_int64(s, 7, f.zfy);
+    sqlite3_bind_int64(s, 8, f.drug);
+    sqlite3_bind_int64(s, 9, f.material);
+    sqlite3_bind_int64(s, 10, f.flags);
+    sqlite3_bind_int64(s, 11, f.cohorts);
+    sqlite3_bind_int64(s, 12, f.drg);
+    sqlite3_bind_int64(s, 13, st->fact_gen);
+    int r = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (r != SQLITE_DONE)
+        return cb__store_fail(st, "cannot store a fact", err);
+    return CB_OK;
+}
+
+enum cb_err
+cb__store_fact_set_drg(struct cb_store *st, int64_t id, const struct cb_store_drg *d,
+                       struct cb_buf *err)
+{
+    uint32_t drg = 0;
+    bool grouped = false;
+    enum cb_err rc;
+    if (d->scheme_id > 0 && (rc = drg_dim(st, d, &drg, &grouped, err)))
+        return rc;
+    sqlite3_stmt *s = cb__store_stmt(st, S_FACT_SET_DRG, err);
+    if (!s)
+        return CB_ERR_DB;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, drg);
+    sqlite3_bind_int64(s, 3, CB_FACT_GROUPED);
+    sqlite3_bind_int64(s, 4, grouped ? CB_FACT_GROUPED : 0);
+    sqlite3_bind_int64(s, 5, st->fact_gen);
+    int r = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (r != SQLITE_DONE)
+        return cb__store_fail(st, "cannot update a fact", err);
+    return CB_OK;
+}
+
+enum cb_err
+cb_store_facts_load(struct cb_store *st, struct cb_engine *e, int64_t since,
+                    int64_t *gen_out, struct cb_buf *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT record_id, hospital_id, dept_id, doctor_id, cy_day,"
+                           " los, zfy, drug, material, flags, cohorts, drg_id, gen"
+                           " FROM fact WHERE gen >= ?1", -1, &s, NULL) != SQLITE_OK)
+        return cb__store_fail(st, "cannot read facts", err);
+    sqlite3_bind_int64(s, 1, since ? since + 1 : 0);  /* 0: everything */
+    enum { BATCH = 4096 };
+    struct cb_fact *batch = cb_malloc(BATCH * sizeof *batch);
+    if (!batch) {
+        sqlite3_finalize(s);
+        return CB_ERR_NOMEM;
+    }
+    size_t n = 0;
+    int64_t gen = since;
+    enum cb_err rc = CB_OK;
+    int r;
+    while (!rc && (r = sqlite3_step(s)) == SQLITE_ROW) {
+        struct cb_fact *f = &batch[n++];
+        f->record_id = sqlite3_column_int64(s, 0);
+        f->hospital = (uint16_t)sqlite3_column_int64(s, 1);
+        f->dept = (uint16_t)sqlite3_column_int64(s, 2);
+        f->doctor = (uint32_t)sqlite3_column_int64(s, 3);
+        f->day = (uint16_t)sqlite3_column_int64(s, 4);
+        f->los = (uint16_t)sqlite3_column_int64(s, 5);
+        f->zfy = (uint32_t)sqlite3_column_int64(s, 6);
+        f->drug = (uint32_t)sqlite3_column_int64(s, 7);
+        f->material = (uint32_t)sqlite3_column_int64(s, 8);
+        f->flags = (uint32_t)sqlite3_column_int64(s, 9);
+        f->cohorts = (uint16_t)sqlite3_column_int64(s, 10);
+        f->drg = (uint16_t)sqlite3_column_int64(s, 11);
+        int64_t g = sqlite3_column_int64(s, 12);
+        if (g > gen)
+            gen = g;
+        if (n == BATCH) {
+            rc = cb_engine_put(e, batch, n);
+            n = 0;
+        }
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = cb__store_fail(st, "cannot read facts", err);
+    if (!rc && n)
+        rc = cb_engine_put(e, batch, n);
+    if (rc == CB_ERR_NOMEM)
+        cb_errf(err, "out of memory loading facts");
+    sqlite3_finalize(s);
+    cb_free(batch);
+    if (!rc && gen_out)
+        *gen_out = gen;
+    return rc;
+}
+
+enum cb_err
+cb_store_dim_list(struct cb_store *st, int which, cb_store_dim_fn fn, void *ctx,
+                  struct cb_buf *err)
+{
+    static const char *const sql[3] = {
+        "SELECT d.id, h.zzjgdm, d.code FROM dim_dept d JOIN hospital h ON h.id = d.hospital_id",
+        "SELECT d.id, h.zzjgdm, d.name FROM dim_doctor d JOIN hospital h ON h.id = d.hospital_id",
+        "SELECT id, scheme, drg FROM dim_drg",
+    };
+    if (which < 0 || which > 2)
+        return CB_ERR_USAGE;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, sql[which], -1, &s, NULL) != SQLITE_OK)
+        return cb__store_fail(st, "cannot read a dimension", err);
+    enum cb_err rc = CB_OK;
+    int r;
+    while (!rc && (r = sqlite3_step(s)) == SQLITE_ROW)
+        rc = fn(ctx, sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
+                (const char *)sqlite3_column_text(s, 2));
+    if (!rc && r != SQLITE_DONE)
+        rc = cb__store_fail(st, "cannot read a dimension", err);
+    sqlite3_finalize(s);
+    return rc;
+}
