@@ -36,7 +36,18 @@ echo "== A few rejected records and why ('carebase --db $DB rejects' lists them 
 head -n 10 "$DEMO/rejects.txt"
 
 echo
+echo "== DRG reference (weights and risk grades from the consortium's own cases)"
+"$CB" --db "$DB" reference create --name demo
+
+echo
+echo "== Headline indicators of the consortium (国考 and DRG evaluation), by year"
+"$CB" --db "$DB" --quiet indicators --by consortium --period year \
+  --ids fp.n,fp.04,fp.06.proxy,fp.08,fp.09,fp.14,fp.alos,fp.cost,drg.count,drg.cmi,drg.cei,drg.tei
+
+echo
 echo "The demo database is $DB. Try:"
+echo "  $CB --db $DB indicators --by hospital --period quarter --ids fp.04,drg.cmi"
+echo "  $CB --db $DB group --explain $DEMO/front-page-western.csv | head -40"
 echo "  $CB --db $DB rejects --rule QC-DATE-02"
 echo "  $CB --db $DB org list departments"
 echo "  $CB --db $DB sql \"SELECT cykb, count(*), round(avg(sjzyts), 2) FROM record GROUP BY cykb\""

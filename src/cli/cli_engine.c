@@ -186,7 +186,7 @@ cli_hospital_mask(struct cli_engine *ce, struct cb_store *st, const char *zzjgdm
     struct mask_ctx m = { cb_calloc((size_t)ce->nhosp + 1, 1), ce->nhosp, 0 };
     if (!m.mask)
         return -1;
-    char q[512], sql[1024];
+    char q[512], sql[1280];
     struct cb_buf err = CB_BUF_INIT;
     enum cb_err rc = CB_OK;
     if (zzjgdm) {
