@@ -103,6 +103,8 @@ CB_MUST_CHECK enum cb_err cb_engine_put(struct cb_engine *e, const struct cb_fac
                                         size_t n);
 /* Removes a record's fact (no-op when absent). */
 void   cb_engine_remove(struct cb_engine *e, int64_t record_id);
+/* Gives back unused capacity after a bulk load (facts array to its size). */
+void   cb_engine_shrink(struct cb_engine *e);
 size_t cb_engine_count(const struct cb_engine *e);
 size_t cb_engine_memory(const struct cb_engine *e);
 /* Highest DRG id + 1 seen. */
@@ -143,6 +145,14 @@ CB_MUST_CHECK enum cb_err cb_engine_query(const struct cb_engine *e,
                                           const struct cb_engine_query *q,
                                           struct cb_engine_result *out);
 void cb_engine_result_release(struct cb_engine_result *r);
+
+/*
+ * The counters of one fact alone (a->c, a->r zeroed first; a->drgs may be
+ * NULL): the same code the aggregation runs, so lineage (which cases are
+ * in a numerator or a denominator) agrees with the totals by construction.
+ */
+void cb_engine_fact_counters(const struct cb_fact *f, const struct cb_engine_ref *ref,
+                             struct cb_agg *a);
 
 /* Period helpers: the period key of a fact day, and its first/last day. */
 int32_t cb_period_key(enum cb_period p, uint16_t day);

@@ -107,7 +107,7 @@ enum cb_fact_flag {
     CB_FACT_DAY_SURGERY_48 = 1u << 5,  /* the 48 h variant */
     CB_FACT_MIS            = 1u << 6,  /* some slot in the MIS catalogue */
     CB_FACT_LEVEL4         = 1u << 7,  /* some slot in the level-4 catalogue */
-    CB_FACT_LEVEL4_PROXY   = 1u << 8,  /* some slot with SSJB = 4 (local proxy) */
+    CB_FACT_LEVEL4_PROXY   = 1u << 8,  /* some operation with SSJB = 4 (local proxy) */
     CB_FACT_LEVEL3         = 1u << 9,  /* some operation in the level-3 catalogue */
     CB_FACT_LEVEL3_PROXY   = 1u << 10, /* some operation with SSJB = 3 */
     CB_FACT_COMPLICATION   = 1u << 11, /* a diagnosis in C with RYBQ = 4 */
@@ -115,7 +115,7 @@ enum cb_fact_flag {
     CB_FACT_SSI_I          = 1u << 13, /* some slot with class I and healing 丙 */
     CB_FACT_DOWN_REFERRAL  = 1u << 14, /* LYFS = 3 */
     CB_FACT_GROUPED        = 1u << 15, /* DRG status SUCCESS */
-    CB_FACT_DAY_FLAG       = 1u << 16, /* the source's day-surgery flag was present */
+    CB_FACT_DAY_FLAG       = 1u << 16, /* the source's day-surgery flag was present (yes or no) */
     CB_FACT_TRANSFER       = 1u << 17, /* LYFS = 2 */
     CB_FACT_COST_OK        = 1u << 18, /* ZFY parsed (state OK) */
 };
@@ -126,7 +126,7 @@ struct cb_fact {
     uint32_t doctor;      /* attending doctor (ZZYS), interned per database */
     uint32_t flags;       /* enum cb_fact_flag */
     uint32_t zfy;         /* total cost, yuan fen (capped at UINT32_MAX) */
-    uint32_t drug;        /* drug cost: XYF + ZCYF + ZCYF1 + ZYZJF, fen */
+    uint32_t drug;        /* drug cost: XYF + ZCYF + ZCYF1 (spec a.10), fen */
     uint32_t material;    /* consumables: HCYYCLF + YYCLF + YCXYYCLF, fen */
     uint16_t hospital;    /* the store's hospital id */
     uint16_t dept;        /* discharging department (CYKB), interned */

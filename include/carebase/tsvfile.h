@@ -33,6 +33,9 @@ CB_MUST_CHECK enum cb_err cb_tsv_read(const char *path, cb_tsv_fn header,
                                       cb_tsv_fn fn, void *ctx,
                                       struct cb_buf *err);
 
+/* Field k (0-based) of one TAB-separated line; ptr NULL when it has fewer. */
+struct cb_str cb_tsv_field(struct cb_str line, int k);
+
 /* Index of a header column by name, or -1. */
 int cb_tsv_col(const struct cb_tsv_line *header, const char *name);
 

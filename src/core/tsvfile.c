@@ -79,3 +79,17 @@ cb_tsv_col(const struct cb_tsv_line *header, const char *name)
             return (int)i;
     return -1;
 }
+
+struct cb_str
+cb_tsv_field(struct cb_str line, int k)
+{
+    const char *p = line.ptr, *e = line.ptr + line.len;
+    for (int i = 0; i < k; i++) {
+        const char *t = memchr(p, '\t', (size_t)(e - p));
+        if (!t)
+            return CB_STR_NULL;
+        p = t + 1;
+    }
+    const char *t = memchr(p, '\t', (size_t)(e - p));
+    return cb_str_make(p, (size_t)((t ? t : e) - p));
+}

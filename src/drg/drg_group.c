@@ -213,7 +213,7 @@ intern_codes(const struct cb_drg_scheme *s, const struct cb_str *dx, int ndx,
         for (int i = 0; i < n && i < 64; i++) {
             if (!codes[i].len || codes[i].len > DRG_KEY_MAX)
                 continue;
-            uint64_t k[3];
+            uint64_t k[2];
             drg_key_load(k, codes[i]);
             hash[which][i] = drg_key_hash(k, (uint32_t)codes[i].len);
             __builtin_prefetch(&s->slots[(uint32_t)hash[which][i] & s->slot_mask]);
@@ -240,7 +240,7 @@ intern_codes(const struct cb_drg_scheme *s, const struct cb_str *dx, int ndx,
                 ids[i] = drg_code_lookup(s, codes[i]);
                 continue;
             }
-            uint64_t k[3];
+            uint64_t k[2];
             drg_key_load(k, codes[i]);
             ids[i] = drg_probe(s, hash[which][i], k, (uint32_t)codes[i].len);
         }

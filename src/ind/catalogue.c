@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "carebase/alloc.h"
+#include "carebase/tsvfile.h"
 #include "carebase/indicator.h"
 
 struct cb_prefix_list {
@@ -127,25 +128,11 @@ next_line(struct cb_str *rest, struct cb_str *line)
     return true;
 }
 
-static struct cb_str
-field(struct cb_str line, int k)
-{
-    const char *p = line.ptr, *e = line.ptr + line.len;
-    for (int i = 0; i < k; i++) {
-        const char *t = memchr(p, '\t', (size_t)(e - p));
-        if (!t)
-            return CB_STR_NULL;
-        p = t + 1;
-    }
-    const char *t = memchr(p, '\t', (size_t)(e - p));
-    return cb_str_make(p, (size_t)((t ? t : e) - p));
-}
-
 static int
 column(struct cb_str header, const char *name)
 {
     for (int k = 0;; k++) {
-        struct cb_str f = field(header, k);
+        struct cb_str f = cb_tsv_field(header, k);
         if (!f.ptr)
             return -1;
         if (cb_str_eqz(f, name))
@@ -198,7 +185,7 @@ load_catalogue(struct cb_catalogue *c, const char *path, struct cb_buf *err)
             header = true;
             continue;
         }
-        rc = prefix_add(&c->codes, cb_str_trim(field(line, 0)));
+        rc = prefix_add(&c->codes, cb_str_trim(cb_tsv_field(line, 0)));
     }
     cb_buf_release(&b);
     if (!rc && (!c->codes || !c->codes->n)) {
@@ -236,7 +223,7 @@ load_day_surgery(struct cb_catalogue *c, const char *dir, struct cb_buf *err)
             }
             continue;
         }
-        rc = add_split(&c->codes, field(line, col), " ,/");
+        rc = add_split(&c->codes, cb_tsv_field(line, col), " ,/");
     }
     cb_buf_release(&b);
     c->loaded = !rc && c->codes;
@@ -285,22 +272,22 @@ load_cohorts(struct cb_catalogues *cat, const char *dir, struct cb_buf *err)
         if (!line.len)
             continue;
         int64_t seq;
-        if (cb_parse_i64(field(line, c_seq), &seq) || seq < 1 || seq > CB_COHORTS) {
+        if (cb_parse_i64(cb_tsv_field(line, c_seq), &seq) || seq < 1 || seq > CB_COHORTS) {
             cb_errf(err, "%s: seq must be 1..%d", path, CB_COHORTS);
             rc = CB_ERR_PROTO;
             break;
         }
         struct cb_cohort *k = &cat->cohort[seq - 1];
-        set_text(k->name_zh, sizeof k->name_zh, field(line, c_name));
+        set_text(k->name_zh, sizeof k->name_zh, cb_tsv_field(line, c_name));
         snprintf(k->name_en, sizeof k->name_en, "%s", cohort_en[seq - 1]);
-        k->by_procedure = cb_str_eqz(field(line, c_basis), "主要手术");
+        k->by_procedure = cb_str_eqz(cb_tsv_field(line, c_basis), "主要手术");
         k->age_min = k->age_max = -1;
         if (seq == 3)
             k->age_min = cat->child_age;
         else if (seq == 4)
             k->age_max = cat->child_age - 1;
-        if ((rc = add_split(&k->include, field(line, c_inc), ";")) ||
-            (rc = add_split(&k->exclude, field(line, c_exc), ";")))
+        if ((rc = add_split(&k->include, cb_tsv_field(line, c_inc), ";")) ||
+            (rc = add_split(&k->exclude, cb_tsv_field(line, c_exc), ";")))
             break;
         n++;
     }

@@ -261,9 +261,11 @@ cb_engine_put(struct cb_engine *e, const struct cb_fact *f, size_t n)
     if (e->n + n > UINT32_MAX - 1)
         return CB_ERR_TOO_LARGE;
     if (e->n + n > e->cap) {
+        /* Grow by a quarter: the facts are the engine's memory, and an
+           incremental update after a bulk load must not double it. */
         size_t cap = e->cap ? e->cap : 4096;
         while (cap < e->n + n)
-            cap *= 2;
+            cap += cap / 4 + 1024;
         struct cb_fact *p = cb_reallocarray(e->f, cap, sizeof *p);
         if (!p)
             return CB_ERR_NOMEM;
@@ -309,6 +311,18 @@ cb_engine_remove(struct cb_engine *e, int64_t record_id)
         memset(e->slots, 0, e->nslots * sizeof *e->slots);
         for (size_t i = 0; i < e->n; i++)
             e->slots[find_slot(e, e->f[i].record_id)] = (uint32_t)(i + 1);
+    }
+}
+
+void
+cb_engine_shrink(struct cb_engine *e)
+{
+    if (e->cap <= e->n + e->n / 64)
+        return;
+    struct cb_fact *p = cb_reallocarray(e->f, e->n ? e->n : 1, sizeof *p);
+    if (p) {
+        e->f = p;
+        e->cap = e->n ? e->n : 1;
     }
 }
 
@@ -431,7 +445,8 @@ add_fact(struct cb_agg *a, uint64_t *drgs, const struct cb_fact *f,
     if (!(fl & CB_FACT_GROUPED) || !f->drg)
         return;
     c[CB_C_grouped]++;
-    drgs[f->drg >> 6] |= (uint64_t)1 << (f->drg & 63);
+    if (drgs)
+        drgs[f->drg >> 6] |= (uint64_t)1 << (f->drg & 63);
     if (!ref)
         return;
     if (f->drg >= ref->ndrg || isnan(ref->mean_cost[f->drg])) {
@@ -455,6 +470,15 @@ add_fact(struct cb_agg *a, uint64_t *drgs, const struct cb_fact *f,
     case 4: c[CB_C_risk4_n]++; c[CB_C_risk4_deaths] += death; break;
     default: c[CB_C_ungraded]++; break;
     }
+}
+
+void
+cb_engine_fact_counters(const struct cb_fact *f, const struct cb_engine_ref *ref,
+                        struct cb_agg *a)
+{
+    memset(a->c, 0, sizeof a->c);
+    memset(a->r, 0, sizeof a->r);
+    add_fact(a, a->drgs, f, ref);
 }
 
 static void *
@@ -603,7 +627,8 @@ cb_engine_query(const struct cb_engine *e, const struct cb_engine_query *q,
         p0->bits = NULL;
         for (size_t i = 0; i < out->nrows; i++)
             out->rows[i].agg.drgs = out->bits + i * (size_t)out->ndrg_words;
-        qsort(out->rows, out->nrows, sizeof *out->rows, row_cmp);
+        if (out->nrows)
+            qsort(out->rows, out->nrows, sizeof *out->rows, row_cmp);
     }
     for (int t = 0; t < nthreads; t++) {
         cb_free(parts[t].group);

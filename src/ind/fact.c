@@ -80,7 +80,8 @@ void
 cb_fact_derive(const struct cb_fp *fp, const struct cb_refdata *rd,
                const struct cb_catalogues *cat, bool grouped, struct cb_fact *out)
 {
-    static const int drug[] = { CB_F_XYF, CB_F_ZCYF, CB_F_ZCYF1, CB_F_ZYZJF };
+    /* spec a.10: DRUG = XYF + ZCYF + ZCYF1; ZYZJF is a sub-item of ZCYF */
+    static const int drug[] = { CB_F_XYF, CB_F_ZCYF, CB_F_ZCYF1 };
     static const int material[] = { CB_F_HCYYCLF, CB_F_YYCLF, CB_F_YCXYYCLF };
     const struct cb_prefix_list *day_cat = cat->cat[CB_CAT_DAY_SURGERY].codes;
     const struct cb_prefix_list *mis = cat->cat[CB_CAT_MIS].codes;
@@ -89,7 +90,8 @@ cb_fact_derive(const struct cb_fp *fp, const struct cb_refdata *rd,
     uint32_t f = 0;
 
     memset(out, 0, sizeof *out);
-    bool surgical = false, day_code = false, day_flag = false, mis_code = false;
+    bool surgical = false, day_code = false, day_flag = false, flag_present = false,
+         mis_code = false;
     for (int n = 1; n <= fp->npx && n <= CB_FP_MAX_PX; n++) {
         struct cb_str code = fp->v[cb_fp_px(n, CB_PX_CODE)];
         if (!code.len)
@@ -99,7 +101,7 @@ cb_fact_derive(const struct cb_fp *fp, const struct cb_refdata *rd,
                   (c == CB_PXCAT_SURGERY || c == CB_PXCAT_INTERVENTION);
         surgical |= op;
         struct cb_str level = fp->v[cb_fp_px(n, CB_PX_LEVEL)];
-        if (cb_str_eqz(level, "4"))
+        if (op && cb_str_eqz(level, "4"))  /* SSJB is an operation's level (a.8) */
             f |= CB_FACT_LEVEL4_PROXY;
         if (op && cb_str_eqz(level, "3"))
             f |= CB_FACT_LEVEL3_PROXY;
@@ -110,6 +112,7 @@ cb_fact_derive(const struct cb_fp *fp, const struct cb_refdata *rd,
         mis_code |= cb_prefix_match(mis, code);
         day_code |= cb_prefix_match(day_cat, code);
         struct cb_str rj = fp->v[cb_fp_px(n, CB_PX_SFRJSS)];
+        flag_present |= rj.len > 0;
         day_flag |= cb_str_eqz(rj, "1") || cb_str_eqz(rj, "是");
         if (is(fp, cb_fp_px(n, CB_PX_QKDJ), "1")) {
             f |= CB_FACT_INCISION_I;
@@ -137,11 +140,12 @@ cb_fact_derive(const struct cb_fp *fp, const struct cb_refdata *rd,
     if (grouped)
         f |= CB_FACT_GROUPED;
 
-    /* #3 day surgery (spec c.1, c.5.5): the source's flag if present, else
-       planned, within 24 h (48 h variant), with a catalogue procedure. */
-    if (day_flag) {
+    /* #3 day surgery (spec c.1, c.5.5): planned (elective) surgery; the
+       source's flag decides when present (yes or no), else discharged within
+       24 h (48 h variant) with a catalogue procedure. */
+    if (flag_present) {
         f |= CB_FACT_DAY_FLAG;
-        if (surgical)
+        if (day_flag && surgical && elective)
             f |= CB_FACT_DAY_SURGERY | CB_FACT_DAY_SURGERY_48;
     } else if (surgical && elective && day_code && cb_fp_ok(fp, CB_F_RYSJ) &&
                cb_fp_ok(fp, CB_F_CYSJ)) {
@@ -156,7 +160,7 @@ cb_fact_derive(const struct cb_fp *fp, const struct cb_refdata *rd,
     if (cb_fp_ok(fp, CB_F_ZFY))
         f |= CB_FACT_COST_OK;
     out->zfy = fen(fp, CB_F_ZFY);
-    out->drug = fen_sum(fp, drug, 4);
+    out->drug = fen_sum(fp, drug, 3);
     out->material = fen_sum(fp, material, 3);
     if (cb_fp_ok(fp, CB_F_CYSJ)) {
         int64_t day = fp->val[CB_F_CYSJ] / 86400 - CB_FACT_EPOCH_DAY;

@@ -7,21 +7,8 @@
 #include <math.h>
 
 #include "carebase/alloc.h"
+#include "carebase/tsvfile.h"
 #include "carebase/engine.h"
-
-static struct cb_str
-field(struct cb_str line, int k)
-{
-    const char *p = line.ptr, *e = line.ptr + line.len;
-    for (int i = 0; i < k; i++) {
-        const char *t = memchr(p, '\t', (size_t)(e - p));
-        if (!t)
-            return CB_STR_NULL;
-        p = t + 1;
-    }
-    const char *t = memchr(p, '\t', (size_t)(e - p));
-    return cb_str_make(p, (size_t)((t ? t : e) - p));
-}
 
 static void
 copy(char *dst, size_t cap, struct cb_str s)
@@ -48,7 +35,7 @@ parse_row(struct cb_indicator *ind, struct cb_str line, const char *path, int li
 {
     struct cb_str f[NCOLS];
     for (int i = 0; i < NCOLS; i++)
-        f[i] = field(line, i);
+        f[i] = cb_tsv_field(line, i);
     if (!f[NCOLS - 1].ptr) {
         cb_errf(err, "%s:%d: expected %d TAB-separated columns", path, lineno, NCOLS);
         return CB_ERR_PROTO;
@@ -134,7 +121,7 @@ cb_indicators_load(struct cb_indicator_set *set, const char *path, struct cb_buf
             continue;
         if (!header) {
             for (int i = 0; i < NCOLS; i++)
-                if (!cb_str_eqz(field(l, i), columns[i])) {
+                if (!cb_str_eqz(cb_tsv_field(l, i), columns[i])) {
                     cb_errf(err, "%s:%d: the header must name the columns id, no, "
                             "list, name_zh, name_en, unit, scale, direction, monitor, "
                             "numerator, denominator, needs, note", path, lineno);

@@ -252,6 +252,8 @@ cb_store_facts_load(struct cb_store *st, struct cb_engine *e, int64_t since,
         rc = cb__store_fail(st, "cannot read facts", err);
     if (!rc && n)
         rc = cb_engine_put(e, batch, n);
+    if (!rc && !since)
+        cb_engine_shrink(e);  /* a full load: no room kept for growth */
     if (rc == CB_ERR_NOMEM)
         cb_errf(err, "out of memory loading facts");
     sqlite3_finalize(s);

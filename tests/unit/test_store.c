@@ -359,7 +359,8 @@ exec_sql(const char *path, const char *sql)
 
 /*
  * A version 1 database (the v1 tables, user_version 1, a record in it)
- * upgrades in place when opened: the DRG tables appear, the record stays.
+ * upgrades in place when opened: the DRG tables (v2) and the fact and
+ * reference tables (v3) appear, the record stays.
  */
 static void
 test_migrate_v1_to_v2(void **state)
@@ -378,14 +379,21 @@ test_migrate_v1_to_v2(void **state)
     cb_store_close(st);
     /* Back to exactly the version 1 schema. */
     exec_sql(p, "DROP TABLE drg_result; DROP TABLE drg_scheme_use; DROP TABLE drg_scheme;"
+                "DROP TABLE fact; DROP TABLE dim_dept; DROP TABLE dim_doctor;"
+                "DROP TABLE dim_drg; DROP TABLE reference_drg; DROP TABLE reference;"
+                "DELETE FROM meta WHERE key = 'fact_gen';"
                 "PRAGMA user_version = 1;");
     assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'drg%'"), 0);
     assert_int_equal(scalar(p, "PRAGMA user_version"), 1);
 
     assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
-    assert_int_equal(cb_store_schema_version(st), 2);
+    assert_int_equal(cb_store_schema_version(st), CB_SCHEMA_VERSION);
     cb_store_close(st);
-    assert_int_equal(scalar(p, "PRAGMA user_version"), 2);
+    assert_int_equal(scalar(p, "PRAGMA user_version"), CB_SCHEMA_VERSION);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                               " AND name IN ('fact', 'dim_dept', 'dim_doctor', 'dim_drg',"
+                               " 'reference', 'reference_drg')"), 6);
+    assert_int_equal(scalar(p, "SELECT value FROM meta WHERE key = 'fact_gen'"), 0);
     assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                " AND name IN ('drg_scheme', 'drg_scheme_use', 'drg_result')"), 3);
     assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
