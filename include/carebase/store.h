@@ -312,6 +312,10 @@ struct cb_store_regroup_opts {
     uint32_t              batch_rows; /* records per transaction; 0 = 20,000 */
     cb_store_progress_fn  progress;   /* may be NULL */
     void                 *progress_ctx;
+    /* Catalogues and reference tables to re-derive each record's indicator
+       fact too (after a catalogue change); NULL: only the DRG bits follow. */
+    const struct cb_catalogues *facts;
+    const struct cb_refdata    *rd;
 };
 
 struct cb_store_regroup_counts {

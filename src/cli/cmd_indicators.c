@@ -486,16 +486,20 @@ cmd_indicators(int argc, char **argv, const struct cb_cli *cli)
                                ? ce.dept[r->dept] : "";
         const char *doc = unit == CB_UNIT_DOCTOR && r->doctor < (uint32_t)ce.ndoctor &&
                                   ce.doctor[r->doctor] ? ce.doctor[r->doctor] : "";
-        char per[16], val[32], num[32], den[32], pv[32], yv[32], rank[24], quart[8];
+        char per[16], val[32], num[32], den[32], pv[32], yv[32], rank[24], quart[16];
         cli_period_text(period, r->period, per, sizeof per);
         fmt_value(val, sizeof val, o->ind, &o->v);
-        fmt_num(num, sizeof num, shown(o->ind, o->v.num));
+        if (!strcmp(o->ind->unit, "元"))
+            snprintf(num, sizeof num, "%.2f", shown(o->ind, o->v.num));
+        else
+            fmt_num(num, sizeof num, shown(o->ind, o->v.num));
         fmt_num(den, sizeof den, o->v.den);
         if (o->has_prev) fmt_value(pv, sizeof pv, o->ind, &o->prev); else snprintf(pv, sizeof pv, "-");
         if (o->has_yoy) fmt_value(yv, sizeof yv, o->ind, &o->yoy); else snprintf(yv, sizeof yv, "-");
         if (o->rank) {
             snprintf(rank, sizeof rank, "%d/%d", o->rank, o->peers);
-            snprintf(quart, sizeof quart, "Q%d", (4 * o->rank + o->peers - 1) / o->peers);
+            /* Q1 = the best quarter: from the share of peers ranked above */
+            snprintf(quart, sizeof quart, "Q%d", 4 * (o->rank - 1) / o->peers + 1);
         } else {
             snprintf(rank, sizeof rank, "-");
             quart[0] = '\0';

@@ -14,10 +14,11 @@
 #include "carebase/json.h"
 #include "carebase/store.h"
 #include "cli.h"
+#include "cli_env.h"
 #include "cli_summary.h"
 
 const char cmd_regroup_usage[] =
-    "usage: carebase regroup [--scheme DIR] [--hospital ZZJGDM] [--no-translate]\n"
+    "usage: carebase regroup [--scheme DIR] [--hospital ZZJGDM] [--no-translate] [--facts]\n"
     "                        [--batch N] [--json]\n"
     "\n"
     "Groups the stored records into DRGs again, each with the scheme chosen\n"
@@ -30,6 +31,10 @@ const char cmd_regroup_usage[] =
     "                   the records whose choice falls on it are regrouped\n"
     "  --hospital Z     only the records of this hospital (ZZJGDM)\n"
     "  --no-translate   group the codes as recorded (no code translation)\n"
+    "  --facts          also re-derive each record's indicator fact, e.g. after\n"
+    "                   loading a catalogue ($CAREBASE_CATALOGUE_MIS, ...); the\n"
+    "                   day-surgery flag SFRJSS is not kept in the store, so\n"
+    "                   re-import files that carry it instead\n"
     "  --batch N        records per transaction (default 20000)\n"
     "  --json           print the summary as JSON on stdout\n"
     "\n"
@@ -147,6 +152,7 @@ cmd_regroup(int argc, char **argv, const struct cb_cli *cli)
         { "scheme", required_argument, NULL, 's' },
         { "hospital", required_argument, NULL, 'H' },
         { "no-translate", no_argument, NULL, 'T' },
+        { "facts", no_argument, NULL, 'F' },
         { "batch", required_argument, NULL, 'b' },
         { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
@@ -160,7 +166,11 @@ cmd_regroup(int argc, char **argv, const struct cb_cli *cli)
     struct cb_buf err = CB_BUF_INIT;
     struct cli_progress prog;
     const char *dir = NULL;
-    int c, json = 0, status = CB_EXIT_FAIL;
+    int c, json = 0, status = CB_EXIT_FAIL, facts = 0;
+    struct cb_catalogues cat;
+    struct cli_env env;
+    memset(&cat, 0, sizeof cat);
+    memset(&env, 0, sizeof env);
     int64_t batch;
     enum cb_err rc;
     double secs;
@@ -173,6 +183,7 @@ cmd_regroup(int argc, char **argv, const struct cb_cli *cli)
         case 's': dir = optarg; break;
         case 'H': ro.hospital = optarg; break;
         case 'T': ro.translate = CB_DRG_TR_OFF; break;
+        case 'F': facts = 1; break;
         case 'b':
             if (cb_parse_i64(cb_str_c(optarg), &batch) != CB_OK || batch < 1 ||
                 batch > 10000000) {
@@ -190,9 +201,20 @@ cmd_regroup(int argc, char **argv, const struct cb_cli *cli)
         cli_error("regroup", "unexpected argument '%s'", argv[optind]);
         return CB_EXIT_USAGE;
     }
+    if (facts && (cli_env_load(&env, cli, "regroup", NULL) ||
+                  cli_catalogues_load(&cat, cli, "regroup"))) {
+        cli_env_release(&env);
+        return CB_EXIT_FAIL;
+    }
+    if (facts) {
+        ro.facts = &cat;
+        ro.rd = env.rd;
+    }
     if (cb_store_open(&st, cli->db_path, &err) != CB_OK) {
         cli_error("regroup", "%s", cb_buf_cstr(&err));
         cb_buf_release(&err);
+        cb_catalogues_release(&cat);
+        cli_env_release(&env);
         return CB_EXIT_FAIL;
     }
     cli_progress_init(&prog, "regroup", cli->quiet);
@@ -232,6 +254,8 @@ out:
     cb_drg_scheme_free(s);
     cb_store_drg_chooser_free(ch);
     cb_store_close(st);
+    cb_catalogues_release(&cat);
+    cli_env_release(&env);
     cb_buf_release(&err);
     return status;
 }

@@ -1068,7 +1068,7 @@ cb_store_drg_regroup(struct cb_store *st, struct cb_store_drg_chooser *c,
         goto out;
     }
     /* Keyset pages: each batch is one statement run and one transaction. */
-    if (!prepare(st, "SELECT r.id, h.zzjgdm, r.cy_day, r.data, r.dx, r.px"
+    if (!prepare(st, "SELECT r.id, h.zzjgdm, r.cy_day, r.data, r.dx, r.px, r.hospital_id"
                      " FROM record r JOIN hospital h ON h.id = r.hospital_id"
                      " WHERE r.id > ?1 AND (?2 IS NULL OR h.zzjgdm = ?2)"
                      " ORDER BY r.id LIMIT ?3", &sel)) {
@@ -1104,7 +1104,7 @@ cb_store_drg_regroup(struct cb_store *st, struct cb_store_drg_chooser *c,
                 cur.skipped++;
                 continue;
             }
-            if (use < 0) {
+            if (use < 0 && !o->facts) {
                 static const struct cb_store_drg none;  /* scheme_id 0: ungrouped */
                 if ((rc = delete_drg(st, id, err)) ||
                     (rc = cb__store_fact_set_drg(st, id, &none, err)))
@@ -1125,10 +1125,32 @@ cb_store_drg_regroup(struct cb_store *st, struct cb_store_drg_chooser *c,
                 cb_errf(err, "record id %lld", (long long)id);
                 break;
             }
-            if ((rc = cb_store_drg_chooser_group_use(c, use, fp, o->translate, &d, err)) ||
-                (rc = put_drg(st, id, &d, err)) ||
-                (rc = cb__store_fact_set_drg(st, id, &d, err)))
+            memset(&d, 0, sizeof d);
+            if (use >= 0 &&
+                ((rc = cb_store_drg_chooser_group_use(c, use, fp, o->translate, &d, err)) ||
+                 (rc = put_drg(st, id, &d, err))))
                 break;
+            if (use < 0 && (rc = delete_drg(st, id, err)))
+                break;
+            if (o->facts) {
+                /* Re-derive the whole fact (new catalogues), beside the DRG. */
+                struct cb_store_row row;
+                memset(&row, 0, sizeof row);
+                row.sval[CB_SC_CYKB] = fp->v[CB_F_CYKB];
+                row.sval[CB_SC_ZZYS] = fp->v[CB_F_ZZYS];
+                row.drg = d;
+                row.has_fact = 1;
+                cb_fact_derive(fp, o->rd, o->facts,
+                               d.scheme_id > 0 && d.status == CB_DRG_SUCCESS, &row.fact);
+                if ((rc = cb__store_put_fact(st, id, sqlite3_column_int64(sel, 6), &row, err)))
+                    break;
+            } else if ((rc = cb__store_fact_set_drg(st, id, &d, err))) {
+                break;
+            }
+            if (use < 0) {
+                cur.no_scheme++;
+                continue;
+            }
             cur.grouped++;
             cur.status[d.status]++;
         }
