@@ -543,15 +543,54 @@ compute_cc(const struct cb_drg_scheme *s, struct cb_drg_work *w, bool trace)
     return CB_OK;
 }
 
-/* cb__drg_eval with the commonest conditions (one list test) inline. */
+/* A leaf the search tests inline: a list bit, mcc, cc, true or false. */
+static inline bool
+leaf(const struct drg_node *n, const struct cb_drg_work *w)
+{
+    switch (n->op) {
+    case OP_MCC:   return w->mcc;
+    case OP_CC:    return w->cc;
+    case OP_TRUE:  return true;
+    case OP_FALSE: return false;
+    case OP_NUM:   return compare(w->num[n->field], (enum drg_cmp)n->cmp, n->value);
+    case OP_STR_EQ: return cb_str_eq(w->str[n->field], n->str);
+    default:       return bit(W_SET(w, n->op - OP_PDX_IN), n->list);
+    }
+}
+
+/*
+ * cb__drg_eval with the commonest conditions inline: one list test, mcc,
+ * cc, and all/any over such leaves (flagged "flat" when compiled); the
+ * rest goes through the general evaluator.
+ */
 static inline bool
 eval_fast(const struct cb_drg_scheme *s, const struct cb_drg_work *w, uint32_t i)
 {
     const struct drg_node *n = &s->nodes[i];
     if (n->op >= OP_PDX_IN && n->op <= OP_PX_ANY_IN)
         return bit(W_SET(w, n->op - OP_PDX_IN), n->list);
-    if (n->op == OP_TRUE)
+    switch (n->op) {
+    case OP_TRUE: return true;
+    case OP_MCC:  return w->mcc;
+    case OP_CC:   return w->cc;
+    case OP_NUM:  return compare(w->num[n->field], (enum drg_cmp)n->cmp, n->value);
+    case OP_ALL:
+        if (!n->flat)
+            break;
+        for (uint32_t c = i + 1; c < n->end; c++)  /* leaves: end = c + 1 */
+            if (!leaf(&s->nodes[c], w))
+                return false;
         return true;
+    case OP_ANY:
+        if (!n->flat)
+            break;
+        for (uint32_t c = i + 1; c < n->end; c++)
+            if (leaf(&s->nodes[c], w))
+                return true;
+        return false;
+    default:
+        break;
+    }
     return cb__drg_eval(s, w, i);
 }
 
@@ -681,5 +720,45 @@ cb_drg_group(const struct cb_drg_scheme *s, const struct cb_drg_input *in,
     to_result(out, trace ? search_traced(s, w) : search_plain(s, w));
     if (trace)
         w->trace.principal_table = w->principal_table;
+    return CB_OK;
+}
+
+/* Brings a record's code arrays and code bytes towards the cache. */
+static void
+prefetch_input(const struct cb_drg_input *in)
+{
+    const struct cb_str *lists[2] = { in->dx, in->px };
+    int ns[2] = { in->ndx, in->npx };
+    for (int l = 0; l < 2; l++) {
+        if (!lists[l])
+            continue;
+        for (int i = 0; i < ns[l] && i < 64; i++) {
+            if (!(i & 3))
+                __builtin_prefetch(&lists[l][i]);
+            __builtin_prefetch(lists[l][i].ptr);
+        }
+    }
+    __builtin_prefetch(in->sex.ptr);
+    __builtin_prefetch(in->age.ptr);
+}
+
+enum cb_err
+cb_drg_group_batch(const struct cb_drg_scheme *s, const struct cb_drg_input *in,
+                   size_t n, enum cb_drg_translate tr, struct cb_drg_work *w,
+                   struct cb_drg_result *out)
+{
+    if (n) {
+        __builtin_prefetch(&in[0]);
+        prefetch_input(&in[0]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i + 2 < n)
+            __builtin_prefetch(&in[i + 2]);
+        if (i + 1 < n)
+            prefetch_input(&in[i + 1]);
+        enum cb_err rc = cb_drg_group(s, &in[i], tr, w, &out[i]);
+        if (rc)
+            return rc;
+    }
     return CB_OK;
 }

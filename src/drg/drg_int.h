@@ -48,7 +48,7 @@ struct drg_node {
     uint8_t  op;     /* enum drg_op */
     uint8_t  field;  /* enum drg_field (num, str_eq, str_in, empty) */
     uint8_t  cmp;    /* enum drg_cmp (num) */
-    uint8_t  pad;
+    uint8_t  flat;   /* all/any whose arguments are all leaf tests (fast path) */
     uint32_t list;   /* list id; lists_hit: index of its mask */
     uint32_t end;    /* index just past this subtree */
     int32_t  min;    /* lists_hit, count_in */
@@ -191,12 +191,43 @@ drg_key_hash(const uint64_t k[2], uint32_t len)
     return h ^ (h >> 29);
 }
 
-/* Loads a code of at most DRG_KEY_MAX bytes into a zero-padded key. */
+static inline uint64_t
+drg_load64(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint64_t
+drg_load32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/*
+ * Loads a code of at most DRG_KEY_MAX bytes into a zero-padded key with
+ * whole-word loads that stay inside the code (overlapping at the end, as
+ * little-endian words), so no byte-wise copy stalls the hash that follows.
+ */
 static inline void
 drg_key_load(uint64_t k[2], struct cb_str code)
 {
-    k[0] = k[1] = 0;
-    memcpy(k, code.ptr, code.len);
+    const unsigned char *p = (const unsigned char *)code.ptr;
+    size_t n = code.len;
+    if (n >= 8) {
+        k[0] = drg_load64(p);
+        k[1] = n > 8 ? drg_load64(p + n - 8) >> (8 * (16 - n)) : 0;
+    } else if (n >= 4) {
+        k[0] = drg_load32(p) | drg_load32(p + n - 4) << (8 * (n - 4));
+        k[1] = 0;
+    } else {
+        k[0] = n ? (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
+                   (uint64_t)p[n - 1] << (8 * (n - 1)) : 0;
+        k[1] = 0;
+    }
 }
 
 /* Probes the code table from slot i (h = the key's hash). */

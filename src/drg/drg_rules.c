@@ -284,6 +284,16 @@ compile_cond(struct compiler *c, json_t *cond, uint32_t *out)
         break;
     }
     n.end = s->nnodes;
+    if (n.op == OP_ALL || n.op == OP_ANY) {
+        /* Flat when every argument is a leaf the grouper tests inline. */
+        n.flat = 1;
+        for (uint32_t k = id + 1; k < n.end; k = s->nodes[k].end) {
+            uint8_t o = s->nodes[k].op;
+            if (!((o >= OP_PDX_IN && o <= OP_PX_ANY_IN) || o == OP_MCC || o == OP_CC ||
+                  o == OP_TRUE || o == OP_FALSE || o == OP_NUM || o == OP_STR_EQ))
+                n.flat = 0;
+        }
+    }
     s->nodes[id] = n;
     *out = id;
     return CB_OK;
