@@ -16,6 +16,7 @@ packages=(
   libzstd-dev       # the record store compresses each record's items (zstd)
   libjansson-dev    # JSON parsing: DRG rule packages (rules.json, manifest.json)
   libsodium-dev     # SHA-256 of DRG package files; argon2id password hashing
+  libxlsxwriter-dev # .xlsx output (indicators, cases): formatted workbooks for people
   libcmocka-dev     # unit tests
   sqlite3           # end-to-end tests inspect the database with the CLI
   python3           # end-to-end tests: small helpers (kill -9, file checks)

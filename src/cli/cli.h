@@ -49,10 +49,11 @@ int cmd_regroup(int argc, char **argv, const struct cb_cli *cli);
 int cmd_scheme(int argc, char **argv, const struct cb_cli *cli);
 int cmd_indicators(int argc, char **argv, const struct cb_cli *cli);
 int cmd_reference(int argc, char **argv, const struct cb_cli *cli);
+int cmd_cases(int argc, char **argv, const struct cb_cli *cli);
 
 extern const char cmd_import_usage[], cmd_check_usage[], cmd_generate_usage[],
     cmd_org_usage[], cmd_rejects_usage[], cmd_status_usage[], cmd_sql_usage[],
     cmd_group_usage[], cmd_regroup_usage[], cmd_scheme_usage[],
-    cmd_indicators_usage[], cmd_reference_usage[];
+    cmd_indicators_usage[], cmd_reference_usage[], cmd_cases_usage[];
 
 #endif

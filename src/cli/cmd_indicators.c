@@ -15,6 +15,7 @@
 #include "carebase/json.h"
 #include "cli_engine.h"
 #include "cli_env.h"
+#include "cli_xlsx.h"
 
 const char cmd_indicators_usage[] =
     "usage: carebase indicators [--by consortium|hospital|department|doctor]\n"
@@ -22,7 +23,8 @@ const char cmd_indicators_usage[] =
     "                           [--from DATE] [--to DATE] [--hospital ZZJGDM]\n"
     "                           [--group CODE] [--ids ID,...] [--list LIST]\n"
     "                           [--reference NAME] [--lang zh|en]\n"
-    "                           [--format table|csv|json] [--threads N]\n"
+    "                           [--format table|csv|json|xlsx] [--output FILE]\n"
+    "                           [--threads N]\n"
     "\n"
     "Computes the indicators of the catalogue (data/indicators/catalogue-2019.tsv:\n"
     "国考 front-page indicators, the 二级 list, supporting measures and the DRG\n"
@@ -46,7 +48,9 @@ const char cmd_indicators_usage[] =
     "  --reference N    the DRG reference (default: the newest; see carebase\n"
     "                   reference); without one, DRG indicators are not computable\n"
     "  --lang L         names in zh or en (table; csv and json carry both)\n"
-    "  --format F       table (default), csv or json\n"
+    "  --format F       table (default), csv, json or xlsx (one sheet for people:\n"
+    "                   zh/en headers, numbers as numbers; needs --output)\n"
+    "  --output FILE    write to FILE instead of standard output\n"
     "  --threads N      aggregate on N threads (default 2)\n"
     "\n"
     "Non-public catalogues (#5 minimally invasive, #6 level 4, 二级 #3 level 3)\n"
@@ -143,6 +147,111 @@ json_kv(struct cb_buf *b, const char *key, const char *v)
     }
 }
 
+/* ---- --format xlsx (cli_xlsx.h) ---- */
+
+static const struct cli_xcol xlsx_cols[] = {
+    { "机构代码", "Hospital (ZZJGDM)", 22, NULL },
+    { "机构名称", "Hospital name", 28, NULL },
+    { "级别", "Level", 6, NULL },
+    { "科室", "Department", 10, NULL },
+    { "医生", "Doctor", 10, NULL },
+    { "期间", "Period", 9, NULL },
+    { "指标编号", "Indicator id", 14, NULL },
+    { "国考序号", "National no.", 8, NULL },
+    { "指标名称", "Indicator", 36, NULL },
+    { "指标名称（英文）", "Indicator (English)", 40, NULL },
+    { "单位", "Unit", 6, NULL },
+    { "值", "Value", 12, NULL },
+    { "分子", "Numerator", 14, NULL },
+    { "分母", "Denominator", 14, NULL },
+    { "上期", "Previous period", 12, NULL },
+    { "去年同期", "Same period last year", 12, NULL },
+    { "同级排名", "Rank among peers", 9, "0" },
+    { "同级机构数", "Peers", 9, "0" },
+    { "四分位", "Quartile", 8, NULL },
+    { "说明", "Note", 40, NULL },
+};
+
+/* The number format of a value: as fmt_value shows it. */
+static const char *
+xlsx_value_format(const struct cb_indicator *ind)
+{
+    if (!strcmp(ind->unit, "%") || !strcmp(ind->unit, "天"))
+        return "0.00";
+    if (!strcmp(ind->unit, "元"))
+        return "#,##0.00";
+    return ind->unit[0] ? "#,##0" : "0.0000";
+}
+
+static const char *
+xlsx_count_format(const struct cb_indicator *ind, double x)
+{
+    if (x == floor(x))
+        return "#,##0";
+    return !strcmp(ind->unit, "元") ? "#,##0.00" : "0.0000";
+}
+
+/* One sheet: a row per (unit, period, indicator); a value that is not
+ * computable leaves its cells empty and says why in the note. */
+static int
+write_xlsx(const char *path, const struct out_row *rows, size_t nout,
+           const struct cli_engine *ce, int unit, enum cb_period period,
+           const struct cb_indicator_set *set, const char *refname, struct cb_buf *err)
+{
+    int ncols = (int)(sizeof xlsx_cols / sizeof xlsx_cols[0]);
+    struct cli_xlsx *x = cli_xlsx_new(path, "indicators", xlsx_cols, ncols, err);
+    char title[160], about[200];
+
+    if (!x)
+        return -1;
+    snprintf(title, sizeof title, "Carebase 指标 indicators (catalogue %s)", set->version);
+    snprintf(about, sizeof about, "DRG reference: %s", refname ? refname : "none");
+    cli_xlsx_describe(x, title, about);
+    for (size_t i = 0; i < nout; i++) {
+        const struct out_row *o = &rows[i];
+        const struct cb_engine_row *r = o->row;
+        const struct cli_hosp *h = unit != UNIT_CONSORTIUM && r->hospital < ce->nhosp
+                                       ? &ce->hosp[r->hospital] : NULL;
+        const char *vf = xlsx_value_format(o->ind);
+        char per[16], q[16];
+        double num = shown(o->ind, o->v.num);
+
+        cli_period_text(period, r->period, per, sizeof per);
+        cli_xlsx_text(x, 0, h ? h->zzjgdm : "");
+        cli_xlsx_text(x, 1, h ? h->name : unit == UNIT_CONSORTIUM ? "全部 all" : "");
+        cli_xlsx_text(x, 2, h ? h->level : "");
+        if (unit == CB_UNIT_DEPT && r->dept < ce->ndept)
+            cli_xlsx_text(x, 3, ce->dept[r->dept]);
+        if (unit == CB_UNIT_DOCTOR && r->doctor < (uint32_t)ce->ndoctor)
+            cli_xlsx_text(x, 4, ce->doctor[r->doctor]);
+        cli_xlsx_text(x, 5, per);
+        cli_xlsx_text(x, 6, o->ind->id);
+        cli_xlsx_text(x, 7, o->ind->no);
+        cli_xlsx_text(x, 8, o->ind->name_zh);
+        cli_xlsx_text(x, 9, o->ind->name_en);
+        cli_xlsx_text(x, 10, o->ind->unit);
+        if (o->v.computable) {
+            cli_xlsx_num(x, 11, o->v.value, vf);
+            cli_xlsx_num(x, 12, num, xlsx_count_format(o->ind, num));
+            cli_xlsx_num(x, 13, o->v.den, xlsx_count_format(o->ind, o->v.den));
+        } else {
+            cli_xlsx_text(x, 19, o->v.reason);
+        }
+        if (o->has_prev && o->prev.computable)
+            cli_xlsx_num(x, 14, o->prev.value, vf);
+        if (o->has_yoy && o->yoy.computable)
+            cli_xlsx_num(x, 15, o->yoy.value, vf);
+        if (o->rank) {
+            cli_xlsx_num(x, 16, o->rank, NULL);
+            cli_xlsx_num(x, 17, o->peers, NULL);
+            snprintf(q, sizeof q, "Q%d", 4 * (o->rank - 1) / o->peers + 1); /* as the table */
+            cli_xlsx_text(x, 18, q);
+        }
+        cli_xlsx_row_end(x);
+    }
+    return cli_xlsx_close(x, err);
+}
+
 static int
 cmp_double_desc(const void *a, const void *b)
 {
@@ -167,6 +276,7 @@ cmd_indicators(int argc, char **argv, const struct cb_cli *cli)
         { "lang", required_argument, NULL, 'L' },
         { "format", required_argument, NULL, 'f' },
         { "threads", required_argument, NULL, 'j' },
+        { "output", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -176,6 +286,8 @@ cmd_indicators(int argc, char **argv, const struct cb_cli *cli)
     const char *hospital = NULL, *group = NULL, *ids = NULL, *list = NULL,
                *refname = NULL, *lang = "zh";
     enum cli_fmt fmt = CLI_FMT_TABLE;
+    const char *output = NULL;
+    bool xlsx = false;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
@@ -223,9 +335,11 @@ cmd_indicators(int argc, char **argv, const struct cb_cli *cli)
             }
             lang = optarg;
             break;
+        case 'o': output = optarg; break;
         case 'f':
-            if (cli_parse_fmt(optarg, &fmt)) {
-                cli_error("indicators", "--format wants table, csv or json");
+            xlsx = !strcmp(optarg, "xlsx");
+            if (!xlsx && cli_parse_fmt(optarg, &fmt)) {
+                cli_error("indicators", "--format wants table, csv, json or xlsx");
                 return CB_EXIT_USAGE;
             }
             break;
@@ -246,6 +360,14 @@ cmd_indicators(int argc, char **argv, const struct cb_cli *cli)
     if (optind < argc) {
         cli_error("indicators", "unexpected argument '%s'", argv[optind]);
         return CB_EXIT_USAGE;
+    }
+    if (xlsx && !output) {
+        cli_error("indicators", "--format xlsx needs --output FILE");
+        return CB_EXIT_USAGE;
+    }
+    if (output && !xlsx && !freopen(output, "w", stdout)) {
+        cli_error("indicators", "cannot write '%s'", output);
+        return CB_EXIT_FAIL;
     }
 
     struct cb_buf err = CB_BUF_INIT;
@@ -426,6 +548,17 @@ cmd_indicators(int argc, char **argv, const struct cb_cli *cli)
     }
 
     /* Output. */
+    if (xlsx) {
+        if (write_xlsx(output, rows, nout, &ce, unit, period, &set,
+                       have_ref ? ref.info.name : NULL, &err)) {
+            cli_error("indicators", "%s", cb_buf_cstr(&err));
+            goto out;
+        }
+        if (!cli->quiet)
+            fprintf(stderr, "%zu rows written to %s\n", nout, output);
+        status = CB_EXIT_OK;
+        goto out;
+    }
     bool zh = !strcmp(lang, "zh");
     static const char *const cols[] = {
         "unit", "hospital", "hospital_name", "level", "department", "doctor", "period",

@@ -44,6 +44,8 @@ static const struct cb_cmd commands[] = {
       cmd_indicators_usage },
     { "reference", cmd_reference, "create and list DRG reference populations (weights, risk grades)",
       cmd_reference_usage },
+    { "cases", cmd_cases, "list the cases in an indicator's numerator or denominator",
+      cmd_cases_usage },
     { "help", cmd_help, "show help for a command", cmd_help_usage },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

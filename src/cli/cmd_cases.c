@@ -1,0 +1,1094 @@
+/*
+ * cmd_cases.c - `carebase cases`: the lineage of an indicator value (issue
+ * 4, section 5). For one indicator, one side (numerator or denominator)
+ * and a scope, it lists the cases (stored records) that the side's counter
+ * counts, each with its DRG and, on request, the grouping trace.
+ *
+ * A case is listed when its own fact gives the counter a value > 0, as
+ * cb_engine_fact_counters() computes it: that is the code the aggregation
+ * runs, so the number of cases listed is the numerator or denominator that
+ * `carebase indicators` prints for the same scope, by construction (and
+ * the e2e test t_cases.sh checks it). For sums (days, costs, weights) the
+ * listing gives each case's share.
+ *
+ * The listing never carries patient names or ID numbers (XM, SFZH and the
+ * like): BAH and ZYCS identify the case within its hospital.
+ * --show-identifiers adds XM and SFZH on the screen only (a table on a
+ * terminal); exports (csv, json, xlsx, --output, a redirected standard
+ * output) always leave them out.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "carebase/alloc.h"
+#include "carebase/arena.h"
+#include "carebase/date.h"
+#include "carebase/json.h"
+#include "cli_engine.h"
+#include "cli_env.h"
+#include "cli_trace.h"
+#include "cli_xlsx.h"
+
+const char cmd_cases_usage[] =
+    "usage: carebase cases --indicator ID (--numerator | --denominator)\n"
+    "                      [--hospital ZZJGDM] [--group CODE]\n"
+    "                      [--in PERIOD | --from DATE --to DATE]\n"
+    "                      [--department CODE] [--doctor NAME]\n"
+    "                      [--reference NAME] [--explain]\n"
+    "                      [--format table|csv|json|xlsx] [--output FILE]\n"
+    "                      [--show-identifiers]\n"
+    "\n"
+    "Lists the cases behind an indicator value: the discharges in its\n"
+    "numerator or its denominator for a scope, each with hospital, BAH, ZYCS,\n"
+    "discharge date, discharging department, attending doctor, LYFS, its DRG\n"
+    "(code, status, scheme) and what it adds to the counter. The number of\n"
+    "cases listed is the numerator (denominator) that 'carebase indicators'\n"
+    "gives for the same scope; for sums (days, costs, weights) each case's\n"
+    "share is listed, and they add up to it.\n"
+    "\n"
+    "Options:\n"
+    "  --indicator ID   a catalogue id (fp.14, drg.cmi) or a national number\n"
+    "                   (14: the first indicator of the 三级 list with that number)\n"
+    "  --numerator      the cases of the numerator\n"
+    "  --denominator    the cases of the denominator (a count has none)\n"
+    "  --hospital Z     only this hospital (ZZJGDM)\n"
+    "  --group CODE     only the hospitals of this consortium or region\n"
+    "  --in PERIOD      discharged (CYSJ) in 2025, 2025Q1, 2025-03 or 2025-03-01\n"
+    "                   (--period PERIOD is the same)\n"
+    "  --from, --to     discharge dates YYYY-MM-DD, inclusive\n"
+    "  --department C   only this discharging department (CYKB code)\n"
+    "  --doctor NAME    only this attending doctor (ZZYS)\n"
+    "  --reference N    the DRG reference (default: the newest; see carebase\n"
+    "                   reference), for the indicators that need one\n"
+    "  --explain        add each case's grouping trace (zh and en): the stored\n"
+    "                   record is grouped again with the scheme its result was\n"
+    "                   made with, code translation on; a different result\n"
+    "                   than the stored one is pointed out\n"
+    "  --format F       table (default), csv, json or xlsx (needs --output)\n"
+    "  --output FILE    write to FILE instead of standard output\n"
+    "  --show-identifiers  add the patient's name and ID number (XM, SFZH),\n"
+    "                   on the screen only (table format, standard output a\n"
+    "                   terminal)\n"
+    "\n"
+    "Patient identifiers: exports (csv, json, xlsx, anything written with\n"
+    "--output or to a file or pipe) never carry names or ID numbers (XM, SFZH,\n"
+    "JKKH); a case is identified by hospital, BAH and ZYCS.\n"
+    "\n"
+    "Money is in yuan, stays in days. For drg.count the cases grouped into a\n"
+    "DRG are listed (the indicator counts their distinct DRGs).\n"
+    "\n"
+    "Exit status: 0 when listed (also when\n"
+    "no case matches), 1 when the indicator is not computable for the\n"
+    "scope's data (a catalogue or the DRG reference is missing) or the\n"
+    "database fails, 2 on usage.\n";
+
+/* Record ids per detail query. */
+#define CHUNK 500
+
+enum side { SIDE_NONE = 0, SIDE_NUM, SIDE_DEN };
+enum cformat { CF_TABLE, CF_CSV, CF_JSON, CF_XLSX };
+
+struct opts {
+    const char  *indicator, *hospital, *group, *department, *doctor;
+    const char  *refname, *output;
+    uint16_t     from, to;       /* fact days, inclusive */
+    bool         has_from, has_to;
+    enum side    side;
+    enum cformat fmt;
+    bool         explain, show_ids;
+};
+
+/* What the counter sums, for display. */
+enum ckind { CK_COUNT, CK_MONEY, CK_DAYS, CK_REAL };
+
+struct counter {
+    int        id;          /* cb_counter_by_name() value */
+    char       name[32];    /* "surgical", "cohort3_los", "tw" */
+    enum ckind kind;
+};
+
+/* A case in the listing. */
+struct hit {
+    int64_t record_id;
+    double  contrib;        /* the counter's value for this case alone */
+};
+
+/* A case's details from the store, in query order up to D_SCHEME. */
+enum dcol {
+    D_HOSPITAL, D_BAH, D_ZYCS, D_CYSJ, D_CYKB, D_CYKB_NAME, D_ZZYS, D_LYFS,
+    D_DRG, D_STATUS, D_SCHEME, D_XM, D_SFZH, D__N
+};
+
+/* Strings live in the chunk's arena; NULL = none (SQL NULL). */
+struct detail {
+    const char *v[D__N];
+    const char *trace[2];   /* zh, en (--explain) */
+};
+
+/* The rows of one chunk being fetched. */
+struct fetch {
+    const struct hit *hits;
+    size_t            n;
+    struct detail    *d;
+    struct cb_arena  *a;
+    struct cli_trace *tr;        /* NULL without --explain */
+    struct cb_buf     text[2];   /* the traces, zh and en */
+    int               col_data;  /* first of hex(data), dx, px; -1 none */
+    int               col_ids;   /* XM, SFZH; -1 none */
+};
+
+/* ---- the counter -------------------------------------------------------- */
+
+static void
+counter_describe(int id, struct counter *c)
+{
+    static const char *const names[CB_C__INT] = {
+#define X(name) #name,
+        CB_COUNTERS(X)
+#undef X
+    };
+    static const char *const cohort_suffix[4] = { "n", "los", "zfy", "deaths" };
+    static const char *const real_names[CB_R__N] = { "tw", "cei", "tei" };
+
+    c->id = id;
+    c->kind = CK_COUNT;
+    if (id >= 0 && id < CB_C__INT) {
+        snprintf(c->name, sizeof c->name, "%s", names[id]);
+        if (id == CB_C_zfy || id == CB_C_drug || id == CB_C_material ||
+            id == CB_C_zfy_weighted)
+            c->kind = CK_MONEY;
+        else if (id == CB_C_los)
+            c->kind = CK_DAYS;
+    } else if (id >= CB_C_COHORT && id < CB_C__N) {
+        int k = (id - CB_C_COHORT) / 4, s = (id - CB_C_COHORT) % 4;
+        snprintf(c->name, sizeof c->name, "cohort%d_%s", k + 1, cohort_suffix[s]);
+        c->kind = s == 1 ? CK_DAYS : s == 2 ? CK_MONEY : CK_COUNT;
+    } else if (id < 0 && id >= -CB_R__N) {
+        snprintf(c->name, sizeof c->name, "%s", real_names[-id - 1]);
+        c->kind = CK_REAL;
+    } else {
+        snprintf(c->name, sizeof c->name, "drg_count");
+    }
+}
+
+/* A contribution as shown: money in yuan, the rest as counted. */
+static double
+shown_contrib(const struct counter *c, double v)
+{
+    return c->kind == CK_MONEY ? v / 100.0 : v;
+}
+
+static void
+fmt_contrib(char *buf, size_t n, const struct counter *c, double v)
+{
+    switch (c->kind) {
+    case CK_MONEY: snprintf(buf, n, "%.2f", v / 100.0); break;
+    case CK_REAL:  snprintf(buf, n, "%.12g", v); break;
+    case CK_COUNT:
+    case CK_DAYS:  snprintf(buf, n, "%.0f", v); break;
+    }
+}
+
+static const char *
+counter_unit(const struct counter *c, bool zh)
+{
+    switch (c->kind) {
+    case CK_MONEY: return zh ? "元" : "yuan";
+    case CK_DAYS:  return zh ? "天" : "days";
+    case CK_REAL:  return c->id == -(1 + CB_R_TW) ? (zh ? "权重" : "weight")
+                                                  : (zh ? "比值" : "ratio");
+    case CK_COUNT: return zh ? "例" : "cases";
+    }
+    return "";
+}
+
+/* The indicator by id, or by national number in the 三级 list. */
+static const struct cb_indicator *
+find_indicator(const struct cb_indicator_set *set, const char *id)
+{
+    const struct cb_indicator *ind = cb_indicator_find(set, cb_str_c(id));
+
+    if (ind || !*id || strspn(id, "0123456789") != strlen(id))
+        return ind;
+    for (int i = 0; i < set->n; i++)
+        if (!strcmp(set->ind[i].no, id) && !strcmp(set->ind[i].list, "三级"))
+            return &set->ind[i];
+    return NULL;
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+    static const struct option lopts[] = {
+        { "indicator", required_argument, NULL, 'I' },
+        { "numerator", no_argument, NULL, 'n' },
+        { "denominator", no_argument, NULL, 'd' },
+        { "hospital", required_argument, NULL, 'H' },
+        { "group", required_argument, NULL, 'g' },
+        { "in", required_argument, NULL, 'i' },
+        { "period", required_argument, NULL, 'i' },
+        { "from", required_argument, NULL, 'F' },
+        { "to", required_argument, NULL, 'T' },
+        { "department", required_argument, NULL, 'D' },
+        { "doctor", required_argument, NULL, 'Z' },
+        { "reference", required_argument, NULL, 'r' },
+        { "explain", no_argument, NULL, 'x' },
+        { "format", required_argument, NULL, 'f' },
+        { "output", required_argument, NULL, 'o' },
+        { "show-identifiers", no_argument, NULL, 'S' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    enum cb_period kind;
+    int c;
+
+    memset(o, 0, sizeof *o);
+    o->to = UINT16_MAX;
+    while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+        switch (c) {
+        case 'I': o->indicator = optarg; break;
+        case 'n':
+        case 'd':
+            if (o->side && o->side != (c == 'n' ? SIDE_NUM : SIDE_DEN)) {
+                cli_error("cases", "give --numerator or --denominator, not both");
+                return CB_EXIT_USAGE;
+            }
+            o->side = c == 'n' ? SIDE_NUM : SIDE_DEN;
+            break;
+        case 'H': o->hospital = optarg; break;
+        case 'g': o->group = optarg; break;
+        case 'i':
+            if (cli_parse_period(optarg, &kind, &o->from, &o->to) &&
+                cli_parse_day(optarg, &o->from)) {
+                cli_error("cases", "--in wants 2025, 2025Q1, 2025-03 or 2025-03-01: %s",
+                          optarg);
+                return CB_EXIT_USAGE;
+            }
+            if (strlen(optarg) == 10)   /* a single day */
+                o->to = o->from;
+            o->has_from = o->has_to = true;
+            break;
+        case 'F':
+        case 'T':
+            if (cli_parse_day(optarg, c == 'F' ? &o->from : &o->to)) {
+                cli_error("cases", "dates are YYYY-MM-DD: %s", optarg);
+                return CB_EXIT_USAGE;
+            }
+            if (c == 'F')
+                o->has_from = true;
+            else
+                o->has_to = true;
+            break;
+        case 'D': o->department = optarg; break;
+        case 'Z': o->doctor = optarg; break;
+        case 'r': o->refname = optarg; break;
+        case 'x': o->explain = true; break;
+        case 'f':
+            if (!strcmp(optarg, "table")) o->fmt = CF_TABLE;
+            else if (!strcmp(optarg, "csv")) o->fmt = CF_CSV;
+            else if (!strcmp(optarg, "json")) o->fmt = CF_JSON;
+            else if (!strcmp(optarg, "xlsx")) o->fmt = CF_XLSX;
+            else {
+                cli_error("cases", "--format wants table, csv, json or xlsx");
+                return CB_EXIT_USAGE;
+            }
+            break;
+        case 'o': o->output = optarg; break;
+        case 'S': o->show_ids = true; break;
+        case 'h': fputs(cmd_cases_usage, stdout); return CB_EXIT_OK;
+        default: fputs(cmd_cases_usage, stderr); return CB_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        cli_error("cases", "unexpected argument '%s'", argv[optind]);
+        return CB_EXIT_USAGE;
+    }
+    if (!o->indicator || !o->side) {
+        cli_error("cases", "give --indicator ID and --numerator or --denominator");
+        return CB_EXIT_USAGE;
+    }
+    if (o->fmt == CF_XLSX && !o->output) {
+        cli_error("cases", "--format xlsx needs --output FILE");
+        return CB_EXIT_USAGE;
+    }
+    /* Identifiers may be read on a screen; a file or a pipe is an export. */
+    if (o->show_ids && (o->fmt != CF_TABLE || o->output || !isatty(STDOUT_FILENO))) {
+        cli_error("cases", "--show-identifiers is for the screen only (table format "
+                  "on a terminal): exports never carry patient identifiers");
+        return CB_EXIT_USAGE;
+    }
+    if (o->from > o->to) {
+        cli_error("cases", "the date range is empty");
+        return CB_EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* ---- selecting the cases ------------------------------------------------- */
+
+/* A mask over ids (by-id names) whose name is want; NULL when none. */
+static uint8_t *
+name_mask(char **names, int n, const char *want)
+{
+    uint8_t *m = cb_calloc((size_t)n + 1, 1);
+    bool any = false;
+
+    if (!m)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        if (names[i] && !strcmp(names[i], want)) {
+            m[i] = 1;
+            any = true;
+        }
+    if (!any) {
+        cb_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static int
+cmp_hit(const void *a, const void *b)
+{
+    int64_t x = ((const struct hit *)a)->record_id, y = ((const struct hit *)b)->record_id;
+    return (x > y) - (x < y);
+}
+
+struct selection {
+    struct hit   *hits;
+    size_t        n;
+    struct cb_agg total;     /* every fact in scope, added up */
+    int           words;     /* of total.drgs */
+};
+
+/*
+ * The facts in scope whose counter is > 0, sorted by record id, and the
+ * aggregate of all facts in scope (for the indicator's value).
+ */
+static enum cb_err
+select_cases(const struct cli_engine *ce, const struct opts *o, const uint8_t *hosp,
+             const uint8_t *dept, const uint8_t *doctor,
+             const struct cb_engine_ref *ref, int counter, struct selection *sel)
+{
+    size_t nf, cap = 0;
+    const struct cb_fact *f = cb_engine_facts(ce->e, &nf);
+    struct cb_agg a;
+    enum cb_err rc = CB_OK;
+
+    memset(sel, 0, sizeof *sel);
+    sel->words = (cb_engine_ndrg(ce->e) + 63) / 64 + 1;
+    sel->total.drgs = cb_calloc((size_t)sel->words, sizeof(uint64_t));
+    memset(&a, 0, sizeof a);
+    a.drgs = cb_calloc((size_t)sel->words, sizeof(uint64_t));
+    if (!sel->total.drgs || !a.drgs) {
+        rc = CB_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        const struct cb_fact *x = &f[i];
+        if (x->day < o->from || x->day > o->to)
+            continue;
+        if (hosp && (x->hospital >= ce->nhosp || !hosp[x->hospital]))
+            continue;
+        if (dept && (x->dept >= ce->ndept || !dept[x->dept]))
+            continue;
+        if (doctor && (x->doctor >= (uint32_t)ce->ndoctor || !doctor[x->doctor]))
+            continue;
+        cb_engine_fact_counters(x, ref, &a);
+        double v = cb_agg_value(&a, counter, sel->words);
+        for (int k = 0; k < CB_C__N; k++)
+            sel->total.c[k] += a.c[k];
+        for (int k = 0; k < CB_R__N; k++)
+            sel->total.r[k] += a.r[k];
+        if (x->drg) {
+            size_t w = x->drg >> 6;
+            sel->total.drgs[w] |= a.drgs[w];
+            a.drgs[w] = 0;
+        }
+        if (!(v > 0))
+            continue;
+        if (sel->n == cap) {
+            size_t ncap = cap ? cap * 2 : 1024;
+            struct hit *h = cb_reallocarray(sel->hits, ncap, sizeof *h);
+            if (!h) {
+                rc = CB_ERR_NOMEM;
+                goto out;
+            }
+            sel->hits = h;
+            cap = ncap;
+        }
+        sel->hits[sel->n].record_id = x->record_id;
+        sel->hits[sel->n++].contrib = v;
+    }
+    if (sel->n)
+        qsort(sel->hits, sel->n, sizeof *sel->hits, cmp_hit);
+out:
+    cb_free(a.drgs);
+    return rc;
+}
+
+static void
+selection_release(struct selection *sel)
+{
+    cb_free(sel->hits);
+    cb_free(sel->total.drgs);
+    memset(sel, 0, sizeof *sel);
+}
+
+/* ---- fetching the cases' details ----------------------------------------- */
+
+static enum cb_err
+detail_row(void *ctx, int ncols, const char *const *names, const char *const *v)
+{
+    struct fetch *ft = ctx;
+    int64_t id;
+    size_t lo = 0, hi = ft->n;
+    struct detail *d = NULL;
+
+    (void)names;
+    if (ncols < 1 + D_SCHEME + 2 || !v[0])
+        return CB_OK;
+    id = strtoll(v[0], NULL, 10);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ft->hits[mid].record_id == id) {
+            d = &ft->d[mid];
+            break;
+        }
+        if (ft->hits[mid].record_id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!d)
+        return CB_OK;
+    /* Columns 1.. are enum dcol up to D_SCHEME; then scheme_id. */
+    for (int k = 0; k <= D_SCHEME; k++) {
+        const char *s = v[1 + k];
+        if (s && !(d->v[k] = cb_arena_dup(ft->a, s, strlen(s)).ptr))
+            return CB_ERR_NOMEM;
+    }
+    if (ft->col_ids >= 0 && ft->col_ids + 1 < ncols) {
+        for (int k = 0; k < 2; k++) {
+            const char *s = v[ft->col_ids + k];
+            if (s && !(d->v[D_XM + k] = cb_arena_dup(ft->a, s, strlen(s)).ptr))
+                return CB_ERR_NOMEM;
+        }
+    }
+    if (ft->tr && ft->col_data >= 0 && ft->col_data + 2 < ncols) {
+        struct cli_trace_record tr = {
+            .scheme_id = v[1 + D_SCHEME + 1], .data_hex = v[ft->col_data],
+            .dx = v[ft->col_data + 1], .px = v[ft->col_data + 2],
+            .drg = d->v[D_DRG], .status = d->v[D_STATUS],
+        };
+        enum cb_err rc = cli_trace_explain(ft->tr, &tr, &ft->text[0], &ft->text[1]);
+        for (int k = 0; !rc && k < 2; k++)
+            if (!(d->trace[k] = cb_arena_dup(ft->a, cb_buf_cstr(&ft->text[k]),
+                                             ft->text[k].len).ptr))
+                rc = CB_ERR_NOMEM;
+        return rc;
+    }
+    return CB_OK;
+}
+
+/* Fills d[0..n) for hits[0..n) with one query. */
+static enum cb_err
+fetch_details(struct cb_store *st, const struct hit *hits, size_t n, struct detail *d,
+              struct cb_arena *a, struct cli_trace *tr, bool ids, struct cb_buf *err)
+{
+    struct cb_buf sql = CB_BUF_INIT;
+    struct fetch ft = { .hits = hits, .n = n, .d = d, .a = a, .tr = tr,
+                        .text = { CB_BUF_INIT, CB_BUF_INIT }, .col_data = -1, .col_ids = -1 };
+    int ncols = 1 + D_SCHEME + 2;
+    enum cb_err rc;
+
+    memset(d, 0, n * sizeof *d);
+    rc = cb_buf_adds(&sql,
+        "SELECT r.id, h.zzjgdm, r.bah, r.zycs, date(r.cy_day * 86400, 'unixepoch'),"
+        " r.cykb, dp.name, r.zzys, r.lyfs, dr.drg, dr.status, s.scheme, dr.scheme_id");
+    if (!rc && tr) {
+        ft.col_data = ncols;
+        ncols += 3;
+        rc = cb_buf_adds(&sql, ", hex(r.data), r.dx, r.px");
+    }
+    if (!rc && ids) {
+        ft.col_ids = ncols;
+        rc = cb_buf_adds(&sql, ", json_extract(fp_data(r.data), '$.XM'),"
+                               " json_extract(fp_data(r.data), '$.SFZH')");
+    }
+    if (!rc)
+        rc = cb_buf_adds(&sql,
+            " FROM record r JOIN hospital h ON h.id = r.hospital_id"
+            " LEFT JOIN department dp ON dp.hospital_id = r.hospital_id AND dp.code = r.cykb"
+            " LEFT JOIN drg_result dr ON dr.record_id = r.id"
+            " LEFT JOIN drg_scheme s ON s.id = dr.scheme_id"
+            " WHERE r.id IN (");
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = cb_buf_addf(&sql, "%s%" PRId64, i ? "," : "", hits[i].record_id);
+    if (!rc)
+        rc = cb_buf_adds(&sql, ")");
+    if (!rc)
+        rc = cb_store_query(st, cb_buf_cstr(&sql), detail_row, &ft, err);
+    cb_buf_release(&sql);
+    cb_buf_release(&ft.text[0]);
+    cb_buf_release(&ft.text[1]);
+    return rc;
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static const char *const col_key[] = {
+    "record_id", "hospital", "bah", "zycs", "cysj", "department", "department_name",
+    "doctor", "lyfs", "drg", "drg_status", "drg_scheme", "contribution",
+    "trace_zh", "trace_en", "xm", "sfzh",
+};
+static const char *const col_zh[] = {
+    "记录号", "机构代码", "病案号", "住院次数", "出院日期", "出院科室", "科室名称",
+    "主治医师", "离院方式", "DRG", "分组状态", "DRG 方案", "贡献",
+    "分组过程（中文）", "分组过程（英文）", "姓名", "身份证号",
+};
+static const char *const col_en[] = {
+    "Record id", "Hospital (ZZJGDM)", "Case no. (BAH)", "Admission no. (ZYCS)",
+    "Discharge date (CYSJ)", "Discharging dept (CYKB)", "Department name",
+    "Attending doctor (ZZYS)", "Discharge type (LYFS)", "DRG", "Grouping status",
+    "DRG scheme", "Contribution", "Grouping trace (zh)", "Grouping trace (en)",
+    "Name (XM)", "ID number (SFZH)",
+};
+enum { C_CONTRIB = 12, C_TRACE = 13, C_XM = 15, C_ALL = 17 };
+
+struct out {
+    const struct opts    *o;
+    const struct counter *ctr;
+    FILE                 *f;
+    int                   ncols;       /* columns in use */
+    struct cli_table     *table;
+    struct cli_xlsx      *x;
+    struct cli_xcol       xcols[C_ALL];
+    char                  xcontrib[2][64];
+    struct cb_buf         json;
+    unsigned long         n;
+};
+
+static int
+out_begin(struct out *w, const struct opts *o, const struct counter *ctr,
+          const struct cb_indicator *ind, struct cb_buf *err)
+{
+    w->o = o;
+    w->ctr = ctr;
+    w->ncols = o->explain ? C_TRACE + 2 : C_TRACE;
+    cb_buf_init(&w->json, CB_BUF_MAX_DEFAULT);
+    if (o->fmt == CF_XLSX) {
+        static const double width[C_ALL] = { 10, 22, 14, 10, 12, 12, 18, 12, 10, 8, 12,
+                                             13, 14, 60, 60, 0, 0 };
+        for (int i = 0; i < C_TRACE + 2; i++) {
+            w->xcols[i].zh = col_zh[i];
+            w->xcols[i].en = col_en[i];
+            w->xcols[i].width = width[i];
+        }
+        w->xcols[0].numfmt = "0";
+        w->xcols[3].numfmt = "0";
+        snprintf(w->xcontrib[0], sizeof w->xcontrib[0], "%s（%s）", col_zh[C_CONTRIB],
+                 counter_unit(ctr, true));
+        snprintf(w->xcontrib[1], sizeof w->xcontrib[1], "%s (%s)", col_en[C_CONTRIB],
+                 counter_unit(ctr, false));
+        w->xcols[C_CONTRIB].zh = w->xcontrib[0];
+        w->xcols[C_CONTRIB].en = w->xcontrib[1];
+        w->xcols[C_CONTRIB].numfmt = ctr->kind == CK_MONEY ? "#,##0.00"
+                                   : ctr->kind == CK_REAL ? "0.0000" : "#,##0";
+        w->x = cli_xlsx_new(o->output, "cases", w->xcols, w->ncols, err);
+        if (!w->x)
+            return -1;
+        char title[300];
+        snprintf(title, sizeof title, "%s %s — %s", ind->id, ind->name_zh,
+                 o->side == SIDE_NUM ? "分子 numerator" : "分母 denominator");
+        cli_xlsx_describe(w->x, title, "patient identifiers (XM, SFZH) are not exported");
+        return 0;
+    }
+    if (o->fmt == CF_TABLE && !o->explain) {
+        const char *h[C_ALL];
+        int n = 0;
+        for (int i = 0; i < C_TRACE; i++)
+            h[n++] = col_zh[i];
+        if (o->show_ids) {
+            h[n++] = col_zh[C_XM];
+            h[n++] = col_zh[C_XM + 1];
+        }
+        w->table = cli_table_new(n, h);
+        return w->table ? 0 : -1;
+    }
+    if (o->fmt == CF_CSV) {
+        for (int i = 0; i < w->ncols; i++) {
+            if (i)
+                fputc(',', w->f);
+            fputs(col_key[i], w->f);
+        }
+        fputc('\n', w->f);
+    }
+    return 0;
+}
+
+/* The JSON head: what was asked, before the cases. */
+static enum cb_err
+json_head(struct out *w, const struct cb_indicator *ind, const struct cli_ref *ref,
+          bool have_ref)
+{
+    const struct opts *o = w->o;
+    struct cb_buf *b = &w->json;
+    char day[11];
+    enum cb_err rc;
+
+    if ((rc = cb_buf_adds(b, "{\"indicator\":{\"id\":")) || (rc = cb_json_strz(b, ind->id)) ||
+        (rc = cb_buf_adds(b, ",\"no\":")) || (rc = cb_json_strz(b, ind->no)) ||
+        (rc = cb_buf_adds(b, ",\"list\":")) || (rc = cb_json_strz(b, ind->list)) ||
+        (rc = cb_buf_adds(b, ",\"name_zh\":")) || (rc = cb_json_strz(b, ind->name_zh)) ||
+        (rc = cb_buf_adds(b, ",\"name_en\":")) || (rc = cb_json_strz(b, ind->name_en)) ||
+        (rc = cb_buf_adds(b, ",\"unit_of_measure\":")) || (rc = cb_json_strz(b, ind->unit)) ||
+        (rc = cb_buf_addf(b, "},\"side\":\"%s\",\"counter\":\"%s\",\"contribution_unit\":\"%s\"",
+                          o->side == SIDE_NUM ? "numerator" : "denominator", w->ctr->name,
+                          counter_unit(w->ctr, false))) ||
+        (rc = cb_buf_adds(b, ",\"identifiers\":\"omitted\",\"scope\":{\"hospital\":")) ||
+        (rc = o->hospital ? cb_json_strz(b, o->hospital) : cb_buf_adds(b, "null")) ||
+        (rc = cb_buf_adds(b, ",\"group\":")) ||
+        (rc = o->group ? cb_json_strz(b, o->group) : cb_buf_adds(b, "null")))
+        return rc;
+    cb_format_date((int64_t)o->from + CB_FACT_EPOCH_DAY, day);
+    if ((rc = cb_buf_addf(b, ",\"from\":%s%s%s", o->has_from ? "\"" : "",
+                          o->has_from ? day : "null", o->has_from ? "\"" : "")))
+        return rc;
+    cb_format_date((int64_t)o->to + CB_FACT_EPOCH_DAY, day);
+    if ((rc = cb_buf_addf(b, ",\"to\":%s%s%s", o->has_to ? "\"" : "",
+                          o->has_to ? day : "null", o->has_to ? "\"" : "")) ||
+        (rc = cb_buf_adds(b, ",\"department\":")) ||
+        (rc = o->department ? cb_json_strz(b, o->department) : cb_buf_adds(b, "null")) ||
+        (rc = cb_buf_adds(b, ",\"doctor\":")) ||
+        (rc = o->doctor ? cb_json_strz(b, o->doctor) : cb_buf_adds(b, "null")) ||
+        (rc = cb_buf_adds(b, "},\"reference\":")))
+        return rc;
+    if (have_ref) {
+        if ((rc = cb_buf_adds(b, "{\"name\":")) || (rc = cb_json_strz(b, ref->info.name)) ||
+            (rc = cb_buf_adds(b, ",\"scheme\":")) || (rc = cb_json_strz(b, ref->info.scheme)) ||
+            (rc = cb_buf_adds(b, ",\"created_at\":")) ||
+            (rc = cb_json_strz(b, ref->info.created_at)) || (rc = cb_buf_adds(b, "}")))
+            return rc;
+    } else if ((rc = cb_buf_adds(b, "null"))) {
+        return rc;
+    }
+    return cb_buf_adds(b, ",\"cases\":[");
+}
+
+/* One case, in the output's format. */
+static enum cb_err
+out_case(struct out *w, const struct hit *h, const struct detail *d)
+{
+    const struct opts *o = w->o;
+    char id[24], contrib[40];
+    const char *cells[C_ALL];
+    enum cb_err rc = CB_OK;
+
+    snprintf(id, sizeof id, "%" PRId64, h->record_id);
+    fmt_contrib(contrib, sizeof contrib, w->ctr, h->contrib);
+    cells[0] = id;
+    for (int k = 0; k <= D_SCHEME; k++)
+        cells[1 + k] = d->v[k] ? d->v[k] : "";
+    cells[C_CONTRIB] = contrib;
+    cells[C_TRACE] = d->trace[0] ? d->trace[0] : "";
+    cells[C_TRACE + 1] = d->trace[1] ? d->trace[1] : "";
+    cells[C_XM] = d->v[D_XM] ? d->v[D_XM] : "";
+    cells[C_XM + 1] = d->v[D_SFZH] ? d->v[D_SFZH] : "";
+    w->n++;
+
+    switch (o->fmt) {
+    case CF_TABLE:
+        if (w->table) {
+            const char *row[C_ALL];
+            int n = 0;
+            for (int i = 0; i < C_TRACE; i++)
+                row[n++] = cells[i];
+            if (o->show_ids) {
+                row[n++] = cells[C_XM];
+                row[n++] = cells[C_XM + 1];
+            }
+            cli_table_add(w->table, row);
+            break;
+        }
+        /* --explain: a line per case, then its traces indented. */
+        fprintf(w->f, "%s%s  %s  BAH %s/%s  %s  %s %s  %s  LYFS %s  DRG %s %s (%s)  %s %s",
+                w->n > 1 ? "\n" : "", id, cells[1], cells[2], cells[3], cells[4], cells[5],
+                cells[6], cells[7], cells[8], cells[9][0] ? cells[9] : "-",
+                cells[10], cells[11], contrib, counter_unit(w->ctr, true));
+        if (o->show_ids)
+            fprintf(w->f, "  %s %s", cells[C_XM], cells[C_XM + 1]);
+        fputc('\n', w->f);
+        for (int k = 0; k < 2; k++) {
+            const char *p = cells[C_TRACE + k];
+            while (*p) {
+                size_t len = strcspn(p, "\n");
+                fprintf(w->f, "    %.*s\n", (int)len, p);
+                p += len + (p[len] == '\n');
+            }
+        }
+        break;
+    case CF_CSV:
+        for (int i = 0; i < w->ncols; i++) {
+            if (i)
+                fputc(',', w->f);
+            cli_csv_field(w->f, cells[i]);
+        }
+        fputc('\n', w->f);
+        break;
+    case CF_JSON:
+        cb_buf_reset(&w->json);
+        if ((rc = cb_buf_addf(&w->json, "%s{\"record_id\":%s", w->n > 1 ? "," : "", id)))
+            return rc;
+        for (int i = 1; i < w->ncols; i++) {
+            if ((rc = cb_buf_addf(&w->json, ",\"%s\":", col_key[i])))
+                return rc;
+            if (i == C_CONTRIB)
+                rc = cb_buf_adds(&w->json, contrib);
+            else if (i == 3 && cells[i][0] && strspn(cells[i], "0123456789") == strlen(cells[i]))
+                rc = cb_buf_adds(&w->json, cells[i]);        /* ZYCS, a number */
+            else if ((i < C_TRACE && d->v[i - 1]) || i >= C_TRACE)
+                rc = cb_json_strz(&w->json, cells[i]);
+            else
+                rc = cb_buf_adds(&w->json, "null");
+            if (rc)
+                return rc;
+        }
+        if ((rc = cb_buf_adds(&w->json, "}")))
+            return rc;
+        fputs(cb_buf_cstr(&w->json), w->f);
+        break;
+    case CF_XLSX:
+        cli_xlsx_num(w->x, 0, (double)h->record_id, NULL);
+        for (int i = 1; i < w->ncols; i++) {
+            if (i == 3)
+                cli_xlsx_num(w->x, i, cells[i][0] ? strtod(cells[i], NULL) : NAN, NULL);
+            else if (i == 4)
+                cli_xlsx_date(w->x, i, cells[i]);
+            else if (i == C_CONTRIB)
+                cli_xlsx_num(w->x, i, shown_contrib(w->ctr, h->contrib), NULL);
+            else
+                cli_xlsx_text(w->x, i, cells[i]);
+        }
+        cli_xlsx_row_end(w->x);
+        break;
+    }
+    return rc;
+}
+
+/* The summary: the count, the sum and the indicator's value. */
+static void
+summary_text(char *buf, size_t n, const struct cb_indicator *ind, const struct opts *o,
+             const struct counter *ctr, size_t count, double total,
+             const struct cb_ind_value *v)
+{
+    char t[40], val[160];
+
+    fmt_contrib(t, sizeof t, ctr, total);
+    if (v->computable)
+        snprintf(val, sizeof val, "%s = %.6g %s", ind->id, v->value, ind->unit);
+    else
+        snprintf(val, sizeof val, "%s %s", ind->id, v->reason);
+    snprintf(buf, n, "%zu cases in the %s (%s)%s%s%s%s; %s", count,
+             o->side == SIDE_NUM ? "numerator" : "denominator", ctr->name,
+             ctr->kind != CK_COUNT ? ", total " : "", ctr->kind != CK_COUNT ? t : "",
+             ctr->kind != CK_COUNT ? " " : "",
+             ctr->kind != CK_COUNT ? counter_unit(ctr, false) : "", val);
+}
+
+static enum cb_err
+out_end(struct out *w, const struct cb_indicator *ind, const struct selection *sel,
+        double total, const struct cb_ind_value *v, struct cb_buf *err)
+{
+    const struct opts *o = w->o;
+    char t[40];
+    enum cb_err rc = CB_OK;
+
+    switch (o->fmt) {
+    case CF_TABLE:
+        if (w->table)
+            cli_table_print(w->table, w->f);
+        break;
+    case CF_CSV:
+        break;
+    case CF_JSON:
+        /* Numerator as 'indicators' prints it: money in yuan for 元 values. */
+        fmt_contrib(t, sizeof t, w->ctr, total);
+        cb_buf_reset(&w->json);
+        if ((rc = cb_buf_addf(&w->json, "],\"count\":%zu,\"total\":%s", sel->n, t)))
+            break;
+        if (v->computable) {
+            double num = !strcmp(ind->unit, "元") ? v->num / 100.0 : v->num;
+            rc = cb_buf_addf(&w->json, ",\"value\":%.17g,\"numerator\":%.17g,"
+                             "\"denominator\":%.17g,\"status\":\"ok\"}",
+                             v->value, num, v->den);
+        } else {
+            rc = cb_buf_adds(&w->json, ",\"value\":null,\"numerator\":null,"
+                                       "\"denominator\":null,\"status\":");
+            if (!rc)
+                rc = cb_json_strz(&w->json, v->reason);
+            if (!rc)
+                rc = cb_buf_adds(&w->json, "}");
+        }
+        if (!rc)
+            fprintf(w->f, "%s\n", cb_buf_cstr(&w->json));
+        break;
+    case CF_XLSX: {
+        struct cli_xlsx *x = w->x;
+        w->x = NULL;
+        if (cli_xlsx_close(x, err))
+            rc = CB_ERR_IO;
+        break;
+    }
+    }
+    return rc;
+}
+
+static void
+out_release(struct out *w)
+{
+    struct cb_buf ignore = CB_BUF_INIT;
+
+    cli_table_free(w->table);
+    w->table = NULL;
+    if (w->x)
+        (void)cli_xlsx_close(w->x, &ignore);
+    w->x = NULL;
+    cb_buf_release(&ignore);
+    cb_buf_release(&w->json);
+}
+
+/* ---- the command ---------------------------------------------------------- */
+
+/* Removes a failed output, if it is a file (not /dev/stdout, a pipe, ...). */
+static void
+remove_regular(const char *path)
+{
+    struct stat sb;
+
+    if (!stat(path, &sb) && S_ISREG(sb.st_mode))
+        unlink(path);
+}
+
+struct run {
+    struct cb_indicator_set set;
+    struct cb_catalogues    cat;
+    bool                    have_cat;
+    struct cb_store        *st;
+    struct cli_engine       ce;
+    bool                    have_ce;
+    struct cli_ref          ref;
+    bool                    have_ref;
+    uint8_t                *hosp, *dept, *doctor;
+    struct selection        sel;
+    struct cli_trace       *tr;
+    struct detail          *details;
+    struct cb_arena         a;
+    struct out              w;
+    struct cb_buf           err;
+};
+
+/* What is available to compute indicators: as `carebase indicators`. */
+static uint32_t
+available(const struct run *r)
+{
+    uint32_t have = CB_NEED_COHORTS;
+    if (r->cat.cat[CB_CAT_DAY_SURGERY].loaded) have |= CB_NEED_DAY_SURGERY;
+    if (r->cat.cat[CB_CAT_COMPLICATION].loaded) have |= CB_NEED_COMPLICATION;
+    if (r->cat.cat[CB_CAT_MIS].loaded) have |= CB_NEED_MIS;
+    if (r->cat.cat[CB_CAT_LEVEL4].loaded) have |= CB_NEED_LEVEL4;
+    if (r->cat.cat[CB_CAT_LEVEL3].loaded) have |= CB_NEED_LEVEL3;
+    if (r->have_ref) have |= CB_NEED_REFERENCE;
+    return have;
+}
+
+/* Opens what the listing needs; CB_EXIT_* on failure (message printed),
+ * -1 when ready. */
+static int
+run_open(struct run *r, const struct opts *o, const struct cb_cli *cli,
+         const struct cb_indicator **ind)
+{
+    char path[1100];
+    const char *cat_path = getenv("CAREBASE_INDICATORS");
+
+    snprintf(path, sizeof path, "%s/indicators/catalogue-2019.tsv", cli->datadir);
+    if (cb_indicators_load(&r->set, cat_path ? cat_path : path, &r->err)) {
+        cli_error("cases", "%s", cb_buf_cstr(&r->err));
+        return CB_EXIT_FAIL;
+    }
+    *ind = find_indicator(&r->set, o->indicator);
+    if (!*ind) {
+        cli_error("cases", "no indicator '%s' in the catalogue (see carebase "
+                  "indicators --format csv for the ids)", o->indicator);
+        return CB_EXIT_USAGE;
+    }
+    if (o->side == SIDE_DEN && (*ind)->den == CB_COUNTER_NONE) {
+        cli_error("cases", "%s is a count: it has no denominator", (*ind)->id);
+        return CB_EXIT_USAGE;
+    }
+    if (cli_catalogues_load(&r->cat, cli, "cases"))
+        return CB_EXIT_FAIL;
+    r->have_cat = true;
+    if (cb_store_open(&r->st, cli->db_path, &r->err) != CB_OK) {
+        cli_error("cases", "%s", cb_buf_cstr(&r->err));
+        return CB_EXIT_FAIL;
+    }
+    if (cli_engine_load(&r->ce, r->st, "cases"))
+        return CB_EXIT_FAIL;
+    r->have_ce = true;
+    if (cli_hospital_mask(&r->ce, r->st, o->hospital, o->group, &r->hosp, "cases"))
+        return CB_EXIT_FAIL;
+    if (o->department && !(r->dept = name_mask(r->ce.dept, r->ce.ndept, o->department))) {
+        cli_error("cases", "no department '%s' among the records", o->department);
+        return CB_EXIT_FAIL;
+    }
+    if (o->doctor && !(r->doctor = name_mask(r->ce.doctor, r->ce.ndoctor, o->doctor))) {
+        cli_error("cases", "no attending doctor '%s' among the records", o->doctor);
+        return CB_EXIT_FAIL;
+    }
+    int rr = cli_ref_load(&r->ref, &r->ce, r->st, o->refname, &r->err);
+    if (rr < 0 || (rr > 0 && o->refname)) {
+        cli_error("cases", "%s", cb_buf_cstr(&r->err));
+        return CB_EXIT_FAIL;
+    }
+    r->have_ref = rr == 0;
+    cb_buf_reset(&r->err);
+    /* Never a silent empty list: what 'indicators' calls not computable. */
+    uint32_t lack = (*ind)->needs & ~available(r);
+    if (lack) {
+        struct cb_agg none;
+        struct cb_ind_value v;
+        memset(&none, 0, sizeof none);
+        cb_indicator_eval(*ind, &none, 0, available(r), &v);
+        cli_error("cases", "%s is %s%s", (*ind)->id, v.reason,
+                  lack & CB_NEED_REFERENCE ? " (see carebase reference create)" : "");
+        return CB_EXIT_FAIL;
+    }
+    return -1;
+}
+
+static void
+run_close(struct run *r)
+{
+    out_release(&r->w);
+    cb_free(r->details);
+    cb_arena_release(&r->a);
+    cli_trace_free(r->tr);
+    selection_release(&r->sel);
+    cb_free(r->hosp);
+    cb_free(r->dept);
+    cb_free(r->doctor);
+    if (r->have_ref)
+        cli_ref_release(&r->ref);
+    if (r->have_ce)
+        cli_engine_release(&r->ce);
+    cb_store_close(r->st);
+    if (r->have_cat)
+        cb_catalogues_release(&r->cat);
+    cb_indicators_release(&r->set);
+    cb_buf_release(&r->err);
+}
+
+int
+cmd_cases(int argc, char **argv, const struct cb_cli *cli)
+{
+    struct opts o;
+    struct run r;
+    const struct cb_indicator *ind = NULL;
+    struct counter ctr;
+    struct cb_ind_value v;
+    FILE *f = stdout;
+    double total = 0;
+    enum cb_err rc = CB_OK;
+    int status;
+    bool opened = false;    /* o.output is ours to remove on failure */
+    char line[512];
+
+    if ((status = parse_opts(argc, argv, &o)) >= 0)
+        return status;
+    memset(&r, 0, sizeof r);
+    cb_buf_init(&r.err, CB_BUF_MAX_DEFAULT);
+    cb_arena_init(&r.a, 1 << 16);
+    if ((status = run_open(&r, &o, cli, &ind)) >= 0)
+        goto out;
+    status = CB_EXIT_FAIL;
+    counter_describe(o.side == SIDE_NUM ? ind->num : ind->den, &ctr);
+
+    if ((rc = select_cases(&r.ce, &o, r.hosp, r.dept, r.doctor,
+                           r.have_ref ? &r.ref.ref : NULL, ctr.id, &r.sel)))
+        goto out;
+    for (size_t i = 0; i < r.sel.n; i++)
+        total += r.sel.hits[i].contrib;
+    cb_indicator_eval(ind, &r.sel.total, r.sel.words, available(&r), &v);
+
+    if (o.explain) {
+        if ((rc = cli_trace_new(&r.tr, r.st, &r.err)))
+            goto out;
+    }
+    r.details = cb_calloc(CHUNK, sizeof *r.details);
+    if (!r.details) {
+        rc = CB_ERR_NOMEM;
+        goto out;
+    }
+    if (o.output && o.fmt != CF_XLSX && !(f = fopen(o.output, "w"))) {
+        cli_error("cases", "cannot write '%s'", o.output);
+        f = stdout;
+        goto out;
+    }
+    opened = o.output != NULL && o.fmt != CF_XLSX;
+    r.w.f = f;
+    if (out_begin(&r.w, &o, &ctr, ind, &r.err)) {
+        if (r.err.len)
+            cli_error("cases", "%s", cb_buf_cstr(&r.err));
+        goto out_file;
+    }
+    opened = opened || r.w.x;
+    if (o.fmt == CF_JSON) {
+        if ((rc = json_head(&r.w, ind, &r.ref, r.have_ref)))
+            goto out_file;
+        fputs(cb_buf_cstr(&r.w.json), f);
+    }
+    for (size_t i = 0; i < r.sel.n; i += CHUNK) {
+        size_t n = r.sel.n - i < CHUNK ? r.sel.n - i : CHUNK;
+        cb_arena_reset(&r.a);
+        if ((rc = fetch_details(r.st, r.sel.hits + i, n, r.details, &r.a,
+                                r.tr, o.show_ids, &r.err)))
+            goto out_file;
+        for (size_t k = 0; k < n; k++)
+            if ((rc = out_case(&r.w, &r.sel.hits[i + k], &r.details[k])))
+                goto out_file;
+    }
+    if ((rc = out_end(&r.w, ind, &r.sel, total, &v, &r.err)))
+        goto out_file;
+    if (fflush(f) || ferror(f)) {
+        cli_error("cases", "cannot write '%s'", o.output ? o.output : "standard output");
+        goto out_file;
+    }
+    summary_text(line, sizeof line, ind, &o, &ctr, r.sel.n, total, &v);
+    if (!cli->quiet)
+        fprintf(stderr, "%s\n", line);
+    status = CB_EXIT_OK;
+
+out_file:
+    if (f != stdout && fclose(f) && status == CB_EXIT_OK) {
+        cli_error("cases", "cannot write '%s'", o.output);
+        status = CB_EXIT_FAIL;
+    }
+    if (status != CB_EXIT_OK && opened) {
+        out_release(&r.w);      /* an unfinished workbook is written here, */
+        remove_regular(o.output); /* and removed: no half listing is left */
+    }
+out:
+    if (rc)
+        cli_error("cases", "%s", r.err.len ? cb_buf_cstr(&r.err) : cb_strerror(rc));
+    run_close(&r);
+    return status;
+}
