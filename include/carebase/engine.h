@@ -103,6 +103,8 @@ CB_MUST_CHECK enum cb_err cb_engine_put(struct cb_engine *e, const struct cb_fac
                                         size_t n);
 /* Removes a record's fact (no-op when absent). */
 void   cb_engine_remove(struct cb_engine *e, int64_t record_id);
+/* Makes room for n more facts (a bulk load that knows its size). */
+CB_MUST_CHECK enum cb_err cb_engine_reserve(struct cb_engine *e, size_t n);
 /* Gives back unused capacity after a bulk load (facts array to its size). */
 void   cb_engine_shrink(struct cb_engine *e);
 size_t cb_engine_count(const struct cb_engine *e);

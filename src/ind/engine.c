@@ -254,6 +254,27 @@ rehash(struct cb_engine *e, size_t nslots)
     return CB_OK;
 }
 
+static enum cb_err
+grow_to(struct cb_engine *e, size_t cap)
+{
+    if (cap <= e->cap)
+        return CB_OK;
+    struct cb_fact *p = cb_reallocarray(e->f, cap, sizeof *p);
+    if (!p)
+        return CB_ERR_NOMEM;
+    e->f = p;
+    e->cap = cap;
+    return CB_OK;
+}
+
+enum cb_err
+cb_engine_reserve(struct cb_engine *e, size_t n)
+{
+    if (e->n + n > UINT32_MAX - 1)
+        return CB_ERR_TOO_LARGE;
+    return grow_to(e, e->n + n);
+}
+
 enum cb_err
 cb_engine_put(struct cb_engine *e, const struct cb_fact *f, size_t n)
 {
@@ -261,16 +282,14 @@ cb_engine_put(struct cb_engine *e, const struct cb_fact *f, size_t n)
     if (e->n + n > UINT32_MAX - 1)
         return CB_ERR_TOO_LARGE;
     if (e->n + n > e->cap) {
-        /* Grow by a quarter: the facts are the engine's memory, and an
-           incremental update after a bulk load must not double it. */
+        /* Grow by a sixteenth: the facts are the engine's memory, and an
+           incremental update after a bulk load (which reserves its size)
+           must not inflate it. */
         size_t cap = e->cap ? e->cap : 4096;
         while (cap < e->n + n)
-            cap += cap / 4 + 1024;
-        struct cb_fact *p = cb_reallocarray(e->f, cap, sizeof *p);
-        if (!p)
-            return CB_ERR_NOMEM;
-        e->f = p;
-        e->cap = cap;
+            cap += cap / 16 + 4096;
+        if ((rc = grow_to(e, cap)))
+            return rc;
     }
     if ((e->n + n) * 2 > e->nslots) {
         size_t ns = e->nslots ? e->nslots : 8192;

@@ -210,6 +210,16 @@ cb_store_facts_load(struct cb_store *st, struct cb_engine *e, int64_t since,
                     int64_t *gen_out, struct cb_buf *err)
 {
     sqlite3_stmt *s;
+    if (!since) {  /* a full load: reserve once instead of growing */
+        if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM fact", -1, &s, NULL) != SQLITE_OK)
+            return cb__store_fail(st, "cannot count facts", err);
+        int64_t total = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+        sqlite3_finalize(s);
+        if (total > 0 && cb_engine_reserve(e, (size_t)total)) {
+            cb_errf(err, "out of memory for %lld facts", (long long)total);
+            return CB_ERR_NOMEM;
+        }
+    }
     if (sqlite3_prepare_v2(st->db,
                            "SELECT record_id, hospital_id, dept_id, doctor_id, cy_day,"
                            " los, zfy, drug, material, flags, cohorts, drg_id, gen"
