@@ -17,6 +17,7 @@ packages=(
   libjansson-dev    # JSON parsing: DRG rule packages (rules.json, manifest.json)
   libsodium-dev     # SHA-256 of DRG package files; argon2id password hashing
   libxlsxwriter-dev # .xlsx output (indicators, cases): formatted workbooks for people
+  libmicrohttpd-dev # `carebase serve`: the HTTP server (with TLS through GnuTLS)
   libcmocka-dev     # unit tests
   sqlite3           # end-to-end tests inspect the database with the CLI
   python3           # end-to-end tests: small helpers (kill -9, file checks)

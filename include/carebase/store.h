@@ -19,7 +19,7 @@
 #include "carebase/qc.h"
 #include "carebase/record.h"
 
-#define CB_SCHEMA_VERSION 3
+#define CB_SCHEMA_VERSION 4
 
 /* First byte of a record's items in their binary layout (store_encode.c). */
 #define CB_STORE_ITEMS_V1 '\x01'
@@ -527,5 +527,103 @@ CB_MUST_CHECK enum cb_err cb_store_reference_load(struct cb_store *st, const cha
                                                   struct cb_store_ref_info *info,
                                                   cb_store_ref_drg_fn fn, void *ctx,
                                                   struct cb_buf *err);
+
+/* ---- users, sessions and the audit trail (store_user.c; schema v4) ----- */
+/*
+ * The accounts of `carebase serve`. A user has one role and one scope: a
+ * consortium_admin sees the hospitals of one org_group (scope_kind
+ * "group", scope_code its code); a hospital_admin or department_viewer one
+ * hospital (scope_kind "hospital", scope_code its ZZJGDM), the viewer only
+ * its department. Passwords are stored as crypto_pwhash_str strings
+ * (argon2id), sessions by the SHA-256 of their token: the database never
+ * holds a credential that can be replayed.
+ */
+
+#define CB_USER_NAME_MAX  64   /* bytes, a user name */
+#define CB_USER_CODE_MAX  128  /* bytes, a scope code or department code */
+#define CB_PWHASH_MAX     128  /* bytes incl. NUL (crypto_pwhash_STRBYTES) */
+
+struct cb_store_user {
+    int64_t id;
+    char    name[CB_USER_NAME_MAX];
+    char    role[24];         /* consortium_admin | hospital_admin | department_viewer */
+    char    scope_kind[12];   /* group | hospital */
+    char    scope_code[CB_USER_CODE_MAX];
+    char    department[CB_USER_CODE_MAX]; /* "" unless department_viewer */
+    int     disabled;
+    char    pw_hash[CB_PWHASH_MAX];       /* filled by cb_store_user_get only */
+};
+
+/*
+ * Adds a user (u->id is set; u->disabled is ignored). CB_ERR_USAGE when the
+ * name exists or a value is out of range (message in err), CB_ERR_NOT_FOUND
+ * when the scope names no org_group (kind group) or hospital (kind hospital).
+ */
+CB_MUST_CHECK enum cb_err cb_store_user_add(struct cb_store *st, struct cb_store_user *u,
+                                            struct cb_buf *err);
+/* The user called name, with its password hash; CB_ERR_NOT_FOUND if none. */
+CB_MUST_CHECK enum cb_err cb_store_user_get(struct cb_store *st, const char *name,
+                                            struct cb_store_user *u, struct cb_buf *err);
+/* Replaces a user's password hash and ends its sessions. */
+CB_MUST_CHECK enum cb_err cb_store_user_set_password(struct cb_store *st, const char *name,
+                                                     const char *pw_hash,
+                                                     struct cb_buf *err);
+/* Disables a user (it can no longer log in) and ends its sessions. */
+CB_MUST_CHECK enum cb_err cb_store_user_disable(struct cb_store *st, const char *name,
+                                                struct cb_buf *err);
+/* Lists users without their hashes: id, name, role, scope_kind, scope_code,
+ * department, disabled, created_at, sessions (active). */
+CB_MUST_CHECK enum cb_err cb_store_user_list(struct cb_store *st, int64_t now,
+                                             cb_store_row_fn fn, void *ctx,
+                                             struct cb_buf *err);
+
+/* Stores a session: token_hash and csrf are hex text; expires_at unix seconds. */
+CB_MUST_CHECK enum cb_err cb_store_session_put(struct cb_store *st, const char *token_hash,
+                                               int64_t user_id, const char *csrf,
+                                               int64_t expires_at, struct cb_buf *err);
+/*
+ * The user of a live session (not expired at now, user not disabled) into
+ * u (pw_hash left empty) and its CSRF token into csrf (csrf_cap bytes);
+ * CB_ERR_NOT_FOUND when there is none.
+ */
+CB_MUST_CHECK enum cb_err cb_store_session_get(struct cb_store *st, const char *token_hash,
+                                               int64_t now, struct cb_store_user *u,
+                                               char *csrf, size_t csrf_cap,
+                                               struct cb_buf *err);
+/* Ends one session (no error when it does not exist). */
+CB_MUST_CHECK enum cb_err cb_store_session_delete(struct cb_store *st, const char *token_hash,
+                                                  struct cb_buf *err);
+/* Removes the sessions that expired before now. */
+CB_MUST_CHECK enum cb_err cb_store_session_purge(struct cb_store *st, int64_t now,
+                                                 struct cb_buf *err);
+
+/* Appends an audit row: user_id 0 = no user; what must carry no patient data. */
+CB_MUST_CHECK enum cb_err cb_store_audit_add(struct cb_store *st, int64_t user_id,
+                                             const char *action, const char *what,
+                                             struct cb_buf *err);
+
+/*
+ * The hospitals a scope covers (kind "group": the members of that
+ * org_group; "hospital": that hospital), one row each: id, zzjgdm, name,
+ * level, groups (the codes of the groupings it belongs to, separated by
+ * the byte 0x1F: codes may contain spaces).
+ */
+CB_MUST_CHECK enum cb_err cb_store_scope_hospitals(struct cb_store *st,
+                                                   const char *scope_kind,
+                                                   const char *scope_code,
+                                                   cb_store_row_fn fn, void *ctx,
+                                                   struct cb_buf *err);
+/*
+ * Open rejects of the hospitals of a scope, newest first, at most limit
+ * rejects; hospital (a ZZJGDM) and rule (a rule id) narrow them when not
+ * NULL. One row per issue: id, file, line, zzjgdm, bah, zycs, status,
+ * rule, severity, field, value, detail (rows of one reject are adjacent).
+ */
+CB_MUST_CHECK enum cb_err cb_store_scope_rejects(struct cb_store *st,
+                                                 const char *scope_kind,
+                                                 const char *scope_code,
+                                                 const char *hospital, const char *rule,
+                                                 int limit, cb_store_row_fn fn, void *ctx,
+                                                 struct cb_buf *err);
 
 #endif

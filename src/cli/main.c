@@ -46,6 +46,10 @@ static const struct cb_cmd commands[] = {
       cmd_reference_usage },
     { "cases", cmd_cases, "list the cases in an indicator's numerator or denominator",
       cmd_cases_usage },
+    { "serve", cmd_serve, "serve the authenticated JSON API over HTTP(S)",
+      cmd_serve_usage },
+    { "user", cmd_user, "manage the accounts of the web API (add, passwd, disable, list)",
+      cmd_user_usage },
     { "help", cmd_help, "show help for a command", cmd_help_usage },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

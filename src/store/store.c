@@ -6,6 +6,8 @@
  *   1  organisations, import runs, records with diagnoses, procedures,
  *      warnings and history, rejects with their issues
  *   2  DRG schemes, where and when each applies, one DRG result per record
+ *   3  the indicator engine's facts and dimensions, DRG references
+ *   4  users, sessions and the audit trail of `carebase serve`
  */
 #include <string.h>
 #include <sys/prctl.h>
@@ -191,6 +193,40 @@ static const char *const migrations[CB_SCHEMA_VERSION] = {
     "  weight_source TEXT, mortality REAL, risk INTEGER, risk_z REAL,"
     "  PRIMARY KEY (reference_id, drg)) WITHOUT ROWID;"
     "INSERT OR IGNORE INTO meta(key, value) VALUES ('fact_gen', '0');",
+
+    /*
+     * v4: the accounts of `carebase serve` (store_user.c). pw_hash is an
+     * argon2id crypto_pwhash_str string; a session is kept by the SHA-256
+     * of its token, with its CSRF token and expiry (unix seconds). audit:
+     * one row per login, logout and read of case-level data (what carries
+     * no patient data).
+     */
+    "CREATE TABLE user("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  pw_hash TEXT NOT NULL,"
+    "  role TEXT NOT NULL"
+    "    CHECK (role IN ('consortium_admin','hospital_admin','department_viewer')),"
+    "  scope_kind TEXT NOT NULL CHECK (scope_kind IN ('group','hospital')),"
+    "  scope_code TEXT NOT NULL,"
+    "  department TEXT,"
+    "  disabled INTEGER NOT NULL DEFAULT 0,"
+    "  created_at TEXT NOT NULL,"
+    "  CHECK ((role = 'consortium_admin') = (scope_kind = 'group')),"
+    "  CHECK ((role = 'department_viewer') = (department IS NOT NULL)));"
+    "CREATE TABLE session("
+    "  token_hash TEXT PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES user(id) ON DELETE CASCADE,"
+    "  csrf TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX session_user ON session(user_id);"
+    "CREATE TABLE audit("
+    "  id INTEGER PRIMARY KEY,"
+    "  at TEXT NOT NULL,"
+    "  user_id INTEGER,"
+    "  action TEXT NOT NULL,"
+    "  what TEXT);"
+    "CREATE INDEX audit_user ON audit(user_id, at);",
 };
 
 static const char *const stmt_sql[S__COUNT] = {

@@ -359,8 +359,9 @@ exec_sql(const char *path, const char *sql)
 
 /*
  * A version 1 database (the v1 tables, user_version 1, a record in it)
- * upgrades in place when opened: the DRG tables (v2) and the fact and
- * reference tables (v3) appear, the record stays.
+ * upgrades in place when opened: the DRG tables (v2), the fact and
+ * reference tables (v3) and the accounts of the server (v4) appear, the
+ * record stays.
  */
 static void
 test_migrate_v1_to_v2(void **state)
@@ -381,6 +382,7 @@ test_migrate_v1_to_v2(void **state)
     exec_sql(p, "DROP TABLE drg_result; DROP TABLE drg_scheme_use; DROP TABLE drg_scheme;"
                 "DROP TABLE fact; DROP TABLE dim_dept; DROP TABLE dim_doctor;"
                 "DROP TABLE dim_drg; DROP TABLE reference_drg; DROP TABLE reference;"
+                "DROP TABLE session; DROP TABLE audit; DROP TABLE user;"
                 "DELETE FROM meta WHERE key = 'fact_gen';"
                 "PRAGMA user_version = 1;");
     assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'drg%'"), 0);
@@ -394,6 +396,8 @@ test_migrate_v1_to_v2(void **state)
                                " AND name IN ('fact', 'dim_dept', 'dim_doctor', 'dim_drg',"
                                " 'reference', 'reference_drg')"), 6);
     assert_int_equal(scalar(p, "SELECT value FROM meta WHERE key = 'fact_gen'"), 0);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                               " AND name IN ('user', 'session', 'audit')"), 3);
     assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                " AND name IN ('drg_scheme', 'drg_scheme_use', 'drg_result')"), 3);
     assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"

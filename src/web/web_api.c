@@ -1,0 +1,688 @@
+/*
+ * web_api.c - the routes of `carebase serve`: a struct web_req in, a
+ * struct web_resp out. Each handler parses its parameters, asks the store
+ * or the indicator service, and renders JSON; nothing here knows the HTTP
+ * library (web_http.c does the wire).
+ *
+ * Order of checks for every request: route (404), method (405), session
+ * (401), CSRF token on state-changing routes (403), then the handler's
+ * own: parameters (400), scope (403). docs/api.md is the contract.
+ */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "carebase/alloc.h"
+#include "carebase/json.h"
+#include "web_int.h"
+
+#define BODY_MAX ((size_t)256 << 20)   /* a response (indicators by doctor) */
+
+static const char index_html[] =
+    "<!doctype html>\n"
+    "<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n"
+    "<title>Carebase</title></head>\n"
+    "<body>\n"
+    "<h1>Carebase</h1>\n"
+    "<p>The web application (dashboards, charts) is not part of this release yet;\n"
+    "this page is a placeholder. 网页应用尚未发布，此页为占位页。</p>\n"
+    "<p>The JSON API is served under <code>/api/</code> (login first:\n"
+    "<code>POST /api/login</code>); see docs/api.md.\n"
+    "Health: <a href=\"/healthz\">/healthz</a>.</p>\n"
+    "</body></html>\n";
+
+struct session {
+    struct cb_store_user u;
+    enum web_role        role;
+    char                 csrf[WEB_TOKEN_HEX];
+    char                 token_hash[WEB_TOKEN_HEX];
+};
+
+void
+cb__web_resp_init(struct web_resp *rs)
+{
+    memset(rs, 0, sizeof *rs);
+    rs->status = 200;
+    rs->route = WEB_R_OTHER;
+    rs->content_type = "application/json";
+    cb_buf_init(&rs->body, BODY_MAX);
+}
+
+void
+cb__web_resp_release(struct web_resp *rs)
+{
+    cb_buf_release(&rs->body);
+}
+
+void
+cb__web_error(struct web_resp *rs, int status, const char *code, const char *msg)
+{
+    cb_buf_reset(&rs->body);
+    rs->status = status;
+    rs->content_type = "application/json";
+    if (cb_buf_adds(&rs->body, "{\"error\":{\"code\":") || cb_json_strz(&rs->body, code) ||
+        cb_buf_adds(&rs->body, ",\"message\":") || cb_json_strz(&rs->body, msg) ||
+        cb_buf_adds(&rs->body, "}}"))
+        cb_buf_reset(&rs->body);   /* out of memory: the status says enough */
+}
+
+static void
+oom(struct web_resp *rs)
+{
+    cb__web_error(rs, 500, "internal", "out of memory");
+}
+
+/* Store failures: the detail goes to the server's log, never to the client. */
+static void
+internal(struct web_resp *rs, const struct cb_buf *err)
+{
+    cb__web_error(rs, 500, "internal", "internal error");
+    snprintf(rs->note, sizeof rs->note, "%s", err && err->len ? cb_buf_cstr(err)
+                                                               : "internal error");
+}
+
+static const char *
+arg(const struct web_req *rq, const char *key)
+{
+    for (int i = 0; i < rq->nargs; i++)
+        if (!strcmp(rq->arg_key[i], key))
+            return rq->arg_val[i];
+    return NULL;
+}
+
+/* Whether s has 1..max bytes, each a letter, digit or one of extra. */
+static bool
+plain(const char *s, size_t max, const char *extra)
+{
+    size_t n = 0;
+
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              (c >= 0x80) || strchr(extra, c)))
+            return false;
+    }
+    return n > 0 && n <= max;
+}
+
+static bool
+is_json(const char *content_type)
+{
+    static const char want[] = "application/json";
+    size_t n = sizeof want - 1;
+
+    return content_type && !strncmp(content_type, want, n) &&
+           (content_type[n] == '\0' || content_type[n] == ';' || content_type[n] == ' ');
+}
+
+/* ---- sessions ---- */
+
+/* The session of the request, or an error response (401, 500). */
+static int
+load_session(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
+             struct session *ss, struct web_resp *rs)
+{
+    struct cb_buf err = CB_BUF_INIT;
+    enum cb_err rc;
+
+    (void)s;
+    memset(ss, 0, sizeof *ss);
+    if (!rq->session || !cb__web_token_valid(rq->session)) {
+        cb__web_error(rs, 401, "unauthenticated", "log in first (POST /api/login)");
+        return -1;
+    }
+    cb__web_token_hash(rq->session, ss->token_hash);
+    rc = cb_store_session_get(st, ss->token_hash, cb__web_now(), &ss->u, ss->csrf,
+                              sizeof ss->csrf, &err);
+    if (rc == CB_ERR_NOT_FOUND)
+        cb__web_error(rs, 401, "unauthenticated", "the session has ended; log in again");
+    else if (rc)
+        internal(rs, &err);
+    cb_buf_release(&err);
+    if (rc)
+        return -1;
+    ss->role = cb__web_role_parse(ss->u.role);
+    rs->user_id = ss->u.id;
+    return 0;
+}
+
+static enum cb_err
+user_json(struct cb_buf *b, const struct cb_store_user *u)
+{
+    enum cb_err rc;
+
+    if ((rc = cb_buf_addf(b, "{\"id\":%lld,\"name\":", (long long)u->id)) ||
+        (rc = cb_json_strz(b, u->name)) ||
+        (rc = cb_buf_adds(b, ",\"role\":")) || (rc = cb_json_strz(b, u->role)) ||
+        (rc = cb_buf_adds(b, ",\"scope\":{\"kind\":")) ||
+        (rc = cb_json_strz(b, u->scope_kind)) ||
+        (rc = cb_buf_adds(b, ",\"code\":")) || (rc = cb_json_strz(b, u->scope_code)) ||
+        (rc = cb_buf_adds(b, "},\"department\":")))
+        return rc;
+    if (u->department[0])
+        rc = cb_json_strz(b, u->department);
+    else
+        rc = cb_buf_adds(b, "null");
+    return rc ? rc : cb_buf_adds(b, "}");
+}
+
+static void
+audit(struct cb_store *st, int64_t user_id, const char *action, const char *what)
+{
+    struct cb_buf err = CB_BUF_INIT;
+
+    if (cb_store_audit_add(st, user_id, action, what, &err)) {
+        /* a login or logout still happens; reads check their audit row */
+    }
+    cb_buf_release(&err);
+}
+
+/* ---- POST /api/login ---- */
+
+static void
+h_login(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
+        struct web_resp *rs)
+{
+    struct cb_store_user u;
+    struct cb_buf err = CB_BUF_INIT;
+    char token[WEB_TOKEN_HEX], token_hash[WEB_TOKEN_HEX], csrf[WEB_TOKEN_HEX];
+    char ukey[CB_USER_NAME_MAX + 16], ipkey[96];
+    const char *name, *password;
+    json_error_t je;
+    json_t *root;
+    int64_t now = cb__web_now();
+    enum cb_err rc;
+    bool ok;
+
+    if (!is_json(rq->content_type)) {
+        cb__web_error(rs, 415, "unsupported_media_type", "send the body as application/json");
+        return;
+    }
+    root = rq->body ? json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &je) : NULL;
+    if (!root || !json_is_object(root)) {
+        json_decref(root);
+        cb__web_error(rs, 400, "bad_json", "the body is not a JSON object");
+        return;
+    }
+    name = json_string_value(json_object_get(root, "user"));
+    password = json_string_value(json_object_get(root, "password"));
+    if (!name || !password || !name[0] || strlen(name) >= CB_USER_NAME_MAX ||
+        strlen(password) > CB_WEB_PASSWORD_MAX) {
+        json_decref(root);
+        cb__web_error(rs, 400, "bad_request",
+                  "\"user\" and \"password\" are required strings");
+        return;
+    }
+    snprintf(ukey, sizeof ukey, "user:%s", name);
+    snprintf(ipkey, sizeof ipkey, "ip:%s", rq->client ? rq->client : "");
+    if (cb__web_limiter_blocked(s->limiter, ukey, now) ||
+        cb__web_limiter_blocked(s->limiter, ipkey, now)) {
+        json_decref(root);
+        atomic_fetch_add(&s->metrics.rate_limited, 1);
+        rs->retry_after = s->cfg.login_window_s;
+        cb__web_error(rs, 429, "rate_limited", "too many failed logins; try again later");
+        return;
+    }
+    rc = cb_store_user_get(st, name, &u, &err);
+    if (rc && rc != CB_ERR_NOT_FOUND) {
+        json_decref(root);
+        internal(rs, &err);
+        cb_buf_release(&err);
+        return;
+    }
+    if (rc == CB_OK) {
+        ok = cb_web_password_verify(u.pw_hash, password) && !u.disabled;
+    } else {
+        /* The same work for an unknown name: timing does not tell names. */
+        (void)cb_web_password_verify(s->dummy_hash, password);
+        ok = false;
+        u.id = 0;
+    }
+    sodium_memzero(u.pw_hash, sizeof u.pw_hash);
+    json_decref(root);
+    if (!ok) {
+        cb__web_limiter_fail(s->limiter, ukey, now);
+        cb__web_limiter_fail(s->limiter, ipkey, now);
+        atomic_fetch_add(&s->metrics.login_failures, 1);
+        audit(st, u.id, "login_failed", NULL);
+        cb_buf_release(&err);
+        cb__web_error(rs, 401, "bad_credentials", "wrong user name or password");
+        return;
+    }
+    cb__web_limiter_clear(s->limiter, ukey);
+
+    cb__web_token_new(token);
+    cb__web_token_new(csrf);
+    cb__web_token_hash(token, token_hash);
+    if (cb_store_session_purge(st, now, &err) ||
+        cb_store_session_put(st, token_hash, u.id, csrf, now + s->cfg.session_ttl_s, &err)) {
+        sodium_memzero(token, sizeof token);
+        internal(rs, &err);
+        cb_buf_release(&err);
+        return;
+    }
+    cb_buf_release(&err);
+    audit(st, u.id, "login", NULL);
+    snprintf(rs->cookie, sizeof rs->cookie,
+             "cb_session=%s; Path=/; Max-Age=%u; HttpOnly; SameSite=Strict%s", token,
+             s->cfg.session_ttl_s, s->tls ? "; Secure" : "");
+    sodium_memzero(token, sizeof token);
+    rs->user_id = u.id;
+    if (cb_buf_adds(&rs->body, "{\"csrf\":\"") || cb_buf_adds(&rs->body, csrf) ||
+        cb_buf_addf(&rs->body, "\",\"expires_in\":%u,\"user\":", s->cfg.session_ttl_s) ||
+        user_json(&rs->body, &u) || cb_buf_adds(&rs->body, "}"))
+        oom(rs);
+}
+
+/* ---- POST /api/logout, GET /api/me ---- */
+
+static void
+h_logout(struct cb_web_server *s, struct cb_store *st, const struct session *ss,
+         struct web_resp *rs)
+{
+    struct cb_buf err = CB_BUF_INIT;
+    enum cb_err rc = cb_store_session_delete(st, ss->token_hash, &err);
+
+    if (rc)
+        internal(rs, &err);
+    cb_buf_release(&err);
+    if (rc)
+        return;
+    audit(st, ss->u.id, "logout", NULL);
+    snprintf(rs->cookie, sizeof rs->cookie,
+             "cb_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
+             s->tls ? "; Secure" : "");
+    if (cb_buf_adds(&rs->body, "{\"status\":\"ok\"}"))
+        oom(rs);
+}
+
+static void
+h_me(const struct session *ss, struct web_resp *rs)
+{
+    if (cb_buf_adds(&rs->body, "{\"user\":") || user_json(&rs->body, &ss->u) ||
+        cb_buf_adds(&rs->body, ",\"csrf\":\"") || cb_buf_adds(&rs->body, ss->csrf) ||
+        cb_buf_adds(&rs->body, "\"}"))
+        oom(rs);
+}
+
+/* ---- the hospitals of a scope ---- */
+
+struct scope_hosp {
+    int64_t id;
+    char    zzjgdm[32];
+};
+
+struct scope {
+    struct scope_hosp *h;
+    int                n, cap;
+    struct cb_buf     *json;     /* when not NULL: GET /api/orgs's array */
+    int64_t            max_id;
+};
+
+static enum cb_err
+split_groups(struct cb_buf *b, const char *groups)
+{
+    enum cb_err rc = cb_buf_addc(b, '[');
+    const char *p = groups;
+
+    while (!rc && p && *p) {
+        const char *e = strchr(p, '\x1f');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if ((p != groups && (rc = cb_buf_addc(b, ','))) ||
+            (rc = cb_json_str(b, cb_str_make(p, n))))
+            break;
+        p = e ? e + 1 : NULL;
+    }
+    return rc ? rc : cb_buf_addc(b, ']');
+}
+
+static enum cb_err
+scope_row(void *ctx, int ncols, const char *const *names, const char *const *v)
+{
+    struct scope *sc = ctx;
+    int64_t id;
+    enum cb_err rc;
+
+    (void)names;
+    if (ncols < 5 || !v[0] || !v[1] || cb_parse_i64(cb_str_c(v[0]), &id) || id < 0)
+        return CB_OK;
+    if (sc->n == sc->cap) {
+        int cap = sc->cap ? 2 * sc->cap : 16;
+        struct scope_hosp *p = cb_reallocarray(sc->h, (size_t)cap, sizeof *p);
+        if (!p)
+            return CB_ERR_NOMEM;
+        sc->h = p;
+        sc->cap = cap;
+    }
+    sc->h[sc->n].id = id;
+    snprintf(sc->h[sc->n].zzjgdm, sizeof sc->h[sc->n].zzjgdm, "%s", v[1]);
+    sc->n++;
+    if (id > sc->max_id)
+        sc->max_id = id;
+    if (!sc->json)
+        return CB_OK;
+    if ((rc = cb_buf_adds(sc->json, sc->n > 1 ? ",{\"zzjgdm\":" : "{\"zzjgdm\":")) ||
+        (rc = cb_json_strz(sc->json, v[1])) ||
+        (rc = cb_buf_adds(sc->json, ",\"name\":")) || (rc = cb_json_strz(sc->json, v[2])) ||
+        (rc = cb_buf_adds(sc->json, ",\"level\":")) ||
+        (rc = v[3] ? cb_json_strz(sc->json, v[3]) : cb_buf_adds(sc->json, "null")) ||
+        (rc = cb_buf_adds(sc->json, ",\"groups\":")) ||
+        (rc = split_groups(sc->json, v[4])))
+        return rc;
+    return cb_buf_addc(sc->json, '}');
+}
+
+static int
+scope_load(struct cb_store *st, const struct session *ss, struct scope *sc,
+           struct cb_buf *json, struct web_resp *rs)
+{
+    struct cb_buf err = CB_BUF_INIT;
+    enum cb_err rc;
+
+    memset(sc, 0, sizeof *sc);
+    sc->json = json;
+    rc = cb_store_scope_hospitals(st, ss->u.scope_kind, ss->u.scope_code, scope_row, sc,
+                                  &err);
+    if (rc == CB_ERR_NOMEM || rc == CB_ERR_TOO_LARGE)
+        oom(rs);
+    else if (rc)
+        internal(rs, &err);
+    cb_buf_release(&err);
+    return rc ? -1 : 0;
+}
+
+static const struct scope_hosp *
+scope_find(const struct scope *sc, const char *zzjgdm)
+{
+    for (int i = 0; i < sc->n; i++)
+        if (!strcmp(sc->h[i].zzjgdm, zzjgdm))
+            return &sc->h[i];
+    return NULL;
+}
+
+static void
+h_orgs(struct cb_store *st, const struct session *ss, struct web_resp *rs)
+{
+    struct scope sc;
+
+    if (cb_buf_adds(&rs->body, "{\"scope\":{\"kind\":") ||
+        cb_json_strz(&rs->body, ss->u.scope_kind) || cb_buf_adds(&rs->body, ",\"code\":") ||
+        cb_json_strz(&rs->body, ss->u.scope_code) ||
+        cb_buf_adds(&rs->body, "},\"hospitals\":[")) {
+        oom(rs);
+        return;
+    }
+    if (scope_load(st, ss, &sc, &rs->body, rs)) {
+        cb_free(sc.h);
+        return;
+    }
+    cb_free(sc.h);
+    if (cb_buf_adds(&rs->body, "]}"))
+        oom(rs);
+}
+
+/* ---- GET /api/indicators ---- */
+
+static void
+h_indicators(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
+             const struct session *ss, struct web_resp *rs)
+{
+    struct web_ind_query q = { .by = WEB_BY_HOSPITAL, .period = CB_PERIOD_YEAR,
+                               .from = 0, .to = UINT16_MAX, .threads = 2 };
+    const char *by = arg(rq, "by"), *period = arg(rq, "period"), *in = arg(rq, "in"),
+               *ids = arg(rq, "ids"), *list = arg(rq, "list"), *hosp = arg(rq, "hospital");
+    const struct scope_hosp *target = NULL;
+    struct cb_buf err = CB_BUF_INIT;
+    struct scope sc;
+    uint8_t *mask = NULL;
+    enum cb_err rc;
+    int deny;
+
+    if (by && cb__web_by_parse(by, &q.by)) {
+        cb__web_error(rs, 400, "bad_request",
+                  "by wants hospital, department, doctor or consortium");
+        return;
+    }
+    if (period) {
+        if (!strcmp(period, "all")) q.period = CB_PERIOD_ALL;
+        else if (!strcmp(period, "month")) q.period = CB_PERIOD_MONTH;
+        else if (!strcmp(period, "quarter")) q.period = CB_PERIOD_QUARTER;
+        else if (!strcmp(period, "year")) q.period = CB_PERIOD_YEAR;
+        else {
+            cb__web_error(rs, 400, "bad_request", "period wants all, month, quarter or year");
+            return;
+        }
+    }
+    if (in && cb__web_parse_period(in, &q.period, &q.from, &q.to)) {
+        cb__web_error(rs, 400, "bad_request", "in wants a period: 2025, 2025Q1 or 2025-03");
+        return;
+    }
+    if ((ids && !plain(ids, 1024, "._,-")) || (list && !plain(list, 32, "._-")) ||
+        (hosp && !plain(hosp, 31, "-_"))) {
+        cb__web_error(rs, 400, "bad_request", "ids, list or hospital is malformed");
+        return;
+    }
+    q.ids = ids;
+    q.list = list;
+    if (scope_load(st, ss, &sc, NULL, rs)) {
+        cb_free(sc.h);
+        return;
+    }
+    if (hosp)
+        target = scope_find(&sc, hosp);
+    deny = cb__web_authorize_indicators(ss->role, q.by, hosp != NULL, target != NULL);
+    if (deny) {
+        cb_free(sc.h);
+        cb__web_error(rs, deny, "forbidden", hosp && !target
+                  ? "that hospital is not in your scope"
+                  : "your role may not read indicators by this unit");
+        return;
+    }
+    if (!(mask = cb_calloc((size_t)sc.max_id + 1, 1))) {
+        cb_free(sc.h);
+        oom(rs);
+        return;
+    }
+    for (int i = 0; i < sc.n; i++)
+        if (!target || target == &sc.h[i])
+            mask[sc.h[i].id] = 1;
+    q.mask = mask;
+    q.nmask = (size_t)sc.max_id + 1;
+    if (ss->role == WEB_ROLE_DEPARTMENT_VIEWER)
+        q.department = ss->u.department;
+
+    /* Stale facts are better than none: a failed refresh keeps what is loaded. */
+    if (cb__web_report_refresh(s->report, st, s->cfg.refresh_s, &err))
+        snprintf(rs->note, sizeof rs->note, "engine refresh: %s", cb_buf_cstr(&err));
+    cb_buf_reset(&err);
+    rc = cb__web_report_json(s->report, &q, &rs->body, &err);
+    if (rc == CB_ERR_USAGE)
+        cb__web_error(rs, 400, "bad_request", cb_buf_cstr(&err));
+    else if (rc)
+        oom(rs);
+    cb_buf_release(&err);
+    cb_free(mask);
+    cb_free(sc.h);
+}
+
+/* ---- GET /api/rejects ---- */
+
+struct rej_ctx {
+    struct cb_buf *b;
+    char           last[32];   /* id of the open reject object */
+    int            n;          /* rejects */
+};
+
+static enum cb_err
+json_text_or_null(struct cb_buf *b, const char *v)
+{
+    return v ? cb_json_strz(b, v) : cb_buf_adds(b, "null");
+}
+
+static enum cb_err
+rej_row(void *ctx, int ncols, const char *const *names, const char *const *v)
+{
+    struct rej_ctx *c = ctx;
+    struct cb_buf *b = c->b;
+    enum cb_err rc;
+
+    (void)names;
+    if (ncols < 12 || !v[0])
+        return CB_OK;
+    if (strcmp(c->last, v[0])) {
+        if ((c->n && (rc = cb_buf_adds(b, "]},"))) ||
+            (rc = cb_buf_addf(b, "{\"id\":%s,\"file\":", v[0])) ||
+            (rc = json_text_or_null(b, v[1])) ||
+            (rc = cb_buf_addf(b, ",\"line\":%s,\"hospital\":", v[2] ? v[2] : "null")) ||
+            (rc = json_text_or_null(b, v[3])) ||
+            (rc = cb_buf_adds(b, ",\"bah\":")) || (rc = json_text_or_null(b, v[4])) ||
+            (rc = cb_buf_adds(b, ",\"zycs\":")) || (rc = json_text_or_null(b, v[5])) ||
+            (rc = cb_buf_adds(b, ",\"status\":")) || (rc = json_text_or_null(b, v[6])) ||
+            (rc = cb_buf_adds(b, ",\"issues\":[")))
+            return rc;
+        snprintf(c->last, sizeof c->last, "%s", v[0]);
+        c->n++;
+    } else if ((rc = cb_buf_addc(b, ','))) {
+        return rc;
+    }
+    if ((rc = cb_buf_adds(b, "{\"rule\":")) || (rc = json_text_or_null(b, v[7])) ||
+        (rc = cb_buf_adds(b, ",\"severity\":")) || (rc = json_text_or_null(b, v[8])) ||
+        (rc = cb_buf_adds(b, ",\"field\":")) || (rc = json_text_or_null(b, v[9])) ||
+        (rc = cb_buf_adds(b, ",\"value\":")) || (rc = json_text_or_null(b, v[10])) ||
+        (rc = cb_buf_adds(b, ",\"detail\":")) || (rc = json_text_or_null(b, v[11])))
+        return rc;
+    return cb_buf_addc(b, '}');
+}
+
+static void
+h_rejects(struct cb_store *st, const struct web_req *rq, const struct session *ss,
+          struct web_resp *rs)
+{
+    const char *lim = arg(rq, "limit"), *rule = arg(rq, "rule"), *hosp = arg(rq, "hospital");
+    const struct scope_hosp *target = NULL;
+    struct rej_ctx c = { &rs->body, "", 0 };
+    struct cb_buf err = CB_BUF_INIT;
+    char what[200];
+    struct scope sc;
+    int64_t limit = 100;
+    enum cb_err rc;
+    int deny;
+
+    if ((lim && (cb_parse_i64(cb_str_c(lim), &limit) || limit < 1 || limit > 1000)) ||
+        (rule && !plain(rule, 64, "._-")) || (hosp && !plain(hosp, 31, "-_"))) {
+        cb__web_error(rs, 400, "bad_request",
+                  "limit wants 1 to 1000; rule and hospital are codes");
+        return;
+    }
+    if (scope_load(st, ss, &sc, NULL, rs)) {
+        cb_free(sc.h);
+        return;
+    }
+    if (hosp)
+        target = scope_find(&sc, hosp);
+    cb_free(sc.h);
+    deny = cb__web_authorize_rejects(ss->role, hosp != NULL, target != NULL);
+    if (deny) {
+        cb__web_error(rs, deny, "forbidden", hosp && !target
+                  ? "that hospital is not in your scope"
+                  : "your role may not read case-level rejects");
+        return;
+    }
+    if (cb_buf_adds(&rs->body, "{\"rejects\":[")) {
+        oom(rs);
+        return;
+    }
+    rc = cb_store_scope_rejects(st, ss->u.scope_kind, ss->u.scope_code, hosp, rule,
+                                (int)limit, rej_row, &c, &err);
+    if (!rc && c.n)
+        rc = cb_buf_adds(&rs->body, "]}");
+    if (!rc)
+        rc = cb_buf_addf(&rs->body, "],\"limit\":%lld}", (long long)limit);
+    if (rc) {
+        if (rc == CB_ERR_NOMEM || rc == CB_ERR_TOO_LARGE)
+            oom(rs);
+        else
+            internal(rs, &err);
+        cb_buf_release(&err);
+        return;
+    }
+    /* Case-level data leaves only with its audit row. */
+    snprintf(what, sizeof what, "rejects=%d hospital=%s rule=%s limit=%lld", c.n,
+             hosp ? hosp : "*", rule ? rule : "*", (long long)limit);
+    if (cb_store_audit_add(st, ss->u.id, "read_rejects", what, &err)) {
+        internal(rs, &err);
+        cb_buf_release(&err);
+        return;
+    }
+    cb_buf_release(&err);
+}
+
+/* ---- dispatch ---- */
+
+void
+cb__web_handle(struct cb_web_server *s, const struct web_req *rq, struct web_resp *rs)
+{
+    const struct web_route_def *rt = NULL;
+    bool known = false, head = !strcmp(rq->method, "HEAD");
+    struct cb_store *st;
+    struct session ss;
+
+    for (int i = 0; i < cb__web_nroutes; i++) {
+        const struct web_route_def *d = &cb__web_routes[i];
+        if (strcmp(d->path, rq->path))
+            continue;
+        known = true;
+        rs->route = d->id;
+        if (!strcmp(d->method, rq->method) || (head && !strcmp(d->method, "GET")))
+            rt = d;
+        else
+            rs->allow = !strcmp(d->method, "GET") ? "GET, HEAD" : d->method;
+    }
+    if (!known) {
+        cb__web_error(rs, 404, "not_found", "no such route");
+        return;
+    }
+    if (!rt) {
+        cb__web_error(rs, 405, "method_not_allowed", "method not allowed on this route");
+        return;
+    }
+    switch (rt->id) {
+    case WEB_R_INDEX:
+        rs->content_type = "text/html; charset=utf-8";
+        if (cb_buf_adds(&rs->body, index_html))
+            oom(rs);
+        return;
+    case WEB_R_HEALTHZ:
+        if (cb_buf_adds(&rs->body, "{\"status\":\"ok\"}"))
+            oom(rs);
+        return;
+    case WEB_R_METRICS:
+        rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
+        if (cb__web_metrics_render(&s->metrics, cb__web_report_facts(s->report),
+                               atomic_load(&s->inflight), &rs->body))
+            oom(rs);
+        return;
+    default:
+        break;
+    }
+
+    st = cb__web_pool_get(&s->pool);
+    if (rt->session && load_session(s, st, rq, &ss, rs))
+        goto out;
+    if (rt->csrf && (!rq->csrf || !cb__web_str_equal_ct(rq->csrf, ss.csrf))) {
+        cb__web_error(rs, 403, "csrf", "missing or wrong X-CSRF-Token header");
+        goto out;
+    }
+    switch (rt->id) {
+    case WEB_R_LOGIN:      h_login(s, st, rq, rs); break;
+    case WEB_R_LOGOUT:     h_logout(s, st, &ss, rs); break;
+    case WEB_R_ME:         h_me(&ss, rs); break;
+    case WEB_R_ORGS:       h_orgs(st, &ss, rs); break;
+    case WEB_R_INDICATORS: h_indicators(s, st, rq, &ss, rs); break;
+    case WEB_R_REJECTS:    h_rejects(st, rq, &ss, rs); break;
+    default:               cb__web_error(rs, 404, "not_found", "no such route"); break;
+    }
+out:
+    cb__web_pool_put(&s->pool, st);
+}

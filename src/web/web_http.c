@@ -1,0 +1,678 @@
+/*
+ * web_http.c - the HTTP adapter: the only file that includes microhttpd.h.
+ *
+ * libmicrohttpd runs an internal thread pool (epoll on Linux); each worker
+ * serves many connections, so a client that sends half a request and
+ * waits holds a connection slot (max_connections) until `timeout`, not a
+ * thread. The access handler is called several times per request (headers;
+ * each piece of the body; the end), so the request's state lives in the
+ * per-connection pointer (struct conn_state), never in locals.
+ *
+ * Limits: requests in flight (max_inflight: 429 above it), the request
+ * body (max_body: 413; a body a little over the limit is read and thrown
+ * away so the client gets a clean answer, a body far over it -- or a
+ * Content-Length that says so -- is answered at once and the connection
+ * closed), connections (max_connections), idle time (timeout).
+ *
+ * Each completed request gives one log line: time, method, route (never
+ * the query string, never an unknown path), status, milliseconds, user id.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "carebase/alloc.h"
+#include "web_int.h"
+
+/* Beyond max_body, up to this much more is read and discarded (clean 413). */
+#define DRAIN_MAX ((size_t)1 << 20)
+
+struct conn_state {
+    double        t0;            /* cb__web_mono() at the first call */
+    struct cb_buf body;          /* capped at max_body */
+    size_t        received;      /* body bytes seen, kept or not */
+    bool          counted;       /* counted in s->inflight */
+    bool          too_large;
+    int           status;        /* of the queued response; 0 = none */
+    enum web_route route;
+    int64_t       user_id;
+    char          method[16];
+};
+
+int64_t
+cb__web_now(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec;
+}
+
+double
+cb__web_mono(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* ---- the store pool ---- */
+
+struct cb_store *
+cb__web_pool_get(struct web_pool *p)
+{
+    struct cb_store *st;
+
+    pthread_mutex_lock(&p->mu);
+    while (!p->nidle)
+        pthread_cond_wait(&p->cv, &p->mu);
+    st = p->idle[--p->nidle];
+    pthread_mutex_unlock(&p->mu);
+    return st;
+}
+
+void
+cb__web_pool_put(struct web_pool *p, struct cb_store *st)
+{
+    pthread_mutex_lock(&p->mu);
+    p->idle[p->nidle++] = st;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static enum cb_err
+pool_open(struct web_pool *p, const char *db, int n, struct cb_buf *err)
+{
+    enum cb_err rc;
+
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->all = cb_calloc((size_t)n, sizeof *p->all);
+    p->idle = cb_calloc((size_t)n, sizeof *p->idle);
+    if (!p->all || !p->idle)
+        return CB_ERR_NOMEM;
+    for (int i = 0; i < n; i++) {
+        if ((rc = cb_store_open(&p->all[i], db, err)))
+            return rc;
+        p->idle[p->nidle++] = p->all[i];
+        p->n++;
+    }
+    return CB_OK;
+}
+
+static void
+pool_close(struct web_pool *p)
+{
+    if (!p->all && !p->idle)
+        return;   /* never opened */
+    for (int i = 0; i < p->n; i++)
+        cb_store_close(p->all[i]);
+    cb_free(p->all);
+    cb_free(p->idle);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    memset(p, 0, sizeof *p);
+}
+
+/* ---- logging ---- */
+
+static void
+log_line(struct cb_web_server *s, const struct conn_state *cs, double ms)
+{
+    struct timespec t;
+    struct tm tm;
+    char when[32], line[256];
+
+    if (!s->log)
+        return;
+    clock_gettime(CLOCK_REALTIME, &t);
+    gmtime_r(&t.tv_sec, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(line, sizeof line, "%s.%03ldZ %s %s %d %.1fms user=%lld", when,
+             t.tv_nsec / 1000000L, cs->method[0] ? cs->method : "-",
+             cb__web_route_label(cs->route), cs->status, ms, (long long)cs->user_id);
+    s->log(s->log_ctx, line);
+}
+
+static void
+mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    struct cb_web_server *s = cls;
+    char msg[256], line[300];
+    size_t n;
+
+    if (!s->log)
+        return;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    snprintf(line, sizeof line, "libmicrohttpd: %s", msg);
+    s->log(s->log_ctx, line);
+}
+
+/* ---- responses ---- */
+
+static enum MHD_Result
+send_resp(struct cb_web_server *s, struct MHD_Connection *c, struct conn_state *cs,
+          struct web_resp *rs, bool close)
+{
+    static char empty[1];
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+    size_t len = 0;
+    char *p = cb_buf_detach(&rs->body, &len);
+    char retry[16];
+
+    if (p)
+        r = MHD_create_response_from_buffer_with_free_callback(len, p, cb_free);
+    else
+        r = MHD_create_response_from_buffer(0, empty, MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        cb_free(p);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", rs->content_type);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'self'; frame-ancestors 'none'");
+    if (s->tls)
+        MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
+    if (rs->cookie[0])
+        MHD_add_response_header(r, "Set-Cookie", rs->cookie);
+    if (rs->allow)
+        MHD_add_response_header(r, "Allow", rs->allow);
+    if (rs->retry_after) {
+        snprintf(retry, sizeof retry, "%u", rs->retry_after);
+        MHD_add_response_header(r, "Retry-After", retry);
+    }
+    if (close)
+        MHD_add_response_header(r, "Connection", "close");
+    cs->status = rs->status;
+    cs->route = rs->route;
+    cs->user_id = rs->user_id;
+    ret = MHD_queue_response(c, (unsigned)rs->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result
+send_error(struct cb_web_server *s, struct MHD_Connection *c, struct conn_state *cs,
+           enum web_route route, int status, const char *code, const char *msg, bool close)
+{
+    struct web_resp rs;
+    enum MHD_Result ret;
+
+    cb__web_resp_init(&rs);
+    rs.route = route;
+    if (status == 429)
+        rs.retry_after = 1;
+    cb__web_error(&rs, status, code, msg);
+    ret = send_resp(s, c, cs, &rs, close);
+    cb__web_resp_release(&rs);
+    return ret;
+}
+
+/* The route of a path, for the log and the metrics of early answers. */
+static enum web_route
+route_of(const char *path)
+{
+    for (int i = 0; i < cb__web_nroutes; i++)
+        if (!strcmp(cb__web_routes[i].path, path))
+            return cb__web_routes[i].id;
+    return WEB_R_OTHER;
+}
+
+/* ---- requests ---- */
+
+struct args_ctx {
+    struct web_req *rq;
+    bool            overflow;
+};
+
+static enum MHD_Result
+collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct args_ctx *a = cls;
+
+    (void)kind;
+    if (a->rq->nargs == WEB_MAX_ARGS) {
+        a->overflow = true;
+        return MHD_NO;
+    }
+    a->rq->arg_key[a->rq->nargs] = key;
+    a->rq->arg_val[a->rq->nargs] = value ? value : "";
+    a->rq->nargs++;
+    return MHD_YES;
+}
+
+static void
+client_text(struct MHD_Connection *c, char *buf, size_t n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    snprintf(buf, n, "unknown");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+                  buf, (socklen_t)n);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                  buf, (socklen_t)n);
+}
+
+static enum MHD_Result
+handle_complete(struct cb_web_server *s, struct MHD_Connection *c, struct conn_state *cs,
+                const char *url, const char *method)
+{
+    struct web_req rq;
+    struct web_resp rs;
+    struct args_ctx a = { &rq, false };
+    char client[INET6_ADDRSTRLEN + 1];
+    enum MHD_Result ret;
+
+    memset(&rq, 0, sizeof rq);
+    rq.method = method;
+    rq.path = url;
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
+    if (a.overflow)
+        return send_error(s, c, cs, route_of(url), 400, "bad_request",
+                          "too many query parameters", false);
+    rq.session = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "cb_session");
+    rq.csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+    rq.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    rq.body = cs->body.len ? cb_buf_cstr(&cs->body) : NULL;
+    rq.body_len = cs->body.len;
+    client_text(c, client, sizeof client);
+    rq.client = client;
+
+    cb__web_resp_init(&rs);
+    cb__web_handle(s, &rq, &rs);
+    if (rs.note[0] && s->log) {
+        char line[400];
+        snprintf(line, sizeof line, "error: %s %s: %s", cs->method,
+                 cb__web_route_label(rs.route), rs.note);
+        s->log(s->log_ctx, line);
+    }
+    ret = send_resp(s, c, cs, &rs, false);
+    cb__web_resp_release(&rs);
+    /* A login body holds a password: do not leave it in freed memory. */
+    if (cs->body.ptr)
+        sodium_memzero(cs->body.ptr, cs->body.cap);
+    return ret;
+}
+
+static enum MHD_Result
+access_handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+               const char *version, const char *upload_data, size_t *upload_data_size,
+               void **con_cls)
+{
+    struct cb_web_server *s = cls;
+    struct conn_state *cs = *con_cls;
+
+    (void)version;
+    if (!cs) {
+        const char *cl;
+        int64_t len;
+
+        if (!(cs = cb_calloc(1, sizeof *cs)))
+            return MHD_NO;
+        *con_cls = cs;
+        cs->t0 = cb__web_mono();
+        cs->route = route_of(url);
+        snprintf(cs->method, sizeof cs->method, "%s", method);
+        cb_buf_init(&cs->body, s->cfg.max_body);
+        cs->counted = true;
+        if (atomic_fetch_add(&s->inflight, 1) >= s->cfg.max_inflight) {
+            atomic_fetch_add(&s->metrics.rejected_busy, 1);
+            return send_error(s, c, cs, cs->route, 429, "busy",
+                              "too many requests in progress; try again", true);
+        }
+        if (atomic_load(&s->stopping))
+            return send_error(s, c, cs, cs->route, 503, "stopping",
+                              "the server is shutting down", true);
+        cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && (cb_parse_i64(cb_str_c(cl), &len) || len < 0 ||
+                   (uint64_t)len > s->cfg.max_body + DRAIN_MAX))
+            return send_error(s, c, cs, cs->route, 413, "too_large",
+                              "the request body is too large", true);
+        if (cl && (uint64_t)len > s->cfg.max_body)
+            cs->too_large = true;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        cs->received += n;
+        if (cs->status)
+            return MHD_YES;   /* answered already: discard */
+        if (!cs->too_large && cb_buf_add(&cs->body, upload_data, n))
+            cs->too_large = true;   /* the failed append released the buffer */
+        if (cs->too_large && cs->received > s->cfg.max_body + DRAIN_MAX)
+            return send_error(s, c, cs, cs->route, 413, "too_large",
+                              "the request body is too large", true);
+        return MHD_YES;
+    }
+    if (cs->status)
+        return MHD_YES;
+    if (cs->too_large)
+        return send_error(s, c, cs, cs->route, 413, "too_large",
+                          "the request body is too large", false);
+    return handle_complete(s, c, cs, url, method);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **con_cls,
+          enum MHD_RequestTerminationCode toe)
+{
+    struct cb_web_server *s = cls;
+    struct conn_state *cs = *con_cls;
+
+    (void)c;
+    (void)toe;
+    if (!cs)
+        return;
+    *con_cls = NULL;
+    if (cs->status) {
+        double secs = cb__web_mono() - cs->t0;
+        cb__web_metrics_observe(&s->metrics, cs->route, cs->status, secs);
+        log_line(s, cs, secs * 1000.0);
+    }
+    if (cs->body.ptr)
+        sodium_memzero(cs->body.ptr, cs->body.cap);
+    cb_buf_release(&cs->body);
+    if (cs->counted)
+        atomic_fetch_sub(&s->inflight, 1);
+    cb_free(cs);
+}
+
+/* ---- start and stop ---- */
+
+static enum cb_err
+read_pem(const char *path, char **out, size_t *len, struct cb_buf *err)
+{
+    FILE *f = fopen(path, "rb");
+    struct cb_buf b;
+    char chunk[4096];
+    size_t n;
+
+    *out = NULL;
+    if (!f) {
+        cb_errf(err, "cannot open '%s': %s", path, strerror(errno));
+        return CB_ERR_IO;
+    }
+    cb_buf_init(&b, 1u << 20);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (cb_buf_add(&b, chunk, n)) {
+            fclose(f);
+            sodium_memzero(chunk, sizeof chunk);
+            cb_errf(err, "'%s' is larger than 1 MiB", path);
+            return CB_ERR_TOO_LARGE;
+        }
+    fclose(f);
+    sodium_memzero(chunk, sizeof chunk);
+    if (!b.len) {
+        cb_errf(err, "'%s' is empty", path);
+        return CB_ERR_USAGE;
+    }
+    *out = cb_buf_detach(&b, len);
+    return CB_OK;
+}
+
+/* "HOST:PORT", "[V6]:PORT", ":PORT" (all IPv4 addresses), "localhost:PORT". */
+static enum cb_err
+parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *sslen,
+             char *host, size_t hostcap, int *port, struct cb_buf *err)
+{
+    char h[64];
+    const char *colon, *hs = text, *he;
+    int64_t p;
+
+    memset(ss, 0, sizeof *ss);
+    if (text[0] == '[') {
+        hs = text + 1;
+        he = strchr(hs, ']');
+        if (!he || he[1] != ':')
+            goto bad;
+        colon = he + 1;
+    } else {
+        colon = strrchr(text, ':');
+        if (!colon)
+            goto bad;
+        he = colon;
+    }
+    if ((size_t)(he - hs) >= sizeof h)
+        goto bad;
+    memcpy(h, hs, (size_t)(he - hs));
+    h[he - hs] = '\0';
+    if (cb_parse_i64(cb_str_c(colon + 1), &p) || p < 0 || p > 65535)
+        goto bad;
+    *port = (int)p;
+    if (text[0] == '[') {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        if (inet_pton(AF_INET6, h, &a6->sin6_addr) != 1)
+            goto bad;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)p);
+        *sslen = sizeof *a6;
+        snprintf(host, hostcap, "[%s]", h);
+        return CB_OK;
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    if (!h[0] || !strcmp(h, "*"))
+        snprintf(h, sizeof h, "0.0.0.0");
+    else if (!strcmp(h, "localhost"))
+        snprintf(h, sizeof h, "127.0.0.1");
+    if (inet_pton(AF_INET, h, &a4->sin_addr) != 1)
+        goto bad;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)p);
+    *sslen = sizeof *a4;
+    snprintf(host, hostcap, "%s", h);
+    return CB_OK;
+bad:
+    cb_errf(err, "listen wants HOST:PORT (an IPv4 address, [IPv6] or localhost), not '%s'",
+            text);
+    return CB_ERR_USAGE;
+}
+
+static enum cb_err
+copy_config(struct cb_web_config *dst, const struct cb_web_config *src)
+{
+    char *const *from[] = {
+        &src->listen, &src->db, &src->scheme, &src->refdata, &src->datadir,
+        &src->indicators, &src->catalogue_complications, &src->catalogue_mis,
+        &src->catalogue_level4, &src->catalogue_level3, &src->tls_cert, &src->tls_key,
+    };
+    char **to[] = {
+        &dst->listen, &dst->db, &dst->scheme, &dst->refdata, &dst->datadir,
+        &dst->indicators, &dst->catalogue_complications, &dst->catalogue_mis,
+        &dst->catalogue_level4, &dst->catalogue_level3, &dst->tls_cert, &dst->tls_key,
+    };
+
+    *dst = *src;
+    for (size_t i = 0; i < sizeof to / sizeof to[0]; i++)
+        *to[i] = NULL;
+    for (size_t i = 0; i < sizeof to / sizeof to[0]; i++)
+        if (*from[i] && !(*to[i] = cb_strdup(*from[i])))
+            return CB_ERR_NOMEM;
+    return CB_OK;
+}
+
+static void
+server_free(struct cb_web_server *s)
+{
+    cb__web_report_free(s->report);
+    pool_close(&s->pool);
+    if (s->limiter) {
+        cb__web_limiter_release(s->limiter);
+        cb_free(s->limiter);
+    }
+    if (s->tls_key_pem)
+        sodium_memzero(s->tls_key_pem, s->tls_key_len);
+    cb_free(s->tls_key_pem);
+    cb_free(s->tls_cert_pem);
+    cb_web_config_release(&s->cfg);
+    cb_free(s);
+}
+
+enum cb_err
+cb_web_start(struct cb_web_server **out, const struct cb_web_config *c, cb_web_log_fn log,
+             void *log_ctx, struct cb_buf *err)
+{
+    struct cb_web_server *s;
+    struct sockaddr_storage addr;
+    socklen_t addrlen = 0;
+    size_t cert_len = 0;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    const union MHD_DaemonInfo *di;
+    enum cb_err rc;
+
+    *out = NULL;
+    if (!(s = cb_calloc(1, sizeof *s)))
+        return CB_ERR_NOMEM;
+    s->quiesced_fd = -1;
+    s->log = log;
+    s->log_ctx = log_ctx;
+    atomic_init(&s->inflight, 0);
+    atomic_init(&s->stopping, false);
+    if ((rc = copy_config(&s->cfg, c)))
+        goto fail;
+    if (!s->cfg.db || !s->cfg.listen) {
+        cb_errf(err, "the server needs a database (db) and an address (listen)");
+        rc = CB_ERR_USAGE;
+        goto fail;
+    }
+    if ((rc = parse_listen(s->cfg.listen, &addr, &addrlen, s->host, sizeof s->host,
+                           &s->port, err)))
+        goto fail;
+    if (!s->cfg.tls_cert != !s->cfg.tls_key) {
+        cb_errf(err, "TLS needs both tls_cert and tls_key");
+        rc = CB_ERR_USAGE;
+        goto fail;
+    }
+    if (s->cfg.tls_cert) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            cb_errf(err, "this libmicrohttpd was built without TLS support");
+            rc = CB_ERR_USAGE;
+            goto fail;
+        }
+        if ((rc = read_pem(s->cfg.tls_cert, &s->tls_cert_pem, &cert_len, err)) ||
+            (rc = read_pem(s->cfg.tls_key, &s->tls_key_pem, &s->tls_key_len, err)))
+            goto fail;
+        s->tls = true;
+        flags |= MHD_USE_TLS;
+    }
+    if (addr.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+
+    if (!(s->limiter = cb_malloc(sizeof *s->limiter))) {
+        rc = CB_ERR_NOMEM;
+        goto fail;
+    }
+    cb__web_limiter_init(s->limiter, s->cfg.login_failures, s->cfg.login_window_s);
+    if ((rc = cb_web_password_hash("carebase: no such user", s->dummy_hash,
+                                   sizeof s->dummy_hash, err)))
+        goto fail;
+    if ((rc = pool_open(&s->pool, s->cfg.db, (int)s->cfg.threads + 1, err)))
+        goto fail;
+    if ((rc = cb__web_report_new(&s->report, &s->cfg, err)))
+        goto fail;
+    {
+        struct cb_store *st = cb__web_pool_get(&s->pool);
+        rc = cb__web_report_refresh(s->report, st, 0, err);
+        cb__web_pool_put(&s->pool, st);
+        if (rc)
+            goto fail;
+    }
+
+    {
+        struct MHD_OptionItem tls_opts[] = {
+            { MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert_pem },
+            { MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key_pem },
+            { MHD_OPTION_END, 0, NULL },
+        };
+        struct MHD_OptionItem no_opts[] = { { MHD_OPTION_END, 0, NULL } };
+        s->daemon = MHD_start_daemon(
+            flags, (uint16_t)s->port, NULL, NULL, access_handler, s,
+            MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+            MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->cfg.threads,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg.timeout_s,
+            MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+            MHD_OPTION_ARRAY, s->tls ? tls_opts : no_opts,
+            MHD_OPTION_END);
+    }
+    if (!s->daemon) {
+        cb_errf(err, "cannot listen on %s (address in use, not permitted, or a bad TLS"
+                " certificate or key)", s->cfg.listen);
+        rc = CB_ERR_IO;
+        goto fail;
+    }
+    di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    if (di)
+        s->port = di->port;
+    *out = s;
+    return CB_OK;
+
+fail:
+    server_free(s);
+    return rc;
+}
+
+int
+cb_web_port(const struct cb_web_server *s)
+{
+    return s->port;
+}
+
+const char *
+cb_web_host(const struct cb_web_server *s)
+{
+    return s->host;
+}
+
+bool
+cb_web_tls(const struct cb_web_server *s)
+{
+    return s->tls;
+}
+
+void
+cb_web_stop(struct cb_web_server *s)
+{
+    if (!s)
+        return;
+    if (s->daemon) {
+        struct MHD_Daemon *d = s->daemon;
+        double deadline;
+
+        atomic_store(&s->stopping, true);
+        s->quiesced_fd = MHD_quiesce_daemon(d);
+        deadline = cb__web_mono() + (double)s->cfg.shutdown_grace_s;
+        while (atomic_load(&s->inflight) > 0 && cb__web_mono() < deadline) {
+            struct timespec nap = { 0, 20 * 1000000L };
+            nanosleep(&nap, NULL);
+        }
+        MHD_stop_daemon(d);
+        if (s->quiesced_fd >= 0)
+            close(s->quiesced_fd);
+        s->daemon = NULL;
+    }
+    server_free(s);
+}

@@ -1,0 +1,792 @@
+/*
+ * web_report.c - the indicator service of the server: the engine loaded
+ * from the store's facts with the names of its ids (hospitals,
+ * departments, doctors, DRGs), the newest DRG reference, the indicator
+ * catalogue, and a query rendered as the JSON of `carebase indicators
+ * --format json` (same rows, same numbers: the same engine query, the same
+ * evaluation, the same ranking among hospitals of one level).
+ *
+ * Staying current: facts carry a write generation (store_fact.c). The
+ * engine remembers the highest generation it loaded and how many facts had
+ * it or a later one; when either changes (an import, a regroup, an import
+ * still running) it reloads the facts of that generation onwards, which
+ * replaces by record id. Names and the reference are reloaded with them.
+ * Queries hold a read lock; a reload reads names and the reference into
+ * new objects first and takes the write lock for the facts and the swap.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "carebase/alloc.h"
+#include "carebase/json.h"
+#include "carebase/reference.h"
+#include "web_int.h"
+
+struct report_hosp {
+    char zzjgdm[32];
+    char name[128];
+    char level[16];
+};
+
+struct report_names {
+    struct report_hosp *hosp;           /* by hospital id */
+    int                 nhosp;
+    char              **dept;           /* by dim_dept id: the CYKB code */
+    int                 ndept;
+    char              **doctor;         /* by dim_doctor id */
+    int                 ndoctor;
+    char              **drg_code;       /* by dim_drg id: the DRG */
+    int                 ndrg;
+    char              **drg_scheme;     /* by dim_drg id: its scheme */
+    int                 ndrg_scheme;
+};
+
+struct report_ref {
+    bool                     have;
+    struct cb_store_ref_info info;
+    struct cb_engine_ref     ref;       /* arrays by engine DRG id, owned */
+};
+
+struct web_report {
+    pthread_rwlock_t      lock;         /* read: queries; write: applying a reload */
+    pthread_mutex_t       refresh_mu;   /* one refresher at a time */
+    struct cb_engine     *e;
+    struct report_names   names;
+    struct report_ref     ref;
+    struct cb_indicator_set set;
+    struct cb_catalogues  cat;
+    uint32_t              have_cat;     /* CB_NEED_* of the loaded catalogues */
+    bool                  loaded;
+    int64_t               gen;          /* highest fact generation loaded */
+    int64_t               gen_rows;     /* facts with gen >= gen at that time */
+    int64_t               ref_id;       /* newest reference id at that time */
+    double                checked_at;   /* cb__web_mono() of the last look */
+};
+
+/* ---- names ---- */
+
+static void
+free_names_array(char **a, int n)
+{
+    for (int i = 0; i < n; i++)
+        cb_free(a[i]);
+    cb_free(a);
+}
+
+static void
+names_release(struct report_names *n)
+{
+    cb_free(n->hosp);
+    free_names_array(n->dept, n->ndept);
+    free_names_array(n->doctor, n->ndoctor);
+    free_names_array(n->drg_code, n->ndrg);
+    free_names_array(n->drg_scheme, n->ndrg_scheme);
+    memset(n, 0, sizeof *n);
+}
+
+/* Grows a by-id array of strings to hold id, then sets it. */
+static int
+put_name(char ***arr, int *n, int64_t id, const char *v)
+{
+    if (id < 0 || id > 50000000)
+        return -1;
+    if (id >= *n) {
+        int cap = (int)id + 1;
+        char **p = cb_reallocarray(*arr, (size_t)cap, sizeof *p);
+        if (!p)
+            return -1;
+        memset(p + *n, 0, (size_t)(cap - *n) * sizeof *p);
+        *arr = p;
+        *n = cap;
+    }
+    cb_free((*arr)[id]);
+    (*arr)[id] = cb_strdup(v ? v : "");
+    return (*arr)[id] ? 0 : -1;
+}
+
+struct dim_ctx {
+    struct report_names *n;
+    int                  which;
+};
+
+static enum cb_err
+dim_row(void *ctx, int64_t id, const char *scope, const char *code)
+{
+    struct dim_ctx *d = ctx;
+    struct report_names *n = d->n;
+    int rc;
+
+    if (d->which == CB_DIM_DEPT) {
+        rc = put_name(&n->dept, &n->ndept, id, code);
+    } else if (d->which == CB_DIM_DOCTOR) {
+        rc = put_name(&n->doctor, &n->ndoctor, id, code);
+    } else {
+        rc = put_name(&n->drg_code, &n->ndrg, id, code);
+        if (!rc)
+            rc = put_name(&n->drg_scheme, &n->ndrg_scheme, id, scope);
+    }
+    return rc ? CB_ERR_NOMEM : CB_OK;
+}
+
+static enum cb_err
+hosp_row(void *ctx, int ncols, const char *const *names, const char *const *v)
+{
+    struct report_names *n = ctx;
+    int64_t id;
+
+    (void)names;
+    if (ncols < 4 || !v[0] || cb_parse_i64(cb_str_c(v[0]), &id) || id < 0 || id > 65535)
+        return CB_OK;
+    if (id >= n->nhosp) {
+        struct report_hosp *p = cb_reallocarray(n->hosp, (size_t)id + 1, sizeof *p);
+        if (!p)
+            return CB_ERR_NOMEM;
+        memset(p + n->nhosp, 0, (size_t)(id + 1 - n->nhosp) * sizeof *p);
+        n->hosp = p;
+        n->nhosp = (int)id + 1;
+    }
+    snprintf(n->hosp[id].zzjgdm, sizeof n->hosp[id].zzjgdm, "%s", v[1] ? v[1] : "");
+    snprintf(n->hosp[id].name, sizeof n->hosp[id].name, "%s", v[2] ? v[2] : "");
+    snprintf(n->hosp[id].level, sizeof n->hosp[id].level, "%s", v[3] ? v[3] : "");
+    return CB_OK;
+}
+
+static enum cb_err
+names_load(struct report_names *n, struct cb_store *st, struct cb_buf *err)
+{
+    enum cb_err rc = CB_OK;
+
+    memset(n, 0, sizeof *n);
+    for (int w = 0; !rc && w < 3; w++) {
+        struct dim_ctx d = { n, w };
+        rc = cb_store_dim_list(st, w, dim_row, &d, err);
+    }
+    if (!rc)
+        rc = cb_store_query(st, "SELECT id, zzjgdm, name, level FROM hospital",
+                            hosp_row, n, err);
+    if (rc)
+        names_release(n);
+    return rc;
+}
+
+/* ---- the reference, mapped onto the engine's DRG ids ---- */
+
+static void
+ref_release(struct report_ref *r)
+{
+    cb_free(r->ref.weight);
+    cb_free(r->ref.mean_cost);
+    cb_free(r->ref.mean_los);
+    cb_free(r->ref.risk);
+    memset(r, 0, sizeof *r);
+}
+
+struct ref_ctx {
+    const struct report_names *n;
+    struct report_ref         *r;
+};
+
+static enum cb_err
+ref_row(void *ctx, const char *drg, const struct cb_ref_drg *d)
+{
+    struct ref_ctx *c = ctx;
+
+    for (int i = 0; i < c->n->ndrg && i < c->n->ndrg_scheme; i++)
+        if (c->n->drg_code[i] && !strcmp(c->n->drg_code[i], drg) &&
+            c->n->drg_scheme[i] && !strcmp(c->n->drg_scheme[i], c->r->info.scheme)) {
+            c->r->ref.weight[i] = d->weight;
+            c->r->ref.mean_cost[i] = d->cases ? d->mean_cost : NAN;
+            c->r->ref.mean_los[i] = d->mean_los;
+            c->r->ref.risk[i] = d->risk;
+        }
+    return CB_OK;
+}
+
+/* The newest reference (none is not an error: r->have stays false). */
+static enum cb_err
+ref_load(struct report_ref *r, const struct report_names *n, struct cb_store *st,
+         struct cb_buf *err)
+{
+    int k = n->ndrg > 0 ? n->ndrg : 1;
+    struct ref_ctx c = { n, r };
+    struct cb_buf e2 = CB_BUF_INIT;
+    enum cb_err rc;
+
+    memset(r, 0, sizeof *r);
+    r->ref.ndrg = k;
+    r->ref.weight = cb_malloc((size_t)k * sizeof(double));
+    r->ref.mean_cost = cb_malloc((size_t)k * sizeof(double));
+    r->ref.mean_los = cb_malloc((size_t)k * sizeof(double));
+    r->ref.risk = cb_malloc((size_t)k);
+    if (!r->ref.weight || !r->ref.mean_cost || !r->ref.mean_los || !r->ref.risk) {
+        ref_release(r);
+        return CB_ERR_NOMEM;
+    }
+    for (int i = 0; i < k; i++) {
+        r->ref.weight[i] = r->ref.mean_cost[i] = r->ref.mean_los[i] = NAN;
+        r->ref.risk[i] = -1;
+    }
+    rc = cb_store_reference_load(st, NULL, &r->info, ref_row, &c, &e2);
+    if (rc == CB_ERR_NOT_FOUND) {
+        rc = CB_OK;
+    } else if (rc) {
+        cb_errf(err, "%s", cb_buf_cstr(&e2));
+    } else {
+        r->have = true;
+    }
+    cb_buf_release(&e2);
+    if (rc)
+        ref_release(r);
+    return rc;
+}
+
+/* ---- life cycle ---- */
+
+enum cb_err
+cb__web_report_new(struct web_report **out, const struct cb_web_config *c, struct cb_buf *err)
+{
+    struct web_report *r;
+    char path[4200];
+    struct cb_catalogue_paths p = {
+        .refdata_dir = c->refdata,
+        .datadir = c->datadir,
+        .complications = c->catalogue_complications,
+        .mis = c->catalogue_mis,
+        .level4 = c->catalogue_level4,
+        .level3 = c->catalogue_level3,
+    };
+    enum cb_err rc;
+
+    *out = NULL;
+    if (!c->refdata || !c->datadir) {
+        cb_errf(err, "the server needs refdata and datadir");
+        return CB_ERR_USAGE;
+    }
+    if (!(r = cb_calloc(1, sizeof *r)))
+        return CB_ERR_NOMEM;
+    snprintf(path, sizeof path, "%s/indicators/catalogue-2019.tsv", c->datadir);
+    if ((rc = cb_indicators_load(&r->set, c->indicators ? c->indicators : path, err))) {
+        cb_free(r);
+        return rc;
+    }
+    if ((rc = cb_catalogues_load(&r->cat, &p, err))) {
+        cb_indicators_release(&r->set);
+        cb_free(r);
+        return rc;
+    }
+    if ((rc = cb_engine_new(&r->e))) {
+        cb_catalogues_release(&r->cat);
+        cb_indicators_release(&r->set);
+        cb_free(r);
+        return rc;
+    }
+    r->have_cat = CB_NEED_COHORTS;
+    if (r->cat.cat[CB_CAT_DAY_SURGERY].loaded) r->have_cat |= CB_NEED_DAY_SURGERY;
+    if (r->cat.cat[CB_CAT_COMPLICATION].loaded) r->have_cat |= CB_NEED_COMPLICATION;
+    if (r->cat.cat[CB_CAT_MIS].loaded) r->have_cat |= CB_NEED_MIS;
+    if (r->cat.cat[CB_CAT_LEVEL4].loaded) r->have_cat |= CB_NEED_LEVEL4;
+    if (r->cat.cat[CB_CAT_LEVEL3].loaded) r->have_cat |= CB_NEED_LEVEL3;
+    pthread_rwlock_init(&r->lock, NULL);
+    pthread_mutex_init(&r->refresh_mu, NULL);
+    *out = r;
+    return CB_OK;
+}
+
+void
+cb__web_report_free(struct web_report *r)
+{
+    if (!r)
+        return;
+    cb_engine_free(r->e);
+    names_release(&r->names);
+    ref_release(&r->ref);
+    cb_catalogues_release(&r->cat);
+    cb_indicators_release(&r->set);
+    pthread_rwlock_destroy(&r->lock);
+    pthread_mutex_destroy(&r->refresh_mu);
+    cb_free(r);
+}
+
+size_t
+cb__web_report_facts(struct web_report *r)
+{
+    size_t n;
+
+    pthread_rwlock_rdlock(&r->lock);
+    n = cb_engine_count(r->e);
+    pthread_rwlock_unlock(&r->lock);
+    return n;
+}
+
+/* ---- refresh ---- */
+
+struct state {
+    int64_t v[3];   /* max gen, facts with gen >= loaded gen, newest reference id */
+    int     got;
+};
+
+static enum cb_err
+state_row(void *ctx, int ncols, const char *const *names, const char *const *v)
+{
+    struct state *s = ctx;
+
+    (void)names;
+    for (int i = 0; i < 3 && i < ncols; i++)
+        if (!v[i] || cb_parse_i64(cb_str_c(v[i]), &s->v[i]))
+            s->v[i] = 0;
+    s->got = 1;
+    return CB_OK;
+}
+
+static enum cb_err
+read_state(struct cb_store *st, int64_t gen, struct state *s, struct cb_buf *err)
+{
+    char sql[256];
+
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT coalesce(max(gen), 0) FROM fact),"
+             " (SELECT count(*) FROM fact WHERE gen >= %lld),"
+             " (SELECT coalesce(max(id), 0) FROM reference)", (long long)gen);
+    memset(s, 0, sizeof *s);
+    return cb_store_query(st, sql, state_row, s, err);
+}
+
+enum cb_err
+cb__web_report_refresh(struct web_report *r, struct cb_store *st, unsigned min_interval,
+                   struct cb_buf *err)
+{
+    struct state s, next;
+    struct report_names names;
+    struct report_ref ref;
+    double now = cb__web_mono();
+    int64_t gen;
+    enum cb_err rc;
+
+    if (pthread_mutex_trylock(&r->refresh_mu))
+        return CB_OK;   /* another thread is at it; use what is loaded */
+    if (r->loaded && now - r->checked_at < (double)min_interval) {
+        pthread_mutex_unlock(&r->refresh_mu);
+        return CB_OK;
+    }
+    r->checked_at = now;
+    if ((rc = read_state(st, r->gen, &s, err)))
+        goto out;
+    if (r->loaded && s.v[0] == r->gen && s.v[1] == r->gen_rows && s.v[2] == r->ref_id)
+        goto out;
+    /*
+     * What the next look compares with, read before loading: facts added
+     * in between are loaded now and make the next look load again, which
+     * costs a little and loses nothing.
+     */
+    if ((rc = read_state(st, s.v[0], &next, err)))
+        goto out;
+
+    /* Names and the reference first (no lock: they are new objects). */
+    if ((rc = names_load(&names, st, err)))
+        goto out;
+    if ((rc = ref_load(&ref, &names, st, err))) {
+        names_release(&names);
+        goto out;
+    }
+    pthread_rwlock_wrlock(&r->lock);
+    /* The last generation again: an import may have added to it since. */
+    rc = cb_store_facts_load(st, r->e, r->loaded && r->gen > 0 ? r->gen - 1 : 0, &gen, err);
+    if (!rc) {
+        names_release(&r->names);
+        ref_release(&r->ref);
+        r->names = names;
+        r->ref = ref;
+        r->gen = gen;
+        r->gen_rows = gen == next.v[0] ? next.v[1] : -1;   /* -1: load again */
+        r->ref_id = r->ref.have && r->ref.info.id == next.v[2] ? next.v[2]
+                  : !r->ref.have && !next.v[2] ? 0 : -1;
+        r->loaded = true;
+    }
+    pthread_rwlock_unlock(&r->lock);
+    if (rc) {
+        names_release(&names);
+        ref_release(&ref);
+    }
+out:
+    pthread_mutex_unlock(&r->refresh_mu);
+    return rc;
+}
+
+/* ---- periods ---- */
+
+/* Digits only, exactly n of them, as a number. */
+static int
+digits(const char *s, int n)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+int
+cb__web_parse_period(const char *s, enum cb_period *kind, uint16_t *from, uint16_t *to)
+{
+    size_t n = strlen(s);
+    int y = n >= 4 ? digits(s, 4) : -1;
+
+    if (y < 2000 || y > 2170)
+        return -1;
+    if (n == 4) {
+        *kind = CB_PERIOD_YEAR;
+        cb_period_bounds(*kind, y, from, to);
+        return 0;
+    }
+    if (n == 6 && s[4] == 'Q' && s[5] >= '1' && s[5] <= '4') {
+        *kind = CB_PERIOD_QUARTER;
+        cb_period_bounds(*kind, y * 10 + (s[5] - '0'), from, to);
+        return 0;
+    }
+    if (n == 7 && s[4] == '-') {
+        int m = digits(s + 5, 2);
+        if (m < 1 || m > 12)
+            return -1;
+        *kind = CB_PERIOD_MONTH;
+        cb_period_bounds(*kind, y * 100 + m, from, to);
+        return 0;
+    }
+    return -1;
+}
+
+/* ---- the query (as cmd_indicators.c) ---- */
+
+struct out_row {
+    const struct cb_engine_row *row;
+    const struct cb_indicator  *ind;
+    struct cb_ind_value         v, prev, yoy;
+    bool                        has_prev, has_yoy;
+    int                         rank, peers;
+};
+
+static const char *
+unit_label(enum web_by by)
+{
+    switch (by) {
+    case WEB_BY_HOSPITAL:   return "hospital";
+    case WEB_BY_DEPARTMENT: return "department";
+    case WEB_BY_DOCTOR:     return "doctor";
+    case WEB_BY_CONSORTIUM: return "consortium";
+    }
+    return "consortium";
+}
+
+/* The row of the same unit in period key, or NULL (rows are sorted). */
+static const struct cb_engine_row *
+find_row(const struct cb_engine_result *r, const struct cb_engine_row *like, int32_t key)
+{
+    size_t lo = 0, hi = r->nrows;
+    struct cb_engine_row k = *like;
+
+    k.period = key;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const struct cb_engine_row *m = &r->rows[mid];
+        int c = m->hospital != k.hospital ? (m->hospital < k.hospital ? -1 : 1)
+              : m->dept != k.dept ? (m->dept < k.dept ? -1 : 1)
+              : m->doctor != k.doctor ? (m->doctor < k.doctor ? -1 : 1)
+              : m->period != k.period ? (m->period < k.period ? -1 : 1) : 0;
+        if (!c)
+            return m;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Money counters are kept in fen; shown in yuan like the value. */
+static double
+shown(const struct cb_indicator *ind, double counter)
+{
+    return !strcmp(ind->unit, "元") ? counter / 100.0 : counter;
+}
+
+static enum cb_err
+json_num(struct cb_buf *b, const char *key, double v, bool ok)
+{
+    enum cb_err rc = cb_buf_addf(b, ",\"%s\":", key);
+
+    if (rc)
+        return rc;
+    if (!ok || !isfinite(v))
+        return cb_buf_adds(b, "null");
+    return cb_buf_addf(b, "%.17g", v);
+}
+
+static enum cb_err
+json_kv(struct cb_buf *b, const char *key, const char *v)
+{
+    enum cb_err rc = cb_buf_addf(b, ",\"%s\":", key);
+
+    return rc ? rc : cb_json_strz(b, v ? v : "");
+}
+
+static void
+period_text(enum cb_period p, int32_t key, char *buf, size_t n)
+{
+    switch (p) {
+    case CB_PERIOD_MONTH:   snprintf(buf, n, "%d-%02d", key / 100, key % 100); break;
+    case CB_PERIOD_QUARTER: snprintf(buf, n, "%dQ%d", key / 10, key % 10); break;
+    case CB_PERIOD_YEAR:    snprintf(buf, n, "%d", key); break;
+    default:                snprintf(buf, n, "all"); break;
+    }
+}
+
+static int
+cmp_double_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+static bool
+id_selected(const char *ids, const char *id)
+{
+    size_t L = strlen(id);
+
+    for (const char *p = ids; *p;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == L && !strncmp(p, id, n))
+            return true;
+        p += n + (e ? 1 : 0);
+    }
+    return false;
+}
+
+/* Ranks each computable value among the hospitals of the same level. */
+static enum cb_err
+rank_rows(struct out_row *rows, size_t nout, const struct report_names *nm)
+{
+    double *vals = cb_malloc((nout + 1) * sizeof *vals);
+
+    if (!vals)
+        return CB_ERR_NOMEM;
+    for (size_t i = 0; i < nout; i++) {
+        struct out_row *o = &rows[i];
+        const char *lvl;
+        size_t nv = 0, rank = 0;
+        double mine;
+
+        if (!o->v.computable || o->ind->dir == CB_DIR_MONITOR)
+            continue;
+        lvl = o->row->hospital < nm->nhosp ? nm->hosp[o->row->hospital].level : "";
+        for (size_t j = 0; j < nout; j++) {
+            struct out_row *p = &rows[j];
+            const char *l2;
+            if (p->ind != o->ind || p->row->period != o->row->period || !p->v.computable)
+                continue;
+            l2 = p->row->hospital < nm->nhosp ? nm->hosp[p->row->hospital].level : "";
+            if (strcmp(lvl, l2))
+                continue;
+            vals[nv++] = o->ind->dir == CB_DIR_UP ? p->v.value : -p->v.value;
+        }
+        qsort(vals, nv, sizeof *vals, cmp_double_desc);
+        mine = o->ind->dir == CB_DIR_UP ? o->v.value : -o->v.value;
+        while (rank < nv && vals[rank] > mine)
+            rank++;
+        o->rank = (int)rank + 1;
+        o->peers = (int)nv;
+    }
+    cb_free(vals);
+    return CB_OK;
+}
+
+static enum cb_err
+render_head(struct web_report *r, enum web_by by, struct cb_buf *out)
+{
+    static const char *const cat_names[CB_CAT__N] = {
+        "complication", "day_surgery", "mis", "level4", "level3" };
+    const struct cb_store_ref_info *ri = &r->ref.info;
+    enum cb_err rc;
+
+    if ((rc = cb_buf_addf(out, "{\"unit\":\"%s\",\"catalogue\":", unit_label(by))) ||
+        (rc = cb_json_strz(out, r->set.version)) ||
+        (rc = cb_buf_adds(out, ",\"reference\":")))
+        return rc;
+    if (r->ref.have) {
+        if ((rc = cb_buf_adds(out, "{\"name\":")) || (rc = cb_json_strz(out, ri->name)) ||
+            (rc = cb_buf_adds(out, ",\"scheme\":")) || (rc = cb_json_strz(out, ri->scheme)) ||
+            (rc = cb_buf_addf(out, ",\"created_at\":\"%s\",\"settings\":%s}", ri->created_at,
+                              ri->settings[0] ? ri->settings : "null")))
+            return rc;
+    } else if ((rc = cb_buf_adds(out, "null"))) {
+        return rc;
+    }
+    if ((rc = cb_buf_adds(out, ",\"catalogues\":{")))
+        return rc;
+    for (int k = 0; k < CB_CAT__N; k++)
+        if ((rc = cb_buf_addf(out, "%s\"%s\":", k ? "," : "", cat_names[k])) ||
+            (rc = r->cat.cat[k].loaded ? cb_json_strz(out, r->cat.cat[k].version)
+                                       : cb_buf_adds(out, "null")))
+            return rc;
+    return cb_buf_adds(out, "},\"rows\":[");
+}
+
+static enum cb_err
+render_row(struct web_report *r, enum web_by by, enum cb_period period,
+           const struct out_row *o, bool first, struct cb_buf *out)
+{
+    const struct report_names *nm = &r->names;
+    const struct cb_engine_row *row = o->row;
+    const struct report_hosp *h = by != WEB_BY_CONSORTIUM && row->hospital < nm->nhosp
+                                      ? &nm->hosp[row->hospital] : NULL;
+    const char *dept = by == WEB_BY_DEPARTMENT && row->dept < nm->ndept && nm->dept[row->dept]
+                           ? nm->dept[row->dept] : "";
+    const char *doc = by == WEB_BY_DOCTOR && row->doctor < (uint32_t)nm->ndoctor &&
+                              nm->doctor[row->doctor] ? nm->doctor[row->doctor] : "";
+    char per[16];
+    enum cb_err rc;
+
+    period_text(period, row->period, per, sizeof per);
+    if ((rc = cb_buf_adds(out, first ? "{" : ",{")) ||
+        (rc = cb_buf_adds(out, "\"id\":")) || (rc = cb_json_strz(out, o->ind->id)) ||
+        (rc = json_kv(out, "no", o->ind->no)) ||
+        (rc = json_kv(out, "name_zh", o->ind->name_zh)) ||
+        (rc = json_kv(out, "name_en", o->ind->name_en)) ||
+        (rc = json_kv(out, "unit_of_measure", o->ind->unit)) ||
+        (rc = json_kv(out, "hospital", h ? h->zzjgdm : "")) ||
+        (rc = json_kv(out, "hospital_name", h ? h->name : "")) ||
+        (rc = json_kv(out, "level", h ? h->level : "")) ||
+        (rc = json_kv(out, "department", dept)) ||
+        (rc = json_kv(out, "doctor", doc)) ||
+        (rc = json_kv(out, "period", per)) ||
+        (rc = json_num(out, "value", o->v.value, o->v.computable)) ||
+        (rc = json_num(out, "numerator", shown(o->ind, o->v.num), o->v.computable)) ||
+        (rc = json_num(out, "denominator", o->v.den, o->v.computable)) ||
+        (rc = json_kv(out, "status", o->v.computable ? "ok" : o->v.reason)) ||
+        (rc = json_num(out, "previous", o->prev.value, o->has_prev && o->prev.computable)) ||
+        (rc = json_num(out, "last_year", o->yoy.value, o->has_yoy && o->yoy.computable)) ||
+        (rc = json_num(out, "rank", o->rank, o->rank > 0)) ||
+        (rc = json_num(out, "peers", o->peers, o->rank > 0)))
+        return rc;
+    return cb_buf_adds(out, "}");
+}
+
+/* Everything under the read lock. */
+static enum cb_err
+query_locked(struct web_report *r, const struct web_ind_query *q, struct cb_buf *out,
+             struct cb_buf *err)
+{
+    const struct report_names *nm = &r->names;
+    struct cb_engine_result res = { 0 };
+    const struct cb_indicator **sel = NULL;
+    struct out_row *rows = NULL;
+    size_t nout = 0;
+    int nind = 0;
+    uint32_t have = r->have_cat | (r->ref.have ? CB_NEED_REFERENCE : 0);
+    struct cb_engine_query eq = {
+        .unit = q->by == WEB_BY_CONSORTIUM ? CB_UNIT_ALL
+              : q->by == WEB_BY_DEPARTMENT ? CB_UNIT_DEPT
+              : q->by == WEB_BY_DOCTOR ? CB_UNIT_DOCTOR : CB_UNIT_HOSPITAL,
+        .period = q->period,
+        .day_from = 0, .day_to = UINT16_MAX,
+        .hospitals = q->mask, .nhospitals = q->nmask,
+        .ref = r->ref.have ? &r->ref.ref : NULL,
+        .threads = q->threads,
+    };
+    struct timespec t0, t1;
+    enum cb_err rc;
+
+    /* All dates (comparisons need earlier periods); the range picks rows. */
+    if (q->period == CB_PERIOD_ALL) {
+        eq.day_from = q->from;
+        eq.day_to = q->to;
+    }
+    if (!(sel = cb_calloc((size_t)r->set.n + 1, sizeof *sel)))
+        return CB_ERR_NOMEM;
+    for (int i = 0; i < r->set.n; i++) {
+        const struct cb_indicator *ind = &r->set.ind[i];
+        if (q->list && strcmp(ind->list, q->list))
+            continue;
+        if (q->ids && !id_selected(q->ids, ind->id))
+            continue;
+        sel[nind++] = ind;
+    }
+    if (!nind) {
+        cb_errf(err, "no indicator matches ids/list");
+        rc = CB_ERR_USAGE;
+        goto out;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if ((rc = cb_engine_query(r->e, &eq, &res)))
+        goto out;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+
+    if (!(rows = cb_calloc(res.nrows * (size_t)nind + 1, sizeof *rows))) {
+        rc = CB_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < res.nrows; i++) {
+        const struct cb_engine_row *row = &res.rows[i];
+        const struct cb_engine_row *pr, *yr;
+        if (q->period != CB_PERIOD_ALL) {
+            uint16_t pf, pl;
+            cb_period_bounds(q->period, row->period, &pf, &pl);
+            if (pl < q->from || pf > q->to)
+                continue;
+        }
+        if (q->by == WEB_BY_DEPARTMENT && q->department &&
+            !(row->dept < nm->ndept && nm->dept[row->dept] &&
+              !strcmp(nm->dept[row->dept], q->department)))
+            continue;
+        pr = q->period != CB_PERIOD_ALL
+            ? find_row(&res, row, cb_period_prev(q->period, row->period)) : NULL;
+        yr = q->period != CB_PERIOD_ALL && q->period != CB_PERIOD_YEAR
+            ? find_row(&res, row, cb_period_last_year(q->period, row->period)) : NULL;
+        for (int k = 0; k < nind; k++) {
+            struct out_row *o = &rows[nout++];
+            o->row = row;
+            o->ind = sel[k];
+            cb_indicator_eval(sel[k], &row->agg, res.ndrg_words, have, &o->v);
+            if (pr) {
+                o->has_prev = true;
+                cb_indicator_eval(sel[k], &pr->agg, res.ndrg_words, have, &o->prev);
+            }
+            if (yr) {
+                o->has_yoy = true;
+                cb_indicator_eval(sel[k], &yr->agg, res.ndrg_words, have, &o->yoy);
+            }
+        }
+    }
+    if (q->by == WEB_BY_HOSPITAL && (rc = rank_rows(rows, nout, nm)))
+        goto out;
+
+    if ((rc = render_head(r, q->by, out)))
+        goto out;
+    for (size_t i = 0; i < nout; i++)
+        if ((rc = render_row(r, q->by, q->period, &rows[i], i == 0, out)))
+            goto out;
+    rc = cb_buf_addf(out, "],\"query_s\":%.4f}",
+                     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+out:
+    cb_free(rows);
+    cb_free(sel);
+    cb_engine_result_release(&res);
+    return rc;
+}
+
+enum cb_err
+cb__web_report_json(struct web_report *r, const struct web_ind_query *q, struct cb_buf *out,
+                struct cb_buf *err)
+{
+    enum cb_err rc;
+
+    pthread_rwlock_rdlock(&r->lock);
+    rc = query_locked(r, q, out, err);
+    pthread_rwlock_unlock(&r->lock);
+    return rc;
+}
