@@ -482,7 +482,9 @@ main(int argc, char **argv)
         printf("{\"what\":\"incremental\",\"rounds\":%d,\"added\":[", runs);
         for (int i = 0; i < runs; i++)
             printf("%s%ld", i ? "," : "", added[i]);
-        printf("],\"facts\":%zu,\"generation\":%" PRId64 ",", cb_engine_count(e), gen);
+        printf("],\"facts\":%zu,\"generation\":%" PRId64 ",\"engine_bytes_per_discharge\":%.1f,",
+               cb_engine_count(e), gen,
+               (double)cb_engine_memory(e) / (double)cb_engine_count(e));
         print_runs("load_ms", tl, runs, 1000);
         printf(",");
         print_runs("requery_ms", tr, runs, 1000);

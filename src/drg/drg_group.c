@@ -464,11 +464,12 @@ build_sets(const struct cb_drg_scheme *s, struct cb_drg_work *w)
     }
 }
 
+/* Parses the numeric fields the scheme's conditions read (others stay 0). */
 static void
-parse_numbers(struct cb_drg_work *w)
+parse_numbers(const struct cb_drg_scheme *s, struct cb_drg_work *w)
 {
     for (int f = 0; f < FLD__NUM; f++)
-        w->num[f] = cb__drg_number(w->str[f]);
+        w->num[f] = (s->num_used >> f) & 1 ? cb__drg_number(w->str[f]) : 0;
 }
 
 static void
@@ -492,7 +493,7 @@ normalize(const struct cb_drg_scheme *s, struct cb_drg_work *w)
             w->trace.nnormalized++;
     }
     if (s->norm_touches_num)
-        parse_numbers(w);
+        parse_numbers(s, w);
 }
 
 static enum cb_err
@@ -544,7 +545,7 @@ compute_cc(const struct cb_drg_scheme *s, struct cb_drg_work *w, bool trace)
 }
 
 /* A leaf the search tests inline: a list bit, mcc, cc, true or false. */
-static inline bool
+static inline __attribute__((always_inline)) bool
 leaf(const struct drg_node *n, const struct cb_drg_work *w)
 {
     switch (n->op) {
@@ -563,7 +564,7 @@ leaf(const struct drg_node *n, const struct cb_drg_work *w)
  * cc, and all/any over such leaves (flagged "flat" when compiled); the
  * rest goes through the general evaluator.
  */
-static inline bool
+static inline __attribute__((always_inline)) bool
 eval_fast(const struct cb_drg_scheme *s, const struct cb_drg_work *w, uint32_t i)
 {
     const struct drg_node *n = &s->nodes[i];
@@ -702,7 +703,7 @@ cb_drg_group(const struct cb_drg_scheme *s, const struct cb_drg_input *in,
     w->str[FLD_DEPT] = in->dept;
     w->str[FLD_LEAVING_TYPE] = in->leaving_type;
     w->str[FLD_INDEX] = in->index;
-    parse_numbers(w);
+    parse_numbers(s, w);
     if ((rc = compute_cc(s, w, trace)))
         return rc;
 

@@ -159,6 +159,7 @@ struct cb_drg_scheme {
     struct drg_norm  *norms;
     int               nnorms;
     bool              norm_touches_num;
+    uint8_t           num_used;       /* numeric fields some condition reads */
     struct drg_mdc   *mdcs;
     int               nmdcs;
     struct drg_rule  *rules;

@@ -232,6 +232,7 @@ compile_cond(struct compiler *c, json_t *cond, uint32_t *out)
     case OP_NUM: {
         if ((rc = field_member(c, cond, true, &n.field)))
             return rc;
+        s->num_used |= (uint8_t)(1u << n.field);
         json_t *cmp = json_object_get(cond, "cmp");
         int k = -1;
         for (int i = 0; json_is_string(cmp) && i < 5; i++)
