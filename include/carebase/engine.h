@@ -4,7 +4,9 @@
  * values as ratios of counters named by the indicator catalogue (data).
  *
  * Memory: the engine keeps each discharge's struct cb_fact (40 bytes) and
- * a 4-byte derived month column; nothing is allocated per record.
+ * an index from record id to position (about 8-13 bytes per discharge); a
+ * query builds a day -> period table and prepares the reference once, and
+ * allocates nothing per record.
  *
  * Counters are sums, so partial aggregates (per hospital, department,
  * month and DRG) merge by addition; the DRG count is a union of bitsets.

@@ -24,6 +24,8 @@ struct cb_engine {
     size_t          nslots;     /* power of two */
     uint32_t        max_hospital, max_dept, max_doctor;
     int             ndrg;
+    uint16_t        min_day, max_day;  /* over the facts ever put (a bound) */
+    bool            has_days;
 };
 
 /* ---- counters by name ------------------------------------------------- */
@@ -310,6 +312,9 @@ cb_engine_put(struct cb_engine *e, const struct cb_fact *f, size_t n)
         if (f[i].dept > e->max_dept) e->max_dept = f[i].dept;
         if (f[i].doctor > e->max_doctor) e->max_doctor = f[i].doctor;
         if (f[i].drg >= e->ndrg) e->ndrg = f[i].drg + 1;
+        if (!e->has_days || f[i].day < e->min_day) e->min_day = f[i].day;
+        if (!e->has_days || f[i].day > e->max_day) e->max_day = f[i].day;
+        e->has_days = true;
     }
     return CB_OK;
 }
@@ -374,6 +379,9 @@ struct part {
     size_t   nrows, cap;
     uint64_t *bits;        /* ndrg_words per row */
     int      ndrg_words;
+    const int32_t *day_period;  /* fact day - day0 -> period index - pmin */
+    uint16_t day0;
+    const struct prep_ref *pref;
     enum cb_err rc;
 };
 
@@ -420,6 +428,19 @@ row_for(struct part *pt, const struct cb_fact *f, uint32_t unit, int32_t pi)
     pt->group[g] = (int32_t)++pt->nrows;
     return row;
 }
+
+/*
+ * The reference prepared once per query: reciprocals instead of divisions,
+ * and each DRG's risk band as the index of its counter pair.
+ */
+struct prep_ref {
+    int     ndrg;
+    double *inv_cost, *inv_los, *weight;  /* NAN: no reference cases / weight */
+    int8_t *band;                         /* counter of the band's n, or -1 ungraded */
+};
+
+static const int risk_counter[5] = { CB_C_risk0_n, CB_C_risk1_n, CB_C_risk2_n,
+                                     CB_C_risk3_n, CB_C_risk4_n };
 
 static void
 add_fact(struct cb_agg *a, uint64_t *drgs, const struct cb_fact *f,
@@ -491,6 +512,37 @@ add_fact(struct cb_agg *a, uint64_t *drgs, const struct cb_fact *f,
     }
 }
 
+/* add_fact with the reference prepared (the query's hot loop). */
+static void
+add_fact_prep(struct cb_agg *a, uint64_t *drgs, const struct cb_fact *f,
+              const struct prep_ref *p)
+{
+    add_fact(a, drgs, f, NULL);
+    if (!p || !(f->flags & CB_FACT_GROUPED) || !f->drg)
+        return;
+    int64_t *c = a->c;
+    if (f->drg >= p->ndrg || isnan(p->inv_cost[f->drg])) {
+        c[CB_C_drg_skipped]++;
+        return;
+    }
+    c[CB_C_drg_cases]++;
+    a->r[CB_R_CEI] += (double)f->zfy * p->inv_cost[f->drg];
+    a->r[CB_R_TEI] += (double)f->los * p->inv_los[f->drg];
+    double w = p->weight[f->drg];
+    if (!isnan(w)) {
+        c[CB_C_weighted]++;
+        c[CB_C_zfy_weighted] += f->zfy;
+        a->r[CB_R_TW] += w;
+    }
+    int b = p->band[f->drg];
+    if (b >= 0) {
+        c[b]++;
+        c[b + 1] += !!(f->flags & CB_FACT_DEATH);
+    } else {
+        c[CB_C_ungraded]++;
+    }
+}
+
 void
 cb_engine_fact_counters(const struct cb_fact *f, const struct cb_engine_ref *ref,
                         struct cb_agg *a)
@@ -506,26 +558,18 @@ run_part(void *arg)
     struct part *pt = arg;
     const struct cb_engine_query *q = pt->q;
     const struct cb_fact *f = pt->e->f;
-    int32_t keycache_day = -1, keycache_pi = 0;
     for (size_t i = pt->from; i < pt->to; i++) {
         const struct cb_fact *x = &f[i];
         if (x->day < q->day_from || x->day > q->day_to)
             continue;
         if (q->hospitals && (x->hospital >= q->nhospitals || !q->hospitals[x->hospital]))
             continue;
-        int32_t pi = 0;
-        if (q->period != CB_PERIOD_ALL) {
-            if (x->day != keycache_day) {
-                keycache_day = x->day;
-                keycache_pi = period_index(q->period, cb_period_key(q->period, x->day)) - pt->pmin;
-            }
-            pi = keycache_pi;
-        }
+        int32_t pi = pt->day_period ? pt->day_period[x->day - pt->day0] : 0;
         struct cb_engine_row *row = row_for(pt, x, unit_of(x, q->unit), pi);
         if (!row)
             return NULL;
-        add_fact(&row->agg, pt->bits + (size_t)(row - pt->rows) * (size_t)pt->ndrg_words,
-                 x, q->ref);
+        add_fact_prep(&row->agg, pt->bits + (size_t)(row - pt->rows) * (size_t)pt->ndrg_words,
+                      x, pt->pref);
     }
     return NULL;
 }
@@ -575,21 +619,49 @@ cb_engine_query(const struct cb_engine *e, const struct cb_engine_query *q,
     if (!qq.day_from && !qq.day_to)
         qq.day_to = UINT16_MAX;
 
-    /* Periods spanned by the facts within the range. */
+    /* Periods spanned: the tracked day bounds clipped to the range (no pass
+       over the facts); a day -> period table makes the hot loop a lookup. */
     int32_t pmin = 0, pmax = 0;
+    int32_t *day_period = NULL;
+    uint16_t lo = e->min_day > qq.day_from ? e->min_day : qq.day_from;
+    uint16_t hi = e->max_day < qq.day_to ? e->max_day : qq.day_to;
+    if (!e->n || lo > hi)
+        return CB_OK;  /* nothing in range: no rows */
     if (qq.period != CB_PERIOD_ALL) {
-        uint16_t lo = UINT16_MAX, hi = 0;
-        for (size_t i = 0; i < e->n; i++) {
-            uint16_t d = e->f[i].day;
-            if (d < qq.day_from || d > qq.day_to)
-                continue;
-            lo = d < lo ? d : lo;
-            hi = d > hi ? d : hi;
-        }
-        if (lo > hi)
-            return CB_OK;  /* nothing in range: no rows */
         pmin = period_index(qq.period, cb_period_key(qq.period, lo));
         pmax = period_index(qq.period, cb_period_key(qq.period, hi));
+        day_period = cb_malloc(((size_t)(hi - lo) + 1) * sizeof *day_period);
+        if (!day_period)
+            return CB_ERR_NOMEM;
+        for (uint32_t d = lo; d <= hi; d++)
+            day_period[d - lo] = period_index(qq.period, cb_period_key(qq.period, (uint16_t)d)) - pmin;
+        qq.day_from = lo;
+        qq.day_to = hi;
+    }
+    struct prep_ref pref = { 0 };
+    if (qq.ref) {
+        int nd = qq.ref->ndrg;
+        pref.ndrg = nd;
+        pref.inv_cost = cb_malloc(((size_t)nd + 1) * sizeof(double));
+        pref.inv_los = cb_malloc(((size_t)nd + 1) * sizeof(double));
+        pref.weight = cb_malloc(((size_t)nd + 1) * sizeof(double));
+        pref.band = cb_malloc((size_t)nd + 1);
+        if (!pref.inv_cost || !pref.inv_los || !pref.weight || !pref.band) {
+            cb_free(pref.inv_cost);
+            cb_free(pref.inv_los);
+            cb_free(pref.weight);
+            cb_free(pref.band);
+            cb_free(day_period);
+            return CB_ERR_NOMEM;
+        }
+        for (int g = 0; g < nd; g++) {
+            double mc = qq.ref->mean_cost[g], ml = qq.ref->mean_los[g];
+            pref.inv_cost[g] = isnan(mc) ? NAN : 1.0 / mc;
+            pref.inv_los[g] = ml > 0 ? 1.0 / ml : 0;
+            pref.weight[g] = qq.ref->weight[g];
+            int8_t r = qq.ref->risk[g];
+            pref.band[g] = (int8_t)(r >= 0 && r <= 4 ? risk_counter[r] : -1);
+        }
     }
     uint32_t nunits = qq.unit == CB_UNIT_HOSPITAL ? e->max_hospital + 1
                     : qq.unit == CB_UNIT_DEPT ? e->max_dept + 1
@@ -611,6 +683,9 @@ cb_engine_query(const struct cb_engine *e, const struct cb_engine_query *q,
         pt->nperiods = pmax - pmin + 1;
         pt->nunits = nunits;
         pt->ndrg_words = (e->ndrg + 63) / 64 + 1;
+        pt->day_period = day_period;
+        pt->day0 = qq.day_from;
+        pt->pref = qq.ref ? &pref : NULL;
         pt->group = cb_calloc(ngroups, sizeof *pt->group);
         if (!pt->group)
             rc = CB_ERR_NOMEM;
@@ -654,6 +729,11 @@ cb_engine_query(const struct cb_engine *e, const struct cb_engine_query *q,
         cb_free(parts[t].rows);
         cb_free(parts[t].bits);
     }
+    cb_free(day_period);
+    cb_free(pref.inv_cost);
+    cb_free(pref.inv_los);
+    cb_free(pref.weight);
+    cb_free(pref.band);
     return rc;
 }
 
