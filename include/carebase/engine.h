@@ -46,6 +46,8 @@
     X(drug)              /* fen */                                      \
     X(material)          /* fen */                                      \
     X(down_referral)     /* LYFS = 3 */                                 \
+    X(down_transfer)     /* LYFS = 2 to a lower-level consortium member */ \
+    X(down_referrals)    /* #2 inpatient part: either of the two */     \
     X(grouped)           /* DRG status SUCCESS */                       \
     X(drg_cases)         /* grouped, DRG has reference cases */         \
     X(drg_skipped)       /* grouped, DRG absent from the reference */   \

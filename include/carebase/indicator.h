@@ -118,6 +118,9 @@ enum cb_fact_flag {
     CB_FACT_DAY_FLAG       = 1u << 16, /* the source's day-surgery flag was present (yes or no) */
     CB_FACT_TRANSFER       = 1u << 17, /* LYFS = 2 */
     CB_FACT_COST_OK        = 1u << 18, /* ZFY parsed (state OK) */
+    CB_FACT_DOWN_TRANSFER  = 1u << 19, /* LYFS = 2 to a lower-level member of a
+                                          consortium of the hospital (set by the
+                                          store from YZZY_YLJG, spec c.5.6) */
 };
 
 /* 40 bytes per discharge. */

@@ -392,6 +392,7 @@ struct cb_store_row {
     struct cb_store_issue *issues;
     struct cb_store_drg    drg;        /* the DRG result (scheme_id 0: none) */
     int                    has_fact;   /* fact below is set (accepted rows) */
+    struct cb_str          transfer_to;/* YZZY_YLJG: the receiving institution (#2) */
     struct cb_fact         fact;       /* dimension ids are filled in by the store */
 };
 

@@ -590,6 +590,9 @@ cmd_indicators(int argc, char **argv, const struct cb_cli *cli)
         if (have_ref) {
             if (cb_buf_adds(&json, "{\"name\":") || cb_json_strz(&json, ref.info.name) ||
                 cb_buf_adds(&json, ",\"scheme\":") || cb_json_strz(&json, ref.info.scheme) ||
+                cb_buf_adds(&json, ",\"weights\":") ||
+                cb_json_strz(&json, ref.info.weights_file[0] ? ref.info.weights_file
+                                                             : "computed") ||
                 cb_buf_addf(&json, ",\"created_at\":\"%s\",\"settings\":%s}",
                             ref.info.created_at,
                             ref.info.settings[0] ? ref.info.settings : "null"))

@@ -334,12 +334,22 @@ enqueue(struct run *ru, const struct cb_row *row, struct cb_buf *err)
             return rc;
         /* The indicator fact; the store fills in its dimension ids. */
         sr->has_fact = ru->opts->facts != NULL;
-        if (ru->opts->facts)
+        sr->transfer_to = CB_STR_NULL;
+        if (ru->opts->facts) {
             cb_fact_derive(ru->rec, ru->rd, ru->opts->facts,
                            sr->drg.scheme_id > 0 && sr->drg.status == CB_DRG_SUCCESS,
                            &sr->fact);
+            /* #2: the store decides whether a transfer went down the consortium. */
+            if ((sr->fact.flags & CB_FACT_TRANSFER) && ru->rec->v[CB_F_YZZY_YLJG].len) {
+                struct cb_str t = ru->rec->v[CB_F_YZZY_YLJG];
+                sr->transfer_to = cb_arena_dup(&c->arena, t.ptr, t.len);
+                if (!sr->transfer_to.ptr)
+                    return CB_ERR_NOMEM;
+            }
+        }
     } else {
         sr->has_fact = 0;
+        sr->transfer_to = CB_STR_NULL;
     }
     /*
      * Balance the two threads: while the store thread has a backlog, the

@@ -472,6 +472,8 @@ add_fact(struct cb_agg *a, uint64_t *drgs, const struct cb_fact *f,
     c[CB_C_drug] += f->drug;
     c[CB_C_material] += f->material;
     c[CB_C_down_referral] += !!(fl & CB_FACT_DOWN_REFERRAL);
+    c[CB_C_down_transfer] += !!(fl & CB_FACT_DOWN_TRANSFER);
+    c[CB_C_down_referrals] += !!(fl & (CB_FACT_DOWN_REFERRAL | CB_FACT_DOWN_TRANSFER));
     if (f->cohorts) {
         for (int k = 0; k < CB_COHORTS; k++)
             if (f->cohorts & (1u << k)) {

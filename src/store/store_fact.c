@@ -15,6 +15,7 @@ cb__store_fact_release(struct cb_store *st)
 {
     for (int i = 0; i < 3; i++)
         cb_strmap_release(&st->dim_cache[i]);
+    cb_strmap_release(&st->transfer_cache);
     cb_strmap_release(&st->scheme_text);
     for (int i = 0; i < st->nscheme_names; i++)
         cb_free(st->scheme_names[i]);
@@ -136,6 +137,52 @@ drg_dim(struct cb_store *st, const struct cb_store_drg *d, uint32_t *id, bool *g
     return dim_id(st, CB_DIM_DRG, 0, scheme, cb_str_c(d->drg), id, err);
 }
 
+/*
+ * Spec c.5.6: a transfer (LYFS = 2) counts as a down-referral when the
+ * receiving institution (YZZY_YLJG, a name) is a hospital of a consortium
+ * of the discharging hospital, of a lower level. Answers are cached per
+ * (hospital, name); the directory is read from the database, so facts
+ * written before the consortium was defined are corrected by
+ * `carebase regroup --facts`.
+ */
+static enum cb_err
+down_transfer(struct cb_store *st, int64_t hospital_id, struct cb_str to, bool *out,
+              struct cb_buf *err)
+{
+    char key[200];
+    int n = snprintf(key, sizeof key, "%" PRId64 "\x1f%.*s", hospital_id,
+                     (int)(to.len > 150 ? 150 : to.len), to.ptr);
+    uint32_t v;
+    *out = false;
+    if (n < 0 || (size_t)n >= sizeof key)
+        return CB_OK;
+    if (cb_strmap_get(&st->transfer_cache, cb_str_make(key, (size_t)n), &v)) {
+        *out = v != 0;
+        return CB_OK;
+    }
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT 1 FROM hospital f JOIN hospital t ON t.name = ?2"
+                           " JOIN org_member a ON a.hospital_id = f.id"
+                           " JOIN org_member b ON b.hospital_id = t.id AND b.group_id = a.group_id"
+                           " JOIN org_group g ON g.id = a.group_id AND g.kind = 'consortium'"
+                           " WHERE f.id = ?1 AND t.id <> f.id"
+                           " AND (CASE t.level WHEN '三级' THEN 3 WHEN '二级' THEN 2"
+                           "      WHEN '基层' THEN 1 ELSE 9 END)"
+                           "   < (CASE f.level WHEN '三级' THEN 3 WHEN '二级' THEN 2"
+                           "      WHEN '基层' THEN 1 ELSE 0 END) LIMIT 1",
+                           -1, &s, NULL) != SQLITE_OK)
+        return cb__store_fail(st, "cannot look up a receiving institution", err);
+    sqlite3_bind_int64(s, 1, hospital_id);
+    bind_str(s, 2, cb_str_trim(to));
+    int r = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        return cb__store_fail(st, "cannot look up a receiving institution", err);
+    *out = r == SQLITE_ROW;
+    return cb_strmap_put(&st->transfer_cache, cb_str_make(key, (size_t)n), *out ? 1 : 0);
+}
+
 enum cb_err
 cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital_id,
                    const struct cb_store_row *row, struct cb_buf *err)
@@ -157,6 +204,14 @@ cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital_id,
     } else {
         f.drg = 0;
         f.flags &= ~(uint32_t)CB_FACT_GROUPED;
+    }
+    f.flags &= ~(uint32_t)CB_FACT_DOWN_TRANSFER;
+    if ((f.flags & CB_FACT_TRANSFER) && row->transfer_to.len) {
+        bool down;
+        if ((rc = down_transfer(st, hospital_id, row->transfer_to, &down, err)))
+            return rc;
+        if (down)
+            f.flags |= CB_FACT_DOWN_TRANSFER;
     }
     sqlite3_stmt *s = cb__store_stmt(st, S_FACT_PUT, err);
     if (!s)

@@ -60,6 +60,7 @@ struct cb_store {
     int               ckpt_stop;
     /* Facts (store_fact.c): dimension caches, scheme texts, generation. */
     struct cb_strmap  dim_cache[3];  /* dept, doctor, drg: "scope\x1fcode" -> id */
+    struct cb_strmap  transfer_cache;/* "hospital\x1fname" -> 1 if a down-transfer */
     struct cb_strmap  scheme_text;   /* drg_scheme.id (decimal) -> 1 + index */
     char            **scheme_names;
     int               nscheme_names;

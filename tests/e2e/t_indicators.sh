@@ -4,7 +4,9 @@
 # the definitions of spec c.0/c.1 re-written independently in Python.
 . "$(dirname "$0")/lib.sh"
 
-"$CAREBASE" --quiet generate --records 6000 --seed 11 --errors 0.01 --out "$T/fp.csv"
+"$CAREBASE" --quiet generate --records 6000 --seed 11 --errors 0.01 --out "$T/fp.csv" \
+  --orgs "$T/orgs.tsv"
+cb org load "$T/orgs.tsv"
 cb import "$T/fp.csv"
 eq "one fact per accepted record" "$(sql 'SELECT count(*) FROM fact')" \
    "$(sql 'SELECT count(*) FROM record')"
@@ -24,15 +26,28 @@ cb indicators --by consortium --period all --format json > "$T/all.json"
 # Independent recomputation from the record table and the national
 # procedure catalogue (categories), per hospital and year of CYSJ.
 rc=0
-python3 - "$DB" "$CB_SHARED/data/nhc-2019/procedures.tsv" "$T/h.json" "$T/all.json" <<'PY' || rc=$?
+"$CAREBASE" --db "$DB" sql --format csv \
+  "SELECT id, json_extract(fp_data(data), '$.YZZY_YLJG') FROM record WHERE lyfs = '2'" \
+  > "$T/transfers.csv"
+python3 - "$DB" "$CB_SHARED/data/nhc-2019/procedures.tsv" "$T/h.json" "$T/all.json" "$T/transfers.csv" <<'PY' || rc=$?
 import csv, json, sqlite3, sys, datetime, collections
-db, procs, hj, aj = sys.argv[1:5]
+db, procs, hj, aj, tf = sys.argv[1:6]
 cat = {}
 with open(procs, encoding='utf-8') as f:
     for r in csv.DictReader(f, delimiter='\t'):
         cat[r['code']] = r['category']
 con = sqlite3.connect(db)
 hosp = dict(con.execute('SELECT id, zzjgdm FROM hospital'))
+rank = {'三级': 3, '二级': 2, '基层': 1}
+level = {i: rank.get(l, 0) for i, l in con.execute('SELECT id, level FROM hospital')}
+by_name = {n: i for i, n in con.execute('SELECT id, name FROM hospital WHERE name IS NOT NULL')}
+groups = collections.defaultdict(set)
+for g, h in con.execute("SELECT m.group_id, m.hospital_id FROM org_member m JOIN org_group g"
+                        " ON g.id = m.group_id WHERE g.kind = 'consortium'"):
+    groups[h].add(g)
+# the receiving institution of each transfer, from the stored items
+transfer_to = {int(r[0]): r[1] for r in csv.reader(open(tf, encoding='utf-8'))
+               if r and r[0].isdigit()}
 px = collections.defaultdict(list)
 for rid, code, inc, heal in con.execute('SELECT record_id, code, incision, healing FROM record_px'):
     px[rid].append((code, inc, heal))
@@ -52,10 +67,14 @@ for rid, hid, day, los, lyfs, zfy, jbdm in con.execute(
         a['inc1'] += bool(inc1)
         a['ssi'] += any(h == '3' for h in inc1)
         a['ami'] += (jbdm or '').startswith('I21')
+        to = by_name.get(transfer_to.get(rid, ''))
+        down2 = (lyfs == '2' and to is not None and to != hid and groups[hid] & groups[to]
+                 and 0 < level[to] < level[hid])
+        a['down'] += lyfs == '3' or bool(down2)
 want = {'fp.n': lambda a: (a['n'], 1), 'fp.04': lambda a: (a['surgical'], a['n']),
         'fp.09': lambda a: (a['ssi'], a['inc1']), 'fp.alos': lambda a: (a['los'], a['n']),
         'fp.mortality': lambda a: (a['deaths'], a['n']), 'fp.cost': lambda a: (a['zfy'] / 100, a['n']),
-        'fp.10.1.n': lambda a: (a['ami'], 1)}
+        'fp.10.1.n': lambda a: (a['ami'], 1), 'fp.02': lambda a: (a['down'], 1)}
 bad = checked = 0
 for path, unit in ((hj, 'hospital'), (aj, 'all')):
     for r in json.load(open(path))['rows']:

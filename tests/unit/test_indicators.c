@@ -1399,7 +1399,7 @@ random_facts(struct cb_fact *f, size_t n, uint64_t seed)
         x->hospital = (uint16_t)(1 + rndn(RND_HOSP));
         x->dept = (uint16_t)(x->hospital * 10 + rndn(6));
         x->doctor = x->hospital * 100u + rndn(20);
-        x->flags = (uint32_t)rnd() & ((1u << 19) - 1);
+        x->flags = (uint32_t)rnd() & ((1u << 20) - 1);
         x->zfy = rndn(5000000);
         x->drug = rndn(x->zfy + 1);
         x->material = rndn(x->zfy - x->drug + 1);
@@ -1460,6 +1460,8 @@ recompute(struct cell *cl, const struct cb_fact *x, const struct cb_engine_ref *
     if (fl & CB_FACT_SSI_I) c[CB_C_ssi_i] += 1;
     if (death) c[CB_C_deaths] += 1;
     if (fl & CB_FACT_DOWN_REFERRAL) c[CB_C_down_referral] += 1;
+    if (fl & CB_FACT_DOWN_TRANSFER) c[CB_C_down_transfer] += 1;
+    if (fl & (CB_FACT_DOWN_REFERRAL | CB_FACT_DOWN_TRANSFER)) c[CB_C_down_referrals] += 1;
     c[CB_C_los] += x->los;
     c[CB_C_zfy] += x->zfy;
     c[CB_C_drug] += x->drug;
