@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The demo: a synthetic consortium (a tertiary hub, district hospitals and
 # community health centres, two years of discharges) generated in the
-# national upload format, imported into demo/carebase.db, and shown.
+# national upload format, imported into demo/carebase.db, and shown; then
+# the web application on it: a demo login and `carebase serve` in the
+# foreground (Ctrl-C stops it).
 #
 # usage: scripts/demo.sh [CAREBASE_BINARY]
+#   DEMO_LISTEN=127.0.0.1:8080 (the address), DEMO_SERVE=0 (do not serve)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CB=${1:-build/carebase}
@@ -45,6 +48,13 @@ echo "== Headline indicators of the consortium (国考 and DRG evaluation), by y
   --ids fp.n,fp.04,fp.06.proxy,fp.08,fp.09,fp.14,fp.alos,fp.cost,drg.count,drg.cmi,drg.cei,drg.tei
 
 echo
+echo "== The web application: a demo login for the whole consortium"
+CONSORTIUM=$(sed -n 2p "$DEMO/consortium.tsv" | cut -f4)
+printf 'demo-carebase\n' | "$CB" --db "$DB" --quiet user add demo --role consortium_admin \
+  --scope "$CONSORTIUM" --password-stdin
+LISTEN=${DEMO_LISTEN:-127.0.0.1:8080}
+
+echo
 echo "The demo database is $DB. Try:"
 echo "  $CB --db $DB indicators --by hospital --period quarter --ids fp.04,drg.cmi"
 echo "  $CB --db $DB group --explain $DEMO/front-page-western.csv | head -40"
@@ -52,3 +62,14 @@ echo "  $CB --db $DB rejects --rule QC-DATE-02"
 echo "  $CB --db $DB org list departments"
 echo "  $CB --db $DB sql \"SELECT cykb, count(*), round(avg(sjzyts), 2) FROM record GROUP BY cykb\""
 echo "  $CB --db $DB sql \"SELECT code, count(*) FROM record_dx WHERE seq = 0 GROUP BY code ORDER BY 2 DESC LIMIT 10\""
+
+if [ "${DEMO_SERVE:-1}" = 0 ]; then
+  exit 0
+fi
+echo
+echo "== Serving the web application (Ctrl-C stops it)"
+echo "   URL:      http://$LISTEN/"
+echo "   login:    demo / demo-carebase  (consortium_admin of $CONSORTIUM)"
+echo "   大屏:      http://$LISTEN/#/wall"
+echo
+exec "$CB" --db "$DB" --quiet serve --listen "$LISTEN"

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs every Debian package that Carebase's build, demo and tests need.
+# Installs every Debian package that Carebase's build, demo and tests need,
+# then the npm packages of the web application (web/: ECharts) and of the
+# browser tests (tests/browser/: playwright-core), from their lock files.
 # Idempotent: safe to run again. Runs apt-get update first.
 #
 # The benchmarks' npm packages (DuckDB, the comparison peer) are installed
@@ -21,7 +23,13 @@ packages=(
   libcmocka-dev     # unit tests
   sqlite3           # end-to-end tests inspect the database with the CLI
   python3           # end-to-end tests: small helpers (kill -9, file checks)
+  chromium          # browser tests of the web application (headless, via playwright-core)
+  fonts-noto-cjk    # Chinese glyphs in the browser tests' screenshots
 )
+# node and npm (Node >= 20) for the web application's packages: Debian's
+# only when there is none already (a NodeSource install must not be
+# replaced by Debian's nodejs).
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -42,3 +50,24 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   echo "install-deps: all Debian packages present"
 fi
+
+# npm packages, pinned by the committed lock files (npm install when a
+# directory has no lock yet). `npm ci` starts from a clean node_modules, so
+# it runs only when the lock changed since the last install.
+root=$(cd "$(dirname "$0")/.." && pwd)
+for dir in web tests/browser; do
+  d="$root/$dir"
+  [ -f "$d/package.json" ] || continue
+  if [ -f "$d/package-lock.json" ]; then
+    if [ -f "$d/node_modules/.package-lock.json" ] &&
+       [ "$d/node_modules/.package-lock.json" -nt "$d/package-lock.json" ]; then
+      echo "install-deps: $dir: npm packages present"
+      continue
+    fi
+    echo "install-deps: $dir: npm ci"
+    (cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    echo "install-deps: $dir: npm install (no package-lock.json)"
+    (cd "$d" && npm install --no-audit --no-fund --loglevel=error)
+  fi
+done

@@ -32,6 +32,8 @@ struct cb_web_config {
     char    *catalogue_complications, *catalogue_mis, *catalogue_level4,
             *catalogue_level3; /* as $CAREBASE_CATALOGUE_*; NULL = default/none */
     char    *tls_cert, *tls_key; /* PEM files; both set = HTTPS */
+    char    *web_dir;          /* the web application (index.html, app/,
+                                  node_modules/echarts); NULL = none */
     unsigned threads;          /* worker threads, 1..64 (default 4) */
     unsigned max_connections;  /* open connections at once (default 256) */
     unsigned max_inflight;     /* requests being handled at once (default 64) */
@@ -51,7 +53,7 @@ void cb_web_config_release(struct cb_web_config *c);
 
 /*
  * Sets one setting by its configuration-file key (listen, db, scheme,
- * refdata, datadir, indicators, catalogue_*, tls_cert, tls_key, threads,
+ * refdata, datadir, indicators, catalogue_*, tls_cert, tls_key, web_dir, threads,
  * max_connections, max_inflight, timeout, max_body, session_ttl,
  * login_failures, login_window, refresh, shutdown_grace). CB_ERR_USAGE for
  * an unknown key or a bad value (message in err).

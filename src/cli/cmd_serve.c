@@ -19,21 +19,24 @@
 const char cmd_serve_usage[] =
     "usage: carebase serve [--listen HOST:PORT] [--config FILE]\n"
     "\n"
-    "Serves the JSON API (docs/api.md) and, at /, a placeholder for the web\n"
-    "application. Prints 'listening on http://HOST:PORT' on standard output\n"
-    "once it accepts connections (port 0 picks a free port), one log line per\n"
-    "request on standard error (time, method, route, status, milliseconds,\n"
-    "user id: no query strings, no patient data), and stops gracefully on\n"
-    "SIGTERM or SIGINT: no new connections, requests in progress finish.\n"
+    "Serves the JSON API (docs/api.md) and the web application (GET / and\n"
+    "/app/: the files of web_dir). Prints 'listening on http://HOST:PORT' on\n"
+    "standard output once it accepts connections (port 0 picks a free port),\n"
+    "one log line per request on standard error (time, method, route, status,\n"
+    "milliseconds, user id: no query strings, no patient data), and stops\n"
+    "gracefully on SIGTERM or SIGINT: no new connections, requests in progress\n"
+    "finish.\n"
     "\n"
     "Options:\n"
     "  --listen A     address and port (default 127.0.0.1:8080); [::1]:8080\n"
     "                 for IPv6\n"
     "  --config FILE  settings as 'key = value' lines: listen, db, scheme,\n"
-    "                 refdata, datadir, tls_cert, tls_key (both: HTTPS), and the\n"
-    "                 limits (threads, max_connections, max_inflight, timeout,\n"
-    "                 max_body, session_ttl, login_failures, login_window,\n"
-    "                 refresh, shutdown_grace); see docs/api.md. The file's db,\n"
+    "                 refdata, datadir, tls_cert, tls_key (both: HTTPS), web_dir\n"
+    "                 (the web application: default $CAREBASE_WEBDIR or web/ of\n"
+    "                 the source tree), and the limits (threads,\n"
+    "                 max_connections, max_inflight, timeout, max_body,\n"
+    "                 session_ttl, login_failures, login_window, refresh,\n"
+    "                 shutdown_grace); see docs/api.md. The file's db,\n"
     "                 refdata, datadir and scheme override the global options;\n"
     "                 --listen overrides the file's listen.\n"
     "\n"
@@ -96,6 +99,8 @@ cmd_serve(int argc, char **argv, const struct cb_cli *cli)
     if (set(&cfg, "listen", "127.0.0.1:8080") || set(&cfg, "db", cli->db_path) ||
         set(&cfg, "refdata", cli->refdata) || set(&cfg, "datadir", cli->datadir) ||
         set(&cfg, "scheme", cli->scheme_dir) ||
+        set(&cfg, "web_dir", getenv("CAREBASE_WEBDIR") ? getenv("CAREBASE_WEBDIR")
+                                                      : CB_DEFAULT_WEBDIR) ||
         set(&cfg, "indicators", getenv("CAREBASE_INDICATORS")) ||
         set(&cfg, "catalogue_complications", getenv("CAREBASE_CATALOGUE_COMPLICATIONS")) ||
         set(&cfg, "catalogue_mis", getenv("CAREBASE_CATALOGUE_MIS")) ||

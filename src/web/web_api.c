@@ -12,25 +12,13 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "carebase/alloc.h"
 #include "carebase/json.h"
 #include "web_int.h"
 
 #define BODY_MAX ((size_t)256 << 20)   /* a response (indicators by doctor) */
-
-static const char index_html[] =
-    "<!doctype html>\n"
-    "<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n"
-    "<title>Carebase</title></head>\n"
-    "<body>\n"
-    "<h1>Carebase</h1>\n"
-    "<p>The web application (dashboards, charts) is not part of this release yet;\n"
-    "this page is a placeholder. 网页应用尚未发布，此页为占位页。</p>\n"
-    "<p>The JSON API is served under <code>/api/</code> (login first:\n"
-    "<code>POST /api/login</code>); see docs/api.md.\n"
-    "Health: <a href=\"/healthz\">/healthz</a>.</p>\n"
-    "</body></html>\n";
 
 struct session {
     struct cb_store_user u;
@@ -46,6 +34,7 @@ cb__web_resp_init(struct web_resp *rs)
     rs->status = 200;
     rs->route = WEB_R_OTHER;
     rs->content_type = "application/json";
+    rs->file_fd = -1;
     cb_buf_init(&rs->body, BODY_MAX);
 }
 
@@ -53,12 +42,21 @@ void
 cb__web_resp_release(struct web_resp *rs)
 {
     cb_buf_release(&rs->body);
+    if (rs->file_fd >= 0)
+        close(rs->file_fd);
+    rs->file_fd = -1;
 }
 
 void
 cb__web_error(struct web_resp *rs, int status, const char *code, const char *msg)
 {
     cb_buf_reset(&rs->body);
+    if (rs->file_fd >= 0)
+        close(rs->file_fd);
+    rs->file_fd = -1;
+    rs->cache_control = NULL;
+    rs->csp = NULL;
+    rs->etag[0] = '\0';
     rs->status = status;
     rs->content_type = "application/json";
     if (cb_buf_adds(&rs->body, "{\"error\":{\"code\":") || cb_json_strz(&rs->body, code) ||
@@ -401,10 +399,37 @@ scope_find(const struct scope *sc, const char *zzjgdm)
     return NULL;
 }
 
+struct dept_ctx {
+    struct cb_buf *b;
+    const char    *only;     /* a department viewer's department, or NULL */
+    int            n;
+};
+
+/* zzjgdm, code, name */
+static enum cb_err
+dept_row(void *ctx, int ncols, const char *const *names, const char *const *v)
+{
+    struct dept_ctx *c = ctx;
+    enum cb_err rc;
+
+    (void)names;
+    if (ncols < 3 || !v[0] || !v[1] || (c->only && strcmp(c->only, v[1])))
+        return CB_OK;
+    if ((rc = cb_buf_adds(c->b, c->n++ ? ",{\"hospital\":" : "{\"hospital\":")) ||
+        (rc = cb_json_strz(c->b, v[0])) || (rc = cb_buf_adds(c->b, ",\"code\":")) ||
+        (rc = cb_json_strz(c->b, v[1])) || (rc = cb_buf_adds(c->b, ",\"name\":")) ||
+        (rc = v[2] ? cb_json_strz(c->b, v[2]) : cb_buf_adds(c->b, "null")))
+        return rc;
+    return cb_buf_addc(c->b, '}');
+}
+
 static void
 h_orgs(struct cb_store *st, const struct session *ss, struct web_resp *rs)
 {
+    struct dept_ctx dc = { &rs->body, NULL, 0 };
+    struct cb_buf sql = CB_BUF_INIT, err = CB_BUF_INIT;
     struct scope sc;
+    enum cb_err rc;
 
     if (cb_buf_adds(&rs->body, "{\"scope\":{\"kind\":") ||
         cb_json_strz(&rs->body, ss->u.scope_kind) || cb_buf_adds(&rs->body, ",\"code\":") ||
@@ -417,9 +442,28 @@ h_orgs(struct cb_store *st, const struct session *ss, struct web_resp *rs)
         cb_free(sc.h);
         return;
     }
+    /* The departments of those hospitals (a viewer's own only), for names. */
+    if (ss->role == WEB_ROLE_DEPARTMENT_VIEWER)
+        dc.only = ss->u.department;
+    rc = cb_buf_adds(&sql, "SELECT h.zzjgdm, d.code, d.name FROM department d"
+                           " JOIN hospital h ON h.id = d.hospital_id WHERE d.hospital_id IN (-1");
+    for (int i = 0; !rc && i < sc.n; i++)
+        rc = cb_buf_addf(&sql, ",%lld", (long long)sc.h[i].id);
     cb_free(sc.h);
-    if (cb_buf_adds(&rs->body, "]}"))
+    if (!rc)
+        rc = cb_buf_adds(&sql, ") ORDER BY h.zzjgdm, d.code");
+    if (!rc)
+        rc = cb_buf_adds(&rs->body, "],\"departments\":[");
+    if (!rc)
+        rc = cb_store_query(st, cb_buf_cstr(&sql), dept_row, &dc, &err);
+    if (!rc)
+        rc = cb_buf_adds(&rs->body, "]}");
+    if (rc == CB_ERR_NOMEM || rc == CB_ERR_TOO_LARGE)
         oom(rs);
+    else if (rc)
+        internal(rs, &err);
+    cb_buf_release(&sql);
+    cb_buf_release(&err);
 }
 
 /* ---- GET /api/indicators ---- */
@@ -618,6 +662,261 @@ h_rejects(struct cb_store *st, const struct web_req *rq, const struct session *s
     cb_buf_release(&err);
 }
 
+/* ---- GET /api/drgs ---- */
+
+/*
+ * The mask of the hospitals a request covers: every hospital in scope, or
+ * the one named by hospital (403 when it is not in scope). -1 after an
+ * error response.
+ */
+static int
+request_mask(struct cb_store *st, const struct session *ss, const char *hosp,
+             struct scope *sc, uint8_t **mask, struct web_resp *rs)
+{
+    const struct scope_hosp *target = NULL;
+
+    *mask = NULL;
+    if (scope_load(st, ss, sc, NULL, rs))
+        return -1;
+    if (hosp && !(target = scope_find(sc, hosp))) {
+        cb__web_error(rs, 403, "forbidden", "that hospital is not in your scope");
+        return -1;
+    }
+    if (!(*mask = cb_calloc((size_t)sc->max_id + 1, 1))) {
+        oom(rs);
+        return -1;
+    }
+    for (int i = 0; i < sc->n; i++)
+        if (!target || target == &sc->h[i])
+            (*mask)[sc->h[i].id] = 1;
+    return 0;
+}
+
+static void
+h_drgs(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
+       const struct session *ss, struct web_resp *rs)
+{
+    const char *in = arg(rq, "in"), *hosp = arg(rq, "hospital"), *lim = arg(rq, "limit");
+    struct web_drg_query q = { .from = 0, .to = UINT16_MAX, .limit = 200 };
+    struct cb_buf err = CB_BUF_INIT;
+    enum cb_period kind;
+    struct scope sc;
+    uint8_t *mask = NULL;
+    int64_t limit = 200;
+
+    if ((in && cb__web_parse_period(in, &kind, &q.from, &q.to)) ||
+        (hosp && !plain(hosp, 31, "-_")) ||
+        (lim && (cb_parse_i64(cb_str_c(lim), &limit) || limit < 1 || limit > 2000))) {
+        cb__web_error(rs, 400, "bad_request",
+                      "in wants a period (2025, 2025Q1, 2025-03), limit 1 to 2000");
+        return;
+    }
+    q.limit = (int)limit;
+    if (request_mask(st, ss, hosp, &sc, &mask, rs))
+        goto out;
+    q.mask = mask;
+    q.nmask = (size_t)sc.max_id + 1;
+    if (ss->role == WEB_ROLE_DEPARTMENT_VIEWER)
+        q.department = ss->u.department;
+    if (cb__web_report_refresh(s->report, st, s->cfg.refresh_s, &err))
+        snprintf(rs->note, sizeof rs->note, "engine refresh: %s", cb_buf_cstr(&err));
+    if (cb__web_report_drgs(s->report, &q, &rs->body))
+        oom(rs);
+out:
+    cb_buf_release(&err);
+    cb_free(mask);
+    cb_free(sc.h);
+}
+
+/* ---- GET /api/qc ---- */
+
+#define QC_RULES_MAX 128
+
+struct qc_rule {
+    char    rule[32];
+    char    severity[4];
+    int64_t rejects, warnings;
+};
+
+struct qc_ctx {
+    struct qc_rule r[QC_RULES_MAX];
+    int            n;
+    bool           warnings;     /* the rows are warning counts */
+    struct cb_buf *b;            /* hospital rows go here */
+    int            nh;
+};
+
+static enum cb_err
+qc_rule_row(void *ctx, int ncols, const char *const *names, const char *const *v)
+{
+    struct qc_ctx *c = ctx;
+    int64_t n;
+    int k;
+
+    (void)names;
+    if (ncols < 3 || !v[0] || !v[2] || cb_parse_i64(cb_str_c(v[2]), &n))
+        return CB_OK;
+    for (k = 0; k < c->n; k++)
+        if (!strcmp(c->r[k].rule, v[0]))
+            break;
+    if (k == c->n) {
+        if (c->n == QC_RULES_MAX)
+            return CB_OK;
+        snprintf(c->r[k].rule, sizeof c->r[k].rule, "%.31s", v[0]);
+        snprintf(c->r[k].severity, sizeof c->r[k].severity, "%.3s", v[1] ? v[1] : "");
+        c->n++;
+    }
+    if (c->warnings)
+        c->r[k].warnings += n;
+    else
+        c->r[k].rejects += n;
+    return CB_OK;
+}
+
+static int
+cmp_qc_rule(const void *a, const void *b)
+{
+    const struct qc_rule *x = a, *y = b;
+    int64_t nx = x->rejects + x->warnings, ny = y->rejects + y->warnings;
+
+    if (nx != ny)
+        return nx < ny ? 1 : -1;
+    if (x->rejects != y->rejects)
+        return x->rejects < y->rejects ? 1 : -1;
+    return strcmp(x->rule, y->rule);
+}
+
+/* zzjgdm, name, accepted, with warnings, rejected */
+static enum cb_err
+qc_hosp_row(void *ctx, int ncols, const char *const *names, const char *const *v)
+{
+    struct qc_ctx *c = ctx;
+    int64_t acc = 0, warn = 0, rej = 0;
+    enum cb_err rc;
+
+    (void)names;
+    if (ncols < 5 || !v[0])
+        return CB_OK;
+    if ((v[2] && cb_parse_i64(cb_str_c(v[2]), &acc)) ||
+        (v[3] && cb_parse_i64(cb_str_c(v[3]), &warn)) ||
+        (v[4] && cb_parse_i64(cb_str_c(v[4]), &rej)))
+        return CB_OK;
+    if ((rc = cb_buf_adds(c->b, c->nh++ ? ",{\"hospital\":" : "{\"hospital\":")) ||
+        (rc = cb_json_strz(c->b, v[0])) || (rc = cb_buf_adds(c->b, ",\"hospital_name\":")) ||
+        (rc = cb_json_strz(c->b, v[1] ? v[1] : "")) ||
+        (rc = cb_buf_addf(c->b, ",\"accepted\":%lld,\"with_warnings\":%lld,\"rejected\":%lld,"
+                          "\"excluded_share\":", (long long)acc, (long long)warn,
+                          (long long)rej)))
+        return rc;
+    if (acc + rej)
+        rc = cb_buf_addf(c->b, "%.17g}", (double)rej / (double)(acc + rej) * 100.0);
+    else
+        rc = cb_buf_adds(c->b, "null}");
+    return rc;
+}
+
+static void
+h_qc(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
+     const struct session *ss, struct web_resp *rs)
+{
+    const char *hosp = arg(rq, "hospital"), *lim = arg(rq, "limit");
+    const struct scope_hosp *target = NULL;
+    struct cb_buf err = CB_BUF_INIT, ids = CB_BUF_INIT, sql = CB_BUF_INIT;
+    struct qc_ctx *c = NULL;
+    struct scope sc;
+    int64_t limit = 20;
+    enum cb_err rc = CB_OK;
+    int deny;
+
+    if ((hosp && !plain(hosp, 31, "-_")) ||
+        (lim && (cb_parse_i64(cb_str_c(lim), &limit) || limit < 1 || limit > QC_RULES_MAX))) {
+        cb__web_error(rs, 400, "bad_request", "limit wants 1 to 128; hospital is a code");
+        return;
+    }
+    if (scope_load(st, ss, &sc, NULL, rs))
+        goto out;
+    if (hosp)
+        target = scope_find(&sc, hosp);
+    deny = cb__web_authorize_rejects(ss->role, hosp != NULL, target != NULL);
+    if (deny) {
+        cb__web_error(rs, deny, "forbidden", hosp && !target
+                      ? "that hospital is not in your scope"
+                      : "your role may not read QC results");
+        goto out;
+    }
+    /* The hospital ids are the store's integers: safe to put in the SQL. */
+    rc = cb_buf_adds(&ids, "(-1");
+    for (int i = 0; !rc && i < sc.n; i++)
+        if (!target || target == &sc.h[i])
+            rc = cb_buf_addf(&ids, ",%lld", (long long)sc.h[i].id);
+    if (!rc)
+        rc = cb_buf_adds(&ids, ")");
+    if (rc || !(c = cb_calloc(1, sizeof *c))) {
+        oom(rs);
+        goto out;
+    }
+    c->b = &rs->body;
+    if ((rc = cb_buf_addf(&sql,
+            "SELECT i.rule, i.severity, count(DISTINCT j.id) FROM reject j"
+            " JOIN reject_issue i ON i.reject_id = j.id WHERE j.status = 'open'"
+            " AND j.zzjgdm IN (SELECT zzjgdm FROM hospital WHERE id IN %s)"
+            " GROUP BY i.rule, i.severity", cb_buf_cstr(&ids))) ||
+        (rc = cb_store_query(st, cb_buf_cstr(&sql), qc_rule_row, c, &err)))
+        goto fail;
+    cb_buf_reset(&sql);
+    c->warnings = true;
+    if ((rc = cb_buf_addf(&sql,
+            "SELECT w.rule, 'W', count(*) FROM record_warning w"
+            " JOIN record r ON r.id = w.record_id WHERE r.hospital_id IN %s"
+            " GROUP BY w.rule", cb_buf_cstr(&ids))) ||
+        (rc = cb_store_query(st, cb_buf_cstr(&sql), qc_rule_row, c, &err)))
+        goto fail;
+    qsort(c->r, (size_t)c->n, sizeof c->r[0], cmp_qc_rule);
+
+    if ((rc = cb_buf_adds(&rs->body, "{\"rules\":[")))
+        goto fail;
+    for (int k = 0; k < c->n && k < limit; k++) {
+        const char *zh = cb__web_report_rule_name(s->report, c->r[k].rule, true);
+        const char *en = cb__web_report_rule_name(s->report, c->r[k].rule, false);
+        if ((rc = cb_buf_adds(&rs->body, k ? ",{\"rule\":" : "{\"rule\":")) ||
+            (rc = cb_json_strz(&rs->body, c->r[k].rule)) ||
+            (rc = cb_buf_adds(&rs->body, ",\"severity\":")) ||
+            (rc = cb_json_strz(&rs->body, c->r[k].severity)) ||
+            (rc = cb_buf_adds(&rs->body, ",\"name_zh\":")) ||
+            (rc = json_text_or_null(&rs->body, zh)) ||
+            (rc = cb_buf_adds(&rs->body, ",\"name_en\":")) ||
+            (rc = json_text_or_null(&rs->body, en)) ||
+            (rc = cb_buf_addf(&rs->body, ",\"rejects\":%lld,\"warnings\":%lld}",
+                              (long long)c->r[k].rejects, (long long)c->r[k].warnings)))
+            goto fail;
+    }
+    if ((rc = cb_buf_addf(&rs->body, "],\"total_rules\":%d,\"limit\":%lld,\"hospitals\":[",
+                          c->n, (long long)limit)))
+        goto fail;
+    cb_buf_reset(&sql);
+    if ((rc = cb_buf_addf(&sql,
+            "SELECT h.zzjgdm, h.name,"
+            " (SELECT count(*) FROM record r WHERE r.hospital_id = h.id),"
+            " (SELECT count(*) FROM record r WHERE r.hospital_id = h.id AND r.n_warnings > 0),"
+            " (SELECT count(*) FROM reject j WHERE j.zzjgdm = h.zzjgdm AND j.status = 'open')"
+            " FROM hospital h WHERE h.id IN %s ORDER BY h.id", cb_buf_cstr(&ids))) ||
+        (rc = cb_store_query(st, cb_buf_cstr(&sql), qc_hosp_row, c, &err)) ||
+        (rc = cb_buf_adds(&rs->body, "]}")))
+        goto fail;
+    goto out;
+fail:
+    if (rc == CB_ERR_NOMEM || rc == CB_ERR_TOO_LARGE)
+        oom(rs);
+    else
+        internal(rs, &err);
+out:
+    cb_free(c);
+    cb_free(sc.h);
+    cb_buf_release(&ids);
+    cb_buf_release(&sql);
+    cb_buf_release(&err);
+}
+
 /* ---- dispatch ---- */
 
 void
@@ -630,7 +929,9 @@ cb__web_handle(struct cb_web_server *s, const struct web_req *rq, struct web_res
 
     for (int i = 0; i < cb__web_nroutes; i++) {
         const struct web_route_def *d = &cb__web_routes[i];
-        if (strcmp(d->path, rq->path))
+        if (d->id == WEB_R_STATIC
+                ? strncmp(rq->path, WEB_STATIC_PREFIX, sizeof WEB_STATIC_PREFIX - 1)
+                : strcmp(d->path, rq->path))
             continue;
         known = true;
         rs->route = d->id;
@@ -649,9 +950,8 @@ cb__web_handle(struct cb_web_server *s, const struct web_req *rq, struct web_res
     }
     switch (rt->id) {
     case WEB_R_INDEX:
-        rs->content_type = "text/html; charset=utf-8";
-        if (cb_buf_adds(&rs->body, index_html))
-            oom(rs);
+    case WEB_R_STATIC:
+        cb__web_static(s->cfg.web_dir, rq, rs);
         return;
     case WEB_R_HEALTHZ:
         if (cb_buf_adds(&rs->body, "{\"status\":\"ok\"}"))
@@ -681,6 +981,8 @@ cb__web_handle(struct cb_web_server *s, const struct web_req *rq, struct web_res
     case WEB_R_ORGS:       h_orgs(st, &ss, rs); break;
     case WEB_R_INDICATORS: h_indicators(s, st, rq, &ss, rs); break;
     case WEB_R_REJECTS:    h_rejects(st, rq, &ss, rs); break;
+    case WEB_R_DRGS:       h_drgs(s, st, rq, &ss, rs); break;
+    case WEB_R_QC:         h_qc(s, st, rq, &ss, rs); break;
     default:               cb__web_error(rs, 404, "not_found", "no such route"); break;
     }
 out:

@@ -48,6 +48,7 @@ string_field(struct cb_web_config *c, const char *key)
         { "catalogue_level3", offsetof(struct cb_web_config, catalogue_level3) },
         { "tls_cert", offsetof(struct cb_web_config, tls_cert) },
         { "tls_key", offsetof(struct cb_web_config, tls_key) },
+        { "web_dir", offsetof(struct cb_web_config, web_dir) },
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (!strcmp(fields[i].key, key))
@@ -130,7 +131,7 @@ cb_web_config_release(struct cb_web_config *c)
     char **fields[] = {
         &c->listen, &c->db, &c->scheme, &c->refdata, &c->datadir, &c->indicators,
         &c->catalogue_complications, &c->catalogue_mis, &c->catalogue_level4,
-        &c->catalogue_level3, &c->tls_cert, &c->tls_key,
+        &c->catalogue_level3, &c->tls_cert, &c->tls_key, &c->web_dir,
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         cb_free(*fields[i]);

@@ -170,24 +170,33 @@ send_resp(struct cb_web_server *s, struct MHD_Connection *c, struct conn_state *
     struct MHD_Response *r;
     enum MHD_Result ret;
     size_t len = 0;
-    char *p = cb_buf_detach(&rs->body, &len);
+    char *p = NULL;
     char retry[16];
 
-    if (p)
+    if (rs->file_fd >= 0) {
+        /* A static file: the library reads it and closes the descriptor. */
+        r = MHD_create_response_from_fd64(rs->file_size, rs->file_fd);
+        if (r)
+            rs->file_fd = -1;
+    } else if ((p = cb_buf_detach(&rs->body, &len))) {
         r = MHD_create_response_from_buffer_with_free_callback(len, p, cb_free);
-    else
+    } else {
         r = MHD_create_response_from_buffer(0, empty, MHD_RESPMEM_PERSISTENT);
+    }
     if (!r) {
         cb_free(p);
         return MHD_NO;
     }
     MHD_add_response_header(r, "Content-Type", rs->content_type);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "Cache-Control",
+                            rs->cache_control ? rs->cache_control : "no-store");
+    if (rs->etag[0])
+        MHD_add_response_header(r, "ETag", rs->etag);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(r, "Content-Security-Policy",
-                            "default-src 'self'; frame-ancestors 'none'");
+                            rs->csp ? rs->csp : "default-src 'self'; frame-ancestors 'none'");
     if (s->tls)
         MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
     if (rs->cookie[0])
@@ -232,7 +241,43 @@ route_of(const char *path)
     for (int i = 0; i < cb__web_nroutes; i++)
         if (!strcmp(cb__web_routes[i].path, path))
             return cb__web_routes[i].id;
+    if (!strncmp(path, WEB_STATIC_PREFIX, sizeof WEB_STATIC_PREFIX - 1))
+        return WEB_R_STATIC;
     return WEB_R_OTHER;
+}
+
+static int
+hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/*
+ * %HH decoding of the path and the query arguments, as libmicrohttpd's
+ * own, except that an encoded NUL becomes the byte 0x01 instead of ending
+ * the string early: "/app/x.js%00.png" must not turn into "/app/x.js".
+ * Every check downstream refuses control bytes.
+ */
+static size_t
+unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    char *r = s, *w = s;
+
+    (void)cls;
+    (void)c;
+    while (*r) {
+        int hi, lo;
+        if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0) {
+            int v = hi * 16 + lo;
+            *w++ = v ? (char)v : '\x01';
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
 }
 
 /* ---- requests ---- */
@@ -294,6 +339,7 @@ handle_complete(struct cb_web_server *s, struct MHD_Connection *c, struct conn_s
     rq.session = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "cb_session");
     rq.csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
     rq.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    rq.if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
     rq.body = cs->body.len ? cb_buf_cstr(&cs->body) : NULL;
     rq.body_len = cs->body.len;
     client_text(c, client, sizeof client);
@@ -496,11 +542,13 @@ copy_config(struct cb_web_config *dst, const struct cb_web_config *src)
         &src->listen, &src->db, &src->scheme, &src->refdata, &src->datadir,
         &src->indicators, &src->catalogue_complications, &src->catalogue_mis,
         &src->catalogue_level4, &src->catalogue_level3, &src->tls_cert, &src->tls_key,
+        &src->web_dir,
     };
     char **to[] = {
         &dst->listen, &dst->db, &dst->scheme, &dst->refdata, &dst->datadir,
         &dst->indicators, &dst->catalogue_complications, &dst->catalogue_mis,
         &dst->catalogue_level4, &dst->catalogue_level3, &dst->tls_cert, &dst->tls_key,
+        &dst->web_dir,
     };
 
     *dst = *src;
@@ -615,6 +663,7 @@ cb_web_start(struct cb_web_server **out, const struct cb_web_config *c, cb_web_l
             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg.timeout_s,
             MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
             MHD_OPTION_ARRAY, s->tls ? tls_opts : no_opts,
             MHD_OPTION_END);
     }

@@ -11,6 +11,8 @@
  *                  its names, and the JSON of `carebase indicators`
  *   web_metrics.c  request counters and the Prometheus text
  *   web_config.c   the settings and the configuration file
+ *   web_static.c   the web application's files (GET /, /app/...): path
+ *                  checks, content types, caching headers
  */
 #ifndef CB_WEB_INT_H
 #define CB_WEB_INT_H
@@ -137,6 +139,26 @@ struct web_ind_query {
 CB_MUST_CHECK enum cb_err cb__web_report_json(struct web_report *r, const struct web_ind_query *q,
                                           struct cb_buf *out, struct cb_buf *err);
 
+struct web_drg_query {
+    const uint8_t *mask;          /* allowed[hospital id]; never NULL */
+    size_t         nmask;
+    uint16_t       from, to;      /* fact days, inclusive */
+    const char    *department;    /* only this CYKB code, or NULL */
+    int            limit;         /* DRGs listed, most cases first */
+};
+
+/*
+ * The DRG table of GET /api/drgs: per DRG of the grouped facts in q, the
+ * cases, deaths, mean LOS and cost, and the newest reference's weight,
+ * risk grade, means and the DRG's cost and time indices.
+ */
+CB_MUST_CHECK enum cb_err cb__web_report_drgs(struct web_report *r,
+                                          const struct web_drg_query *q,
+                                          struct cb_buf *out);
+
+/* A QC rule's name from datadir/qc/rules.tsv, or NULL when unknown. */
+const char *cb__web_report_rule_name(const struct web_report *r, const char *rule, bool zh);
+
 /* "2025", "2025Q1", "2025-03": the period kind and its days; -1 if invalid. */
 int cb__web_parse_period(const char *s, enum cb_period *kind, uint16_t *from, uint16_t *to);
 
@@ -144,7 +166,8 @@ int cb__web_parse_period(const char *s, enum cb_period *kind, uint16_t *from, ui
 
 enum web_route {
     WEB_R_INDEX, WEB_R_HEALTHZ, WEB_R_METRICS, WEB_R_LOGIN, WEB_R_LOGOUT, WEB_R_ME,
-    WEB_R_ORGS, WEB_R_INDICATORS, WEB_R_REJECTS,
+    WEB_R_ORGS, WEB_R_INDICATORS, WEB_R_REJECTS, WEB_R_DRGS, WEB_R_QC,
+    WEB_R_STATIC,   /* /app/...: the web application's files (prefix route) */
     WEB_R_OTHER,    /* no route: 404 */
     WEB_R__N
 };
@@ -160,7 +183,10 @@ extern const struct web_route_def cb__web_routes[];
 extern const int cb__web_nroutes;
 const char *cb__web_route_label(enum web_route r);
 
-#define WEB_NSTATUS  13
+/* The path of a static file under /app/ (route WEB_R_STATIC). */
+#define WEB_STATIC_PREFIX "/app/"
+
+#define WEB_NSTATUS  14
 #define WEB_NBUCKETS 12
 
 struct web_metrics {
@@ -224,6 +250,7 @@ struct web_req {
     const char *body;                  /* NUL-terminated; NULL when none */
     size_t      body_len;
     const char *client;                /* peer address as text */
+    const char *if_none_match;         /* header If-None-Match, or NULL */
 };
 
 struct web_resp {
@@ -236,6 +263,13 @@ struct web_resp {
     const char    *allow;              /* Allow (405), or NULL */
     unsigned       retry_after;        /* seconds (429), or 0 */
     char           note[256];          /* why a 500, for the server's log only */
+    /* A static file (web_static.c): the body is the open file, handed to the
+       HTTP library, which closes it; -1 = the body buffer. */
+    int            file_fd;
+    uint64_t       file_size;
+    const char    *cache_control;      /* NULL: no-store */
+    const char    *csp;                /* NULL: the API's policy */
+    char           etag[48];           /* ETag, or "" */
 };
 
 void cb__web_resp_init(struct web_resp *rs);
@@ -244,6 +278,20 @@ void cb__web_resp_release(struct web_resp *rs);
 void cb__web_handle(struct cb_web_server *s, const struct web_req *rq, struct web_resp *rs);
 /* Replaces rs's body with {"error":{"code":code,"message":msg}} and sets status. */
 void cb__web_error(struct web_resp *rs, int status, const char *code, const char *msg);
+
+/* ---- the web application's files (web_static.c) ------------------------ */
+
+/*
+ * Answers GET / (index.html) and GET /app/PATH from the web directory (NULL:
+ * none): the file's descriptor in rs->file_fd with a fixed content type,
+ * caching headers and the page's Content-Security-Policy; 304 when
+ * if_none_match is the file's ETag; 404 for a path that is not a plain
+ * relative name (dot segments, empty segments, backslashes, control bytes)
+ * or not a regular file with a known extension.
+ */
+void cb__web_static(const char *web_dir, const struct web_req *rq, struct web_resp *rs);
+/* Whether p (after /app/) is a safe relative path: see cb__web_static. */
+bool cb__web_static_path_ok(const char *p);
 
 /* Seconds since the epoch (wall clock) and a monotonic clock. */
 int64_t cb__web_now(void);

@@ -20,6 +20,10 @@ const struct web_route_def cb__web_routes[] = {
     { "/api/orgs",       "GET",  WEB_R_ORGS,       true,  false },
     { "/api/indicators", "GET",  WEB_R_INDICATORS, true,  false },
     { "/api/rejects",    "GET",  WEB_R_REJECTS,    true,  false },
+    { "/api/drgs",       "GET",  WEB_R_DRGS,       true,  false },
+    { "/api/qc",         "GET",  WEB_R_QC,         true,  false },
+    /* A prefix: every path under /app/ (the label never has the raw path). */
+    { "/app/*",          "GET",  WEB_R_STATIC,     false, false },
 };
 const int cb__web_nroutes = (int)(sizeof cb__web_routes / sizeof cb__web_routes[0]);
 
@@ -33,7 +37,7 @@ cb__web_route_label(enum web_route r)
 }
 
 static const int status_codes[WEB_NSTATUS] = {
-    200, 204, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503,
+    200, 204, 304, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503,
     0 /* any other */
 };
 

@@ -50,6 +50,14 @@ struct report_ref {
     struct cb_engine_ref     ref;       /* arrays by engine DRG id, owned */
 };
 
+struct report_rule {
+    char id[32];
+    char name_zh[160];
+    char name_en[200];
+};
+
+static enum cb_err rules_load(struct web_report *r, const char *datadir);
+
 struct web_report {
     pthread_rwlock_t      lock;         /* read: queries; write: applying a reload */
     pthread_mutex_t       refresh_mu;   /* one refresher at a time */
@@ -64,6 +72,8 @@ struct web_report {
     int64_t               gen_rows;     /* facts with gen >= gen at that time */
     int64_t               ref_id;       /* newest reference id at that time */
     double                checked_at;   /* cb__web_mono() of the last look */
+    struct report_rule   *rules;        /* QC rule names (immutable after new) */
+    int                   nrules, caprules;
 };
 
 /* ---- names ---- */
@@ -283,6 +293,14 @@ cb__web_report_new(struct web_report **out, const struct cb_web_config *c, struc
         cb_free(r);
         return rc;
     }
+    if ((rc = rules_load(r, c->datadir))) {
+        cb_engine_free(r->e);
+        cb_catalogues_release(&r->cat);
+        cb_indicators_release(&r->set);
+        cb_free(r->rules);
+        cb_free(r);
+        return rc;
+    }
     r->have_cat = CB_NEED_COHORTS;
     if (r->cat.cat[CB_CAT_DAY_SURGERY].loaded) r->have_cat |= CB_NEED_DAY_SURGERY;
     if (r->cat.cat[CB_CAT_COMPLICATION].loaded) r->have_cat |= CB_NEED_COMPLICATION;
@@ -305,6 +323,7 @@ cb__web_report_free(struct web_report *r)
     ref_release(&r->ref);
     cb_catalogues_release(&r->cat);
     cb_indicators_release(&r->set);
+    cb_free(r->rules);
     pthread_rwlock_destroy(&r->lock);
     pthread_mutex_destroy(&r->refresh_mu);
     cb_free(r);
@@ -620,6 +639,8 @@ render_head(struct web_report *r, enum web_by by, struct cb_buf *out)
     if (r->ref.have) {
         if ((rc = cb_buf_adds(out, "{\"name\":")) || (rc = cb_json_strz(out, ri->name)) ||
             (rc = cb_buf_adds(out, ",\"scheme\":")) || (rc = cb_json_strz(out, ri->scheme)) ||
+            (rc = cb_buf_adds(out, ",\"weights\":")) ||
+            (rc = cb_json_strz(out, ri->weights_file[0] ? ri->weights_file : "computed")) ||
             (rc = cb_buf_addf(out, ",\"created_at\":\"%s\",\"settings\":%s}", ri->created_at,
                               ri->settings[0] ? ri->settings : "null")))
             return rc;
@@ -658,6 +679,8 @@ render_row(struct web_report *r, enum web_by by, enum cb_period period,
         (rc = json_kv(out, "name_zh", o->ind->name_zh)) ||
         (rc = json_kv(out, "name_en", o->ind->name_en)) ||
         (rc = json_kv(out, "unit_of_measure", o->ind->unit)) ||
+        (rc = json_kv(out, "direction", o->ind->dir == CB_DIR_UP ? "up"
+                                        : o->ind->dir == CB_DIR_DOWN ? "down" : "monitor")) ||
         (rc = json_kv(out, "hospital", h ? h->zzjgdm : "")) ||
         (rc = json_kv(out, "hospital_name", h ? h->name : "")) ||
         (rc = json_kv(out, "level", h ? h->level : "")) ||
@@ -789,4 +812,179 @@ cb__web_report_json(struct web_report *r, const struct web_ind_query *q, struct 
     rc = query_locked(r, q, out, err);
     pthread_rwlock_unlock(&r->lock);
     return rc;
+}
+
+/* ---- the DRG table (GET /api/drgs) ---- */
+
+struct drg_acc {
+    int64_t cases, deaths, los, zfy;
+    int     id;
+};
+
+static int
+cmp_drg_acc(const void *a, const void *b)
+{
+    const struct drg_acc *x = a, *y = b;
+
+    if (x->cases != y->cases)
+        return x->cases < y->cases ? 1 : -1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* A DRG's reference value, or NAN. */
+static double
+ref_at(const struct report_ref *rf, const double *a, int id)
+{
+    return rf->have && id < rf->ref.ndrg ? a[id] : NAN;
+}
+
+static enum cb_err
+drgs_locked(struct web_report *r, const struct web_drg_query *q, struct cb_buf *out)
+{
+    const struct report_names *nm = &r->names;
+    const struct report_ref *rf = &r->ref;
+    size_t nfacts = 0;
+    const struct cb_fact *f = cb_engine_facts(r->e, &nfacts);
+    int ndrg = cb_engine_ndrg(r->e);
+    struct drg_acc *acc;
+    int64_t total = 0, grouped = 0;
+    int nused = 0;
+    enum cb_err rc;
+
+    if (ndrg < 1)
+        ndrg = 1;
+    if (!(acc = cb_calloc((size_t)ndrg, sizeof *acc)))
+        return CB_ERR_NOMEM;
+    for (int i = 0; i < ndrg; i++)
+        acc[i].id = i;
+    for (size_t i = 0; i < nfacts; i++) {
+        const struct cb_fact *x = &f[i];
+        if (x->hospital >= q->nmask || !q->mask[x->hospital] || x->day < q->from ||
+            x->day > q->to)
+            continue;
+        if (q->department && !(x->dept < nm->ndept && nm->dept[x->dept] &&
+                               !strcmp(nm->dept[x->dept], q->department)))
+            continue;
+        total++;
+        if (!(x->flags & CB_FACT_GROUPED) || !x->drg || x->drg >= ndrg)
+            continue;
+        grouped++;
+        acc[x->drg].cases++;
+        acc[x->drg].deaths += !!(x->flags & CB_FACT_DEATH);
+        acc[x->drg].los += x->los;
+        acc[x->drg].zfy += x->zfy;
+    }
+    qsort(acc, (size_t)ndrg, sizeof *acc, cmp_drg_acc);
+    while (nused < ndrg && acc[nused].cases)
+        nused++;
+
+    if ((rc = cb_buf_adds(out, "{\"reference\":")))
+        goto out;
+    if (rf->have) {
+        if ((rc = cb_buf_adds(out, "{\"name\":")) || (rc = cb_json_strz(out, rf->info.name)) ||
+            (rc = cb_buf_adds(out, ",\"scheme\":")) ||
+            (rc = cb_json_strz(out, rf->info.scheme)) || (rc = cb_buf_adds(out, "}")))
+            goto out;
+    } else if ((rc = cb_buf_adds(out, "null"))) {
+        goto out;
+    }
+    if ((rc = cb_buf_addf(out, ",\"cases\":%lld,\"grouped\":%lld,\"total_drgs\":%d,"
+                          "\"limit\":%d,\"drgs\":[", (long long)total, (long long)grouped,
+                          nused, q->limit)))
+        goto out;
+    for (int k = 0; k < nused && k < q->limit; k++) {
+        const struct drg_acc *a = &acc[k];
+        int id = a->id;
+        double n = (double)a->cases, alos = (double)a->los / n, cost = (double)a->zfy / n;
+        double w = ref_at(rf, rf->ref.weight, id), rc_cost = ref_at(rf, rf->ref.mean_cost, id);
+        double rc_los = ref_at(rf, rf->ref.mean_los, id);
+        int risk = rf->have && id < rf->ref.ndrg ? rf->ref.risk[id] : -1;
+
+        if ((rc = cb_buf_adds(out, k ? ",{\"drg\":" : "{\"drg\":")) ||
+            (rc = cb_json_strz(out, id < nm->ndrg && nm->drg_code[id] ? nm->drg_code[id] : "")) ||
+            (rc = cb_buf_adds(out, ",\"scheme\":")) ||
+            (rc = cb_json_strz(out, id < nm->ndrg_scheme && nm->drg_scheme[id]
+                                        ? nm->drg_scheme[id] : "")) ||
+            (rc = cb_buf_addf(out, ",\"cases\":%lld,\"deaths\":%lld", (long long)a->cases,
+                              (long long)a->deaths)) ||
+            (rc = json_num(out, "share", n / (double)grouped * 100.0, grouped > 0)) ||
+            (rc = json_num(out, "weight", w, true)) ||
+            (rc = json_num(out, "alos", alos, true)) ||
+            (rc = json_num(out, "mean_cost", cost / 100.0, true)) ||
+            (rc = json_num(out, "mortality", (double)a->deaths / n * 100.0, true)) ||
+            (rc = json_num(out, "risk", risk, risk >= 0)) ||
+            (rc = json_num(out, "ref_alos", rc_los, true)) ||
+            (rc = json_num(out, "ref_mean_cost", rc_cost / 100.0, true)) ||
+            (rc = json_num(out, "cost_index", cost / rc_cost, rc_cost > 0)) ||
+            (rc = json_num(out, "time_index", alos / rc_los, rc_los > 0)) ||
+            (rc = cb_buf_adds(out, "}")))
+            goto out;
+    }
+    rc = cb_buf_adds(out, "]}");
+out:
+    cb_free(acc);
+    return rc;
+}
+
+enum cb_err
+cb__web_report_drgs(struct web_report *r, const struct web_drg_query *q, struct cb_buf *out)
+{
+    enum cb_err rc;
+
+    pthread_rwlock_rdlock(&r->lock);
+    rc = drgs_locked(r, q, out);
+    pthread_rwlock_unlock(&r->lock);
+    return rc;
+}
+
+/* ---- QC rule names (datadir/qc/rules.tsv) ---- */
+
+const char *
+cb__web_report_rule_name(const struct web_report *r, const char *rule, bool zh)
+{
+    for (int i = 0; i < r->nrules; i++)
+        if (!strcmp(r->rules[i].id, rule))
+            return zh ? r->rules[i].name_zh : r->rules[i].name_en;
+    return NULL;
+}
+
+/* id, severity, name_zh, name_en, ...; '#' comments. A missing file is no error:
+   the rules are then shown by id only. */
+static enum cb_err
+rules_load(struct web_report *r, const char *datadir)
+{
+    char path[4200], line[1024];
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/qc/rules.tsv", datadir);
+    if (!(f = fopen(path, "r")))
+        return CB_OK;
+    while (fgets(line, sizeof line, f)) {
+        char *col[4] = { line, NULL, NULL, NULL };
+        int nc = 1;
+        for (char *p = line; *p && nc < 4; p++)
+            if (*p == '\t') {
+                *p = '\0';
+                col[nc++] = p + 1;
+            }
+        if (nc < 4 || line[0] == '#' || !strcmp(col[0], "id"))
+            continue;
+        col[3][strcspn(col[3], "\t\r\n")] = '\0';
+        if (r->nrules == r->caprules) {
+            int cap = r->caprules ? 2 * r->caprules : 64;
+            struct report_rule *p = cb_reallocarray(r->rules, (size_t)cap, sizeof *p);
+            if (!p) {
+                fclose(f);
+                return CB_ERR_NOMEM;
+            }
+            r->rules = p;
+            r->caprules = cap;
+        }
+        snprintf(r->rules[r->nrules].id, sizeof r->rules[r->nrules].id, "%.31s", col[0]);
+        snprintf(r->rules[r->nrules].name_zh, sizeof r->rules[r->nrules].name_zh, "%.159s", col[2]);
+        snprintf(r->rules[r->nrules].name_en, sizeof r->rules[r->nrules].name_en, "%.199s", col[3]);
+        r->nrules++;
+    }
+    fclose(f);
+    return CB_OK;
 }

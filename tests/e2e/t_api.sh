@@ -56,6 +56,10 @@ cb indicators --by consortium --period all --group "$G" --ids fp.n,fp.04,drg.cmi
   --format json > "$T/cli_cons.json"
 cb indicators --by department --period year --hospital "$H1" --ids fp.n,fp.alos \
   --format json > "$T/cli_dept.json"
+cb indicators --by hospital --period all --hospital "$H1" --ids drg.grouped_rate \
+  --format json > "$T/cli_grouped_h1.json"
+cb indicators --by department --period all --hospital "$H1" --ids drg.grouped_rate \
+  --format json > "$T/cli_grouped_dept.json"
 
 # ---- the server ----
 cat > "$T/serve.conf" <<EOF
@@ -98,7 +102,8 @@ host, port = urllib.parse.urlsplit(url).hostname, urllib.parse.urlsplit(url).por
 # Every route of the server; docs/api.md and docs/openapi.yaml list the same.
 ROUTES = {("GET", "/"), ("GET", "/healthz"), ("GET", "/metrics"),
           ("POST", "/api/login"), ("POST", "/api/logout"), ("GET", "/api/me"),
-          ("GET", "/api/orgs"), ("GET", "/api/indicators"), ("GET", "/api/rejects")}
+          ("GET", "/api/orgs"), ("GET", "/api/indicators"), ("GET", "/api/rejects"),
+          ("GET", "/api/drgs"), ("GET", "/api/qc"), ("GET", "/app/{path}")}
 doc = open(os.path.join(SOURCE, "docs/api.md"), encoding="utf-8").read()
 documented = set(re.findall(r"^### `(GET|POST|PUT|DELETE) (/[^`\s]*)`", doc, re.M))
 ok("docs/api.md lists exactly the routes", documented == ROUTES,
@@ -128,9 +133,47 @@ r = anon.get("/api/me", headers={"Cookie": "cb_session=" + "ab" * 32})
 ok("an unknown session token: 401", r.status == 401, r.status)
 r = anon.get("/healthz")
 ok("GET /healthz: 200 {status: ok}", r.status == 200 and r.body == {"status": "ok"}, r.body)
+# ---- the web application's files: no session, safe paths, fixed types ----
 r = anon.get("/")
-ok("GET /: the placeholder page", r.status == 200 and "placeholder" in r.body
-   and r.headers["content-type"].startswith("text/html"), r.status)
+ok("GET /: the web application", r.status == 200 and '<div id="app"' in r.body
+   and r.headers["content-type"] == "text/html; charset=utf-8", r.status)
+csp = r.headers.get("content-security-policy", "")
+ok("GET /: CSP script-src 'self', no inline script", "script-src 'self';" in csp
+   and "frame-ancestors 'none'" in csp and "unsafe-eval" not in csp, csp)
+ok("GET /: nosniff, DENY, revalidated with an ETag",
+   r.headers.get("x-content-type-options") == "nosniff" and r.headers.get("x-frame-options") == "DENY"
+   and r.headers.get("cache-control") == "no-cache" and r.headers.get("etag"), r.headers)
+r2 = anon.get("/", headers={"If-None-Match": r.headers.get("etag", "")})
+ok("GET / with its ETag: 304", r2.status == 304 and not r2.raw, r2.status)
+for path, ctype in (("/app/main.js", "text/javascript; charset=utf-8"),
+                    ("/app/style.css", "text/css; charset=utf-8"),
+                    ("/app/views/overview.js", "text/javascript; charset=utf-8"),
+                    ("/app/favicon.svg", "image/svg+xml")):
+    r = anon.get(path)
+    ok(f"GET {path}: 200 {ctype}, no session needed", r.status == 200
+       and r.headers.get("content-type") == ctype and "script-src 'self'" in r.headers.get("content-security-policy", ""),
+       (r.status, r.headers.get("content-type")))
+if os.path.exists(os.path.join(SOURCE, "web/node_modules/echarts/dist/echarts.min.js")):
+    r = anon.get("/app/vendor/echarts.min.js")
+    ok("GET /app/vendor/echarts.min.js: ECharts from web/node_modules, cached",
+       r.status == 200 and r.headers.get("content-type", "").startswith("text/javascript")
+       and "max-age" in r.headers.get("cache-control", "") and len(r.raw) > 100000, r.status)
+else:
+    print("# skipped: /app/vendor/echarts.min.js (run npm ci in web/)")
+r = anon.request("HEAD", "/app/main.js")
+ok("HEAD /app/main.js: 200 with a length, no body", r.status == 200 and not r.raw
+   and int(r.headers.get("content-length", "0")) > 0, r.status)
+r = anon.post("/app/main.js", {})
+ok("POST /app/main.js: 405 (GET, HEAD)", r.status == 405 and "GET" in r.headers.get("allow", ""), r.status)
+for bad in ("/app/../README.md", "/app/%2e%2e/README.md", "/app/views/../main.js",
+            "/app/..%2fREADME.md", "/app/%2e%2e%2f%2e%2e%2fetc/passwd", "/app//etc/passwd",
+            "/app/main.js%00.css", "/app/%00", "/app/.hidden.js", "/app/views/.x.js",
+            "/app/a%5cb.js", "/app/", "/app/views/", "/app/main.exe", "/app/nosuch.js",
+            "/app/../../../../etc/passwd", "/app/node_modules/echarts/package.json",
+            "/index.html", "/app/main.js/"):
+    line, text = raw_exchange(host, port, f"GET {bad} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    ok(f"GET {bad}: 404, nothing served", (" 404 " in line or " 400 " in line)
+       and "root:" not in text and "Carebase is" not in text, line)
 r = anon.get("/api/nope")
 ok("unknown route: 404 JSON error", r.status == 404 and r.body["error"]["code"] == "not_found")
 r = anon.post("/api/me", {})
@@ -176,6 +219,14 @@ r = carol.get("/api/orgs")
 ok("/api/orgs: G2 has one hospital",
    [h["zzjgdm"] for h in r.body["hospitals"]] == [H3]
    and sorted(r.body["hospitals"][0]["groups"]) == sorted([G, "G2"]), r.body)
+
+r = alice.get("/api/orgs")
+ok("/api/orgs: the departments of the hospitals in scope, with names",
+   r.body["departments"] and {d["hospital"] for d in r.body["departments"]} == {H1}
+   and any(d["code"] == DEPT and d["name"] for d in r.body["departments"]), r.body.get("departments", [])[:3])
+r = dave.get("/api/orgs")
+ok("/api/orgs: a department viewer sees its department only",
+   [d["code"] for d in r.body["departments"]] == [DEPT], r.body.get("departments"))
 
 # ---- indicators: the same numbers as the CLI ----
 def same(api, cli_path, what):
@@ -225,6 +276,71 @@ ok("doctors for a department viewer: 403", r.status == 403, r.status)
 for q in ("by=ward", "period=week", "in=2025Q5", "ids=fp.04;drop", "ids=nope.1"):
     r = alice.get("/api/indicators?" + q)
     ok(f"bad parameter {q}: 400", r.status == 400 and r.body["error"]["code"] == "bad_request", (r.status, r.body))
+
+r = alice.get("/api/indicators?in=2025Q1&ids=fp.04,fp.alos,fp.n")
+ok("indicator rows say which way is better",
+   {x["id"]: x["direction"] for x in r.body["rows"]} == {"fp.04": "up", "fp.alos": "down", "fp.n": "monitor"},
+   r.body["rows"][:1])
+
+# ---- the DRG table: from the facts of the hospitals in scope ----
+grouped_h1 = json.load(open(f"{T}/cli_grouped_h1.json"))["rows"][0]["numerator"]
+r = alice.get("/api/drgs?limit=2000")
+ok("/api/drgs: 200 with DRGs", r.status == 200 and r.body["drgs"], r.status)
+ok("/api/drgs: the cases add up to the grouped discharges of carebase indicators",
+   sum(d["cases"] for d in r.body["drgs"]) == r.body["grouped"] == grouped_h1
+   and len(r.body["drgs"]) == r.body["total_drgs"], (r.body["grouped"], grouped_h1))
+d0 = r.body["drgs"][0]
+ok("/api/drgs: weight, ALOS, cost, mortality and risk grade per DRG",
+   d0["weight"] is not None and d0["alos"] > 0 and d0["mean_cost"] > 0 and d0["mortality"] is not None
+   and (d0["risk"] is None or 0 <= d0["risk"] <= 4) and r.body["reference"]["name"] == "r1", d0)
+ok("/api/drgs: most cases first", [d["cases"] for d in r.body["drgs"]]
+   == sorted((d["cases"] for d in r.body["drgs"]), reverse=True))
+rq = alice.get("/api/drgs?in=2025Q1&limit=5")
+ok("/api/drgs?in=2025Q1&limit=5", rq.status == 200 and len(rq.body["drgs"]) <= 5
+   and rq.body["cases"] < r.body["cases"], rq.status)
+cli = json.load(open(f"{T}/cli_grouped_dept.json"))["rows"]
+want = sum(x["numerator"] for x in cli if x["department"] == DEPT)
+r = dave.get("/api/drgs?limit=2000")
+ok("/api/drgs: a department viewer gets its department's DRGs",
+   r.status == 200 and r.body["grouped"] == want, (r.status, r.body.get("grouped"), want))
+r = bob.get(f"/api/drgs?hospital={H2}")
+ok("/api/drgs: a consortium admin, one member", r.status == 200 and r.body["cases"] > 0, r.status)
+r = alice.get(f"/api/drgs?hospital={H2}")
+ok("/api/drgs: another hospital: 403", r.status == 403 and r.body["error"]["code"] == "forbidden", r.status)
+r = carol.get("/api/drgs?limit=2000")
+ok("/api/drgs: a consortium admin sees only its hospitals",
+   r.status == 200 and r.body["cases"] < bob.get("/api/drgs").body["cases"], r.status)
+for q in ("in=2025Q5", "limit=0", "limit=x", "hospital=a;b"):
+    r = alice.get("/api/drgs?" + q)
+    ok(f"/api/drgs bad parameter {q}: 400", r.status == 400, r.status)
+
+# ---- QC status: counts per rule and per hospital ----
+r = alice.get("/api/qc")
+open_h1 = con.execute("SELECT count(*) FROM reject WHERE status = 'open' AND zzjgdm = ?", (H1,)).fetchone()[0]
+acc_h1 = con.execute("SELECT count(*) FROM record r JOIN hospital h ON h.id = r.hospital_id"
+                     " WHERE h.zzjgdm = ?", (H1,)).fetchone()[0]
+ok("/api/qc: the own hospital, its rejects and accepted records",
+   r.status == 200 and [x["hospital"] for x in r.body["hospitals"]] == [H1]
+   and r.body["hospitals"][0]["rejected"] == open_h1 and r.body["hospitals"][0]["accepted"] == acc_h1,
+   r.body.get("hospitals"))
+ok("/api/qc: rules with names, most failing first",
+   r.body["rules"] and all(x["rule"].startswith("QC-") and x["name_zh"] and x["name_en"] for x in r.body["rules"])
+   and [x["rejects"] + x["warnings"] for x in r.body["rules"]]
+   == sorted((x["rejects"] + x["warnings"] for x in r.body["rules"]), reverse=True), r.body["rules"][:2])
+top = r.body["rules"][0]
+want = con.execute("SELECT count(DISTINCT j.id) FROM reject j JOIN reject_issue i ON i.reject_id = j.id"
+                   " WHERE j.status = 'open' AND j.zzjgdm = ? AND i.rule = ?", (H1, top["rule"])).fetchone()[0]
+ok("/api/qc: a rule's rejects counted", top["rejects"] == want, (top, want))
+r = bob.get("/api/qc")
+ok("/api/qc: a consortium admin sees its hospitals",
+   r.status == 200 and sorted(x["hospital"] for x in r.body["hospitals"]) == sorted([H1, H2, H3]), r.status)
+ok("/api/qc: no patient data", "bah" not in json.dumps(r.body), "")
+r = dave.get("/api/qc")
+ok("/api/qc for a department viewer: 403", r.status == 403, r.status)
+r = alice.get(f"/api/qc?hospital={H2}")
+ok("/api/qc: another hospital: 403", r.status == 403, r.status)
+r = alice.get("/api/qc?limit=0")
+ok("/api/qc limit=0: 400", r.status == 400, r.status)
 
 # ---- rejects (case-level: audited) ----
 n0 = con.execute("SELECT count(*) FROM audit WHERE action = 'read_rejects'").fetchone()[0]
@@ -335,6 +451,8 @@ ok("/metrics: a latency histogram",
 ok("/metrics: the engine's facts", metric("carebase_engine_facts") == facts, (metric("carebase_engine_facts"), facts))
 ok("/metrics: no patient data or raw paths", "BAH" not in m and "/api/nope" not in m
    and 'route="other"' in m)
+ok("/metrics: static files counted under one label, never by path",
+   'route="/app/*",status="200"' in m and "main.js" not in m and "passwd" not in m)
 PY
 
 # ---- a graceful stop ----

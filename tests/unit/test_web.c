@@ -1,7 +1,7 @@
 /*
  * test_web.c - the pure parts of `carebase serve` (src/web): password
  * hashing, tokens, who may read what, the login rate limiter, the
- * configuration file, periods and metrics; and the store's accounts
+ * configuration file, periods, metrics and static paths; and the store's accounts
  * (users, sessions, audit, scoped reads).
  */
 #include <stdio.h>
@@ -435,6 +435,32 @@ test_store_scope(void **state)
     cb_buf_release(&err);
 }
 
+/* The web application's files: only plain relative paths are served. */
+static void
+test_static_paths(void **state)
+{
+    static const char *const good[] = {
+        "main.js", "views/overview.js", "vendor/echarts.min.js", "style.css",
+        "a-b_c.1.js", "x/y/z.svg",
+    };
+    static const char *const bad[] = {
+        "", "..", "../x.js", "views/../main.js", "./main.js", ".hidden.js", "views/.x.js",
+        "/etc/passwd", "views//x.js", "views/", "a\\b.js", "a b.js", "a%2e.js", "a\x01.js",
+        "\x01", "x.js\n", "a:b.js", "~root.js",
+    };
+    char longp[260];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_true(cb__web_static_path_ok(good[i]));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(cb__web_static_path_ok(bad[i]));
+    assert_false(cb__web_static_path_ok(NULL));
+    memset(longp, 'a', sizeof longp - 1);
+    longp[sizeof longp - 1] = '\0';
+    assert_false(cb__web_static_path_ok(longp));
+}
+
 int
 main(void)
 {
@@ -448,6 +474,7 @@ main(void)
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_store_users),
         cmocka_unit_test(test_store_scope),
+        cmocka_unit_test(test_static_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

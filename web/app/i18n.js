@@ -1,0 +1,139 @@
+// The two languages of the interface. Indicator names come from the API
+// (name_zh / name_en); everything else shown is here, in both languages.
+
+const STRINGS = {
+  zh: {
+    app_sub: '医联体运营与绩效',
+    nav_overview: '医联体总览', nav_quadrant: 'DRG 象限', nav_drgs: 'DRG 分组',
+    nav_qc: '质控', nav_wall: '大屏', lang_switch: 'English', logout: '退出',
+    login_title: '登录', login_sub: '医联体绩效与 DRG 评价平台',
+    user: '用户名', password: '密码', sign_in: '登录', signing_in: '正在登录…',
+    bad_credentials: '用户名或密码错误', rate_limited: '登录失败次数过多，请稍后再试',
+    session_ended: '会话已结束，请重新登录', server_error: '服务器错误',
+    period: '统计期', year: '年', quarter: '季度', month: '月',
+    overview_title: '医联体总览', overview_hosp_title: '本院总览',
+    kpi_vs_prev: '环比', prev_none: '无上期', prev: '上期',
+    hospitals: '成员医院', hospital: '医院', level: '级别', departments: '科室', department: '科室',
+    code: '代码', name: '名称', rank: '排名',
+    compare_chart: '医院对比', indicator: '指标', trend_title: '月度趋势',
+    trend_hosp: '全院', trend_last_year: '去年同期',
+    click_hospital: '点击医院查看科室与趋势', click_department: '点击科室在趋势图中对比',
+    back_overview: '返回总览', all_hospitals: '全部医院',
+    quadrant_title: 'DRG 评价象限', quadrant_sub: '横轴 CMI（难度），纵轴费用或时间消耗指数（效率），气泡大小为 DRG 入组病例数',
+    y_axis: '纵轴', unit_hosp: '按医院', unit_dept: '按科室', volume: 'DRG 病例数',
+    q1: '高难度 · 低效率', q2: '低难度 · 低效率', q3: '低难度 · 高效率', q4: '高难度 · 高效率',
+    drgs_title: 'DRG 分组明细', drg: 'DRG', cases: '病例数', share: '占比', weight: '权重',
+    alos: '平均住院日', mean_cost: '次均费用', mortality: '死亡率', risk: '风险等级',
+    cost_index: '费用指数', time_index: '时间指数', ref_alos: '参考住院日', ref_cost: '参考费用',
+    search: '搜索 DRG', top_drgs: '病例数前 15 的 DRG', grouped_of: '入组 {a} / 出院 {b}',
+    qc_title: '质控状况', qc_sub: '未解决的拒收病案，及已接收病案的警告',
+    qc_rules: '问题最多的规则', rule: '规则', severity: '级别',
+    rejects: '拒收', warnings: '警告', total: '合计', qc_hospitals: '质控对指标的影响',
+    accepted: '已接收', rejected: '拒收', with_warnings: '有警告', excluded_share: '未计入指标比例',
+    qc_effect: '被拒收的病案不计入任何指标：出院人次等指标按比例偏低，需修正后重新上传。',
+    recent_rejects: '最近的拒收病案', click_rule: '点击规则查看拒收病案', file: '文件', line: '行',
+    field: '字段', value: '值', detail: '说明', bah: '病案号',
+    wall_title: '医联体运营指挥中心', wall_exit: '退出大屏', fullscreen: '全屏', refreshed: '更新于',
+    wall_rank: 'CMI 医院排名', wall_trend: '月度出院人次', wall_quadrant: 'DRG 象限',
+    download_csv: '下载 CSV', download_xlsx: '下载 Excel', no_data: '无数据', loading: '加载中…',
+    not_computable: '不可计算', reason: '原因', forbidden: '无权访问',
+    cases_next: '病例明细（含分组路径）将在下一版本提供；可使用命令 carebase cases。',
+    scope_group: '医联体', scope_hospital: '医院',
+    up: '越高越好', down: '越低越好',
+  },
+  en: {
+    app_sub: 'Consortium performance',
+    nav_overview: 'Overview', nav_quadrant: 'DRG quadrant', nav_drgs: 'DRGs',
+    nav_qc: 'Data quality', nav_wall: 'Command centre', lang_switch: '中文', logout: 'Log out',
+    login_title: 'Sign in', login_sub: 'Performance and DRG evaluation for medical consortia',
+    user: 'User name', password: 'Password', sign_in: 'Sign in', signing_in: 'Signing in…',
+    bad_credentials: 'Wrong user name or password', rate_limited: 'Too many failed logins; try again later',
+    session_ended: 'The session has ended; sign in again', server_error: 'Server error',
+    period: 'Period', year: 'Year', quarter: 'Quarter', month: 'Month',
+    overview_title: 'Consortium overview', overview_hosp_title: 'Hospital overview',
+    kpi_vs_prev: 'vs previous', prev_none: 'no previous period', prev: 'previous',
+    hospitals: 'Member hospitals', hospital: 'Hospital', level: 'Level', departments: 'Departments', department: 'Department',
+    code: 'Code', name: 'Name', rank: 'Rank',
+    compare_chart: 'Hospitals compared', indicator: 'Indicator', trend_title: 'Monthly trend',
+    trend_hosp: 'Hospital', trend_last_year: 'Same month last year',
+    click_hospital: 'Click a hospital for its departments and trends', click_department: 'Click a department to compare it in the trend',
+    back_overview: 'Back to the overview', all_hospitals: 'All hospitals',
+    quadrant_title: 'DRG evaluation quadrant', quadrant_sub: 'x: CMI (difficulty); y: cost or time efficiency index; bubble size: DRG cases',
+    y_axis: 'y axis', unit_hosp: 'Hospitals', unit_dept: 'Departments', volume: 'DRG cases',
+    q1: 'Complex · inefficient', q2: 'Simple · inefficient', q3: 'Simple · efficient', q4: 'Complex · efficient',
+    drgs_title: 'DRG table', drg: 'DRG', cases: 'Cases', share: 'Share', weight: 'Weight',
+    alos: 'ALOS', mean_cost: 'Mean cost', mortality: 'Mortality', risk: 'Risk grade',
+    cost_index: 'Cost index', time_index: 'Time index', ref_alos: 'Reference ALOS', ref_cost: 'Reference cost',
+    search: 'Search DRG', top_drgs: 'Top 15 DRGs by cases', grouped_of: '{a} grouped of {b} discharges',
+    qc_title: 'Data quality', qc_sub: 'Open rejects, and the warnings of accepted records',
+    qc_rules: 'Rules failing most', rule: 'Rule', severity: 'Severity',
+    rejects: 'Rejects', warnings: 'Warnings', total: 'Total', qc_hospitals: 'Effect on the indicators',
+    accepted: 'Accepted', rejected: 'Rejected', with_warnings: 'With warnings', excluded_share: 'Excluded from indicators',
+    qc_effect: 'Rejected records count in no indicator: discharges and every rate are understated by that share until the records are corrected and uploaded again.',
+    recent_rejects: 'Recent rejects', click_rule: 'Click a rule for its rejects', file: 'File', line: 'Line',
+    field: 'Field', value: 'Value', detail: 'Detail', bah: 'Case no.',
+    wall_title: 'Consortium command centre', wall_exit: 'Exit', fullscreen: 'Full screen', refreshed: 'Updated',
+    wall_rank: 'CMI by hospital', wall_trend: 'Discharges by month', wall_quadrant: 'DRG quadrant',
+    download_csv: 'Download CSV', download_xlsx: 'Download Excel', no_data: 'No data', loading: 'Loading…',
+    not_computable: 'not computable', reason: 'reason', forbidden: 'Not allowed',
+    cases_next: 'Case lists with the grouping trace come in the next release; use carebase cases meanwhile.',
+    scope_group: 'Consortium', scope_hospital: 'Hospital',
+    up: 'higher is better', down: 'lower is better',
+  },
+};
+
+// Units of measure from the catalogue, shown in the current language.
+const UNITS = {
+  zh: { '%': '%', '元': '元', '天': '天', '人次': '人次', '例': '例', '组': '组', '': '' },
+  en: { '%': '%', '元': 'CNY', '天': 'days', '人次': '', '例': '', '组': '', '': '' },
+};
+
+// Reasons a value is not computable (the API's text is English).
+const REASONS_ZH = [
+  [/empty denominator/, '分母为 0'],
+  [/no DRG reference/, '无 DRG 参考标准'],
+  [/catalogue missing: ?(\w+)/, '缺少目录：$1'],
+  [/catalogue/, '缺少国家目录'],
+];
+
+let lang = localStorage.getItem('cb.lang') === 'en' ? 'en' : 'zh';
+
+export function getLang() { return lang; }
+
+export function setLang(l) {
+  lang = l === 'en' ? 'en' : 'zh';
+  localStorage.setItem('cb.lang', lang);
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+}
+
+export function t(key, vars) {
+  let s = STRINGS[lang][key] ?? STRINGS.zh[key] ?? key;
+  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replace(`{${k}}`, v);
+  return s;
+}
+
+export function unitText(u) {
+  const m = UNITS[lang];
+  return u in m ? m[u] : u;
+}
+
+const LEVELS_EN = { '三级': 'Tertiary', '二级': 'Secondary', '基层': 'Primary care' };
+
+// A hospital level (三级, 二级, 基层) in the current language.
+export function levelText(level) {
+  return lang === 'en' ? (LEVELS_EN[level] || level || '') : (level || '');
+}
+
+export function indName(row) {
+  return lang === 'zh' ? (row.name_zh || row.name_en || row.id) : (row.name_en || row.name_zh || row.id);
+}
+
+export function reasonText(status) {
+  if (!status || status === 'ok') return '';
+  if (lang === 'en') return status;
+  const body = status.replace(/^not computable: ?/, '');
+  for (const [re, zh] of REASONS_ZH) if (re.test(body)) return `${t('not_computable')}：${body.replace(re, zh)}`;
+  return `${t('not_computable')}：${body}`;
+}
+
+setLang(lang);
