@@ -37,6 +37,8 @@ demo: deps build
 
 bench: build
 	bench/run.sh $(BUILD)/carebase
+	bench/run_drg.sh $(BUILD)
+	bench/run_ind.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
