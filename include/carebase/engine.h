@@ -11,6 +11,18 @@
  * Counters are sums, so partial aggregates (per hospital, department,
  * month and DRG) merge by addition; the DRG count is a union of bitsets.
  * The same aggregation is a GROUP BY over the fact table in SQL.
+ *
+ * The cube: the engine also keeps those partial aggregates, per (hospital,
+ * department, month) cell the counters that do not depend on the DRG
+ * reference and per DRG a tally (cases, deaths, cost and LOS sums) from
+ * which the reference's counters are derived at query time; put and remove
+ * keep them in step (a few bytes per discharge: cells are tens of
+ * thousands). A query by consortium, hospital or department over whole
+ * months (or all days) reads the cells instead of the facts, with the same
+ * results (integers equal; the real sums tw/cei/tei may differ in the last
+ * bits: they are summed per DRG). A query by doctor or over a range that
+ * is not whole months is a pass over the facts. Department ids must be
+ * interned per hospital (the store does), so a department has one hospital.
  */
 #ifndef CAREBASE_ENGINE_H
 #define CAREBASE_ENGINE_H
@@ -128,6 +140,9 @@ struct cb_engine_query {
     size_t         nhospitals;
     const struct cb_engine_ref *ref;   /* NULL: DRG counters stay 0 */
     int            threads;            /* 0/1 = one */
+    bool           no_cube;            /* internal (tests, benchmarks): force the full
+                                          pass; so does the environment variable
+                                          CB_ENGINE_NO_CUBE=1 */
 };
 
 /* One aggregated row: a unit (hospital id; hospital + dept; hospital +
@@ -151,6 +166,23 @@ CB_MUST_CHECK enum cb_err cb_engine_query(const struct cb_engine *e,
                                           const struct cb_engine_query *q,
                                           struct cb_engine_result *out);
 void cb_engine_result_release(struct cb_engine_result *r);
+
+/*
+ * Per-DRG sums of the grouped discharges (grouped, DRG id != 0) that match
+ * q's day range and hospital mask (q's unit, period and reference are not
+ * used), limited to the departments with depts[dept] != 0 unless depts is
+ * NULL: acc[g] for g < cb_engine_ndrg(e) (the caller's array, overwritten;
+ * ignored when that is 0). *total counts every matching discharge, grouped
+ * or not. Served by the cube when the range is whole months (q->no_cube
+ * forces the pass over the facts). Allocates nothing; cannot fail.
+ */
+struct cb_engine_drg_sum {
+    int64_t cases, deaths;
+    int64_t los, zfy;      /* sums: days, fen */
+};
+void cb_engine_drg_sums(const struct cb_engine *e, const struct cb_engine_query *q,
+                        const uint8_t *depts, size_t ndepts,
+                        struct cb_engine_drg_sum *acc, int64_t *total);
 
 /*
  * The counters of one fact alone (a->c, a->r zeroed first; a->drgs may be

@@ -8,14 +8,41 @@
  * found by direct indexing: slot[unit * nperiods + period].
  *
  * A query is one pass over the facts (split across threads, merged by
- * adding counters and OR-ing the DRG bitsets).
+ * adding counters and OR-ing the DRG bitsets), or, when the cube serves it
+ * (cube_serves), one pass over the cube's cells.
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "carebase/alloc.h"
 #include "carebase/date.h"
 #include "carebase/engine.h"
+
+/*
+ * The cube. Per (hospital, department, month) cell: every counter that
+ * does not depend on the DRG reference (add_counters), and per DRG a
+ * tally from which the reference-dependent counters are derived at query
+ * time (the reference is a query parameter, so they cannot be stored).
+ * Cells are tens of thousands for millions of discharges; tallies a few
+ * per cell and DRG. put/remove keep the cells in step by adding and
+ * subtracting a fact's contribution.
+ */
+struct tally {
+    uint32_t drg;               /* engine DRG id */
+    int32_t  n, deaths;         /* grouped discharges of the DRG, deaths */
+    int32_t  pad_;
+    int64_t  zfy, los;          /* their sums (fen, days) */
+};
+
+struct cell {
+    uint16_t      hospital, dept;
+    uint16_t      month;        /* months since 2000-01 */
+    uint32_t      ntally, captally;
+    struct tally *t;            /* sorted by drg */
+    int64_t       c[CB_C__N];   /* the reference-independent counters */
+};
 
 struct cb_engine {
     struct cb_fact *f;
@@ -26,6 +53,13 @@ struct cb_engine {
     int             ndrg;
     uint16_t        min_day, max_day;  /* over the facts ever put (a bound) */
     bool            has_days;
+    /* The cube: partial aggregates per (hospital, department, month). */
+    struct cell    *cells;
+    size_t          ncells, capcells;
+    uint32_t       *cslots;     /* cell index + 1; 0 = empty */
+    size_t          ncslots;    /* power of two */
+    size_t          ntallies;   /* allocated tallies over all cells */
+    bool            cube_off;   /* a cube allocation failed: full passes only */
 };
 
 /* ---- counters by name ------------------------------------------------- */
@@ -207,6 +241,9 @@ period_key_of_index(enum cb_period p, int32_t i)
 
 /* ---- the fact store --------------------------------------------------- */
 
+static void cube_apply(struct cb_engine *e, const struct cb_fact *f, int sign);
+static void cube_free(struct cb_engine *e);
+
 enum cb_err
 cb_engine_new(struct cb_engine **out)
 {
@@ -219,6 +256,7 @@ cb_engine_free(struct cb_engine *e)
 {
     if (!e)
         return;
+    cube_free(e);
     cb_free(e->f);
     cb_free(e->slots);
     cb_free(e);
@@ -303,11 +341,13 @@ cb_engine_put(struct cb_engine *e, const struct cb_fact *f, size_t n)
     for (size_t i = 0; i < n; i++) {
         size_t s = find_slot(e, f[i].record_id);
         if (e->slots[s]) {
+            cube_apply(e, &e->f[e->slots[s] - 1], -1);
             e->f[e->slots[s] - 1] = f[i];
         } else {
             e->f[e->n] = f[i];
             e->slots[s] = (uint32_t)++e->n;
         }
+        cube_apply(e, &f[i], 1);
         if (f[i].hospital > e->max_hospital) e->max_hospital = f[i].hospital;
         if (f[i].dept > e->max_dept) e->max_dept = f[i].dept;
         if (f[i].doctor > e->max_doctor) e->max_doctor = f[i].doctor;
@@ -328,6 +368,7 @@ cb_engine_remove(struct cb_engine *e, int64_t record_id)
     if (!e->slots[s])
         return;
     size_t pos = e->slots[s] - 1;
+    cube_apply(e, &e->f[pos], -1);
     /* Move the last fact into the hole, then rebuild the index (rare). */
     e->f[pos] = e->f[--e->n];
     if (rehash(e, e->nslots)) {
@@ -356,7 +397,9 @@ int    cb_engine_ndrg(const struct cb_engine *e) { return e->ndrg; }
 size_t
 cb_engine_memory(const struct cb_engine *e)
 {
-    return sizeof *e + e->cap * sizeof *e->f + e->nslots * sizeof *e->slots;
+    return sizeof *e + e->cap * sizeof *e->f + e->nslots * sizeof *e->slots +
+           e->capcells * sizeof *e->cells + e->ncslots * sizeof *e->cslots +
+           e->ntallies * sizeof(struct tally);
 }
 
 const struct cb_fact *
@@ -442,12 +485,12 @@ struct prep_ref {
 static const int risk_counter[5] = { CB_C_risk0_n, CB_C_risk1_n, CB_C_risk2_n,
                                      CB_C_risk3_n, CB_C_risk4_n };
 
+/* The counters of a fact that do not depend on the reference (the cube's
+ * cells hold exactly these). */
 static void
-add_fact(struct cb_agg *a, uint64_t *drgs, const struct cb_fact *f,
-         const struct cb_engine_ref *ref)
+add_counters(int64_t *c, const struct cb_fact *f)
 {
     uint32_t fl = f->flags;
-    int64_t *c = a->c;
     bool surg = fl & CB_FACT_SURGICAL;
     bool elective = fl & CB_FACT_ELECTIVE;
     bool death = fl & CB_FACT_DEATH;
@@ -484,9 +527,19 @@ add_fact(struct cb_agg *a, uint64_t *drgs, const struct cb_fact *f,
                 ck[3] += death;
             }
     }
+    c[CB_C_grouped] += (fl & CB_FACT_GROUPED) && f->drg;
+}
+
+static void
+add_fact(struct cb_agg *a, uint64_t *drgs, const struct cb_fact *f,
+         const struct cb_engine_ref *ref)
+{
+    uint32_t fl = f->flags;
+    int64_t *c = a->c;
+    bool death = fl & CB_FACT_DEATH;
+    add_counters(c, f);
     if (!(fl & CB_FACT_GROUPED) || !f->drg)
         return;
-    c[CB_C_grouped]++;
     if (drgs)
         drgs[f->drg >> 6] |= (uint64_t)1 << (f->drg & 63);
     if (!ref)
@@ -542,6 +595,316 @@ add_fact_prep(struct cb_agg *a, uint64_t *drgs, const struct cb_fact *f,
         c[b + 1] += !!(f->flags & CB_FACT_DEATH);
     } else {
         c[CB_C_ungraded]++;
+    }
+}
+
+/* ---- the cube --------------------------------------------------------- */
+
+static uint16_t
+month_of_day(uint16_t day)
+{
+    int y, m;
+    ym_of_day(day, &y, &m);
+    return (uint16_t)((y - 2000) * 12 + m - 1);
+}
+
+static inline size_t
+hash_cell(uint16_t hospital, uint16_t dept, uint16_t month)
+{
+    uint64_t k = (uint64_t)hospital << 32 | (uint64_t)dept << 16 | month;
+    return hash_id((int64_t)k);
+}
+
+static void
+cube_free(struct cb_engine *e)
+{
+    for (size_t i = 0; i < e->ncells; i++)
+        cb_free(e->cells[i].t);
+    cb_free(e->cells);
+    cb_free(e->cslots);
+    e->cells = NULL;
+    e->cslots = NULL;
+    e->ncells = e->capcells = e->ncslots = e->ntallies = 0;
+}
+
+/* An allocation failed: the cube can no longer follow the facts, so it is
+ * dropped and every query takes the full pass (same results, slower).
+ * NEEDSWORK: rebuild it from the facts once memory is available. */
+static void
+cube_disable(struct cb_engine *e)
+{
+    cube_free(e);
+    e->cube_off = true;
+}
+
+static enum cb_err
+cube_rehash(struct cb_engine *e, size_t nslots)
+{
+    uint32_t *s = cb_calloc(nslots, sizeof *s);
+    if (!s)
+        return CB_ERR_NOMEM;
+    cb_free(e->cslots);
+    e->cslots = s;
+    e->ncslots = nslots;
+    size_t mask = nslots - 1;
+    for (size_t i = 0; i < e->ncells; i++) {
+        const struct cell *c = &e->cells[i];
+        size_t j = hash_cell(c->hospital, c->dept, c->month) & mask;
+        while (s[j])
+            j = (j + 1) & mask;
+        s[j] = (uint32_t)(i + 1);
+    }
+    return CB_OK;
+}
+
+/* The cell of a fact, created when absent; NULL when out of memory. */
+static struct cell *
+cell_of(struct cb_engine *e, const struct cb_fact *f)
+{
+    uint16_t month = month_of_day(f->day);
+    size_t mask = e->ncslots - 1, j = 0;
+    if (e->ncslots) {
+        for (j = hash_cell(f->hospital, f->dept, month) & mask;; j = (j + 1) & mask) {
+            uint32_t v = e->cslots[j];
+            if (!v)
+                break;
+            struct cell *c = &e->cells[v - 1];
+            if (c->hospital == f->hospital && c->dept == f->dept && c->month == month)
+                return c;
+        }
+    }
+    if (e->ncells == e->capcells) {
+        size_t cap = e->capcells ? e->capcells * 2 : 256;
+        struct cell *p = cb_reallocarray(e->cells, cap, sizeof *p);
+        if (!p)
+            return NULL;
+        e->cells = p;
+        e->capcells = cap;
+    }
+    if ((e->ncells + 1) * 2 > e->ncslots) {
+        if (cube_rehash(e, e->ncslots ? e->ncslots * 2 : 1024))
+            return NULL;
+        mask = e->ncslots - 1;
+        for (j = hash_cell(f->hospital, f->dept, month) & mask; e->cslots[j];
+             j = (j + 1) & mask)
+            ;
+    }
+    struct cell *c = &e->cells[e->ncells];
+    memset(c, 0, sizeof *c);
+    c->hospital = f->hospital;
+    c->dept = f->dept;
+    c->month = month;
+    e->cslots[j] = (uint32_t)++e->ncells;
+    return c;
+}
+
+/* The tally of a DRG in a cell, inserted in order when absent. */
+static struct tally *
+tally_of(struct cb_engine *e, struct cell *c, uint32_t drg)
+{
+    uint32_t lo = 0, hi = c->ntally;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->t[mid].drg < drg)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < c->ntally && c->t[lo].drg == drg)
+        return &c->t[lo];
+    if (c->ntally == c->captally) {
+        uint32_t cap = c->captally ? c->captally + c->captally / 2 + 1 : 4;
+        struct tally *t = cb_reallocarray(c->t, cap, sizeof *t);
+        if (!t)
+            return NULL;
+        e->ntallies += cap - c->captally;
+        c->t = t;
+        c->captally = cap;
+    }
+    memmove(&c->t[lo + 1], &c->t[lo], (c->ntally - lo) * sizeof *c->t);
+    memset(&c->t[lo], 0, sizeof *c->t);
+    c->t[lo].drg = drg;
+    c->ntally++;
+    return &c->t[lo];
+}
+
+/* Adds (sign 1) or subtracts (sign -1) a fact's contribution to its cell. */
+static void
+cube_apply(struct cb_engine *e, const struct cb_fact *f, int sign)
+{
+    if (e->cube_off)
+        return;
+    struct cell *c = cell_of(e, f);
+    if (!c) {
+        cube_disable(e);
+        return;
+    }
+    if (sign > 0) {
+        add_counters(c->c, f);
+    } else {
+        int64_t d[CB_C__N];
+        memset(d, 0, sizeof d);
+        add_counters(d, f);
+        for (int k = 0; k < CB_C__N; k++)
+            c->c[k] -= d[k];
+    }
+    if (!(f->flags & CB_FACT_GROUPED) || !f->drg)
+        return;
+    struct tally *t = tally_of(e, c, f->drg);
+    if (!t) {
+        cube_disable(e);
+        return;
+    }
+    t->n += sign;
+    t->deaths += (f->flags & CB_FACT_DEATH) ? sign : 0;
+    t->zfy += sign * (int64_t)f->zfy;
+    t->los += sign * (int64_t)f->los;
+}
+
+/* Whether a query can be answered from the cells: not by doctor, and a day
+ * range made of whole months (or not limiting the facts at all). */
+static bool
+cube_serves(const struct cb_engine *e, const struct cb_engine_query *q)
+{
+    if (e->cube_off || q->no_cube || q->unit == CB_UNIT_DOCTOR)
+        return false;
+    const char *env = getenv("CB_ENGINE_NO_CUBE");
+    if (env && *env && strcmp(env, "0"))
+        return false;
+    uint16_t first, last;
+    if (q->day_from > e->min_day) {
+        cb_period_bounds(CB_PERIOD_MONTH, cb_period_key(CB_PERIOD_MONTH, q->day_from),
+                         &first, &last);
+        if (first != q->day_from)
+            return false;
+    }
+    if (q->day_to < e->max_day) {
+        cb_period_bounds(CB_PERIOD_MONTH, cb_period_key(CB_PERIOD_MONTH, q->day_to),
+                         &first, &last);
+        if (last != q->day_to)
+            return false;
+    }
+    return true;
+}
+
+/* The query from the cells: each cell in the month range and the hospital
+ * mask is added into its row, and the reference-dependent counters are
+ * derived from its tallies. Department ids are interned per hospital, so a
+ * department's rows carry its one hospital as the full pass does. */
+static void
+cube_run(struct part *pt, uint16_t mlo, uint16_t mhi)
+{
+    const struct cb_engine *e = pt->e;
+    const struct cb_engine_query *q = pt->q;
+    const struct prep_ref *p = pt->pref;
+    for (size_t i = 0; i < e->ncells; i++) {
+        const struct cell *cl = &e->cells[i];
+        if (!cl->c[CB_C_n] || cl->month < mlo || cl->month > mhi)
+            continue;
+        if (q->hospitals && (cl->hospital >= q->nhospitals || !q->hospitals[cl->hospital]))
+            continue;
+        struct cb_fact probe = { .hospital = cl->hospital, .dept = cl->dept };
+        uint32_t unit = q->unit == CB_UNIT_HOSPITAL ? cl->hospital
+                      : q->unit == CB_UNIT_DEPT ? cl->dept : 0;
+        int y = 2000 + cl->month / 12, m = cl->month % 12 + 1;
+        int32_t key = q->period == CB_PERIOD_MONTH ? y * 100 + m
+                    : q->period == CB_PERIOD_QUARTER ? y * 10 + (m - 1) / 3 + 1
+                    : q->period == CB_PERIOD_YEAR ? y : 0;
+        int32_t pi = period_index(q->period, key) - pt->pmin;
+        struct cb_engine_row *row = row_for(pt, &probe, unit, pi);
+        if (!row)
+            return;
+        int64_t *c = row->agg.c;
+        double *r = row->agg.r;
+        for (int k = 0; k < CB_C__N; k++)
+            c[k] += cl->c[k];
+        uint64_t *bits = pt->bits + (size_t)(row - pt->rows) * (size_t)pt->ndrg_words;
+        for (uint32_t j = 0; j < cl->ntally; j++) {
+            const struct tally *t = &cl->t[j];
+            if (!t->n)
+                continue;
+            uint32_t g = t->drg;
+            bits[g >> 6] |= (uint64_t)1 << (g & 63);
+            if (!p)
+                continue;
+            if ((int)g >= p->ndrg || isnan(p->inv_cost[g])) {
+                c[CB_C_drg_skipped] += t->n;
+                continue;
+            }
+            c[CB_C_drg_cases] += t->n;
+            r[CB_R_CEI] += (double)t->zfy * p->inv_cost[g];
+            r[CB_R_TEI] += (double)t->los * p->inv_los[g];
+            double w = p->weight[g];
+            if (!isnan(w)) {
+                c[CB_C_weighted] += t->n;
+                c[CB_C_zfy_weighted] += t->zfy;
+                r[CB_R_TW] += (double)t->n * w;
+            }
+            int b = p->band[g];
+            if (b >= 0) {
+                c[b] += t->n;
+                c[b + 1] += t->deaths;
+            } else {
+                c[CB_C_ungraded] += t->n;
+            }
+        }
+    }
+}
+
+void
+cb_engine_drg_sums(const struct cb_engine *e, const struct cb_engine_query *q,
+                   const uint8_t *depts, size_t ndepts, struct cb_engine_drg_sum *acc,
+                   int64_t *total)
+{
+    struct cb_engine_query qq = *q;
+    *total = 0;
+    if (e->ndrg > 0)
+        memset(acc, 0, (size_t)e->ndrg * sizeof *acc);
+    if (!qq.day_from && !qq.day_to)
+        qq.day_to = UINT16_MAX;
+    qq.unit = CB_UNIT_ALL;
+    uint16_t lo = e->min_day > qq.day_from ? e->min_day : qq.day_from;
+    uint16_t hi = e->max_day < qq.day_to ? e->max_day : qq.day_to;
+    if (!e->n || lo > hi)
+        return;
+    if (cube_serves(e, &qq)) {
+        uint16_t mlo = month_of_day(lo), mhi = month_of_day(hi);
+        for (size_t i = 0; i < e->ncells; i++) {
+            const struct cell *cl = &e->cells[i];
+            if (!cl->c[CB_C_n] || cl->month < mlo || cl->month > mhi)
+                continue;
+            if (qq.hospitals && (cl->hospital >= qq.nhospitals || !qq.hospitals[cl->hospital]))
+                continue;
+            if (depts && (cl->dept >= ndepts || !depts[cl->dept]))
+                continue;
+            *total += cl->c[CB_C_n];
+            for (uint32_t j = 0; j < cl->ntally; j++) {
+                const struct tally *t = &cl->t[j];
+                struct cb_engine_drg_sum *a = &acc[t->drg];
+                a->cases += t->n;
+                a->deaths += t->deaths;
+                a->los += t->los;
+                a->zfy += t->zfy;
+            }
+        }
+        return;
+    }
+    for (size_t i = 0; i < e->n; i++) {
+        const struct cb_fact *x = &e->f[i];
+        if (x->day < lo || x->day > hi)
+            continue;
+        if (qq.hospitals && (x->hospital >= qq.nhospitals || !qq.hospitals[x->hospital]))
+            continue;
+        if (depts && (x->dept >= ndepts || !depts[x->dept]))
+            continue;
+        ++*total;
+        if (!(x->flags & CB_FACT_GROUPED) || !x->drg)
+            continue;
+        struct cb_engine_drg_sum *a = &acc[x->drg];
+        a->cases++;
+        a->deaths += !!(x->flags & CB_FACT_DEATH);
+        a->los += x->los;
+        a->zfy += x->zfy;
     }
 }
 
@@ -668,8 +1031,9 @@ cb_engine_query(const struct cb_engine *e, const struct cb_engine_query *q,
     uint32_t nunits = qq.unit == CB_UNIT_HOSPITAL ? e->max_hospital + 1
                     : qq.unit == CB_UNIT_DEPT ? e->max_dept + 1
                     : qq.unit == CB_UNIT_DOCTOR ? e->max_doctor + 1 : 1;
+    bool cube = cube_serves(e, &qq);
     int nthreads = qq.threads > 1 ? (qq.threads > 8 ? 8 : qq.threads) : 1;
-    if (e->n < 200000)
+    if (e->n < 200000 || cube)
         nthreads = 1;
     struct part parts[8];
     memset(parts, 0, sizeof parts);
@@ -692,7 +1056,10 @@ cb_engine_query(const struct cb_engine *e, const struct cb_engine_query *q,
         if (!pt->group)
             rc = CB_ERR_NOMEM;
     }
-    if (!rc) {
+    if (!rc && cube) {
+        cube_run(&parts[0], month_of_day(lo), month_of_day(hi));
+        rc = parts[0].rc;
+    } else if (!rc) {
         pthread_t th[8];
         int started = 0;
         for (int t = 1; t < nthreads; t++)

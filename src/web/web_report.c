@@ -843,37 +843,44 @@ drgs_locked(struct web_report *r, const struct web_drg_query *q, struct cb_buf *
 {
     const struct report_names *nm = &r->names;
     const struct report_ref *rf = &r->ref;
-    size_t nfacts = 0;
-    const struct cb_fact *f = cb_engine_facts(r->e, &nfacts);
     int ndrg = cb_engine_ndrg(r->e);
     struct drg_acc *acc;
+    struct cb_engine_drg_sum *sum;
+    uint8_t *depts = NULL;
     int64_t total = 0, grouped = 0;
     int nused = 0;
     enum cb_err rc;
+    /* The engine's cube answers whole months (in=) from its cells. */
+    struct cb_engine_query eq = { .day_from = q->from, .day_to = q->to,
+                                  .hospitals = q->mask, .nhospitals = q->nmask };
 
     if (ndrg < 1)
         ndrg = 1;
-    if (!(acc = cb_calloc((size_t)ndrg, sizeof *acc)))
+    acc = cb_calloc((size_t)ndrg, sizeof *acc);
+    sum = cb_calloc((size_t)ndrg, sizeof *sum);
+    if (q->department)
+        depts = cb_calloc((size_t)nm->ndept + 1, 1);
+    if (!acc || !sum || (q->department && !depts)) {
+        cb_free(acc);
+        cb_free(sum);
+        cb_free(depts);
         return CB_ERR_NOMEM;
-    for (int i = 0; i < ndrg; i++)
-        acc[i].id = i;
-    for (size_t i = 0; i < nfacts; i++) {
-        const struct cb_fact *x = &f[i];
-        if (x->hospital >= q->nmask || !q->mask[x->hospital] || x->day < q->from ||
-            x->day > q->to)
-            continue;
-        if (q->department && !(x->dept < nm->ndept && nm->dept[x->dept] &&
-                               !strcmp(nm->dept[x->dept], q->department)))
-            continue;
-        total++;
-        if (!(x->flags & CB_FACT_GROUPED) || !x->drg || x->drg >= ndrg)
-            continue;
-        grouped++;
-        acc[x->drg].cases++;
-        acc[x->drg].deaths += !!(x->flags & CB_FACT_DEATH);
-        acc[x->drg].los += x->los;
-        acc[x->drg].zfy += x->zfy;
     }
+    for (int d = 0; depts && d < nm->ndept; d++)
+        depts[d] = nm->dept[d] && !strcmp(nm->dept[d], q->department);
+    cb_engine_drg_sums(r->e, &eq, depts, depts ? (size_t)nm->ndept : 0, sum, &total);
+    for (int i = 0; i < ndrg; i++) {
+        acc[i].id = i;
+        if (!i)
+            continue;       /* id 0: not grouped */
+        acc[i].cases = sum[i].cases;
+        acc[i].deaths = sum[i].deaths;
+        acc[i].los = sum[i].los;
+        acc[i].zfy = sum[i].zfy;
+        grouped += sum[i].cases;
+    }
+    cb_free(sum);
+    cb_free(depts);
     qsort(acc, (size_t)ndrg, sizeof *acc, cmp_drg_acc);
     while (nused < ndrg && acc[nused].cases)
         nused++;

@@ -28,6 +28,7 @@
 
 #include "testutil.h"
 
+#include "carebase/alloc.h"
 #include "carebase/engine.h"
 #include "carebase/indicator.h"
 #include "carebase/record.h"
@@ -1982,6 +1983,264 @@ fail:
     return -1;
 }
 
+/* ---- the cube against the full pass --------------------------------------- */
+
+/* Compares two results row by row: keys, every integer counter and the DRG
+ * sets exactly, the real sums to a relative 1e-9 (summation order differs:
+ * the cube multiplies per-DRG sums). Returns the number of mismatches. */
+static int
+compare_cube(const struct cb_engine_result *cube, const struct cb_engine_result *full,
+             const char *what)
+{
+    int bad = 0;
+
+    if (cube->nrows != full->nrows || cube->ndrg_words != full->ndrg_words) {
+        print_error("%s: cube %zu rows / %d words, full pass %zu / %d\n", what,
+                    cube->nrows, cube->ndrg_words, full->nrows, full->ndrg_words);
+        return 1;
+    }
+    for (size_t i = 0; i < cube->nrows && bad < 10; i++) {
+        const struct cb_engine_row *x = &cube->rows[i], *y = &full->rows[i];
+        if (x->hospital != y->hospital || x->dept != y->dept || x->doctor != y->doctor ||
+            x->period != y->period) {
+            print_error("%s row %zu: keys %u/%u/%u/%d vs %u/%u/%u/%d\n", what, i,
+                        x->hospital, x->dept, x->doctor, (int)x->period, y->hospital,
+                        y->dept, y->doctor, (int)y->period);
+            bad++;
+            continue;
+        }
+        for (int k = 0; k < CB_C__N; k++)
+            if (x->agg.c[k] != y->agg.c[k]) {
+                print_error("%s row %zu counter %d: cube %lld, full pass %lld\n", what, i,
+                            k, (long long)x->agg.c[k], (long long)y->agg.c[k]);
+                bad++;
+            }
+        if (memcmp(x->agg.drgs, y->agg.drgs, (size_t)cube->ndrg_words * sizeof(uint64_t))) {
+            print_error("%s row %zu: DRG sets differ\n", what, i);
+            bad++;
+        }
+        for (int k = 0; k < CB_R__N; k++)
+            if (!rel_close(x->agg.r[k], y->agg.r[k], 1e-9)) {
+                print_error("%s row %zu real %d: cube %.17g, full pass %.17g\n", what, i, k,
+                            x->agg.r[k], y->agg.r[k]);
+                bad++;
+            }
+    }
+    return bad;
+}
+
+/* Every unit and period, with and without the reference and a hospital
+ * mask, over whole-month and other day ranges: the cube (queried by
+ * default) against the full pass (no_cube), and the full pass alone for
+ * what the cube does not serve (doctor, ranges not made of whole months). */
+static int
+compare_all_queries(const struct cb_engine *e, const struct cb_engine_ref *ref,
+                    const char *stage)
+{
+    static const uint8_t mask[RND_HOSP + 1] = { 0, 1, 0, 1, 1, 0 };
+    static const uint8_t short_mask[3] = { 1, 0, 1 };    /* hospitals >= 3 out */
+    const struct { uint16_t from, to; } ranges[] = {
+        { 0, 0 },                                             /* everything */
+        { (uint16_t)day_of(2024, 3, 1), (uint16_t)day_of(2025, 2, 28) },
+        { (uint16_t)day_of(2025, 1, 1), (uint16_t)day_of(2025, 1, 31) },
+        { (uint16_t)day_of(2024, 3, 5), (uint16_t)day_of(2025, 2, 28) },  /* not aligned */
+        { (uint16_t)day_of(2026, 1, 1), (uint16_t)day_of(2026, 12, 31) }, /* empty */
+    };
+    int bad = 0;
+
+    for (int u = CB_UNIT_ALL; u <= CB_UNIT_DOCTOR; u++)
+        for (int p = CB_PERIOD_ALL; p <= CB_PERIOD_YEAR; p++)
+            for (size_t r = 0; r < NELEM(ranges); r++)
+                for (int v = 0; v < 6; v++) {
+                    struct cb_engine_query q;
+                    struct cb_engine_result cube, full;
+                    char what[160];
+
+                    memset(&q, 0, sizeof q);
+                    q.unit = (enum cb_unit)u;
+                    q.period = (enum cb_period)p;
+                    q.day_from = ranges[r].from;
+                    q.day_to = ranges[r].to;
+                    q.ref = v & 1 ? ref : NULL;
+                    if (v / 2 == 1) {
+                        q.hospitals = mask;
+                        q.nhospitals = NELEM(mask);
+                    } else if (v / 2 == 2) {
+                        q.hospitals = short_mask;
+                        q.nhospitals = NELEM(short_mask);
+                    }
+                    snprintf(what, sizeof what, "%s: unit %d period %d range %zu %s %s",
+                             stage, u, p, r, q.ref ? "ref" : "no ref",
+                             v / 2 ? "mask" : "all hospitals");
+                    assert_int_equal(cb_engine_query(e, &q, &cube), CB_OK);
+                    q.no_cube = true;
+                    q.threads = 2;
+                    assert_int_equal(cb_engine_query(e, &q, &full), CB_OK);
+                    bad += compare_cube(&cube, &full, what);
+                    cb_engine_result_release(&cube);
+                    cb_engine_result_release(&full);
+                    if (bad > 20)
+                        return bad;
+                }
+    return bad;
+}
+
+/* cb_engine_drg_sums from the cube against the pass over the facts, with
+ * and without a hospital and a department mask. */
+static int
+compare_drg_sums(const struct cb_engine *e, const char *stage)
+{
+    static const uint8_t hmask[RND_HOSP + 1] = { 0, 1, 1, 0, 1, 1 };
+    uint8_t dmask[(RND_HOSP + 1) * 10];
+    int ndrg = cb_engine_ndrg(e), bad = 0;
+    struct cb_engine_drg_sum *a = calloc((size_t)ndrg + 1, sizeof *a);
+    struct cb_engine_drg_sum *b = calloc((size_t)ndrg + 1, sizeof *b);
+
+    assert_non_null(a);
+    assert_non_null(b);
+    for (size_t d = 0; d < sizeof dmask; d++)
+        dmask[d] = d % 3 != 1;
+    for (int v = 0; v < 8; v++) {
+        struct cb_engine_query q;
+        int64_t ta, tb;
+
+        memset(&q, 0, sizeof q);
+        if (v & 1) {
+            q.hospitals = hmask;
+            q.nhospitals = NELEM(hmask);
+        }
+        if (v & 4) {                                  /* whole months */
+            q.day_from = (uint16_t)day_of(2024, 5, 1);
+            q.day_to = (uint16_t)day_of(2025, 3, 31);
+        }
+        cb_engine_drg_sums(e, &q, v & 2 ? dmask : NULL, sizeof dmask, a, &ta);
+        q.no_cube = true;
+        cb_engine_drg_sums(e, &q, v & 2 ? dmask : NULL, sizeof dmask, b, &tb);
+        if (ta != tb || memcmp(a, b, (size_t)ndrg * sizeof *a)) {
+            print_error("%s: DRG sums (variant %d) differ: total %lld vs %lld\n", stage, v,
+                        (long long)ta, (long long)tb);
+            bad++;
+        }
+        if (ta <= 0) {
+            print_error("%s: DRG sums (variant %d): no discharges\n", stage, v);
+            bad++;
+        }
+    }
+    free(a);
+    free(b);
+    return bad;
+}
+
+static void
+test_cube_matches_full_pass(void **state)
+{
+    (void)state;
+    enum { N = 200000, REPLACE = 20000, REMOVE = 600, ADD = 5000 };
+    struct cb_engine_ref ref = random_ref();
+    struct cb_fact *f = malloc((N + REPLACE + ADD) * sizeof *f);
+    struct cb_engine *e = NULL;
+    int bad = 0;
+
+    assert_non_null(f);
+    random_facts(f, N + REPLACE + ADD, 0xC0BE2026ULL);
+    assert_int_equal(cb_engine_new(&e), CB_OK);
+    /* loaded in pieces, as incremental loads do */
+    for (size_t i = 0; i < N; i += 50000)
+        assert_int_equal(cb_engine_put(e, f + i, 50000), CB_OK);
+    bad += compare_all_queries(e, &ref, "loaded");
+    bad += compare_drg_sums(e, "loaded");
+
+    /* replacements: existing record ids with new contents (another day,
+       hospital, DRG, flags...), one batch and some one by one */
+    g_rng = 0x5EEDULL;
+    for (size_t i = 0; i < REPLACE; i++)
+        f[N + i].record_id = f[rndn(N)].record_id;
+    assert_int_equal(cb_engine_put(e, f + N, REPLACE - 100), CB_OK);
+    for (size_t i = REPLACE - 100; i < REPLACE; i++)
+        assert_int_equal(cb_engine_put(e, f + N + i, 1), CB_OK);
+    /* removals, some of absent ids, and new records */
+    for (size_t i = 0; i < REMOVE; i++)
+        cb_engine_remove(e, i % 10 == 0 ? -1 - (int64_t)i : f[rndn(N)].record_id);
+    for (size_t i = 0; i < ADD; i++)
+        f[N + REPLACE + i].record_id = (int64_t)(N + i) * 7 + 3;
+    assert_int_equal(cb_engine_put(e, f + N + REPLACE, ADD), CB_OK);
+    assert_true(cb_engine_count(e) < N + ADD);
+    bad += compare_all_queries(e, &ref, "updated");
+    bad += compare_drg_sums(e, "updated");
+
+    /* everything removed from one hospital's January 2025: its cells empty
+       out and must give no rows */
+    uint16_t jan1 = (uint16_t)day_of(2025, 1, 1), jan31 = (uint16_t)day_of(2025, 1, 31);
+    size_t n;
+    const struct cb_fact *ef = cb_engine_facts(e, &n);
+    int64_t *ids = malloc((n + 1) * sizeof *ids);
+    size_t nids = 0;
+    assert_non_null(ids);
+    for (size_t i = 0; i < n; i++)
+        if (ef[i].hospital == 2 && ef[i].day >= jan1 && ef[i].day <= jan31)
+            ids[nids++] = ef[i].record_id;
+    for (size_t i = 0; i < nids; i++)
+        cb_engine_remove(e, ids[i]);
+    free(ids);
+    bad += compare_all_queries(e, &ref, "emptied cells");
+    bad += compare_drg_sums(e, "emptied cells");
+
+    size_t mem = cb_engine_memory(e), count = cb_engine_count(e);
+    print_message("cube test: %zu facts, engine memory %.1f bytes per discharge\n", count,
+                  (double)mem / (double)count);
+    cb_engine_free(e);
+    free(f);
+    if (bad)
+        fail();
+}
+
+/* An allocation failure inside the cube drops it: later queries take the
+ * full pass and still agree with it, whichever allocation failed. */
+static void
+test_cube_allocation_failure(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    struct cb_engine_ref ref = random_ref();
+    struct cb_fact *f = malloc(N * sizeof *f);
+    int bad = 0;
+
+    assert_non_null(f);
+    random_facts(f, N, 0xFA11ULL);
+    for (long k = 0; k < 40; k++) {
+        struct cb_engine *e = NULL;
+        enum cb_err rc;
+
+        assert_int_equal(cb_engine_new(&e), CB_OK);
+        assert_int_equal(cb_engine_put(e, f, N / 2), CB_OK);
+        cb_alloc_fail_after(k);
+        rc = cb_engine_put(e, f + N / 2, N / 2);
+        cb_alloc_fail_after(-1);
+        assert_true(rc == CB_OK || rc == CB_ERR_NOMEM);
+        cb_engine_remove(e, f[7].record_id);
+        assert_int_equal(cb_engine_put(e, f + N / 2, N / 4), CB_OK);
+        for (int u = CB_UNIT_ALL; u <= CB_UNIT_DEPT; u++) {
+            struct cb_engine_query q;
+            struct cb_engine_result cube, full;
+
+            memset(&q, 0, sizeof q);
+            q.unit = (enum cb_unit)u;
+            q.period = CB_PERIOD_MONTH;
+            q.ref = &ref;
+            assert_int_equal(cb_engine_query(e, &q, &cube), CB_OK);
+            q.no_cube = true;
+            assert_int_equal(cb_engine_query(e, &q, &full), CB_OK);
+            bad += compare_cube(&cube, &full, "after an allocation failure");
+            cb_engine_result_release(&cube);
+            cb_engine_result_release(&full);
+        }
+        cb_engine_free(e);
+    }
+    free(f);
+    if (bad)
+        fail();
+}
+
 static int
 teardown(void **state)
 {
@@ -2019,6 +2278,8 @@ main(void)
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_indicator_catalogue_errors),
         cmocka_unit_test(test_prefix_catalogue_files),
+        cmocka_unit_test(test_cube_matches_full_pass),
+        cmocka_unit_test(test_cube_allocation_failure),
         cmocka_unit_test(test_empty_results),   /* last: see its comment */
     };
     return cmocka_run_group_tests(tests, setup, teardown);
