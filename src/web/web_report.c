@@ -50,6 +50,25 @@ struct report_ref {
     struct cb_engine_ref     ref;       /* arrays by engine DRG id, owned */
 };
 
+/*
+ * The answer cache: a dashboard asks the same few questions again and
+ * again, and an answer only changes when the data does (a new fact
+ * generation or reference). Keyed by the whole query, scope mask included;
+ * the oldest entry is evicted; at most CACHE_MAX_BYTES in all.
+ */
+#define CACHE_SLOTS 64
+#define CACHE_MAX_BYTES ((size_t)64 << 20)
+#define CACHE_MAX_ENTRY ((size_t)8 << 20)
+
+struct cache_entry {
+    char    *key;
+    size_t   key_len;
+    char    *body;
+    size_t   body_len;
+    int64_t  gen, gen_rows, ref_id;
+    unsigned used;
+};
+
 struct report_rule {
     char id[32];
     char name_zh[160];
@@ -74,6 +93,11 @@ struct web_report {
     double                checked_at;   /* cb__web_mono() of the last look */
     struct report_rule   *rules;        /* QC rule names (immutable after new) */
     int                   nrules, caprules;
+    /* Rendered /api/indicators answers, valid for one data version. */
+    pthread_mutex_t       cache_mu;
+    struct cache_entry   *cache;        /* CACHE_SLOTS entries */
+    size_t                cache_bytes;
+    unsigned              cache_clock;
 };
 
 /* ---- names ---- */
@@ -309,6 +333,7 @@ cb__web_report_new(struct web_report **out, const struct cb_web_config *c, struc
     if (r->cat.cat[CB_CAT_LEVEL3].loaded) r->have_cat |= CB_NEED_LEVEL3;
     pthread_rwlock_init(&r->lock, NULL);
     pthread_mutex_init(&r->refresh_mu, NULL);
+    pthread_mutex_init(&r->cache_mu, NULL);
     *out = r;
     return CB_OK;
 }
@@ -324,6 +349,12 @@ cb__web_report_free(struct web_report *r)
     cb_catalogues_release(&r->cat);
     cb_indicators_release(&r->set);
     cb_free(r->rules);
+    for (int i = 0; r->cache && i < CACHE_SLOTS; i++) {
+        cb_free(r->cache[i].key);
+        cb_free(r->cache[i].body);
+    }
+    cb_free(r->cache);
+    pthread_mutex_destroy(&r->cache_mu);
     pthread_rwlock_destroy(&r->lock);
     pthread_mutex_destroy(&r->refresh_mu);
     cb_free(r);
@@ -802,15 +833,109 @@ out:
     return rc;
 }
 
+/* The whole query as bytes: the cache key. */
+static enum cb_err
+cache_key(const struct web_ind_query *q, struct cb_buf *k)
+{
+    enum cb_err rc = cb_buf_addf(k, "%d|%d|%u|%u|%d|%s|%s|%s|", (int)q->by, (int)q->period,
+                                 q->from, q->to, q->threads, q->ids ? q->ids : "-",
+                                 q->list ? q->list : "-", q->department ? q->department : "-");
+    if (!rc)
+        rc = cb_buf_add(k, q->mask, q->nmask);
+    return rc;
+}
+
+/* Copies a fresh cached answer for key into out; true when found. */
+static bool
+cache_get(struct web_report *r, const struct cb_buf *key, struct cb_buf *out)
+{
+    bool hit = false;
+    pthread_mutex_lock(&r->cache_mu);
+    for (int i = 0; r->cache && i < CACHE_SLOTS; i++) {
+        struct cache_entry *c = &r->cache[i];
+        if (!c->key || c->key_len != key->len || memcmp(c->key, key->ptr, key->len) ||
+            c->gen != r->gen || c->gen_rows != r->gen_rows || c->ref_id != r->ref_id)
+            continue;
+        if (!cb_buf_add(out, c->body, c->body_len)) {
+            c->used = ++r->cache_clock;
+            hit = true;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&r->cache_mu);
+    return hit;
+}
+
+static void
+cache_put(struct web_report *r, const struct cb_buf *key, const char *body, size_t len)
+{
+    if (len > CACHE_MAX_ENTRY)
+        return;
+    pthread_mutex_lock(&r->cache_mu);
+    if (!r->cache)
+        r->cache = cb_calloc(CACHE_SLOTS, sizeof *r->cache);
+    if (r->cache) {
+        /* A stale entry, an empty one, or else the least recently used. */
+        int v = 0;
+        for (int i = 0; i < CACHE_SLOTS; i++) {
+            struct cache_entry *c = &r->cache[i];
+            bool stale = c->key && (c->gen != r->gen || c->gen_rows != r->gen_rows ||
+                                    c->ref_id != r->ref_id);
+            if (!c->key || stale) {
+                v = i;
+                break;
+            }
+            if (c->used < r->cache[v].used)
+                v = i;
+        }
+        struct cache_entry *c = &r->cache[v];
+        r->cache_bytes -= c->key_len + c->body_len;
+        cb_free(c->key);
+        cb_free(c->body);
+        memset(c, 0, sizeof *c);
+        if (r->cache_bytes + key->len + len <= CACHE_MAX_BYTES) {
+            c->key = cb_malloc(key->len + 1);
+            c->body = cb_malloc(len + 1);
+            if (c->key && c->body) {
+                memcpy(c->key, key->ptr, key->len);
+                memcpy(c->body, body, len);
+                c->key_len = key->len;
+                c->body_len = len;
+                c->gen = r->gen;
+                c->gen_rows = r->gen_rows;
+                c->ref_id = r->ref_id;
+                c->used = ++r->cache_clock;
+                r->cache_bytes += key->len + len;
+            } else {
+                cb_free(c->key);
+                cb_free(c->body);
+                memset(c, 0, sizeof *c);
+            }
+        }
+    }
+    pthread_mutex_unlock(&r->cache_mu);
+}
+
 enum cb_err
 cb__web_report_json(struct web_report *r, const struct web_ind_query *q, struct cb_buf *out,
                 struct cb_buf *err)
 {
     enum cb_err rc;
+    struct cb_buf key = CB_BUF_INIT;
+    bool keyed = cache_key(q, &key) == CB_OK;
 
     pthread_rwlock_rdlock(&r->lock);
+    if (keyed && cache_get(r, &key, out)) {
+        pthread_rwlock_unlock(&r->lock);
+        cb_buf_release(&key);
+        return CB_OK;
+    }
+    size_t start = out->len;
     rc = query_locked(r, q, out, err);
+    if (!rc && keyed)
+        cache_put(r, &key, out->ptr + start, out->len - start);
     pthread_rwlock_unlock(&r->lock);
+    cb_buf_release(&key);
     return rc;
 }
 
