@@ -837,7 +837,7 @@ out:
 static enum cb_err
 cache_key(const struct web_ind_query *q, struct cb_buf *k)
 {
-    enum cb_err rc = cb_buf_addf(k, "%d|%d|%u|%u|%d|%s|%s|%s|", (int)q->by, (int)q->period,
+    enum cb_err rc = cb_buf_addf(k, "I|%d|%d|%u|%u|%d|%s|%s|%s|", (int)q->by, (int)q->period,
                                  q->from, q->to, q->threads, q->ids ? q->ids : "-",
                                  q->list ? q->list : "-", q->department ? q->department : "-");
     if (!rc)
@@ -1062,10 +1062,24 @@ enum cb_err
 cb__web_report_drgs(struct web_report *r, const struct web_drg_query *q, struct cb_buf *out)
 {
     enum cb_err rc;
+    struct cb_buf key = CB_BUF_INIT;
+    /* The same answer cache as /api/indicators; "D" keeps the keys apart. */
+    bool keyed = !cb_buf_addf(&key, "D|%u|%u|%d|%s|", q->from, q->to, q->limit,
+                              q->department ? q->department : "-") &&
+                 !cb_buf_add(&key, q->mask, q->nmask);
 
     pthread_rwlock_rdlock(&r->lock);
+    if (keyed && cache_get(r, &key, out)) {
+        pthread_rwlock_unlock(&r->lock);
+        cb_buf_release(&key);
+        return CB_OK;
+    }
+    size_t start = out->len;
     rc = drgs_locked(r, q, out);
+    if (!rc && keyed)
+        cache_put(r, &key, out->ptr + start, out->len - start);
     pthread_rwlock_unlock(&r->lock);
+    cb_buf_release(&key);
     return rc;
 }
 
