@@ -107,6 +107,9 @@ struct cb_engine_ref {
     int8_t  *risk;           /* 0..4, -1 ungraded */
 };
 
+/* Frees the arrays of a reference (cb_store_reference_map) and zeroes it. */
+void cb_engine_ref_release(struct cb_engine_ref *r);
+
 /* ---- the engine ------------------------------------------------------- */
 
 struct cb_engine;

@@ -494,6 +494,34 @@ CB_MUST_CHECK enum cb_err cb_store_dim_list(struct cb_store *st, int which,
                                             struct cb_buf *err);
 enum { CB_DIM_DEPT = 0, CB_DIM_DOCTOR = 1, CB_DIM_DRG = 2 };
 
+/*
+ * The names behind the facts' dimension ids, for reports: hospitals (by
+ * hospital id), departments and doctors (by dim id), DRGs and their scheme
+ * (by dim_drg id). Unused ids are NULL / empty.
+ */
+struct cb_store_hosp {
+    char zzjgdm[32];
+    char name[128];
+    char level[16];   /* 三级 / 二级 / 基层 / "" */
+};
+
+struct cb_store_names {
+    struct cb_store_hosp *hosp;
+    int                   nhosp;
+    char                **dept;        /* the CYKB code */
+    int                   ndept;
+    char                **doctor;
+    int                   ndoctor;
+    char                **drg_code;
+    int                   ndrg;
+    char                **drg_scheme;
+    int                   ndrg_scheme;
+};
+
+CB_MUST_CHECK enum cb_err cb_store_names_load(struct cb_store *st, struct cb_store_names *n,
+                                              struct cb_buf *err);
+void cb_store_names_release(struct cb_store_names *n);
+
 /* ---- DRG references (spec c.4) ------------------------------------------- */
 
 struct cb_ref_result;
@@ -523,6 +551,19 @@ CB_MUST_CHECK enum cb_err cb_store_reference_save(struct cb_store *st,
 
 typedef enum cb_err (*cb_store_ref_drg_fn)(void *ctx, const char *drg,
                                            const struct cb_ref_drg *d);
+struct cb_engine_ref;
+/*
+ * Loads a reference by name (NULL: the newest) mapped onto the engine's DRG
+ * ids (n: the dim_drg names): ref's arrays are allocated (release with
+ * cb_engine_ref_release); DRGs the reference lacks stay NAN / -1.
+ * CB_ERR_NOT_FOUND (message in err) when there is no such reference.
+ */
+CB_MUST_CHECK enum cb_err cb_store_reference_map(struct cb_store *st, const char *name,
+                                                 const struct cb_store_names *n,
+                                                 struct cb_store_ref_info *info,
+                                                 struct cb_engine_ref *ref,
+                                                 struct cb_buf *err);
+
 /* Loads a reference by name (NULL: the newest); CB_ERR_NOT_FOUND if none. */
 CB_MUST_CHECK enum cb_err cb_store_reference_load(struct cb_store *st, const char *name,
                                                   struct cb_store_ref_info *info,

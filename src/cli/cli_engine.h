@@ -11,23 +11,10 @@
 #include "carebase/store.h"
 #include "cli.h"
 
-struct cli_hosp {
-    char zzjgdm[32];
-    char name[128];
-    char level[16];   /* 三级 / 二级 / 基层 / "" */
-};
-
 struct cli_engine {
-    struct cb_engine *e;
-    struct cli_hosp  *hosp;      /* by hospital id */
-    int               nhosp;
-    char            **dept;      /* by dept id: the CYKB code */
-    int               ndept;
-    char            **doctor;    /* by doctor id */
-    int               ndoctor;
-    char            **drg_scheme, **drg_code;  /* by DRG id */
-    int               ndrg;
-    double            load_s;
+    struct cb_engine     *e;
+    struct cb_store_names names;  /* of the dimension ids */
+    double                load_s;
 };
 
 int  cli_engine_load(struct cli_engine *ce, struct cb_store *st, const char *cmd);

@@ -396,11 +396,11 @@ select_cases(const struct cli_engine *ce, const struct opts *o, const uint8_t *h
         const struct cb_fact *x = &f[i];
         if (x->day < o->from || x->day > o->to)
             continue;
-        if (hosp && (x->hospital >= ce->nhosp || !hosp[x->hospital]))
+        if (hosp && (x->hospital >= ce->names.nhosp || !hosp[x->hospital]))
             continue;
-        if (dept && (x->dept >= ce->ndept || !dept[x->dept]))
+        if (dept && (x->dept >= ce->names.ndept || !dept[x->dept]))
             continue;
-        if (doctor && (x->doctor >= (uint32_t)ce->ndoctor || !doctor[x->doctor]))
+        if (doctor && (x->doctor >= (uint32_t)ce->names.ndoctor || !doctor[x->doctor]))
             continue;
         cb_engine_fact_counters(x, ref, &a);
         double v = cb_agg_value(&a, counter, sel->words);
@@ -946,11 +946,11 @@ run_open(struct run *r, const struct opts *o, const struct cb_cli *cli,
     r->have_ce = true;
     if (cli_hospital_mask(&r->ce, r->st, o->hospital, o->group, &r->hosp, "cases"))
         return CB_EXIT_FAIL;
-    if (o->department && !(r->dept = name_mask(r->ce.dept, r->ce.ndept, o->department))) {
+    if (o->department && !(r->dept = name_mask(r->ce.names.dept, r->ce.names.ndept, o->department))) {
         cli_error("cases", "no department '%s' among the records", o->department);
         return CB_EXIT_FAIL;
     }
-    if (o->doctor && !(r->doctor = name_mask(r->ce.doctor, r->ce.ndoctor, o->doctor))) {
+    if (o->doctor && !(r->doctor = name_mask(r->ce.names.doctor, r->ce.names.ndoctor, o->doctor))) {
         cli_error("cases", "no attending doctor '%s' among the records", o->doctor);
         return CB_EXIT_FAIL;
     }

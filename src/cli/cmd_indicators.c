@@ -210,8 +210,8 @@ write_xlsx(const char *path, const struct out_row *rows, size_t nout,
     for (size_t i = 0; i < nout; i++) {
         const struct out_row *o = &rows[i];
         const struct cb_engine_row *r = o->row;
-        const struct cli_hosp *h = unit != UNIT_CONSORTIUM && r->hospital < ce->nhosp
-                                       ? &ce->hosp[r->hospital] : NULL;
+        const struct cb_store_hosp *h = unit != UNIT_CONSORTIUM && r->hospital < ce->names.nhosp
+                                       ? &ce->names.hosp[r->hospital] : NULL;
         const char *vf = xlsx_value_format(o->ind);
         char per[16], q[16];
         double num = shown(o->ind, o->v.num);
@@ -220,10 +220,10 @@ write_xlsx(const char *path, const struct out_row *rows, size_t nout,
         cli_xlsx_text(x, 0, h ? h->zzjgdm : "");
         cli_xlsx_text(x, 1, h ? h->name : unit == UNIT_CONSORTIUM ? "全部 all" : "");
         cli_xlsx_text(x, 2, h ? h->level : "");
-        if (unit == CB_UNIT_DEPT && r->dept < ce->ndept)
-            cli_xlsx_text(x, 3, ce->dept[r->dept]);
-        if (unit == CB_UNIT_DOCTOR && r->doctor < (uint32_t)ce->ndoctor)
-            cli_xlsx_text(x, 4, ce->doctor[r->doctor]);
+        if (unit == CB_UNIT_DEPT && r->dept < ce->names.ndept)
+            cli_xlsx_text(x, 3, ce->names.dept[r->dept]);
+        if (unit == CB_UNIT_DOCTOR && r->doctor < (uint32_t)ce->names.ndoctor)
+            cli_xlsx_text(x, 4, ce->names.doctor[r->doctor]);
         cli_xlsx_text(x, 5, per);
         cli_xlsx_text(x, 6, o->ind->id);
         cli_xlsx_text(x, 7, o->ind->no);
@@ -435,7 +435,7 @@ cmd_indicators(int argc, char **argv, const struct cb_cli *cli)
         .unit = unit == UNIT_CONSORTIUM ? CB_UNIT_ALL : (enum cb_unit)unit,
         .period = period,
         .day_from = 0, .day_to = UINT16_MAX,
-        .hospitals = mask, .nhospitals = mask ? (size_t)ce.nhosp : 0,
+        .hospitals = mask, .nhospitals = mask ? (size_t)ce.names.nhosp : 0,
         .ref = have_ref ? &ref.ref : NULL,
         .threads = threads,
     };
@@ -525,13 +525,13 @@ cmd_indicators(int argc, char **argv, const struct cb_cli *cli)
             struct out_row *o = &rows[i];
             if (!o->v.computable || o->ind->dir == CB_DIR_MONITOR)
                 continue;
-            const char *lvl = o->row->hospital < ce.nhosp ? ce.hosp[o->row->hospital].level : "";
+            const char *lvl = o->row->hospital < ce.names.nhosp ? ce.names.hosp[o->row->hospital].level : "";
             size_t nv = 0;
             for (size_t j = 0; j < nout; j++) {
                 struct out_row *p = &rows[j];
                 if (p->ind != o->ind || p->row->period != o->row->period || !p->v.computable)
                     continue;
-                const char *l2 = p->row->hospital < ce.nhosp ? ce.hosp[p->row->hospital].level : "";
+                const char *l2 = p->row->hospital < ce.names.nhosp ? ce.names.hosp[p->row->hospital].level : "";
                 if (strcmp(lvl, l2))
                     continue;
                 vals[nv++] = o->ind->dir == CB_DIR_UP ? p->v.value : -p->v.value;
@@ -616,12 +616,12 @@ cmd_indicators(int argc, char **argv, const struct cb_cli *cli)
     for (size_t i = 0; i < nout; i++) {
         const struct out_row *o = &rows[i];
         const struct cb_engine_row *r = o->row;
-        const struct cli_hosp *h = unit != UNIT_CONSORTIUM && r->hospital < ce.nhosp
-                                       ? &ce.hosp[r->hospital] : NULL;
-        const char *dept = unit == CB_UNIT_DEPT && r->dept < ce.ndept && ce.dept[r->dept]
-                               ? ce.dept[r->dept] : "";
-        const char *doc = unit == CB_UNIT_DOCTOR && r->doctor < (uint32_t)ce.ndoctor &&
-                                  ce.doctor[r->doctor] ? ce.doctor[r->doctor] : "";
+        const struct cb_store_hosp *h = unit != UNIT_CONSORTIUM && r->hospital < ce.names.nhosp
+                                       ? &ce.names.hosp[r->hospital] : NULL;
+        const char *dept = unit == CB_UNIT_DEPT && r->dept < ce.names.ndept && ce.names.dept[r->dept]
+                               ? ce.names.dept[r->dept] : "";
+        const char *doc = unit == CB_UNIT_DOCTOR && r->doctor < (uint32_t)ce.names.ndoctor &&
+                                  ce.names.doctor[r->doctor] ? ce.names.doctor[r->doctor] : "";
         char per[16], val[32], num[32], den[32], pv[32], yv[32], rank[24], quart[16];
         cli_period_text(period, r->period, per, sizeof per);
         fmt_value(val, sizeof val, o->ind, &o->v);

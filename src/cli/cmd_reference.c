@@ -66,7 +66,7 @@ load_weights(const char *path, struct cli_engine *ce, const int *local, int nloc
             return -1;
         }
         for (int i = 0; i < nlocal; i++)
-            if (!strcmp(ce->drg_code[local[i]], line)) {
+            if (!strcmp(ce->names.drg_code[local[i]], line)) {
                 w[i] = v;
                 used++;
             }
@@ -167,23 +167,23 @@ create(int argc, char **argv, const struct cb_cli *cli)
     const struct cb_fact *f = cb_engine_facts(ce.e, &nf);
     /* The scheme: given, or the one with the most grouped cases. */
     if (!scheme) {
-        int64_t *per = cb_calloc((size_t)ce.ndrg + 1, sizeof *per);
+        int64_t *per = cb_calloc((size_t)ce.names.ndrg + 1, sizeof *per);
         if (!per)
             goto out;
         for (size_t i = 0; i < nf; i++)
-            if ((f[i].flags & CB_FACT_GROUPED) && f[i].drg < ce.ndrg)
+            if ((f[i].flags & CB_FACT_GROUPED) && f[i].drg < ce.names.ndrg)
                 per[f[i].drg]++;
         int64_t best = 0;
-        for (int i = 0; i < ce.ndrg; i++) {
-            if (!ce.drg_scheme[i])
+        for (int i = 0; i < ce.names.ndrg; i++) {
+            if (!ce.names.drg_scheme[i])
                 continue;
             int64_t tot = 0;
-            for (int j = 0; j < ce.ndrg; j++)
-                if (ce.drg_scheme[j] && !strcmp(ce.drg_scheme[j], ce.drg_scheme[i]))
+            for (int j = 0; j < ce.names.ndrg; j++)
+                if (ce.names.drg_scheme[j] && !strcmp(ce.names.drg_scheme[j], ce.names.drg_scheme[i]))
                     tot += per[j];
             if (tot > best) {
                 best = tot;
-                scheme = ce.drg_scheme[i];
+                scheme = ce.names.drg_scheme[i];
             }
         }
         cb_free(per);
@@ -194,19 +194,19 @@ create(int argc, char **argv, const struct cb_cli *cli)
         }
     }
     /* Local DRG indices of the scheme, and their ADRG (first 3 characters). */
-    local = cb_calloc((size_t)ce.ndrg + 1, sizeof *local);
-    map = cb_calloc((size_t)ce.ndrg + 1, sizeof *map);
-    adrg = cb_calloc((size_t)ce.ndrg + 1, sizeof *adrg);
-    codes = cb_calloc((size_t)ce.ndrg + 1, sizeof *codes);
-    fw = cb_calloc((size_t)ce.ndrg + 1, sizeof *fw);
+    local = cb_calloc((size_t)ce.names.ndrg + 1, sizeof *local);
+    map = cb_calloc((size_t)ce.names.ndrg + 1, sizeof *map);
+    adrg = cb_calloc((size_t)ce.names.ndrg + 1, sizeof *adrg);
+    codes = cb_calloc((size_t)ce.names.ndrg + 1, sizeof *codes);
+    fw = cb_calloc((size_t)ce.names.ndrg + 1, sizeof *fw);
     if (!local || !map || !adrg || !codes || !fw)
         goto out;
     int nlocal = 0;
-    for (int i = 0; i < ce.ndrg; i++) {
+    for (int i = 0; i < ce.names.ndrg; i++) {
         map[i] = -1;
-        if (ce.drg_scheme[i] && !strcmp(ce.drg_scheme[i], scheme)) {
+        if (ce.names.drg_scheme[i] && !strcmp(ce.names.drg_scheme[i], scheme)) {
             map[i] = nlocal;
-            codes[nlocal] = ce.drg_code[i];
+            codes[nlocal] = ce.names.drg_code[i];
             fw[nlocal] = NAN;
             local[nlocal++] = i;
         }
@@ -231,7 +231,7 @@ create(int argc, char **argv, const struct cb_cli *cli)
         goto out;
     for (size_t i = 0; i < nf; i++) {
         const struct cb_fact *x = &f[i];
-        if (!(x->flags & CB_FACT_GROUPED) || x->drg >= ce.ndrg || map[x->drg] < 0)
+        if (!(x->flags & CB_FACT_GROUPED) || x->drg >= ce.names.ndrg || map[x->drg] < 0)
             continue;
         if (x->day < from || x->day > to || (mask && !mask[x->hospital]))
             continue;

@@ -239,6 +239,16 @@ period_key_of_index(enum cb_period p, int32_t i)
     }
 }
 
+void
+cb_engine_ref_release(struct cb_engine_ref *r)
+{
+    cb_free(r->weight);
+    cb_free(r->mean_cost);
+    cb_free(r->mean_los);
+    cb_free(r->risk);
+    memset(r, 0, sizeof *r);
+}
+
 /* ---- the fact store --------------------------------------------------- */
 
 static void cube_apply(struct cb_engine *e, const struct cb_fact *f, int sign);

@@ -352,3 +352,109 @@ cb_store_dim_list(struct cb_store *st, int which, cb_store_dim_fn fn, void *ctx,
     sqlite3_finalize(s);
     return rc;
 }
+
+/* ---- names for reports -------------------------------------------------- */
+
+static void
+free_names(char **a, int n)
+{
+    for (int i = 0; i < n; i++)
+        cb_free(a[i]);
+    cb_free(a);
+}
+
+void
+cb_store_names_release(struct cb_store_names *n)
+{
+    cb_free(n->hosp);
+    free_names(n->dept, n->ndept);
+    free_names(n->doctor, n->ndoctor);
+    free_names(n->drg_code, n->ndrg);
+    free_names(n->drg_scheme, n->ndrg_scheme);
+    memset(n, 0, sizeof *n);
+}
+
+/* Grows a by-id array of strings to hold id, then sets it. */
+static int
+put_name(char ***arr, int *n, int64_t id, const char *v)
+{
+    if (id < 0 || id > 50000000)
+        return -1;
+    if (id >= *n) {
+        int cap = (int)id + 1;
+        char **p = cb_reallocarray(*arr, (size_t)cap, sizeof *p);
+        if (!p)
+            return -1;
+        memset(p + *n, 0, (size_t)(cap - *n) * sizeof *p);
+        *arr = p;
+        *n = cap;
+    }
+    cb_free((*arr)[id]);
+    (*arr)[id] = cb_strdup(v ? v : "");
+    return (*arr)[id] ? 0 : -1;
+}
+
+struct names_ctx {
+    struct cb_store_names *n;
+    int                    which;
+};
+
+static enum cb_err
+names_dim_row(void *ctx, int64_t id, const char *scope, const char *code)
+{
+    struct names_ctx *d = ctx;
+    struct cb_store_names *n = d->n;
+    int rc;
+    if (d->which == CB_DIM_DEPT) {
+        rc = put_name(&n->dept, &n->ndept, id, code);
+    } else if (d->which == CB_DIM_DOCTOR) {
+        rc = put_name(&n->doctor, &n->ndoctor, id, code);
+    } else {
+        rc = put_name(&n->drg_code, &n->ndrg, id, code);
+        if (!rc)
+            rc = put_name(&n->drg_scheme, &n->ndrg_scheme, id, scope);
+    }
+    return rc ? CB_ERR_NOMEM : CB_OK;
+}
+
+enum cb_err
+cb_store_names_load(struct cb_store *st, struct cb_store_names *n, struct cb_buf *err)
+{
+    enum cb_err rc = CB_OK;
+    memset(n, 0, sizeof *n);
+    for (int w = 0; !rc && w < 3; w++) {
+        struct names_ctx d = { n, w };
+        rc = cb_store_dim_list(st, w, names_dim_row, &d, err);
+    }
+    sqlite3_stmt *s = NULL;
+    if (!rc && sqlite3_prepare_v2(st->db, "SELECT id, zzjgdm, name, level FROM hospital",
+                                  -1, &s, NULL) != SQLITE_OK)
+        rc = cb__store_fail(st, "cannot read hospitals", err);
+    while (!rc && sqlite3_step(s) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(s, 0);
+        if (id < 0 || id > 65535)
+            continue;
+        if (id >= n->nhosp) {
+            struct cb_store_hosp *p = cb_reallocarray(n->hosp, (size_t)id + 1, sizeof *p);
+            if (!p) {
+                rc = CB_ERR_NOMEM;
+                break;
+            }
+            memset(p + n->nhosp, 0, (size_t)(id + 1 - n->nhosp) * sizeof *p);
+            n->hosp = p;
+            n->nhosp = (int)id + 1;
+        }
+        const unsigned char *t[3] = { sqlite3_column_text(s, 1), sqlite3_column_text(s, 2),
+                                      sqlite3_column_text(s, 3) };
+        struct cb_store_hosp *h = &n->hosp[id];
+        snprintf(h->zzjgdm, sizeof h->zzjgdm, "%s", t[0] ? (const char *)t[0] : "");
+        snprintf(h->name, sizeof h->name, "%s", t[1] ? (const char *)t[1] : "");
+        snprintf(h->level, sizeof h->level, "%s", t[2] ? (const char *)t[2] : "");
+    }
+    sqlite3_finalize(s);
+    if (rc == CB_ERR_NOMEM && !err->len)
+        cb_errf(err, "out of memory reading names");
+    if (rc)
+        cb_store_names_release(n);
+    return rc;
+}

@@ -4,6 +4,8 @@
  */
 #include <math.h>
 
+#include "carebase/alloc.h"
+#include "carebase/engine.h"
 #include "carebase/reference.h"
 #include "store_int.h"
 
@@ -186,5 +188,57 @@ cb_store_reference_load(struct cb_store *st, const char *name,
     if (!rc && r != SQLITE_DONE)
         rc = cb__store_fail(st, "cannot read a reference", err);
     sqlite3_finalize(s);
+    return rc;
+}
+
+/* ---- a reference mapped onto the engine's DRG ids ----------------------- */
+
+struct map_ctx {
+    const struct cb_store_names *n;
+    const char                  *scheme;
+    struct cb_engine_ref        *ref;
+};
+
+static enum cb_err
+map_row(void *ctx, const char *drg, const struct cb_ref_drg *d)
+{
+    struct map_ctx *c = ctx;
+    for (int i = 0; i < c->n->ndrg && i < c->n->ndrg_scheme; i++)
+        if (c->n->drg_code[i] && !strcmp(c->n->drg_code[i], drg) &&
+            c->n->drg_scheme[i] && !strcmp(c->n->drg_scheme[i], c->scheme)) {
+            c->ref->weight[i] = d->weight;
+            c->ref->mean_cost[i] = d->cases ? d->mean_cost : NAN;
+            c->ref->mean_los[i] = d->mean_los;
+            c->ref->risk[i] = d->risk;
+        }
+    return CB_OK;
+}
+
+enum cb_err
+cb_store_reference_map(struct cb_store *st, const char *name, const struct cb_store_names *n,
+                       struct cb_store_ref_info *info, struct cb_engine_ref *ref,
+                       struct cb_buf *err)
+{
+    int k = n->ndrg > 0 ? n->ndrg : 1;
+    memset(ref, 0, sizeof *ref);
+    ref->ndrg = k;
+    ref->weight = cb_malloc((size_t)k * sizeof(double));
+    ref->mean_cost = cb_malloc((size_t)k * sizeof(double));
+    ref->mean_los = cb_malloc((size_t)k * sizeof(double));
+    ref->risk = cb_malloc((size_t)k);
+    if (!ref->weight || !ref->mean_cost || !ref->mean_los || !ref->risk) {
+        cb_engine_ref_release(ref);
+        cb_errf(err, "out of memory");
+        return CB_ERR_NOMEM;
+    }
+    for (int i = 0; i < k; i++) {
+        ref->weight[i] = ref->mean_cost[i] = ref->mean_los[i] = NAN;
+        ref->risk[i] = -1;
+    }
+    /* info->scheme is filled before the rows are read (see the loader). */
+    struct map_ctx c = { n, info->scheme, ref };
+    enum cb_err rc = cb_store_reference_load(st, name, info, map_row, &c, err);
+    if (rc)
+        cb_engine_ref_release(ref);
     return rc;
 }

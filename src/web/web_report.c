@@ -25,25 +25,6 @@
 #include "carebase/reference.h"
 #include "web_int.h"
 
-struct report_hosp {
-    char zzjgdm[32];
-    char name[128];
-    char level[16];
-};
-
-struct report_names {
-    struct report_hosp *hosp;           /* by hospital id */
-    int                 nhosp;
-    char              **dept;           /* by dim_dept id: the CYKB code */
-    int                 ndept;
-    char              **doctor;         /* by dim_doctor id */
-    int                 ndoctor;
-    char              **drg_code;       /* by dim_drg id: the DRG */
-    int                 ndrg;
-    char              **drg_scheme;     /* by dim_drg id: its scheme */
-    int                 ndrg_scheme;
-};
-
 struct report_ref {
     bool                     have;
     struct cb_store_ref_info info;
@@ -81,7 +62,7 @@ struct web_report {
     pthread_rwlock_t      lock;         /* read: queries; write: applying a reload */
     pthread_mutex_t       refresh_mu;   /* one refresher at a time */
     struct cb_engine     *e;
-    struct report_names   names;
+    struct cb_store_names   names;
     struct report_ref     ref;
     struct cb_indicator_set set;
     struct cb_catalogues  cat;
@@ -100,180 +81,30 @@ struct web_report {
     unsigned              cache_clock;
 };
 
-/* ---- names ---- */
-
-static void
-free_names_array(char **a, int n)
-{
-    for (int i = 0; i < n; i++)
-        cb_free(a[i]);
-    cb_free(a);
-}
-
-static void
-names_release(struct report_names *n)
-{
-    cb_free(n->hosp);
-    free_names_array(n->dept, n->ndept);
-    free_names_array(n->doctor, n->ndoctor);
-    free_names_array(n->drg_code, n->ndrg);
-    free_names_array(n->drg_scheme, n->ndrg_scheme);
-    memset(n, 0, sizeof *n);
-}
-
-/* Grows a by-id array of strings to hold id, then sets it. */
-static int
-put_name(char ***arr, int *n, int64_t id, const char *v)
-{
-    if (id < 0 || id > 50000000)
-        return -1;
-    if (id >= *n) {
-        int cap = (int)id + 1;
-        char **p = cb_reallocarray(*arr, (size_t)cap, sizeof *p);
-        if (!p)
-            return -1;
-        memset(p + *n, 0, (size_t)(cap - *n) * sizeof *p);
-        *arr = p;
-        *n = cap;
-    }
-    cb_free((*arr)[id]);
-    (*arr)[id] = cb_strdup(v ? v : "");
-    return (*arr)[id] ? 0 : -1;
-}
-
-struct dim_ctx {
-    struct report_names *n;
-    int                  which;
-};
-
-static enum cb_err
-dim_row(void *ctx, int64_t id, const char *scope, const char *code)
-{
-    struct dim_ctx *d = ctx;
-    struct report_names *n = d->n;
-    int rc;
-
-    if (d->which == CB_DIM_DEPT) {
-        rc = put_name(&n->dept, &n->ndept, id, code);
-    } else if (d->which == CB_DIM_DOCTOR) {
-        rc = put_name(&n->doctor, &n->ndoctor, id, code);
-    } else {
-        rc = put_name(&n->drg_code, &n->ndrg, id, code);
-        if (!rc)
-            rc = put_name(&n->drg_scheme, &n->ndrg_scheme, id, scope);
-    }
-    return rc ? CB_ERR_NOMEM : CB_OK;
-}
-
-static enum cb_err
-hosp_row(void *ctx, int ncols, const char *const *names, const char *const *v)
-{
-    struct report_names *n = ctx;
-    int64_t id;
-
-    (void)names;
-    if (ncols < 4 || !v[0] || cb_parse_i64(cb_str_c(v[0]), &id) || id < 0 || id > 65535)
-        return CB_OK;
-    if (id >= n->nhosp) {
-        struct report_hosp *p = cb_reallocarray(n->hosp, (size_t)id + 1, sizeof *p);
-        if (!p)
-            return CB_ERR_NOMEM;
-        memset(p + n->nhosp, 0, (size_t)(id + 1 - n->nhosp) * sizeof *p);
-        n->hosp = p;
-        n->nhosp = (int)id + 1;
-    }
-    snprintf(n->hosp[id].zzjgdm, sizeof n->hosp[id].zzjgdm, "%s", v[1] ? v[1] : "");
-    snprintf(n->hosp[id].name, sizeof n->hosp[id].name, "%s", v[2] ? v[2] : "");
-    snprintf(n->hosp[id].level, sizeof n->hosp[id].level, "%s", v[3] ? v[3] : "");
-    return CB_OK;
-}
-
-static enum cb_err
-names_load(struct report_names *n, struct cb_store *st, struct cb_buf *err)
-{
-    enum cb_err rc = CB_OK;
-
-    memset(n, 0, sizeof *n);
-    for (int w = 0; !rc && w < 3; w++) {
-        struct dim_ctx d = { n, w };
-        rc = cb_store_dim_list(st, w, dim_row, &d, err);
-    }
-    if (!rc)
-        rc = cb_store_query(st, "SELECT id, zzjgdm, name, level FROM hospital",
-                            hosp_row, n, err);
-    if (rc)
-        names_release(n);
-    return rc;
-}
-
 /* ---- the reference, mapped onto the engine's DRG ids ---- */
 
 static void
 ref_release(struct report_ref *r)
 {
-    cb_free(r->ref.weight);
-    cb_free(r->ref.mean_cost);
-    cb_free(r->ref.mean_los);
-    cb_free(r->ref.risk);
+    cb_engine_ref_release(&r->ref);
     memset(r, 0, sizeof *r);
-}
-
-struct ref_ctx {
-    const struct report_names *n;
-    struct report_ref         *r;
-};
-
-static enum cb_err
-ref_row(void *ctx, const char *drg, const struct cb_ref_drg *d)
-{
-    struct ref_ctx *c = ctx;
-
-    for (int i = 0; i < c->n->ndrg && i < c->n->ndrg_scheme; i++)
-        if (c->n->drg_code[i] && !strcmp(c->n->drg_code[i], drg) &&
-            c->n->drg_scheme[i] && !strcmp(c->n->drg_scheme[i], c->r->info.scheme)) {
-            c->r->ref.weight[i] = d->weight;
-            c->r->ref.mean_cost[i] = d->cases ? d->mean_cost : NAN;
-            c->r->ref.mean_los[i] = d->mean_los;
-            c->r->ref.risk[i] = d->risk;
-        }
-    return CB_OK;
 }
 
 /* The newest reference (none is not an error: r->have stays false). */
 static enum cb_err
-ref_load(struct report_ref *r, const struct report_names *n, struct cb_store *st,
+ref_load(struct report_ref *r, const struct cb_store_names *n, struct cb_store *st,
          struct cb_buf *err)
 {
-    int k = n->ndrg > 0 ? n->ndrg : 1;
-    struct ref_ctx c = { n, r };
     struct cb_buf e2 = CB_BUF_INIT;
-    enum cb_err rc;
-
     memset(r, 0, sizeof *r);
-    r->ref.ndrg = k;
-    r->ref.weight = cb_malloc((size_t)k * sizeof(double));
-    r->ref.mean_cost = cb_malloc((size_t)k * sizeof(double));
-    r->ref.mean_los = cb_malloc((size_t)k * sizeof(double));
-    r->ref.risk = cb_malloc((size_t)k);
-    if (!r->ref.weight || !r->ref.mean_cost || !r->ref.mean_los || !r->ref.risk) {
-        ref_release(r);
-        return CB_ERR_NOMEM;
-    }
-    for (int i = 0; i < k; i++) {
-        r->ref.weight[i] = r->ref.mean_cost[i] = r->ref.mean_los[i] = NAN;
-        r->ref.risk[i] = -1;
-    }
-    rc = cb_store_reference_load(st, NULL, &r->info, ref_row, &c, &e2);
-    if (rc == CB_ERR_NOT_FOUND) {
+    enum cb_err rc = cb_store_reference_map(st, NULL, n, &r->info, &r->ref, &e2);
+    if (rc == CB_ERR_NOT_FOUND)
         rc = CB_OK;
-    } else if (rc) {
+    else if (rc)
         cb_errf(err, "%s", cb_buf_cstr(&e2));
-    } else {
+    else
         r->have = true;
-    }
     cb_buf_release(&e2);
-    if (rc)
-        ref_release(r);
     return rc;
 }
 
@@ -344,7 +175,7 @@ cb__web_report_free(struct web_report *r)
     if (!r)
         return;
     cb_engine_free(r->e);
-    names_release(&r->names);
+    cb_store_names_release(&r->names);
     ref_release(&r->ref);
     cb_catalogues_release(&r->cat);
     cb_indicators_release(&r->set);
@@ -409,7 +240,7 @@ cb__web_report_refresh(struct web_report *r, struct cb_store *st, unsigned min_i
                    struct cb_buf *err)
 {
     struct state s, next;
-    struct report_names names;
+    struct cb_store_names names;
     struct report_ref ref;
     double now = cb__web_mono();
     int64_t gen;
@@ -435,17 +266,17 @@ cb__web_report_refresh(struct web_report *r, struct cb_store *st, unsigned min_i
         goto out;
 
     /* Names and the reference first (no lock: they are new objects). */
-    if ((rc = names_load(&names, st, err)))
+    if ((rc = cb_store_names_load(st, &names, err)))
         goto out;
     if ((rc = ref_load(&ref, &names, st, err))) {
-        names_release(&names);
+        cb_store_names_release(&names);
         goto out;
     }
     pthread_rwlock_wrlock(&r->lock);
     /* The last generation again: an import may have added to it since. */
     rc = cb_store_facts_load(st, r->e, r->loaded && r->gen > 0 ? r->gen - 1 : 0, &gen, err);
     if (!rc) {
-        names_release(&r->names);
+        cb_store_names_release(&r->names);
         ref_release(&r->ref);
         r->names = names;
         r->ref = ref;
@@ -457,7 +288,7 @@ cb__web_report_refresh(struct web_report *r, struct cb_store *st, unsigned min_i
     }
     pthread_rwlock_unlock(&r->lock);
     if (rc) {
-        names_release(&names);
+        cb_store_names_release(&names);
         ref_release(&ref);
     }
 out:
@@ -619,7 +450,7 @@ id_selected(const char *ids, const char *id)
 
 /* Ranks each computable value among the hospitals of the same level. */
 static enum cb_err
-rank_rows(struct out_row *rows, size_t nout, const struct report_names *nm)
+rank_rows(struct out_row *rows, size_t nout, const struct cb_store_names *nm)
 {
     double *vals = cb_malloc((nout + 1) * sizeof *vals);
 
@@ -692,9 +523,9 @@ static enum cb_err
 render_row(struct web_report *r, enum web_by by, enum cb_period period,
            const struct out_row *o, bool first, struct cb_buf *out)
 {
-    const struct report_names *nm = &r->names;
+    const struct cb_store_names *nm = &r->names;
     const struct cb_engine_row *row = o->row;
-    const struct report_hosp *h = by != WEB_BY_CONSORTIUM && row->hospital < nm->nhosp
+    const struct cb_store_hosp *h = by != WEB_BY_CONSORTIUM && row->hospital < nm->nhosp
                                       ? &nm->hosp[row->hospital] : NULL;
     const char *dept = by == WEB_BY_DEPARTMENT && row->dept < nm->ndept && nm->dept[row->dept]
                            ? nm->dept[row->dept] : "";
@@ -735,7 +566,7 @@ static enum cb_err
 query_locked(struct web_report *r, const struct web_ind_query *q, struct cb_buf *out,
              struct cb_buf *err)
 {
-    const struct report_names *nm = &r->names;
+    const struct cb_store_names *nm = &r->names;
     struct cb_engine_result res = { 0 };
     const struct cb_indicator **sel = NULL;
     struct out_row *rows = NULL;
@@ -966,7 +797,7 @@ ref_at(const struct report_ref *rf, const double *a, int id)
 static enum cb_err
 drgs_locked(struct web_report *r, const struct web_drg_query *q, struct cb_buf *out)
 {
-    const struct report_names *nm = &r->names;
+    const struct cb_store_names *nm = &r->names;
     const struct report_ref *rf = &r->ref;
     int ndrg = cb_engine_ndrg(r->e);
     struct drg_acc *acc;
