@@ -821,7 +821,8 @@ h_qc(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
 {
     const char *hosp = arg(rq, "hospital"), *lim = arg(rq, "limit");
     const struct scope_hosp *target = NULL;
-    struct cb_buf err = CB_BUF_INIT, ids = CB_BUF_INIT, sql = CB_BUF_INIT;
+    struct cb_buf err = CB_BUF_INIT, ids = CB_BUF_INIT, sql = CB_BUF_INIT, key = CB_BUF_INIT;
+    struct web_answer_version ver;
     struct qc_ctx *c = NULL;
     struct scope sc;
     int64_t limit = 20;
@@ -851,10 +852,19 @@ h_qc(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
             rc = cb_buf_addf(&ids, ",%lld", (long long)sc.h[i].id);
     if (!rc)
         rc = cb_buf_adds(&ids, ")");
+    if (!rc)
+        rc = cb_buf_addf(&key, "Q|%s|%lld|", cb_buf_cstr(&ids), (long long)limit);
     if (rc || !(c = cb_calloc(1, sizeof *c))) {
         oom(rs);
         goto out;
     }
+    /* The counts change only with imports: answered from the cache until then. */
+    if (cb__web_report_refresh(s->report, st, s->cfg.refresh_s, &err)) {
+        internal(rs, &err);
+        goto out;
+    }
+    if (cb__web_report_cached(s->report, &key, &rs->body, &ver))
+        goto out;
     c->b = &rs->body;
     if ((rc = cb_buf_addf(&sql,
             "SELECT i.rule, i.severity, count(DISTINCT j.id) FROM reject j"
@@ -897,12 +907,14 @@ h_qc(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
     if ((rc = cb_buf_addf(&sql,
             "SELECT h.zzjgdm, h.name,"
             " (SELECT count(*) FROM record r WHERE r.hospital_id = h.id),"
-            " (SELECT count(*) FROM record r WHERE r.hospital_id = h.id AND r.n_warnings > 0),"
+            " (SELECT count(DISTINCT w.record_id) FROM record_warning w"
+            "   JOIN record r ON r.id = w.record_id WHERE r.hospital_id = h.id),"
             " (SELECT count(*) FROM reject j WHERE j.zzjgdm = h.zzjgdm AND j.status = 'open')"
             " FROM hospital h WHERE h.id IN %s ORDER BY h.id", cb_buf_cstr(&ids))) ||
         (rc = cb_store_query(st, cb_buf_cstr(&sql), qc_hosp_row, c, &err)) ||
         (rc = cb_buf_adds(&rs->body, "]}")))
         goto fail;
+    cb__web_report_cache(s->report, &key, &ver, rs->body.ptr, rs->body.len);
     goto out;
 fail:
     if (rc == CB_ERR_NOMEM || rc == CB_ERR_TOO_LARGE)
@@ -914,6 +926,7 @@ out:
     cb_free(sc.h);
     cb_buf_release(&ids);
     cb_buf_release(&sql);
+    cb_buf_release(&key);
     cb_buf_release(&err);
 }
 

@@ -156,6 +156,22 @@ CB_MUST_CHECK enum cb_err cb__web_report_drgs(struct web_report *r,
                                           const struct web_drg_query *q,
                                           struct cb_buf *out);
 
+/*
+ * The answer cache of /api/indicators and /api/drgs, for other answers that
+ * change only with the data (imports, references): the key must hold the
+ * whole query, scope included, and a prefix of its own ("Q|" for /api/qc).
+ * cb__web_report_cached copies a fresh answer into out (true), or says
+ * which data version an answer computed now is of (ver, read before the
+ * data); cb__web_report_cache keeps body unless the data changed since.
+ */
+struct web_answer_version {
+    int64_t v[4];
+};
+bool cb__web_report_cached(struct web_report *r, const struct cb_buf *key, struct cb_buf *out,
+                           struct web_answer_version *ver);
+void cb__web_report_cache(struct web_report *r, const struct cb_buf *key,
+                          const struct web_answer_version *ver, const char *body, size_t len);
+
 /* A QC rule's name from datadir/qc/rules.tsv, or NULL when unknown. */
 const char *cb__web_report_rule_name(const struct web_report *r, const char *rule, bool zh);
 

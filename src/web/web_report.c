@@ -41,12 +41,28 @@ struct report_ref {
 #define CACHE_MAX_BYTES ((size_t)64 << 20)
 #define CACHE_MAX_ENTRY ((size_t)8 << 20)
 
+/*
+ * What an answer was computed from: the fact generation loaded and how many
+ * facts it had, the newest reference, and the newest reject (QC answers
+ * change with rejects that add no fact).
+ */
+struct data_version {
+    int64_t gen, gen_rows, ref_id, reject_id;
+};
+
+static bool
+version_eq(const struct data_version *a, const struct data_version *b)
+{
+    return a->gen == b->gen && a->gen_rows == b->gen_rows && a->ref_id == b->ref_id &&
+           a->reject_id == b->reject_id;
+}
+
 struct cache_entry {
     char    *key;
     size_t   key_len;
     char    *body;
     size_t   body_len;
-    int64_t  gen, gen_rows, ref_id;
+    struct data_version v;
     unsigned used;
 };
 
@@ -68,9 +84,10 @@ struct web_report {
     struct cb_catalogues  cat;
     uint32_t              have_cat;     /* CB_NEED_* of the loaded catalogues */
     bool                  loaded;
-    int64_t               gen;          /* highest fact generation loaded */
-    int64_t               gen_rows;     /* facts with gen >= gen at that time */
-    int64_t               ref_id;       /* newest reference id at that time */
+    struct data_version   v;            /* v.gen: highest fact generation
+                                           loaded; v.gen_rows: facts with gen >=
+                                           v.gen then; v.ref_id, v.reject_id:
+                                           newest reference and reject then */
     double                checked_at;   /* cb__web_mono() of the last look */
     struct report_rule   *rules;        /* QC rule names (immutable after new) */
     int                   nrules, caprules;
@@ -205,7 +222,8 @@ cb__web_report_facts(struct web_report *r)
 /* ---- refresh ---- */
 
 struct state {
-    int64_t v[3];   /* max gen, facts with gen >= loaded gen, newest reference id */
+    int64_t v[4];   /* max gen, facts with gen >= loaded gen, newest reference id,
+                       newest reject id */
     int     got;
 };
 
@@ -215,7 +233,7 @@ state_row(void *ctx, int ncols, const char *const *names, const char *const *v)
     struct state *s = ctx;
 
     (void)names;
-    for (int i = 0; i < 3 && i < ncols; i++)
+    for (int i = 0; i < 4 && i < ncols; i++)
         if (!v[i] || cb_parse_i64(cb_str_c(v[i]), &s->v[i]))
             s->v[i] = 0;
     s->got = 1;
@@ -230,7 +248,8 @@ read_state(struct cb_store *st, int64_t gen, struct state *s, struct cb_buf *err
     snprintf(sql, sizeof sql,
              "SELECT (SELECT coalesce(max(gen), 0) FROM fact),"
              " (SELECT count(*) FROM fact WHERE gen >= %lld),"
-             " (SELECT coalesce(max(id), 0) FROM reference)", (long long)gen);
+             " (SELECT coalesce(max(id), 0) FROM reference),"
+             " (SELECT coalesce(max(id), 0) FROM reject)", (long long)gen);
     memset(s, 0, sizeof *s);
     return cb_store_query(st, sql, state_row, s, err);
 }
@@ -253,10 +272,16 @@ cb__web_report_refresh(struct web_report *r, struct cb_store *st, unsigned min_i
         return CB_OK;
     }
     r->checked_at = now;
-    if ((rc = read_state(st, r->gen, &s, err)))
+    if ((rc = read_state(st, r->v.gen, &s, err)))
         goto out;
-    if (r->loaded && s.v[0] == r->gen && s.v[1] == r->gen_rows && s.v[2] == r->ref_id)
+    if (r->loaded && s.v[0] == r->v.gen && s.v[1] == r->v.gen_rows && s.v[2] == r->v.ref_id) {
+        if (s.v[3] != r->v.reject_id) {   /* only new rejects: no reload */
+            pthread_rwlock_wrlock(&r->lock);
+            r->v.reject_id = s.v[3];
+            pthread_rwlock_unlock(&r->lock);
+        }
         goto out;
+    }
     /*
      * What the next look compares with, read before loading: facts added
      * in between are loaded now and make the next look load again, which
@@ -274,15 +299,17 @@ cb__web_report_refresh(struct web_report *r, struct cb_store *st, unsigned min_i
     }
     pthread_rwlock_wrlock(&r->lock);
     /* The last generation again: an import may have added to it since. */
-    rc = cb_store_facts_load(st, r->e, r->loaded && r->gen > 0 ? r->gen - 1 : 0, &gen, err);
+    rc = cb_store_facts_load(st, r->e, r->loaded && r->v.gen > 0 ? r->v.gen - 1 : 0, &gen,
+                             err);
     if (!rc) {
         cb_store_names_release(&r->names);
         ref_release(&r->ref);
         r->names = names;
         r->ref = ref;
-        r->gen = gen;
-        r->gen_rows = gen == next.v[0] ? next.v[1] : -1;   /* -1: load again */
-        r->ref_id = r->ref.have && r->ref.info.id == next.v[2] ? next.v[2]
+        r->v.gen = gen;
+        r->v.gen_rows = gen == next.v[0] ? next.v[1] : -1;   /* -1: load again */
+        r->v.reject_id = next.v[3];
+        r->v.ref_id = r->ref.have && r->ref.info.id == next.v[2] ? next.v[2]
                   : !r->ref.have && !next.v[2] ? 0 : -1;
         r->loaded = true;
     }
@@ -685,7 +712,7 @@ cache_get(struct web_report *r, const struct cb_buf *key, struct cb_buf *out)
     for (int i = 0; r->cache && i < CACHE_SLOTS; i++) {
         struct cache_entry *c = &r->cache[i];
         if (!c->key || c->key_len != key->len || memcmp(c->key, key->ptr, key->len) ||
-            c->gen != r->gen || c->gen_rows != r->gen_rows || c->ref_id != r->ref_id)
+            !version_eq(&c->v, &r->v))
             continue;
         if (!cb_buf_add(out, c->body, c->body_len)) {
             c->used = ++r->cache_clock;
@@ -698,10 +725,11 @@ cache_get(struct web_report *r, const struct cb_buf *key, struct cb_buf *out)
 }
 
 static void
-cache_put(struct web_report *r, const struct cb_buf *key, const char *body, size_t len)
+cache_put(struct web_report *r, const struct cb_buf *key, const struct data_version *from,
+          const char *body, size_t len)
 {
-    if (len > CACHE_MAX_ENTRY)
-        return;
+    if (len > CACHE_MAX_ENTRY || !version_eq(from, &r->v))
+        return;   /* too big, or the data changed while it was computed */
     pthread_mutex_lock(&r->cache_mu);
     if (!r->cache)
         r->cache = cb_calloc(CACHE_SLOTS, sizeof *r->cache);
@@ -710,8 +738,7 @@ cache_put(struct web_report *r, const struct cb_buf *key, const char *body, size
         int v = 0;
         for (int i = 0; i < CACHE_SLOTS; i++) {
             struct cache_entry *c = &r->cache[i];
-            bool stale = c->key && (c->gen != r->gen || c->gen_rows != r->gen_rows ||
-                                    c->ref_id != r->ref_id);
+            bool stale = c->key && !version_eq(&c->v, &r->v);
             if (!c->key || stale) {
                 v = i;
                 break;
@@ -732,9 +759,7 @@ cache_put(struct web_report *r, const struct cb_buf *key, const char *body, size
                 memcpy(c->body, body, len);
                 c->key_len = key->len;
                 c->body_len = len;
-                c->gen = r->gen;
-                c->gen_rows = r->gen_rows;
-                c->ref_id = r->ref_id;
+                c->v = r->v;
                 c->used = ++r->cache_clock;
                 r->cache_bytes += key->len + len;
             } else {
@@ -764,10 +789,36 @@ cb__web_report_json(struct web_report *r, const struct web_ind_query *q, struct 
     size_t start = out->len;
     rc = query_locked(r, q, out, err);
     if (!rc && keyed)
-        cache_put(r, &key, out->ptr + start, out->len - start);
+        cache_put(r, &key, &r->v, out->ptr + start, out->len - start);
     pthread_rwlock_unlock(&r->lock);
     cb_buf_release(&key);
     return rc;
+}
+
+bool
+cb__web_report_cached(struct web_report *r, const struct cb_buf *key, struct cb_buf *out,
+                      struct web_answer_version *ver)
+{
+    bool hit;
+
+    pthread_rwlock_rdlock(&r->lock);
+    _Static_assert(sizeof ver->v == sizeof r->v, "web_answer_version mirrors data_version");
+    memcpy(ver->v, &r->v, sizeof ver->v);
+    hit = cache_get(r, key, out);
+    pthread_rwlock_unlock(&r->lock);
+    return hit;
+}
+
+void
+cb__web_report_cache(struct web_report *r, const struct cb_buf *key,
+                     const struct web_answer_version *ver, const char *body, size_t len)
+{
+    struct data_version v;
+
+    memcpy(&v, ver->v, sizeof v);
+    pthread_rwlock_rdlock(&r->lock);
+    cache_put(r, key, &v, body, len);
+    pthread_rwlock_unlock(&r->lock);
 }
 
 /* ---- the DRG table (GET /api/drgs) ---- */
@@ -908,7 +959,7 @@ cb__web_report_drgs(struct web_report *r, const struct web_drg_query *q, struct 
     size_t start = out->len;
     rc = drgs_locked(r, q, out);
     if (!rc && keyed)
-        cache_put(r, &key, out->ptr + start, out->len - start);
+        cache_put(r, &key, &r->v, out->ptr + start, out->len - start);
     pthread_rwlock_unlock(&r->lock);
     cb_buf_release(&key);
     return rc;

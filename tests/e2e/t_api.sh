@@ -423,6 +423,19 @@ ok("user passwd ends the user's sessions", alice.get("/api/me").status == 401)
 ok("other users' sessions go on", dave.get("/api/me").status == 200)
 
 # ---- an import while serving: the next request sees its facts ----
+# QC answers are cached for a data version: rejects that add no fact must
+# still show (the same seed gives the same hospitals and keys; errors 1.0
+# gives every record an error, so new open rejects for H3).
+qc_before = carol.get("/api/qc").body["hospitals"][0]["rejected"]
+subprocess.run([CB, "--quiet", "generate", "--hospitals", "3", "--records", "300", "--seed", "7",
+                "--errors", "1.0", "--out", f"{T}/fp-bad.csv"], check=True, capture_output=True)
+subprocess.run([CB, "--db", DB, "--quiet", "import", f"{T}/fp-bad.csv"], capture_output=True)
+open_h3 = con.execute("SELECT count(*) FROM reject WHERE status = 'open' AND zzjgdm = ?",
+                      (H3,)).fetchone()[0]
+r = carol.get("/api/qc")
+ok("/api/qc after an import of rejects: the new count, not a cached one",
+   r.status == 200 and open_h3 > qc_before and r.body["hospitals"][0]["rejected"] == open_h3,
+   (qc_before, open_h3, r.body.get("hospitals")))
 subprocess.run([CB, "--quiet", "generate", "--hospitals", "1", "--records", "200", "--seed", "8",
                 "--out", f"{T}/fp2.csv"], check=True, capture_output=True)
 subprocess.run([CB, "--db", DB, "--quiet", "import", f"{T}/fp2.csv"], check=True,
