@@ -97,15 +97,30 @@ curl -fsS -b "cb_session=$COOKIE" "$URL/api/indicators?by=consortium&period=year
 t1=$(date +%s.%N)
 echo "first request: $(awk "BEGIN{printf \"%.3f\", $t1 - $t0}") s"
 
+# The requests the web application makes (web/app/views: the overview's
+# KPI tiles, its hospital table and a trend; a hospital's department table;
+# the DRG and QC views), then, with FULL=1, whole unfiltered answers (every
+# indicator, an export rather than a screen).
+KPI=fp.n,fp.04,fp.08,fp.14,fp.alos,fp.cost,drg.cmi,drg.cei,drg.tei,drg.count
+TABLE=fp.n,fp.04,fp.08,fp.alos,fp.cost,drg.cmi,drg.cei,drg.tei,fp.14,drg.count
+HUB=$(sqlite3 "$DB" "SELECT zzjgdm FROM hospital ORDER BY id LIMIT 1")
 ENDPOINTS=(
-  "/api/indicators?by=consortium&period=year"
-  "/api/indicators?by=hospital&period=quarter&in=2025Q1"
-  "/api/indicators?by=department&period=month&in=2025-03"
-  "/api/drgs?in=2025"
-  "/api/qc"
+  "/api/indicators?by=consortium&in=2025-12&ids=$KPI"
+  "/api/indicators?by=hospital&in=2025-12&ids=$TABLE"
+  "/api/indicators?by=consortium&period=month&ids=fp.04"
+  "/api/indicators?by=department&hospital=$HUB&in=2025-12&ids=$TABLE"
+  "/api/drgs?in=2025&limit=2000"
+  "/api/qc?limit=30"
   "/api/orgs"
   "/healthz"
 )
+if [ "${FULL:-0}" = 1 ]; then
+  ENDPOINTS+=(
+    "/api/indicators?by=consortium&period=year"
+    "/api/indicators?by=hospital&period=quarter&in=2025Q1"
+    "/api/indicators?by=department&period=month&in=2025-03"
+  )
+fi
 
 # wrk latency values ("1.23ms", "456.78us", "1.02s") in ms.
 to_ms() {
