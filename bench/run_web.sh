@@ -152,4 +152,9 @@ for ep in "${ENDPOINTS[@]}"; do
   echo "$ep: p50 $p50 ms, p99 $p99 ms, $rps req/s, non-2xx ${bad:-0}, socket errors ${errs:-none}" >&2
 done
 cat "$RES"
+# The first paint, in a real browser (needs tests/browser/node_modules and chromium).
+if command -v node >/dev/null && [ -d ../tests/browser/node_modules/playwright-core ] && [ -x /usr/bin/chromium ]; then
+  node paint.mjs "$URL" bench "$PASS" "${PAINT_RUNS:-7}" > out/paint.json
+  echo "first paint (median of ${PAINT_RUNS:-7} fresh browser contexts): $(python3 -c 'import json; print(json.load(open("out/paint.json"))["median"])')"
+fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

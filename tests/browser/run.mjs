@@ -157,7 +157,8 @@ try {
   ok('GET /: the web application, HTML', resp.status() === 200 && /text\/html/.test(hdr['content-type']), hdr['content-type']);
   ok('GET /: Content-Security-Policy with script-src \'self\'', /script-src 'self'/.test(hdr['content-security-policy'] || ''), hdr['content-security-policy']);
   ok('GET /: nosniff, DENY', hdr['x-content-type-options'] === 'nosniff' && hdr['x-frame-options'] === 'DENY');
-  ok(`the login page paints in < 1 s (${paint} ms)`, paint < 1000 * Number(process.env.CB_TIMEOUT_MULT || 1), paint);
+  // Timing is measured by bench/paint.mjs (bench/RESULTS.md), never asserted here.
+  console.log(`# the login page was ready after ${paint} ms`);
   await shot('01-login', false);
 
   // ---- login ----
