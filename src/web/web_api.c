@@ -1129,8 +1129,10 @@ h_cases(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
         (rc = cb_buf_adds(b, ",\"name_zh\":")) || (rc = cb_json_strz(b, ind->name_zh)) ||
         (rc = cb_buf_adds(b, ",\"name_en\":")) || (rc = cb_json_strz(b, ind->name_en)) ||
         (rc = cb_buf_adds(b, ",\"unit_of_measure\":")) || (rc = cb_json_strz(b, ind->unit)) ||
-        (rc = cb_buf_addf(b, "},\"side\":\"%s\",\"counter\":\"%s\",\"contribution_unit\":\"%s\"",
-                          side, ans.ctr.name, cb_counter_unit(&ans.ctr, false))) ||
+        (rc = cb_buf_addf(b, "},\"has_denominator\":%s,\"side\":\"%s\",\"counter\":\"%s\","
+                          "\"contribution_unit\":\"%s\"",
+                          ind->den != CB_COUNTER_NONE ? "true" : "false", side, ans.ctr.name,
+                          cb_counter_unit(&ans.ctr, false))) ||
         (rc = cb_buf_adds(b, ",\"scope\":{\"hospital\":")) || (rc = json_text_or_null(b, hosp)) ||
         (rc = cb_buf_adds(b, ",\"department\":")) ||
         (rc = json_text_or_null(b, q.department)) ||
