@@ -19,7 +19,9 @@
 #include "carebase/qc.h"
 #include "carebase/record.h"
 
-#define CB_SCHEMA_VERSION 5
+/* The number of migrations (store.c); v8, user.show_identifiers, is the 6th
+ * on its branch until it is merged with the branches that add v6 and v7. */
+#define CB_SCHEMA_VERSION 6
 
 /* First byte of a record's items in their binary layout (store_encode.c). */
 #define CB_STORE_ITEMS_V1 '\x01'
@@ -570,7 +572,7 @@ CB_MUST_CHECK enum cb_err cb_store_reference_load(struct cb_store *st, const cha
                                                   cb_store_ref_drg_fn fn, void *ctx,
                                                   struct cb_buf *err);
 
-/* ---- users, sessions and the audit trail (store_user.c; schema v4) ----- */
+/* ---- users, sessions and the audit trail (store_user.c; schema v4, v8) - */
 /*
  * The accounts of `carebase serve`. A user has one role and one scope: a
  * consortium_admin sees the hospitals of one org_group (scope_kind
@@ -593,6 +595,8 @@ struct cb_store_user {
     char    scope_code[CB_USER_CODE_MAX];
     char    department[CB_USER_CODE_MAX]; /* "" unless department_viewer */
     int     disabled;
+    int     show_identifiers;             /* 1: may see patient identifiers
+                                             (names, ID numbers) in case details */
     char    pw_hash[CB_PWHASH_MAX];       /* filled by cb_store_user_get only */
 };
 
@@ -613,8 +617,13 @@ CB_MUST_CHECK enum cb_err cb_store_user_set_password(struct cb_store *st, const 
 /* Disables a user (it can no longer log in) and ends its sessions. */
 CB_MUST_CHECK enum cb_err cb_store_user_disable(struct cb_store *st, const char *name,
                                                 struct cb_buf *err);
+/* Allows (on = 1) or forbids (0) a user to see patient identifiers in
+ * case details; CB_ERR_NOT_FOUND when there is no such user. Takes effect
+ * with the user's next request. */
+CB_MUST_CHECK enum cb_err cb_store_user_set_identifiers(struct cb_store *st, const char *name,
+                                                        int on, struct cb_buf *err);
 /* Lists users without their hashes: id, name, role, scope_kind, scope_code,
- * department, disabled, created_at, sessions (active). */
+ * department, disabled, created_at, sessions (active), show_identifiers. */
 CB_MUST_CHECK enum cb_err cb_store_user_list(struct cb_store *st, int64_t now,
                                              cb_store_row_fn fn, void *ctx,
                                              struct cb_buf *err);

@@ -11,6 +11,10 @@
  * the e2e test t_cases.sh checks it). For sums (days, costs, weights) the
  * listing gives each case's share.
  *
+ * The selection, the details and the traces are the library's (lineage.h),
+ * shared with the server's /api/cases and /api/case; this file parses the
+ * options and writes the listing.
+ *
  * The listing never carries patient names or ID numbers (XM, SFZH and the
  * like): BAH and ZYCS identify the case within its hospital.
  * --show-identifiers adds XM and SFZH on the screen only (a table on a
@@ -30,9 +34,9 @@
 #include "carebase/arena.h"
 #include "carebase/date.h"
 #include "carebase/json.h"
+#include "carebase/lineage.h"
 #include "cli_engine.h"
 #include "cli_env.h"
-#include "cli_trace.h"
 #include "cli_xlsx.h"
 
 const char cmd_cases_usage[] =
@@ -90,6 +94,7 @@ const char cmd_cases_usage[] =
 
 /* Record ids per detail query. */
 #define CHUNK 500
+_Static_assert(CHUNK <= CB_CASE_FETCH_MAX, "a chunk is one cb_case_fetch");
 
 enum side { SIDE_NONE = 0, SIDE_NUM, SIDE_DEN };
 enum cformat { CF_TABLE, CF_CSV, CF_JSON, CF_XLSX };
@@ -104,109 +109,8 @@ struct opts {
     bool         explain, show_ids;
 };
 
-/* What the counter sums, for display. */
-enum ckind { CK_COUNT, CK_MONEY, CK_DAYS, CK_REAL };
-
-struct counter {
-    int        id;          /* cb_counter_by_name() value */
-    char       name[32];    /* "surgical", "cohort3_los", "tw" */
-    enum ckind kind;
-};
-
-/* A case in the listing. */
-struct hit {
-    int64_t record_id;
-    double  contrib;        /* the counter's value for this case alone */
-};
-
-/* A case's details from the store, in query order up to D_SCHEME. */
-enum dcol {
-    D_HOSPITAL, D_BAH, D_ZYCS, D_CYSJ, D_CYKB, D_CYKB_NAME, D_ZZYS, D_LYFS,
-    D_DRG, D_STATUS, D_SCHEME, D_XM, D_SFZH, D__N
-};
-
-/* Strings live in the chunk's arena; NULL = none (SQL NULL). */
-struct detail {
-    const char *v[D__N];
-    const char *trace[2];   /* zh, en (--explain) */
-};
-
-/* The rows of one chunk being fetched. */
-struct fetch {
-    const struct hit *hits;
-    size_t            n;
-    struct detail    *d;
-    struct cb_arena  *a;
-    struct cli_trace *tr;        /* NULL without --explain */
-    struct cb_buf     text[2];   /* the traces, zh and en */
-    int               col_data;  /* first of hex(data), dx, px; -1 none */
-    int               col_ids;   /* XM, SFZH; -1 none */
-};
-
-/* ---- the counter -------------------------------------------------------- */
-
-static void
-counter_describe(int id, struct counter *c)
-{
-    static const char *const names[CB_C__INT] = {
-#define X(name) #name,
-        CB_COUNTERS(X)
-#undef X
-    };
-    static const char *const cohort_suffix[4] = { "n", "los", "zfy", "deaths" };
-    static const char *const real_names[CB_R__N] = { "tw", "cei", "tei" };
-
-    c->id = id;
-    c->kind = CK_COUNT;
-    if (id >= 0 && id < CB_C__INT) {
-        snprintf(c->name, sizeof c->name, "%s", names[id]);
-        if (id == CB_C_zfy || id == CB_C_drug || id == CB_C_material ||
-            id == CB_C_zfy_weighted)
-            c->kind = CK_MONEY;
-        else if (id == CB_C_los)
-            c->kind = CK_DAYS;
-    } else if (id >= CB_C_COHORT && id < CB_C__N) {
-        int k = (id - CB_C_COHORT) / 4, s = (id - CB_C_COHORT) % 4;
-        snprintf(c->name, sizeof c->name, "cohort%d_%s", k + 1, cohort_suffix[s]);
-        c->kind = s == 1 ? CK_DAYS : s == 2 ? CK_MONEY : CK_COUNT;
-    } else if (id < 0 && id >= -CB_R__N) {
-        snprintf(c->name, sizeof c->name, "%s", real_names[-id - 1]);
-        c->kind = CK_REAL;
-    } else {
-        snprintf(c->name, sizeof c->name, "drg_count");
-    }
-}
-
-/* A contribution as shown: money in yuan, the rest as counted. */
-static double
-shown_contrib(const struct counter *c, double v)
-{
-    return c->kind == CK_MONEY ? v / 100.0 : v;
-}
-
-static void
-fmt_contrib(char *buf, size_t n, const struct counter *c, double v)
-{
-    switch (c->kind) {
-    case CK_MONEY: snprintf(buf, n, "%.2f", v / 100.0); break;
-    case CK_REAL:  snprintf(buf, n, "%.12g", v); break;
-    case CK_COUNT:
-    case CK_DAYS:  snprintf(buf, n, "%.0f", v); break;
-    }
-}
-
-static const char *
-counter_unit(const struct counter *c, bool zh)
-{
-    switch (c->kind) {
-    case CK_MONEY: return zh ? "元" : "yuan";
-    case CK_DAYS:  return zh ? "天" : "days";
-    case CK_REAL:  return c->id == -(1 + CB_R_TW) ? (zh ? "权重" : "weight")
-                                                  : (zh ? "比值" : "ratio");
-    case CK_COUNT: return zh ? "例" : "cases";
-    }
-    return "";
-}
+/* The two identifiers a listing shows (cb_case_id_keys starts with them). */
+enum { ID_XM = 0, ID_SFZH = 1 };
 
 /* The indicator by id, or by national number in the 三级 list. */
 static const struct cb_indicator *
@@ -355,194 +259,6 @@ name_mask(char **names, int n, const char *want)
     return m;
 }
 
-static int
-cmp_hit(const void *a, const void *b)
-{
-    int64_t x = ((const struct hit *)a)->record_id, y = ((const struct hit *)b)->record_id;
-    return (x > y) - (x < y);
-}
-
-struct selection {
-    struct hit   *hits;
-    size_t        n;
-    struct cb_agg total;     /* every fact in scope, added up */
-    int           words;     /* of total.drgs */
-};
-
-/*
- * The facts in scope whose counter is > 0, sorted by record id, and the
- * aggregate of all facts in scope (for the indicator's value).
- */
-static enum cb_err
-select_cases(const struct cli_engine *ce, const struct opts *o, const uint8_t *hosp,
-             const uint8_t *dept, const uint8_t *doctor,
-             const struct cb_engine_ref *ref, int counter, struct selection *sel)
-{
-    size_t nf, cap = 0;
-    const struct cb_fact *f = cb_engine_facts(ce->e, &nf);
-    struct cb_agg a;
-    enum cb_err rc = CB_OK;
-
-    memset(sel, 0, sizeof *sel);
-    sel->words = (cb_engine_ndrg(ce->e) + 63) / 64 + 1;
-    sel->total.drgs = cb_calloc((size_t)sel->words, sizeof(uint64_t));
-    memset(&a, 0, sizeof a);
-    a.drgs = cb_calloc((size_t)sel->words, sizeof(uint64_t));
-    if (!sel->total.drgs || !a.drgs) {
-        rc = CB_ERR_NOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < nf; i++) {
-        const struct cb_fact *x = &f[i];
-        if (x->day < o->from || x->day > o->to)
-            continue;
-        if (hosp && (x->hospital >= ce->names.nhosp || !hosp[x->hospital]))
-            continue;
-        if (dept && (x->dept >= ce->names.ndept || !dept[x->dept]))
-            continue;
-        if (doctor && (x->doctor >= (uint32_t)ce->names.ndoctor || !doctor[x->doctor]))
-            continue;
-        cb_engine_fact_counters(x, ref, &a);
-        double v = cb_agg_value(&a, counter, sel->words);
-        for (int k = 0; k < CB_C__N; k++)
-            sel->total.c[k] += a.c[k];
-        for (int k = 0; k < CB_R__N; k++)
-            sel->total.r[k] += a.r[k];
-        if (x->drg) {
-            size_t w = x->drg >> 6;
-            sel->total.drgs[w] |= a.drgs[w];
-            a.drgs[w] = 0;
-        }
-        if (!(v > 0))
-            continue;
-        if (sel->n == cap) {
-            size_t ncap = cap ? cap * 2 : 1024;
-            struct hit *h = cb_reallocarray(sel->hits, ncap, sizeof *h);
-            if (!h) {
-                rc = CB_ERR_NOMEM;
-                goto out;
-            }
-            sel->hits = h;
-            cap = ncap;
-        }
-        sel->hits[sel->n].record_id = x->record_id;
-        sel->hits[sel->n++].contrib = v;
-    }
-    if (sel->n)
-        qsort(sel->hits, sel->n, sizeof *sel->hits, cmp_hit);
-out:
-    cb_free(a.drgs);
-    return rc;
-}
-
-static void
-selection_release(struct selection *sel)
-{
-    cb_free(sel->hits);
-    cb_free(sel->total.drgs);
-    memset(sel, 0, sizeof *sel);
-}
-
-/* ---- fetching the cases' details ----------------------------------------- */
-
-static enum cb_err
-detail_row(void *ctx, int ncols, const char *const *names, const char *const *v)
-{
-    struct fetch *ft = ctx;
-    int64_t id;
-    size_t lo = 0, hi = ft->n;
-    struct detail *d = NULL;
-
-    (void)names;
-    if (ncols < 1 + D_SCHEME + 2 || !v[0])
-        return CB_OK;
-    id = strtoll(v[0], NULL, 10);
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (ft->hits[mid].record_id == id) {
-            d = &ft->d[mid];
-            break;
-        }
-        if (ft->hits[mid].record_id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (!d)
-        return CB_OK;
-    /* Columns 1.. are enum dcol up to D_SCHEME; then scheme_id. */
-    for (int k = 0; k <= D_SCHEME; k++) {
-        const char *s = v[1 + k];
-        if (s && !(d->v[k] = cb_arena_dup(ft->a, s, strlen(s)).ptr))
-            return CB_ERR_NOMEM;
-    }
-    if (ft->col_ids >= 0 && ft->col_ids + 1 < ncols) {
-        for (int k = 0; k < 2; k++) {
-            const char *s = v[ft->col_ids + k];
-            if (s && !(d->v[D_XM + k] = cb_arena_dup(ft->a, s, strlen(s)).ptr))
-                return CB_ERR_NOMEM;
-        }
-    }
-    if (ft->tr && ft->col_data >= 0 && ft->col_data + 2 < ncols) {
-        struct cli_trace_record tr = {
-            .scheme_id = v[1 + D_SCHEME + 1], .data_hex = v[ft->col_data],
-            .dx = v[ft->col_data + 1], .px = v[ft->col_data + 2],
-            .drg = d->v[D_DRG], .status = d->v[D_STATUS],
-        };
-        enum cb_err rc = cli_trace_explain(ft->tr, &tr, &ft->text[0], &ft->text[1]);
-        for (int k = 0; !rc && k < 2; k++)
-            if (!(d->trace[k] = cb_arena_dup(ft->a, cb_buf_cstr(&ft->text[k]),
-                                             ft->text[k].len).ptr))
-                rc = CB_ERR_NOMEM;
-        return rc;
-    }
-    return CB_OK;
-}
-
-/* Fills d[0..n) for hits[0..n) with one query. */
-static enum cb_err
-fetch_details(struct cb_store *st, const struct hit *hits, size_t n, struct detail *d,
-              struct cb_arena *a, struct cli_trace *tr, bool ids, struct cb_buf *err)
-{
-    struct cb_buf sql = CB_BUF_INIT;
-    struct fetch ft = { .hits = hits, .n = n, .d = d, .a = a, .tr = tr,
-                        .text = { CB_BUF_INIT, CB_BUF_INIT }, .col_data = -1, .col_ids = -1 };
-    int ncols = 1 + D_SCHEME + 2;
-    enum cb_err rc;
-
-    memset(d, 0, n * sizeof *d);
-    rc = cb_buf_adds(&sql,
-        "SELECT r.id, h.zzjgdm, r.bah, r.zycs, date(r.cy_day * 86400, 'unixepoch'),"
-        " r.cykb, dp.name, r.zzys, r.lyfs, dr.drg, dr.status, s.scheme, dr.scheme_id");
-    if (!rc && tr) {
-        ft.col_data = ncols;
-        ncols += 3;
-        rc = cb_buf_adds(&sql, ", hex(r.data), r.dx, r.px");
-    }
-    if (!rc && ids) {
-        ft.col_ids = ncols;
-        rc = cb_buf_adds(&sql, ", json_extract(fp_data(r.data), '$.XM'),"
-                               " json_extract(fp_data(r.data), '$.SFZH')");
-    }
-    if (!rc)
-        rc = cb_buf_adds(&sql,
-            " FROM record r JOIN hospital h ON h.id = r.hospital_id"
-            " LEFT JOIN department dp ON dp.hospital_id = r.hospital_id AND dp.code = r.cykb"
-            " LEFT JOIN drg_result dr ON dr.record_id = r.id"
-            " LEFT JOIN drg_scheme s ON s.id = dr.scheme_id"
-            " WHERE r.id IN (");
-    for (size_t i = 0; !rc && i < n; i++)
-        rc = cb_buf_addf(&sql, "%s%" PRId64, i ? "," : "", hits[i].record_id);
-    if (!rc)
-        rc = cb_buf_adds(&sql, ")");
-    if (!rc)
-        rc = cb_store_query(st, cb_buf_cstr(&sql), detail_row, &ft, err);
-    cb_buf_release(&sql);
-    cb_buf_release(&ft.text[0]);
-    cb_buf_release(&ft.text[1]);
-    return rc;
-}
-
 /* ---- output -------------------------------------------------------------- */
 
 static const char *const col_key[] = {
@@ -566,7 +282,7 @@ enum { C_CONTRIB = 12, C_TRACE = 13, C_XM = 15, C_ALL = 17 };
 
 struct out {
     const struct opts    *o;
-    const struct counter *ctr;
+    const struct cb_counter_info *ctr;
     FILE                 *f;
     int                   ncols;       /* columns in use */
     struct cli_table     *table;
@@ -578,7 +294,7 @@ struct out {
 };
 
 static int
-out_begin(struct out *w, const struct opts *o, const struct counter *ctr,
+out_begin(struct out *w, const struct opts *o, const struct cb_counter_info *ctr,
           const struct cb_indicator *ind, struct cb_buf *err)
 {
     w->o = o;
@@ -596,13 +312,13 @@ out_begin(struct out *w, const struct opts *o, const struct counter *ctr,
         w->xcols[0].numfmt = "0";
         w->xcols[3].numfmt = "0";
         snprintf(w->xcontrib[0], sizeof w->xcontrib[0], "%s（%s）", col_zh[C_CONTRIB],
-                 counter_unit(ctr, true));
+                 cb_counter_unit(ctr, true));
         snprintf(w->xcontrib[1], sizeof w->xcontrib[1], "%s (%s)", col_en[C_CONTRIB],
-                 counter_unit(ctr, false));
+                 cb_counter_unit(ctr, false));
         w->xcols[C_CONTRIB].zh = w->xcontrib[0];
         w->xcols[C_CONTRIB].en = w->xcontrib[1];
-        w->xcols[C_CONTRIB].numfmt = ctr->kind == CK_MONEY ? "#,##0.00"
-                                   : ctr->kind == CK_REAL ? "0.0000" : "#,##0";
+        w->xcols[C_CONTRIB].numfmt = ctr->kind == CB_CK_MONEY ? "#,##0.00"
+                                   : ctr->kind == CB_CK_REAL ? "0.0000" : "#,##0";
         w->x = cli_xlsx_new(o->output, "cases", w->xcols, w->ncols, err);
         if (!w->x)
             return -1;
@@ -653,7 +369,7 @@ json_head(struct out *w, const struct cb_indicator *ind, const struct cli_ref *r
         (rc = cb_buf_adds(b, ",\"unit_of_measure\":")) || (rc = cb_json_strz(b, ind->unit)) ||
         (rc = cb_buf_addf(b, "},\"side\":\"%s\",\"counter\":\"%s\",\"contribution_unit\":\"%s\"",
                           o->side == SIDE_NUM ? "numerator" : "denominator", w->ctr->name,
-                          counter_unit(w->ctr, false))) ||
+                          cb_counter_unit(w->ctr, false))) ||
         (rc = cb_buf_adds(b, ",\"identifiers\":\"omitted\",\"scope\":{\"hospital\":")) ||
         (rc = o->hospital ? cb_json_strz(b, o->hospital) : cb_buf_adds(b, "null")) ||
         (rc = cb_buf_adds(b, ",\"group\":")) ||
@@ -686,7 +402,7 @@ json_head(struct out *w, const struct cb_indicator *ind, const struct cli_ref *r
 
 /* One case, in the output's format. */
 static enum cb_err
-out_case(struct out *w, const struct hit *h, const struct detail *d)
+out_case(struct out *w, const struct cb_lineage_hit *h, const struct cb_case *d)
 {
     const struct opts *o = w->o;
     char id[24], contrib[40];
@@ -694,15 +410,15 @@ out_case(struct out *w, const struct hit *h, const struct detail *d)
     enum cb_err rc = CB_OK;
 
     snprintf(id, sizeof id, "%" PRId64, h->record_id);
-    fmt_contrib(contrib, sizeof contrib, w->ctr, h->contrib);
+    cb_counter_format(w->ctr, h->contrib, contrib, sizeof contrib);
     cells[0] = id;
-    for (int k = 0; k <= D_SCHEME; k++)
+    for (int k = 0; k < CB_CASE__N; k++)
         cells[1 + k] = d->v[k] ? d->v[k] : "";
     cells[C_CONTRIB] = contrib;
-    cells[C_TRACE] = d->trace[0] ? d->trace[0] : "";
-    cells[C_TRACE + 1] = d->trace[1] ? d->trace[1] : "";
-    cells[C_XM] = d->v[D_XM] ? d->v[D_XM] : "";
-    cells[C_XM + 1] = d->v[D_SFZH] ? d->v[D_SFZH] : "";
+    cells[C_TRACE] = d->trace_zh ? d->trace_zh : "";
+    cells[C_TRACE + 1] = d->trace_en ? d->trace_en : "";
+    cells[C_XM] = d->ids[ID_XM] ? d->ids[ID_XM] : "";
+    cells[C_XM + 1] = d->ids[ID_SFZH] ? d->ids[ID_SFZH] : "";
     w->n++;
 
     switch (o->fmt) {
@@ -723,7 +439,7 @@ out_case(struct out *w, const struct hit *h, const struct detail *d)
         fprintf(w->f, "%s%s  %s  BAH %s/%s  %s  %s %s  %s  LYFS %s  DRG %s %s (%s)  %s %s",
                 w->n > 1 ? "\n" : "", id, cells[1], cells[2], cells[3], cells[4], cells[5],
                 cells[6], cells[7], cells[8], cells[9][0] ? cells[9] : "-",
-                cells[10], cells[11], contrib, counter_unit(w->ctr, true));
+                cells[10], cells[11], contrib, cb_counter_unit(w->ctr, true));
         if (o->show_ids)
             fprintf(w->f, "  %s %s", cells[C_XM], cells[C_XM + 1]);
         fputc('\n', w->f);
@@ -774,7 +490,7 @@ out_case(struct out *w, const struct hit *h, const struct detail *d)
             else if (i == 4)
                 cli_xlsx_date(w->x, i, cells[i]);
             else if (i == C_CONTRIB)
-                cli_xlsx_num(w->x, i, shown_contrib(w->ctr, h->contrib), NULL);
+                cli_xlsx_num(w->x, i, cb_counter_shown(w->ctr, h->contrib), NULL);
             else
                 cli_xlsx_text(w->x, i, cells[i]);
         }
@@ -787,25 +503,25 @@ out_case(struct out *w, const struct hit *h, const struct detail *d)
 /* The summary: the count, the sum and the indicator's value. */
 static void
 summary_text(char *buf, size_t n, const struct cb_indicator *ind, const struct opts *o,
-             const struct counter *ctr, size_t count, double total,
+             const struct cb_counter_info *ctr, size_t count, double total,
              const struct cb_ind_value *v)
 {
     char t[40], val[160];
 
-    fmt_contrib(t, sizeof t, ctr, total);
+    cb_counter_format(ctr, total, t, sizeof t);
     if (v->computable)
         snprintf(val, sizeof val, "%s = %.6g %s", ind->id, v->value, ind->unit);
     else
         snprintf(val, sizeof val, "%s %s", ind->id, v->reason);
     snprintf(buf, n, "%zu cases in the %s (%s)%s%s%s%s; %s", count,
              o->side == SIDE_NUM ? "numerator" : "denominator", ctr->name,
-             ctr->kind != CK_COUNT ? ", total " : "", ctr->kind != CK_COUNT ? t : "",
-             ctr->kind != CK_COUNT ? " " : "",
-             ctr->kind != CK_COUNT ? counter_unit(ctr, false) : "", val);
+             ctr->kind != CB_CK_COUNT ? ", total " : "", ctr->kind != CB_CK_COUNT ? t : "",
+             ctr->kind != CB_CK_COUNT ? " " : "",
+             ctr->kind != CB_CK_COUNT ? cb_counter_unit(ctr, false) : "", val);
 }
 
 static enum cb_err
-out_end(struct out *w, const struct cb_indicator *ind, const struct selection *sel,
+out_end(struct out *w, const struct cb_indicator *ind, const struct cb_lineage *sel,
         double total, const struct cb_ind_value *v, struct cb_buf *err)
 {
     const struct opts *o = w->o;
@@ -821,9 +537,9 @@ out_end(struct out *w, const struct cb_indicator *ind, const struct selection *s
         break;
     case CF_JSON:
         /* Numerator as 'indicators' prints it: money in yuan for 元 values. */
-        fmt_contrib(t, sizeof t, w->ctr, total);
+        cb_counter_format(w->ctr, total, t, sizeof t);
         cb_buf_reset(&w->json);
-        if ((rc = cb_buf_addf(&w->json, "],\"count\":%zu,\"total\":%s", sel->n, t)))
+        if ((rc = cb_buf_addf(&w->json, "],\"count\":%zu,\"total\":%s", sel->count, t)))
             break;
         if (v->computable) {
             double num = !strcmp(ind->unit, "元") ? v->num / 100.0 : v->num;
@@ -888,9 +604,9 @@ struct run {
     struct cli_ref          ref;
     bool                    have_ref;
     uint8_t                *hosp, *dept, *doctor;
-    struct selection        sel;
-    struct cli_trace       *tr;
-    struct detail          *details;
+    struct cb_lineage       sel;
+    struct cb_case_tracer  *tr;
+    struct cb_case         *details;
     struct cb_arena         a;
     struct out              w;
     struct cb_buf           err;
@@ -981,8 +697,8 @@ run_close(struct run *r)
     out_release(&r->w);
     cb_free(r->details);
     cb_arena_release(&r->a);
-    cli_trace_free(r->tr);
-    selection_release(&r->sel);
+    cb_case_tracer_free(r->tr);
+    cb_lineage_release(&r->sel);
     cb_free(r->hosp);
     cb_free(r->dept);
     cb_free(r->doctor);
@@ -1003,7 +719,7 @@ cmd_cases(int argc, char **argv, const struct cb_cli *cli)
     struct opts o;
     struct run r;
     const struct cb_indicator *ind = NULL;
-    struct counter ctr;
+    struct cb_counter_info ctr;
     struct cb_ind_value v;
     FILE *f = stdout;
     double total = 0;
@@ -1020,17 +736,24 @@ cmd_cases(int argc, char **argv, const struct cb_cli *cli)
     if ((status = run_open(&r, &o, cli, &ind)) >= 0)
         goto out;
     status = CB_EXIT_FAIL;
-    counter_describe(o.side == SIDE_NUM ? ind->num : ind->den, &ctr);
+    cb_counter_describe(o.side == SIDE_NUM ? ind->num : ind->den, &ctr);
 
-    if ((rc = select_cases(&r.ce, &o, r.hosp, r.dept, r.doctor,
-                           r.have_ref ? &r.ref.ref : NULL, ctr.id, &r.sel)))
+    struct cb_lineage_scope scope = {
+        .day_from = o.from, .day_to = o.to,
+        .hospitals = r.hosp, .nhospitals = (size_t)r.ce.names.nhosp,
+        .depts = r.dept, .ndepts = (size_t)r.ce.names.ndept,
+        .doctors = r.doctor, .ndoctors = (size_t)r.ce.names.ndoctor,
+    };
+    if ((rc = cb_lineage_select(r.ce.e, &scope, r.have_ref ? &r.ref.ref : NULL, ctr.id,
+                                &r.sel)))
         goto out;
-    for (size_t i = 0; i < r.sel.n; i++)
+    /* Every case is kept (no paging): the total in listing order. */
+    for (size_t i = 0; i < r.sel.nhits; i++)
         total += r.sel.hits[i].contrib;
     cb_indicator_eval(ind, &r.sel.total, r.sel.words, available(&r), &v);
 
     if (o.explain) {
-        if ((rc = cli_trace_new(&r.tr, r.st, &r.err)))
+        if ((rc = cb_case_tracer_new(&r.tr, r.st, &r.err)))
             goto out;
     }
     r.details = cb_calloc(CHUNK, sizeof *r.details);
@@ -1056,11 +779,13 @@ cmd_cases(int argc, char **argv, const struct cb_cli *cli)
             goto out_file;
         fputs(cb_buf_cstr(&r.w.json), f);
     }
-    for (size_t i = 0; i < r.sel.n; i += CHUNK) {
-        size_t n = r.sel.n - i < CHUNK ? r.sel.n - i : CHUNK;
+    for (size_t i = 0; i < r.sel.nhits; i += CHUNK) {
+        size_t n = r.sel.nhits - i < CHUNK ? r.sel.nhits - i : CHUNK;
         cb_arena_reset(&r.a);
-        if ((rc = fetch_details(r.st, r.sel.hits + i, n, r.details, &r.a,
-                                r.tr, o.show_ids, &r.err)))
+        if ((rc = cb_case_fetch(r.st, r.tr, r.sel.hits + i, n,
+                                (o.explain ? CB_CASE_TRACE : 0u) |
+                                (o.show_ids ? CB_CASE_IDS : 0u),
+                                r.details, &r.a, &r.err)))
             goto out_file;
         for (size_t k = 0; k < n; k++)
             if ((rc = out_case(&r.w, &r.sel.hits[i + k], &r.details[k])))
@@ -1072,7 +797,7 @@ cmd_cases(int argc, char **argv, const struct cb_cli *cli)
         cli_error("cases", "cannot write '%s'", o.output ? o.output : "standard output");
         goto out_file;
     }
-    summary_text(line, sizeof line, ind, &o, &ctr, r.sel.n, total, &v);
+    summary_text(line, sizeof line, ind, &o, &ctr, r.sel.count, total, &v);
     if (!cli->quiet)
         fprintf(stderr, "%s\n", line);
     status = CB_EXIT_OK;

@@ -18,7 +18,8 @@
 
 const char cmd_user_usage[] =
     "usage: carebase user add NAME --role ROLE --scope CODE [--department CODE]\n"
-    "                         [--password-stdin]\n"
+    "                         [--password-stdin] [--show-identifiers]\n"
+    "       carebase user set NAME --show-identifiers | --no-show-identifiers\n"
     "       carebase user passwd NAME [--password-stdin]\n"
     "       carebase user disable NAME\n"
     "       carebase user list [--format table|csv|json]\n"
@@ -28,16 +29,26 @@ const char cmd_user_usage[] =
     "                     (org code), and the consortium aggregates\n"
     "  hospital_admin     --scope ZZJGDM: one hospital\n"
     "  department_viewer  --scope ZZJGDM --department CODE: one department (CYKB\n"
-    "                     code) of one hospital, no case-level data\n"
+    "                     code) of one hospital: its cases, not its rejects\n"
+    "\n"
+    "Patient identifiers (names, ID numbers, addresses, phone numbers) are left\n"
+    "out of the case details a user reads unless --show-identifiers allows them\n"
+    "(default: not allowed); 'set' changes that, from the user's next request\n"
+    "on. Each read of case-level data is audited, and says whether identifiers\n"
+    "were shown. Case lists and their exports never carry identifiers.\n"
     "\n"
     "The password (8 to 1024 bytes) is read from the first line of standard\n"
     "input with --password-stdin, else from $CAREBASE_PASSWORD; there is no\n"
     "prompt. It is stored as an argon2id hash. 'passwd' and 'disable' end the\n"
     "user's sessions. 'list' never shows hashes.\n";
 
+/* --show-identifiers / --no-show-identifiers: not given, on, off. */
+enum ids_opt { IDS_UNSET = 0, IDS_ON, IDS_OFF };
+
 struct user_opts {
     const char *role, *scope, *department;
     int         password_stdin;
+    enum ids_opt ids;
     enum cli_fmt fmt;
 };
 
@@ -50,6 +61,8 @@ parse_opts(int argc, char **argv, struct user_opts *o)
         { "department", required_argument, NULL, 'd' },
         { "password-stdin", no_argument, NULL, 'p' },
         { "format", required_argument, NULL, 'f' },
+        { "show-identifiers", no_argument, NULL, 'I' },
+        { "no-show-identifiers", no_argument, NULL, 'N' },
         { NULL, 0, NULL, 0 },
     };
     int c;
@@ -62,6 +75,8 @@ parse_opts(int argc, char **argv, struct user_opts *o)
         case 's': o->scope = optarg; break;
         case 'd': o->department = optarg; break;
         case 'p': o->password_stdin = 1; break;
+        case 'I': o->ids = IDS_ON; break;
+        case 'N': o->ids = IDS_OFF; break;
         case 'f':
             if (cli_parse_fmt(optarg, &o->fmt)) {
                 cli_error("user", "--format wants table, csv or json");
@@ -168,9 +183,13 @@ cmd_user(int argc, char **argv, const struct cb_cli *cli)
         fputs(cmd_user_usage, stderr);
         return CB_EXIT_USAGE;
     }
-    if (strcmp(verb, "add") && strcmp(verb, "passwd") && strcmp(verb, "disable") &&
-        strcmp(verb, "list")) {
-        cli_error("user", "unknown verb '%s' (add, passwd, disable, list)", verb);
+    if (strcmp(verb, "add") && strcmp(verb, "set") && strcmp(verb, "passwd") &&
+        strcmp(verb, "disable") && strcmp(verb, "list")) {
+        cli_error("user", "unknown verb '%s' (add, set, passwd, disable, list)", verb);
+        return CB_EXIT_USAGE;
+    }
+    if (!strcmp(verb, "set") && o.ids == IDS_UNSET) {
+        cli_error("user", "set needs --show-identifiers or --no-show-identifiers");
         return CB_EXIT_USAGE;
     }
     if (cb_store_open(&st, cli->db_path, &err) != CB_OK) {
@@ -199,11 +218,18 @@ cmd_user(int argc, char **argv, const struct cb_cli *cli)
             status = CB_EXIT_USAGE;
             goto out;
         }
+        u.show_identifiers = o.ids == IDS_ON;
         rc = cb_store_user_add(st, &u, &err);
         if (!rc && !cli->quiet)
-            fprintf(stderr, "user '%s' added (id %lld, %s of %s %s%s%s)\n", u.name,
+            fprintf(stderr, "user '%s' added (id %lld, %s of %s %s%s%s%s)\n", u.name,
                     (long long)u.id, u.role, u.scope_kind, u.scope_code,
-                    u.department[0] ? ", department " : "", u.department);
+                    u.department[0] ? ", department " : "", u.department,
+                    u.show_identifiers ? ", may see patient identifiers" : "");
+    } else if (!strcmp(verb, "set")) {
+        rc = cb_store_user_set_identifiers(st, argv[0], o.ids == IDS_ON, &err);
+        if (!rc && !cli->quiet)
+            fprintf(stderr, "user '%s' %s patient identifiers\n", argv[0],
+                    o.ids == IDS_ON ? "may now see" : "may no longer see");
     } else if (!strcmp(verb, "passwd")) {
         char hash[CB_PWHASH_MAX];
         if (password_hash(&o, hash, sizeof hash)) {
@@ -220,11 +246,11 @@ cmd_user(int argc, char **argv, const struct cb_cli *cli)
     } else {
         static const char *const header[] = {
             "id", "name", "role", "scope_kind", "scope_code", "department", "disabled",
-            "created_at", "sessions" };
+            "created_at", "sessions", "show_identifiers" };
         struct cli_rows rows;
         cli_rows_init(&rows, o.fmt);
         if (o.fmt == CLI_FMT_CSV)
-            cli_rows_header(&rows, 9, header);
+            cli_rows_header(&rows, 10, header);
         rc = cb_store_user_list(st, (int64_t)time(NULL), cli_rows_add, &rows, &err);
         if (!rc)
             cli_rows_finish(&rows, stdout);

@@ -8,6 +8,10 @@
  *   2  DRG schemes, where and when each applies, one DRG result per record
  *   3  the indicator engine's facts and dimensions, DRG references
  *   4  users, sessions and the audit trail of `carebase serve`
+ *   5  drg_result without its indexes on drg and scheme_id
+ *   8  user.show_identifiers: who may see patient identifiers (the 6th
+ *      migration on the branch that added it; v6 and v7 came from other
+ *      branches, and the numbers are settled when they are merged)
  */
 #include <string.h>
 #include <sys/prctl.h>
@@ -235,6 +239,14 @@ static const char *const migrations[CB_SCHEMA_VERSION] = {
      */
     "DROP INDEX IF EXISTS drg_result_drg;"
     "DROP INDEX IF EXISTS drg_result_scheme;",
+
+    /*
+     * v8: a user may be allowed to see patient identifiers (names, ID
+     * numbers, addresses) in the case details of `carebase serve`; off
+     * unless `carebase user add|set --show-identifiers` turns it on.
+     */
+    "ALTER TABLE user ADD COLUMN show_identifiers INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (show_identifiers IN (0, 1));",
 };
 
 static const char *const stmt_sql[S__COUNT] = {

@@ -99,6 +99,28 @@ enum cb_err cb__store_fact_set_drg(struct cb_store *st, int64_t id,
                                    const struct cb_store_drg *d, struct cb_buf *err);
 void cb__store_fact_release(struct cb_store *st);
 
+/* A stored record as the trace needs it (store_trace.c; all borrowed). */
+struct cb__trace_record {
+    int64_t       scheme_id;  /* drg_result.scheme_id; 0: no result stored */
+    const void   *data;       /* record.data */
+    size_t        n;
+    struct cb_str dx, px;     /* record.dx, record.px */
+    const char   *drg;        /* drg_result.drg and .status, or NULL */
+    const char   *status;
+};
+struct cb_case_tracer;
+/*
+ * Writes the trace of r in Chinese into zh and in English into en (both
+ * reset first) and, when json is not NULL, as a JSON object into json
+ * (left empty when there is no trace). A record that cannot be traced (no
+ * stored result, its scheme missing or changed since it was installed, a
+ * damaged payload) gets the reason as its text. Fails only with
+ * CB_ERR_NOMEM. Uses st's decompression context.
+ */
+enum cb_err cb__case_trace(struct cb_case_tracer *t, struct cb_store *st,
+                           const struct cb__trace_record *r, struct cb_buf *zh,
+                           struct cb_buf *en, struct cb_buf *json);
+
 static inline int
 bind_str(sqlite3_stmt *s, int i, struct cb_str v)
 {

@@ -133,7 +133,8 @@ cb_store_user_add(struct cb_store *st, struct cb_store_user *u, struct cb_buf *e
 
     if (sqlite3_prepare_v2(st->db,
             "INSERT INTO user(name, pw_hash, role, scope_kind, scope_code, department,"
-            " created_at) VALUES (?1,?2,?3,?4,?5,?6, strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
+            " show_identifiers, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,"
+            " strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
             " ON CONFLICT (name) DO NOTHING RETURNING id", -1, &s, NULL) != SQLITE_OK)
         return cb__store_fail(st, "cannot add user", err);
     sqlite3_bind_text(s, 1, u->name, -1, SQLITE_STATIC);
@@ -143,6 +144,7 @@ cb_store_user_add(struct cb_store *st, struct cb_store_user *u, struct cb_buf *e
     sqlite3_bind_text(s, 5, u->scope_code, -1, SQLITE_STATIC);
     if (u->department[0])
         sqlite3_bind_text(s, 6, u->department, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 7, u->show_identifiers ? 1 : 0);
     switch (sqlite3_step(s)) {
     case SQLITE_ROW:
         u->id = sqlite3_column_int64(s, 0);
@@ -171,7 +173,7 @@ cb_store_user_get(struct cb_store *st, const char *name, struct cb_store_user *u
     memset(u, 0, sizeof *u);
     if (sqlite3_prepare_v2(st->db,
             "SELECT id, name, role, scope_kind, scope_code, department, disabled,"
-            " pw_hash FROM user WHERE name = ?1", -1, &s, NULL) != SQLITE_OK)
+            " pw_hash, show_identifiers FROM user WHERE name = ?1", -1, &s, NULL) != SQLITE_OK)
         return cb__store_fail(st, "cannot look up user", err);
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     step = sqlite3_step(s);
@@ -184,6 +186,7 @@ cb_store_user_get(struct cb_store *st, const char *name, struct cb_store_user *u
         col_text(s, 5, u->department, sizeof u->department);
         u->disabled = sqlite3_column_int(s, 6);
         col_text(s, 7, u->pw_hash, sizeof u->pw_hash);
+        u->show_identifiers = sqlite3_column_int(s, 8);
         rc = CB_OK;
     } else if (step != SQLITE_DONE) {
         rc = cb__store_fail(st, "cannot look up user", err);
@@ -235,6 +238,23 @@ cb_store_user_disable(struct cb_store *st, const char *name, struct cb_buf *err)
 }
 
 enum cb_err
+cb_store_user_set_identifiers(struct cb_store *st, const char *name, int on,
+                              struct cb_buf *err)
+{
+    const char *args[2] = { name, NULL };
+    int changes = 0;
+    enum cb_err rc = run(st, on ? "UPDATE user SET show_identifiers = 1 WHERE name = ?1"
+                                : "UPDATE user SET show_identifiers = 0 WHERE name = ?1",
+                         args, 1, "cannot change user", &changes, err);
+
+    if (!rc && !changes) {
+        cb_errf(err, "no user '%s'", name);
+        rc = CB_ERR_NOT_FOUND;
+    }
+    return rc;
+}
+
+enum cb_err
 cb_store_user_list(struct cb_store *st, int64_t now, cb_store_row_fn fn, void *ctx,
                    struct cb_buf *err)
 {
@@ -244,7 +264,7 @@ cb_store_user_list(struct cb_store *st, int64_t now, cb_store_row_fn fn, void *c
             "SELECT u.id, u.name, u.role, u.scope_kind, u.scope_code,"
             " coalesce(u.department, '') AS department, u.disabled, u.created_at,"
             " (SELECT count(*) FROM session x WHERE x.user_id = u.id"
-            "  AND x.expires_at > ?1) AS sessions"
+            "  AND x.expires_at > ?1) AS sessions, u.show_identifiers"
             " FROM user u ORDER BY u.name", -1, &s, NULL) != SQLITE_OK)
         return cb__store_fail(st, "cannot list users", err);
     sqlite3_bind_int64(s, 1, now);
@@ -286,7 +306,7 @@ cb_store_session_get(struct cb_store *st, const char *token_hash, int64_t now,
         csrf[0] = '\0';
     if (sqlite3_prepare_v2(st->db,
             "SELECT u.id, u.name, u.role, u.scope_kind, u.scope_code, u.department,"
-            " x.csrf FROM session x JOIN user u ON u.id = x.user_id"
+            " x.csrf, u.show_identifiers FROM session x JOIN user u ON u.id = x.user_id"
             " WHERE x.token_hash = ?1 AND x.expires_at > ?2 AND u.disabled = 0",
             -1, &s, NULL) != SQLITE_OK)
         return cb__store_fail(st, "cannot look up session", err);
@@ -302,6 +322,7 @@ cb_store_session_get(struct cb_store *st, const char *token_hash, int64_t now,
         col_text(s, 5, u->department, sizeof u->department);
         if (csrf_cap)
             col_text(s, 6, csrf, csrf_cap);
+        u->show_identifiers = sqlite3_column_int(s, 7);
         rc = CB_OK;
     } else if (step != SQLITE_DONE) {
         rc = cb__store_fail(st, "cannot look up session", err);

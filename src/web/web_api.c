@@ -9,12 +9,14 @@
  * own: parameters (400), scope (403). docs/api.md is the contract.
  */
 #include <jansson.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "carebase/alloc.h"
+#include "carebase/date.h"
 #include "carebase/json.h"
 #include "web_int.h"
 
@@ -564,6 +566,19 @@ json_text_or_null(struct cb_buf *b, const char *v)
     return v ? cb_json_strz(b, v) : cb_buf_adds(b, "null");
 }
 
+/* ,"key":v, or null when not ok or not finite. */
+static enum cb_err
+json_num_or_null(struct cb_buf *b, const char *key, double v, bool ok)
+{
+    enum cb_err rc = cb_buf_addf(b, ",\"%s\":", key);
+
+    if (rc)
+        return rc;
+    if (!ok || !isfinite(v))
+        return cb_buf_adds(b, "null");
+    return cb_buf_addf(b, "%.17g", v);
+}
+
 static enum cb_err
 rej_row(void *ctx, int ncols, const char *const *names, const char *const *v)
 {
@@ -930,6 +945,391 @@ out:
     cb_buf_release(&err);
 }
 
+/* ---- GET /api/cases, GET /api/case: lineage (case-level: audited) ---- */
+
+#define CASES_LIMIT_MAX     500   /* cases per page */
+#define CASES_LIMIT_DEFAULT 100
+#define CASES_OFFSET_MAX    ((int64_t)100000000)
+
+/* "YYYY-MM-DD" as a fact day; -1 when not a real date in 2000..2170. */
+static int
+parse_day(const char *s, uint16_t *day)
+{
+    int y = 0, m = 0, d = 0, y2, m2, d2;
+    int64_t days;
+
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    for (int i = 0; i < 10; i++) {
+        if (i == 4 || i == 7)
+            continue;
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+    }
+    y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    m = (s[5] - '0') * 10 + (s[6] - '0');
+    d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (y < 2000 || y > 2170 || m < 1 || m > 12 || d < 1 || d > 31)
+        return -1;
+    days = cb_days_from_civil(y, m, d);
+    cb_civil_from_days(days, &y2, &m2, &d2);
+    if (y2 != y || m2 != m || d2 != d)
+        return -1;              /* 2025-02-30 */
+    days -= CB_FACT_EPOCH_DAY;
+    if (days < 0 || days > UINT16_MAX)
+        return -1;
+    *day = (uint16_t)days;
+    return 0;
+}
+
+static enum cb_err
+json_day_or_null(struct cb_buf *b, bool given, uint16_t day)
+{
+    char text[11];
+
+    if (!given)
+        return cb_buf_adds(b, "null");
+    cb_format_date((int64_t)day + CB_FACT_EPOCH_DAY, text);
+    return cb_buf_addf(b, "\"%s\"", text);
+}
+
+/* A case's fields as JSON members (after an opening brace). */
+static enum cb_err
+case_fields_json(struct cb_buf *b, const struct cb_case *c)
+{
+    static const char *const key[CB_CASE__N] = {
+        "hospital", "bah", "zycs", "cysj", "department", "department_name", "doctor",
+        "lyfs", "drg", "drg_status", "drg_scheme",
+    };
+    enum cb_err rc = CB_OK;
+
+    for (int k = 0; !rc && k < CB_CASE__N; k++) {
+        const char *v = c->v[k];
+        if ((rc = cb_buf_addf(b, "%s\"%s\":", k ? "," : "", key[k])))
+            break;
+        if (k == CB_CASE_ZYCS && v && v[0] && strspn(v, "0123456789") == strlen(v) &&
+            strlen(v) < 10)
+            rc = cb_buf_adds(b, v);         /* a number */
+        else
+            rc = json_text_or_null(b, v);
+    }
+    return rc;
+}
+
+static void
+h_cases(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
+        const struct session *ss, struct web_resp *rs)
+{
+    const char *indicator = arg(rq, "indicator"), *side = arg(rq, "side"),
+               *in = arg(rq, "in"), *from = arg(rq, "from"), *to = arg(rq, "to"),
+               *hosp = arg(rq, "hospital"), *dept = arg(rq, "department"),
+               *lim = arg(rq, "limit"), *off = arg(rq, "offset");
+    struct web_cases_query q = { .from = 0, .to = UINT16_MAX };
+    struct web_cases_answer ans;
+    const struct scope_hosp *target = NULL;
+    struct cb_buf err = CB_BUF_INIT, *b = &rs->body;
+    struct cb_case *cases = NULL;
+    struct cb_arena a;
+    enum cb_period kind;
+    struct scope sc;
+    uint8_t *mask = NULL;
+    int64_t limit = CASES_LIMIT_DEFAULT, offset = 0;
+    char what[512], t[64];
+    enum cb_err rc = CB_OK;
+    int deny;
+
+    memset(&ans, 0, sizeof ans);
+    memset(&sc, 0, sizeof sc);
+    cb_arena_init(&a, 1 << 16);
+    if (!indicator || !plain(indicator, 32, "._-") || !side ||
+        (strcmp(side, "numerator") && strcmp(side, "denominator"))) {
+        cb__web_error(rs, 400, "bad_request",
+                      "indicator (an id) and side (numerator or denominator) are required");
+        goto out;
+    }
+    if ((in && (from || to)) ||
+        (in && cb__web_parse_period(in, &kind, &q.from, &q.to)) ||
+        (from && parse_day(from, &q.from)) || (to && parse_day(to, &q.to)) ||
+        q.from > q.to) {
+        cb__web_error(rs, 400, "bad_request", "give in (2025, 2025Q1, 2025-03) or from/to "
+                      "(YYYY-MM-DD, from <= to), not both");
+        goto out;
+    }
+    if ((hosp && !plain(hosp, 31, "-_")) || (dept && !plain(dept, 64, "-_."))) {
+        cb__web_error(rs, 400, "bad_request", "hospital and department are codes");
+        goto out;
+    }
+    if (lim && (cb_parse_i64(cb_str_c(lim), &limit) || limit < 1)) {
+        cb__web_error(rs, 400, "bad_request", "limit wants 1 to 500");
+        goto out;
+    }
+    if (limit > CASES_LIMIT_MAX) {
+        cb__web_error(rs, 400, "too_many", "at most 500 cases per request: page with "
+                      "limit and offset");
+        goto out;
+    }
+    if (off && (cb_parse_i64(cb_str_c(off), &offset) || offset < 0 ||
+                offset > CASES_OFFSET_MAX)) {
+        cb__web_error(rs, 400, "bad_request", "offset wants 0 or more");
+        goto out;
+    }
+    if (scope_load(st, ss, &sc, NULL, rs))
+        goto out;
+    if (hosp)
+        target = scope_find(&sc, hosp);
+    deny = cb__web_authorize_cases(ss->role, hosp != NULL, target != NULL, dept != NULL,
+                                   dept && !strcmp(dept, ss->u.department));
+    if (deny) {
+        cb__web_error(rs, deny, "forbidden", hosp && !target
+                      ? "that hospital is not in your scope"
+                      : "that department is not in your scope");
+        goto out;
+    }
+    if (!(mask = cb_calloc((size_t)sc.max_id + 1, 1))) {
+        oom(rs);
+        goto out;
+    }
+    for (int i = 0; i < sc.n; i++)
+        if (!target || target == &sc.h[i])
+            mask[sc.h[i].id] = 1;
+    q.indicator = indicator;
+    q.denominator = !strcmp(side, "denominator");
+    q.mask = mask;
+    q.nmask = (size_t)sc.max_id + 1;
+    q.department = ss->role == WEB_ROLE_DEPARTMENT_VIEWER ? ss->u.department : dept;
+    q.offset = (size_t)offset;
+    q.limit = (size_t)limit;
+
+    if (cb__web_report_refresh(s->report, st, s->cfg.refresh_s, &err))
+        snprintf(rs->note, sizeof rs->note, "engine refresh: %s", cb_buf_cstr(&err));
+    cb_buf_reset(&err);
+    rc = cb__web_report_cases(s->report, &q, &ans, &err);
+    if (rc == CB_ERR_USAGE) {
+        cb__web_error(rs, 400, "bad_request", cb_buf_cstr(&err));
+        goto out;
+    }
+    if (rc) {
+        oom(rs);
+        goto out;
+    }
+    if (ans.not_computable[0]) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s is not computable here: %s", ans.ind->id,
+                 ans.not_computable);
+        cb__web_error(rs, 409, "not_computable", msg);
+        goto out;
+    }
+    if (ans.sel.nhits && !(cases = cb_calloc(ans.sel.nhits, sizeof *cases))) {
+        oom(rs);
+        goto out;
+    }
+    if (ans.sel.nhits &&
+        (rc = cb_case_fetch(st, NULL, ans.sel.hits, ans.sel.nhits, 0, cases, &a, &err))) {
+        if (rc == CB_ERR_NOMEM)
+            oom(rs);
+        else
+            internal(rs, &err);
+        goto out;
+    }
+
+    const struct cb_indicator *ind = ans.ind;
+    bool ok = ans.v.computable;
+    double num = !strcmp(ind->unit, "元") ? ans.v.num / 100.0 : ans.v.num;
+    cb_counter_format(&ans.ctr, ans.sel.sum, t, sizeof t);
+    if ((rc = cb_buf_adds(b, "{\"indicator\":{\"id\":")) || (rc = cb_json_strz(b, ind->id)) ||
+        (rc = cb_buf_adds(b, ",\"no\":")) || (rc = cb_json_strz(b, ind->no)) ||
+        (rc = cb_buf_adds(b, ",\"list\":")) || (rc = cb_json_strz(b, ind->list)) ||
+        (rc = cb_buf_adds(b, ",\"name_zh\":")) || (rc = cb_json_strz(b, ind->name_zh)) ||
+        (rc = cb_buf_adds(b, ",\"name_en\":")) || (rc = cb_json_strz(b, ind->name_en)) ||
+        (rc = cb_buf_adds(b, ",\"unit_of_measure\":")) || (rc = cb_json_strz(b, ind->unit)) ||
+        (rc = cb_buf_addf(b, "},\"has_denominator\":%s,\"side\":\"%s\",\"counter\":\"%s\","
+                          "\"contribution_unit\":\"%s\"",
+                          ind->den != CB_COUNTER_NONE ? "true" : "false", side, ans.ctr.name,
+                          cb_counter_unit(&ans.ctr, false))) ||
+        (rc = cb_buf_adds(b, ",\"scope\":{\"hospital\":")) || (rc = json_text_or_null(b, hosp)) ||
+        (rc = cb_buf_adds(b, ",\"department\":")) ||
+        (rc = json_text_or_null(b, q.department)) ||
+        (rc = cb_buf_adds(b, ",\"from\":")) ||
+        (rc = json_day_or_null(b, in || from, q.from)) ||
+        (rc = cb_buf_adds(b, ",\"to\":")) || (rc = json_day_or_null(b, in || to, q.to)) ||
+        (rc = cb_buf_adds(b, "},\"reference\":")) ||
+        (rc = json_text_or_null(b, ans.reference[0] ? ans.reference : NULL)) ||
+        (rc = cb_buf_addf(b, ",\"count\":%zu,\"total\":%s", ans.sel.count, t)) ||
+        (rc = json_num_or_null(b, "value", ans.v.value, ok)) ||
+        (rc = json_num_or_null(b, "numerator", num, ok)) ||
+        (rc = json_num_or_null(b, "denominator", ans.v.den, ok)) ||
+        (rc = cb_buf_adds(b, ",\"status\":")) ||
+        (rc = cb_json_strz(b, ok ? "ok" : ans.v.reason ? ans.v.reason : "not computable")) ||
+        (rc = cb_buf_addf(b, ",\"offset\":%lld,\"limit\":%lld,\"identifiers\":\"omitted\","
+                          "\"cases\":[", (long long)offset, (long long)limit)))
+        goto fail;
+    for (size_t i = 0, listed = 0; i < ans.sel.nhits; i++) {
+        if (!cases[i].found)
+            continue;           /* removed since the engine loaded its fact */
+        cb_counter_format(&ans.ctr, ans.sel.hits[i].contrib, t, sizeof t);
+        if ((rc = cb_buf_adds(b, listed++ ? ",{" : "{")) ||
+            (rc = case_fields_json(b, &cases[i])) ||
+            (rc = cb_buf_addf(b, ",\"contribution\":%s}", t)))
+            goto fail;
+    }
+    if ((rc = cb_buf_adds(b, "]}")))
+        goto fail;
+    /* Case-level data leaves only with its audit row: the query, not the cases. */
+    char d0[11], d1[11];
+    cb_format_date((int64_t)q.from + CB_FACT_EPOCH_DAY, d0);
+    cb_format_date((int64_t)q.to + CB_FACT_EPOCH_DAY, d1);
+    snprintf(what, sizeof what, "indicator=%s side=%s hospital=%s department=%s from=%s "
+             "to=%s offset=%lld limit=%lld listed=%zu of=%zu", ind->id, side,
+             hosp ? hosp : "*", q.department ? q.department : "*",
+             in || from ? d0 : "*", in || to ? d1 : "*",
+             (long long)offset, (long long)limit, ans.sel.nhits, ans.sel.count);
+    if ((rc = cb_store_audit_add(st, ss->u.id, "read_cases", what, &err))) {
+        internal(rs, &err);
+        goto out;
+    }
+    goto out;
+fail:
+    if (rc == CB_ERR_NOMEM || rc == CB_ERR_TOO_LARGE)
+        oom(rs);
+    else
+        internal(rs, &err);
+out:
+    cb__web_cases_answer_release(&ans);
+    cb_free(cases);
+    cb_arena_release(&a);
+    cb_free(mask);
+    cb_free(sc.h);
+    cb_buf_release(&err);
+}
+
+/* The record's dx or px JSON ([[slot, code, name, ...], ...]) as a list of
+ * {slot, code, name} objects. */
+static enum cb_err
+codes_json(struct cb_buf *b, const char *text)
+{
+    json_t *root = text ? json_loads(text, 0, NULL) : NULL;
+    enum cb_err rc = cb_buf_addc(b, '[');
+    size_t i, n = 0;
+    json_t *e;
+
+    json_array_foreach(root, i, e) {
+        json_t *slot = json_array_get(e, 0);
+        const char *code = json_string_value(json_array_get(e, 1));
+        const char *name = json_string_value(json_array_get(e, 2));
+        if (rc || !code)
+            continue;
+        if ((rc = cb_buf_addf(b, "%s{\"slot\":%lld,\"code\":", n++ ? "," : "",
+                              json_is_integer(slot) ? (long long)json_integer_value(slot)
+                                                    : -1LL)) ||
+            (rc = cb_json_strz(b, code)) || (rc = cb_buf_adds(b, ",\"name\":")) ||
+            (rc = json_text_or_null(b, name)) || (rc = cb_buf_addc(b, '}')))
+            break;
+    }
+    json_decref(root);
+    return rc ? rc : cb_buf_addc(b, ']');
+}
+
+/* A BAH as given: 1..50 bytes, no control characters, quotes or backslashes. */
+static bool
+bah_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (!n || n > 50)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
+static void
+h_case(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
+       const struct session *ss, struct web_resp *rs)
+{
+    const char *hosp = arg(rq, "hospital"), *bah = arg(rq, "bah"), *zy = arg(rq, "zycs");
+    const struct scope_hosp *target = NULL;
+    struct cb_buf err = CB_BUF_INIT, *b = &rs->body;
+    bool ids = ss->u.show_identifiers != 0;
+    struct cb_case c;
+    struct cb_arena a;
+    struct scope sc;
+    int64_t zycs = 0;
+    char what[256];
+    enum cb_err rc = CB_OK;
+    int deny;
+
+    memset(&sc, 0, sizeof sc);
+    cb_arena_init(&a, 1 << 16);
+    if (!hosp || !plain(hosp, 31, "-_") || !bah || !bah_ok(bah) || !zy ||
+        cb_parse_i64(cb_str_c(zy), &zycs) || zycs < 0 || zycs > 99999) {
+        cb__web_error(rs, 400, "bad_request", "hospital (ZZJGDM), bah and zycs (a number) "
+                      "are required");
+        goto out;
+    }
+    if (scope_load(st, ss, &sc, NULL, rs))
+        goto out;
+    target = scope_find(&sc, hosp);
+    deny = cb__web_authorize_cases(ss->role, true, target != NULL, false, false);
+    if (deny) {
+        cb__web_error(rs, deny, "forbidden", "that hospital is not in your scope");
+        goto out;
+    }
+    rc = cb__web_report_case(s->report, st, hosp, bah, zycs,
+                             CB_CASE_TRACE | CB_CASE_TRACE_JSON | CB_CASE_CODES |
+                             (ids ? CB_CASE_IDS : 0u), &c, &a, &err);
+    /* A viewer's hospital has other departments: their cases are not found. */
+    if (!rc && ss->role == WEB_ROLE_DEPARTMENT_VIEWER &&
+        (!c.v[CB_CASE_DEPT] || strcmp(c.v[CB_CASE_DEPT], ss->u.department)))
+        rc = CB_ERR_NOT_FOUND;
+    if (rc == CB_ERR_NOT_FOUND) {
+        cb__web_error(rs, 404, "not_found", "no such case in your scope");
+        goto out;
+    }
+    if (rc)
+        goto fail;
+    if ((rc = cb_buf_adds(b, "{\"case\":{")) || (rc = case_fields_json(b, &c)) ||
+        (rc = cb_buf_adds(b, "},\"diagnoses\":")) || (rc = codes_json(b, c.dx)) ||
+        (rc = cb_buf_adds(b, ",\"procedures\":")) || (rc = codes_json(b, c.px)) ||
+        (rc = cb_buf_adds(b, ",\"trace\":{\"zh\":")) || (rc = json_text_or_null(b, c.trace_zh)) ||
+        (rc = cb_buf_adds(b, ",\"en\":")) || (rc = json_text_or_null(b, c.trace_en)) ||
+        (rc = cb_buf_adds(b, ",\"json\":")) ||
+        (rc = cb_buf_adds(b, c.trace_json ? c.trace_json : "null")) ||
+        (rc = cb_buf_adds(b, "},\"identifiers\":")))
+        goto fail;
+    if (!ids) {
+        rc = cb_buf_adds(b, "\"omitted\"");
+    } else {
+        rc = cb_buf_addc(b, '{');
+        for (int k = 0; !rc && k < CB_CASE_NIDS; k++)
+            if (!(rc = cb_buf_addf(b, "%s\"%s\":", k ? "," : "", cb_case_id_keys[k])))
+                rc = json_text_or_null(b, c.ids[k]);
+        if (!rc)
+            rc = cb_buf_addc(b, '}');
+    }
+    if (rc || (rc = cb_buf_adds(b, "}")))
+        goto fail;
+    /* The audit row names the case by its record id, never by patient data. */
+    snprintf(what, sizeof what, "hospital=%s record=%lld identifiers=%s", hosp,
+             (long long)c.record_id, ids ? "shown" : "omitted");
+    if ((rc = cb_store_audit_add(st, ss->u.id, "read_case", what, &err))) {
+        internal(rs, &err);
+        goto out;
+    }
+    goto out;
+fail:
+    if (rc == CB_ERR_NOMEM || rc == CB_ERR_TOO_LARGE)
+        oom(rs);
+    else
+        internal(rs, &err);
+out:
+    cb_arena_release(&a);
+    cb_free(sc.h);
+    cb_buf_release(&err);
+}
+
 /* ---- dispatch ---- */
 
 void
@@ -996,6 +1396,8 @@ cb__web_handle(struct cb_web_server *s, const struct web_req *rq, struct web_res
     case WEB_R_REJECTS:    h_rejects(st, rq, &ss, rs); break;
     case WEB_R_DRGS:       h_drgs(s, st, rq, &ss, rs); break;
     case WEB_R_QC:         h_qc(s, st, rq, &ss, rs); break;
+    case WEB_R_CASES:      h_cases(s, st, rq, &ss, rs); break;
+    case WEB_R_CASE:       h_case(s, st, rq, &ss, rs); break;
     default:               cb__web_error(rs, 404, "not_found", "no such route"); break;
     }
 out:

@@ -154,6 +154,19 @@ cb__web_authorize_rejects(enum web_role role, bool hospital_given, bool hospital
     return 0;
 }
 
+int
+cb__web_authorize_cases(enum web_role role, bool hospital_given, bool hospital_visible,
+                        bool department_given, bool department_own)
+{
+    if (role == WEB_ROLE_NONE)
+        return 403;
+    if (hospital_given && !hospital_visible)
+        return 403;
+    if (role == WEB_ROLE_DEPARTMENT_VIEWER && department_given && !department_own)
+        return 403;
+    return 0;
+}
+
 /* ---- the login rate limiter ---- */
 
 #define PROBES 8

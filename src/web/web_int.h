@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "carebase/engine.h"
+#include "carebase/lineage.h"
 #include "carebase/store.h"
 #include "carebase/web.h"
 
@@ -51,6 +52,11 @@ int cb__web_by_parse(const char *s, enum web_by *by);
 int cb__web_authorize_indicators(enum web_role role, enum web_by by, bool hospital_given,
                              bool hospital_visible);
 /* Rejects (case-level): admins, for hospitals in scope. 0 or 403. */
+/* Cases (GET /api/cases, /api/case): every role, for hospitals in scope;
+ * a department viewer only for its own department (department_given: the
+ * request names one; department_own: it is the viewer's). 0 or 403. */
+int cb__web_authorize_cases(enum web_role role, bool hospital_given, bool hospital_visible,
+                            bool department_given, bool department_own);
 int cb__web_authorize_rejects(enum web_role role, bool hospital_given, bool hospital_visible);
 
 /* ---- tokens (web_auth.c) ------------------------------------------------ */
@@ -172,6 +178,49 @@ bool cb__web_report_cached(struct web_report *r, const struct cb_buf *key, struc
 void cb__web_report_cache(struct web_report *r, const struct cb_buf *key,
                           const struct web_answer_version *ver, const char *body, size_t len);
 
+/* The cases behind an indicator value (GET /api/cases). */
+struct web_cases_query {
+    const char    *indicator;     /* an id (fp.04) or a national number (4) */
+    bool           denominator;   /* the denominator's cases, else the numerator's */
+    uint16_t       from, to;      /* fact days, inclusive */
+    const uint8_t *mask;          /* allowed[hospital id]; never NULL */
+    size_t         nmask;
+    const char    *department;    /* only this CYKB code, or NULL */
+    size_t         offset, limit; /* the page (limit > 0) */
+};
+
+struct web_cases_answer {
+    const struct cb_indicator *ind;        /* the report's catalogue (immutable) */
+    struct cb_counter_info     ctr;        /* the side's counter */
+    struct cb_lineage          sel;        /* the page's cases; count, sum */
+    struct cb_ind_value        v;          /* the indicator for the whole scope */
+    char                       reference[128];    /* the reference used, or "" */
+    char                       not_computable[160];/* why not, or "" (no cases) */
+};
+
+/*
+ * Selects the cases of q with the loaded engine, reference and catalogues
+ * into a (owned: cb__web_cases_answer_release, also after a failure).
+ * CB_ERR_USAGE when the indicator is unknown or a count is asked for its
+ * denominator (message in err); an indicator the loaded catalogues or
+ * reference cannot compute gives CB_OK with a->not_computable set.
+ */
+CB_MUST_CHECK enum cb_err cb__web_report_cases(struct web_report *r,
+                                               const struct web_cases_query *q,
+                                               struct web_cases_answer *a,
+                                               struct cb_buf *err);
+void cb__web_cases_answer_release(struct web_cases_answer *a);
+
+/*
+ * One case by key with cb_case_find, traced with the server's tracer
+ * (created on first use from st, shared under a mutex). CB_ERR_NOT_FOUND.
+ */
+CB_MUST_CHECK enum cb_err cb__web_report_case(struct web_report *r, struct cb_store *st,
+                                              const char *zzjgdm, const char *bah,
+                                              int64_t zycs, unsigned flags,
+                                              struct cb_case *out, struct cb_arena *a,
+                                              struct cb_buf *err);
+
 /* A QC rule's name from datadir/qc/rules.tsv, or NULL when unknown. */
 const char *cb__web_report_rule_name(const struct web_report *r, const char *rule, bool zh);
 
@@ -183,6 +232,7 @@ int cb__web_parse_period(const char *s, enum cb_period *kind, uint16_t *from, ui
 enum web_route {
     WEB_R_INDEX, WEB_R_HEALTHZ, WEB_R_METRICS, WEB_R_LOGIN, WEB_R_LOGOUT, WEB_R_ME,
     WEB_R_ORGS, WEB_R_INDICATORS, WEB_R_REJECTS, WEB_R_DRGS, WEB_R_QC,
+    WEB_R_CASES, WEB_R_CASE,
     WEB_R_STATIC,   /* /app/...: the web application's files (prefix route) */
     WEB_R_OTHER,    /* no route: 404 */
     WEB_R__N
@@ -202,7 +252,7 @@ const char *cb__web_route_label(enum web_route r);
 /* The path of a static file under /app/ (route WEB_R_STATIC). */
 #define WEB_STATIC_PREFIX "/app/"
 
-#define WEB_NSTATUS  14
+#define WEB_NSTATUS  15
 #define WEB_NBUCKETS 12
 
 struct web_metrics {

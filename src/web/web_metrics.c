@@ -22,6 +22,8 @@ const struct web_route_def cb__web_routes[] = {
     { "/api/rejects",    "GET",  WEB_R_REJECTS,    true,  false },
     { "/api/drgs",       "GET",  WEB_R_DRGS,       true,  false },
     { "/api/qc",         "GET",  WEB_R_QC,         true,  false },
+    { "/api/cases",      "GET",  WEB_R_CASES,      true,  false },
+    { "/api/case",       "GET",  WEB_R_CASE,       true,  false },
     /* A prefix: every path under /app/ (the label never has the raw path). */
     { "/app/*",          "GET",  WEB_R_STATIC,     false, false },
 };
@@ -37,7 +39,7 @@ cb__web_route_label(enum web_route r)
 }
 
 static const int status_codes[WEB_NSTATUS] = {
-    200, 204, 304, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503,
+    200, 204, 304, 400, 401, 403, 404, 405, 409, 413, 415, 429, 500, 503,
     0 /* any other */
 };
 

@@ -6,6 +6,10 @@
  * --format json` (same rows, same numbers: the same engine query, the same
  * evaluation, the same ranking among hospitals of one level).
  *
+ * Lineage: the cases behind a value (lineage.h) are selected from the same
+ * engine under the same read lock, with the same reference and catalogues,
+ * so a count is the numerator /api/indicators gives for the same scope.
+ *
  * Staying current: facts carry a write generation (store_fact.c). The
  * engine remembers the highest generation it loaded and how many facts had
  * it or a later one; when either changes (an import, a regroup, an import
@@ -22,6 +26,7 @@
 
 #include "carebase/alloc.h"
 #include "carebase/json.h"
+#include "carebase/lineage.h"
 #include "carebase/reference.h"
 #include "web_int.h"
 
@@ -96,6 +101,9 @@ struct web_report {
     struct cache_entry   *cache;        /* CACHE_SLOTS entries */
     size_t                cache_bytes;
     unsigned              cache_clock;
+    /* The grouping traces of /api/case: one at a time (tracer_mu). */
+    pthread_mutex_t       tracer_mu;
+    struct cb_case_tracer *tracer;
 };
 
 /* ---- the reference, mapped onto the engine's DRG ids ---- */
@@ -182,6 +190,7 @@ cb__web_report_new(struct web_report **out, const struct cb_web_config *c, struc
     pthread_rwlock_init(&r->lock, NULL);
     pthread_mutex_init(&r->refresh_mu, NULL);
     pthread_mutex_init(&r->cache_mu, NULL);
+    pthread_mutex_init(&r->tracer_mu, NULL);
     *out = r;
     return CB_OK;
 }
@@ -202,6 +211,8 @@ cb__web_report_free(struct web_report *r)
         cb_free(r->cache[i].body);
     }
     cb_free(r->cache);
+    cb_case_tracer_free(r->tracer);
+    pthread_mutex_destroy(&r->tracer_mu);
     pthread_mutex_destroy(&r->cache_mu);
     pthread_rwlock_destroy(&r->lock);
     pthread_mutex_destroy(&r->refresh_mu);
@@ -1015,4 +1026,104 @@ rules_load(struct web_report *r, const char *datadir)
     }
     fclose(f);
     return CB_OK;
+}
+
+/* ---- lineage: the cases behind a value (GET /api/cases, /api/case) ---- */
+
+/* The indicator by id, or by national number in the 三级 list (as `carebase
+ * cases`). */
+static const struct cb_indicator *
+find_indicator(const struct cb_indicator_set *set, const char *id)
+{
+    const struct cb_indicator *ind = cb_indicator_find(set, cb_str_c(id));
+
+    if (ind || !*id || strspn(id, "0123456789") != strlen(id))
+        return ind;
+    for (int i = 0; i < set->n; i++)
+        if (!strcmp(set->ind[i].no, id) && !strcmp(set->ind[i].list, "三级"))
+            return &set->ind[i];
+    return NULL;
+}
+
+void
+cb__web_cases_answer_release(struct web_cases_answer *a)
+{
+    cb_lineage_release(&a->sel);
+    memset(a, 0, sizeof *a);
+}
+
+enum cb_err
+cb__web_report_cases(struct web_report *r, const struct web_cases_query *q,
+                     struct web_cases_answer *a, struct cb_buf *err)
+{
+    uint32_t have = r->have_cat | (r->ref.have ? CB_NEED_REFERENCE : 0);
+    const struct cb_indicator *ind;
+    uint8_t *depts = NULL;
+    enum cb_err rc = CB_OK;
+
+    memset(a, 0, sizeof *a);
+    /* The catalogue is immutable after new: no lock needed for it. */
+    if (!(ind = find_indicator(&r->set, q->indicator))) {
+        cb_errf(err, "no indicator '%s' in the catalogue", q->indicator);
+        return CB_ERR_USAGE;
+    }
+    if (q->denominator && ind->den == CB_COUNTER_NONE) {
+        cb_errf(err, "%s is a count: it has no denominator", ind->id);
+        return CB_ERR_USAGE;
+    }
+    a->ind = ind;
+    cb_counter_describe(q->denominator ? ind->den : ind->num, &a->ctr);
+
+    pthread_rwlock_rdlock(&r->lock);
+    if (ind->needs & ~have) {
+        /* Never a silent empty list: what /api/indicators calls not computable. */
+        struct cb_agg none;
+        memset(&none, 0, sizeof none);
+        cb_indicator_eval(ind, &none, 0, have, &a->v);
+        snprintf(a->not_computable, sizeof a->not_computable, "%s",
+                 a->v.reason ? a->v.reason : "not computable");
+        goto out;
+    }
+    if (r->ref.have)
+        snprintf(a->reference, sizeof a->reference, "%s", r->ref.info.name);
+    if (q->department) {
+        const struct cb_store_names *nm = &r->names;
+        if (!(depts = cb_calloc((size_t)nm->ndept + 1, 1))) {
+            rc = CB_ERR_NOMEM;
+            goto out;
+        }
+        for (int d = 0; d < nm->ndept; d++)
+            depts[d] = nm->dept[d] && !strcmp(nm->dept[d], q->department);
+    }
+    struct cb_lineage_scope s = {
+        .day_from = q->from, .day_to = q->to,
+        .hospitals = q->mask, .nhospitals = q->nmask,
+        .depts = depts, .ndepts = depts ? (size_t)r->names.ndept : 0,
+        .offset = q->offset, .limit = q->limit,
+    };
+    if ((rc = cb_lineage_select(r->e, &s, r->ref.have ? &r->ref.ref : NULL, a->ctr.id,
+                                &a->sel)))
+        goto out;
+    cb_indicator_eval(ind, &a->sel.total, a->sel.words, have, &a->v);
+out:
+    pthread_rwlock_unlock(&r->lock);
+    cb_free(depts);
+    return rc;
+}
+
+enum cb_err
+cb__web_report_case(struct web_report *r, struct cb_store *st, const char *zzjgdm,
+                    const char *bah, int64_t zycs, unsigned flags, struct cb_case *out,
+                    struct cb_arena *a, struct cb_buf *err)
+{
+    enum cb_err rc = CB_OK;
+
+    /* One tracer for the server: the schemes are loaded once, not per request. */
+    pthread_mutex_lock(&r->tracer_mu);
+    if (!r->tracer)
+        rc = cb_case_tracer_new(&r->tracer, st, err);
+    if (!rc)
+        rc = cb_case_find(st, r->tracer, zzjgdm, bah, zycs, flags, out, a, err);
+    pthread_mutex_unlock(&r->tracer_mu);
+    return rc;
 }

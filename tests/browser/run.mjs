@@ -245,6 +245,56 @@ try {
   await page.waitForTimeout(600);
   await shot('04-hospital');
 
+  // ---- lineage: from a tile to its cases, and a case's grouping trace ----
+  async function openCases(click) {
+    await click();
+    await page.waitForSelector('#view[data-view="cases"] #cases-summary', { timeout: 15000 });
+    await page.waitForTimeout(300);
+  }
+  await openView('#/overview', 'overview');
+  await openCases(() => page.click('.kpi[data-id="fp.04"] .kpi-cases'));
+  await noError('cases');
+  const chash = await page.evaluate(() => decodeURIComponent(location.hash));
+  ok('a KPI tile opens the cases of its numerator', chash.startsWith('#/cases/fp.04/numerator/'), chash);
+  const want04 = X.kpi_consortium.find(r => r.id === 'fp.04');
+  const csum = await page.$eval('#cases-summary', e => ({ count: Number(e.dataset.count), text: e.textContent }));
+  ok(`cases: the count is the tile's numerator (${want04.numerator}, carebase indicators)`, csum.count === want04.numerator, csum);
+  const crows = await page.$$eval('#table-cases tbody tr', rs => rs.length);
+  ok('cases: the first page of 100', crows === Math.min(100, want04.numerator), crows);
+  const p1 = await page.$eval('#table-cases tbody tr:first-child', r => r.children[1].textContent);
+  await page.click('#cases-next');
+  await page.waitForFunction(b => document.querySelector('#table-cases tbody tr:first-child').children[1].textContent !== b, p1);
+  ok('cases: the next page', /101–200/.test(await page.$eval('#cases-page', e => e.textContent)));
+  await page.click('#cases-prev');
+  await page.waitForFunction(b => document.querySelector('#table-cases tbody tr:first-child').children[1].textContent === b, p1);
+  const ccsv = await readDownload(() => page.click('#cases-csv'));
+  const crs = parseCsv(ccsv.text);
+  ok(`cases: the CSV has every case of the numerator (${crs.length - 1})`, crs.length === want04.numerator + 1, crs.length);
+  ok('cases: the CSV carries no patient identifiers', !crs[0].some(x => /^(xm|sfzh|XM|SFZH)$/.test(x)) && crs[0][1] === 'bah', crs[0]);
+  await page.click('#table-cases tbody tr:first-child');
+  await page.waitForSelector('#case-trace-text', { timeout: 15000 });
+  const drgOf = await page.$eval('#case-head', e => e.dataset.drg);
+  const zhTrace = await page.$eval('#case-trace-text', e => e.textContent);
+  ok(`a case's grouping trace, in Chinese, naming its DRG (${drgOf})`, drgOf && zhTrace.includes(drgOf) && /主要诊断|分组/.test(zhTrace), zhTrace.slice(0, 200));
+  ok('a case: identifiers omitted for this user', /已隐去/.test(await page.$eval('#case-identifiers', e => e.textContent)));
+  await shot('10-cases');
+  const zhCasesTitle = await page.$eval('#view-title', e => e.textContent);
+  await page.click('#lang');
+  await page.waitForFunction(t => document.getElementById('view-title') && document.getElementById('view-title').textContent !== t, zhCasesTitle);
+  await page.waitForSelector('#table-cases tbody tr');
+  await page.click('#table-cases tbody tr:first-child');
+  await page.waitForSelector('#case-trace-text');
+  const enTrace = await page.$eval('#case-trace-text', e => e.textContent);
+  ok('the trace follows the language switch (English)', enTrace.includes(drgOf) && /principal|MDC/.test(enTrace) && !/主要诊断/.test(enTrace), enTrace.slice(0, 200));
+  await shot('11-case-trace-en');
+  await page.click('#lang');
+  await page.waitForFunction(() => document.querySelector('[data-nav="overview"]') && document.querySelector('[data-nav="overview"]').textContent === '医联体总览');
+  await openView(`#/hospital/${encodeURIComponent(X.h1)}`, 'hospital');
+  const dcode = await page.$eval('[data-cases-dept]', a => a.dataset.casesDept);
+  await openCases(() => page.click('[data-cases-dept]'));
+  const depts = await page.$$eval('#table-cases tbody tr', rs => [...new Set(rs.map(r => r.children[4].textContent))]);
+  ok(`a department's cases from the hospital's table (${dcode})`, depts.length === 1 && depts[0].startsWith(dcode), depts);
+
   // ---- the DRG quadrant ----
   await openView('#/quadrant', 'quadrant');
   await noError('quadrant');

@@ -45,6 +45,8 @@ eq "passwords are argon2id hashes" \
   "$(sql "SELECT count(*) FROM user WHERE pw_hash LIKE '\$argon2id\$%'")" 5
 out=$(cb user list --format csv)
 check "user list names the users" grep -q '^3,carol,consortium_admin,group,G2' <<<"$out"
+check "user list: nobody may see patient identifiers by default" \
+  bash -c '! grep -Eq ",1$" <<<"$1"' _ "$(tail -n +2 <<<"$out")"
 check "user list shows no hash" bash -c '! grep -q argon2 <<<"$1"' _ "$out"
 eq "eve is disabled" "$(sql "SELECT disabled FROM user WHERE name = 'eve'")" 1
 
@@ -103,7 +105,8 @@ host, port = urllib.parse.urlsplit(url).hostname, urllib.parse.urlsplit(url).por
 ROUTES = {("GET", "/"), ("GET", "/healthz"), ("GET", "/metrics"),
           ("POST", "/api/login"), ("POST", "/api/logout"), ("GET", "/api/me"),
           ("GET", "/api/orgs"), ("GET", "/api/indicators"), ("GET", "/api/rejects"),
-          ("GET", "/api/drgs"), ("GET", "/api/qc"), ("GET", "/app/{path}")}
+          ("GET", "/api/drgs"), ("GET", "/api/qc"), ("GET", "/api/cases"),
+          ("GET", "/api/case"), ("GET", "/app/{path}")}
 doc = open(os.path.join(SOURCE, "docs/api.md"), encoding="utf-8").read()
 documented = set(re.findall(r"^### `(GET|POST|PUT|DELETE) (/[^`\s]*)`", doc, re.M))
 ok("docs/api.md lists exactly the routes", documented == ROUTES,

@@ -37,7 +37,17 @@ const STRINGS = {
     wall_rank: 'CMI 医院排名', wall_trend: '月度出院人次', wall_quadrant: 'DRG 象限',
     download_csv: '下载 CSV', download_xlsx: '下载 Excel', no_data: '无数据', loading: '加载中…',
     not_computable: '不可计算', reason: '原因', forbidden: '无权访问',
-    cases_next: '病例明细（含分组路径）将在下一版本提供；可使用命令 carebase cases。',
+    cases_link: '病例', cases_title: '病例明细', numerator: '分子', denominator: '分母',
+    cases_summary: '{side}共 {n} 例', cases_total: '合计 {v}', indicator_value: '指标值',
+    all_in_scope: '权限范围内全部', zycs: '住院次数', cysj: '出院日期', doctor: '主治医师',
+    lyfs: '离院方式', drg_status: '分组状态', contribution: '贡献', scheme: '方案',
+    click_case: '点击病例查看 DRG 分组路径。', cases_masked: '病例列表及下载不含患者姓名、身份证号等身份信息。',
+    prev_page: '上一页', next_page: '下一页', page_of: '第 {a}–{b} 条，共 {n} 条',
+    trace_title: 'DRG 分组路径', diagnoses: '诊断', procedures: '手术操作', slot: '序号',
+    identifiers: '患者身份信息', identifiers_shown: '按您的权限显示，本次查看已记入审计日志。',
+    identifiers_omitted: '已隐去（您的账户无权查看患者身份信息）', case_none: '选择一个病例',
+    downloading: '正在下载…', csv_capped: '最多下载前 {n} 例',
+    unit_cases: '例', unit_yuan: '元', unit_days: '天', unit_weight: '权重', unit_ratio: '',
     scope_group: '医联体', scope_hospital: '医院',
     up: '越高越好', down: '越低越好',
   },
@@ -76,7 +86,17 @@ const STRINGS = {
     wall_rank: 'CMI by hospital', wall_trend: 'Discharges by month', wall_quadrant: 'DRG quadrant',
     download_csv: 'Download CSV', download_xlsx: 'Download Excel', no_data: 'No data', loading: 'Loading…',
     not_computable: 'not computable', reason: 'reason', forbidden: 'Not allowed',
-    cases_next: 'Case lists with the grouping trace come in the next release; use carebase cases meanwhile.',
+    cases_link: 'Cases', cases_title: 'Cases', numerator: 'Numerator', denominator: 'Denominator',
+    cases_summary: '{side}: {n} cases', cases_total: 'total {v}', indicator_value: 'Value',
+    all_in_scope: 'Everything in your scope', zycs: 'Admission no.', cysj: 'Discharged', doctor: 'Attending doctor',
+    lyfs: 'Discharge type', drg_status: 'Grouping', contribution: 'Contribution', scheme: 'Scheme',
+    click_case: 'Click a case for its DRG grouping trace.', cases_masked: 'Case lists and downloads never carry patient names, ID numbers or other identifiers.',
+    prev_page: 'Previous', next_page: 'Next', page_of: '{a}–{b} of {n}',
+    trace_title: 'DRG grouping trace', diagnoses: 'Diagnoses', procedures: 'Procedures', slot: 'Slot',
+    identifiers: 'Patient identifiers', identifiers_shown: 'Shown as your account allows; this read is in the audit log.',
+    identifiers_omitted: 'Omitted (your account may not see patient identifiers)', case_none: 'Choose a case',
+    downloading: 'Downloading…', csv_capped: 'at most the first {n} cases are downloaded',
+    unit_cases: 'cases', unit_yuan: 'CNY', unit_days: 'days', unit_weight: 'weight', unit_ratio: '',
     scope_group: 'Consortium', scope_hospital: 'Hospital',
     up: 'higher is better', down: 'lower is better',
   },
@@ -137,3 +157,14 @@ export function reasonText(status) {
 }
 
 setLang(lang);
+
+// Discharge types (LYFS, RC019).
+const LYFS = {
+  zh: { 1: '医嘱离院', 2: '医嘱转院', 3: '转社区/乡镇卫生院', 4: '非医嘱离院', 5: '死亡', 9: '其他' },
+  en: { 1: 'discharged', 2: 'transferred', 3: 'to community care', 4: 'against advice', 5: 'died', 9: 'other' },
+};
+
+export function lyfsText(code) {
+  const n = LYFS[lang][code];
+  return n ? `${code} ${n}` : (code ?? '');
+}

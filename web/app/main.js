@@ -13,6 +13,7 @@ import { renderQuadrant } from './views/quadrant.js';
 import { renderDrgs } from './views/drgs.js';
 import { renderQc } from './views/qc.js';
 import { renderWall } from './views/wall.js';
+import { renderCases } from './views/cases.js';
 
 const root = document.getElementById('app');
 
@@ -30,6 +31,7 @@ const ROUTES = {
   drgs: renderDrgs,
   qc: renderQc,
   wall: renderWall,
+  cases: renderCases,
 };
 
 const NAV = [['overview', 'nav_overview'], ['quadrant', 'nav_quadrant'], ['drgs', 'nav_drgs'],
@@ -125,7 +127,7 @@ function topbar(active) {
       h('img', { class: 'logo', src: '/app/favicon.svg', alt: '' }),
       'Carebase', h('small', {}, t('app_sub'))),
     h('nav', { class: 'nav' }, NAV.map(([id, key]) => h('a', {
-      href: `#/${id}`, class: id === active || (active === 'hospital' && id === 'overview') ? 'active' : null,
+      href: `#/${id}`, class: id === active || ((active === 'hospital' || active === 'cases') && id === 'overview') ? 'active' : null,
       dataset: { nav: id },
     }, t(key)))),
     h('div', { class: 'tools' },

@@ -48,7 +48,8 @@ export function trendNode(row) {
   return h('span', { class: `trend ${cls}`, title: prev }, `${arrow} ${fmtNumber(Math.abs(c), 1)}%`);
 }
 
-export function tile(row, id) {
+// casesHref (optional): the link of the tile's numerator cases (lineage).
+export function tile(row, id, casesHref) {
   const unit = row ? unitText(row.unit_of_measure) : '';
   const computable = row && row.value !== null && row.value !== undefined;
   return h('div', {
@@ -63,12 +64,16 @@ export function tile(row, id) {
     h('span', { class: 'kpi-value' }, valueNode(row)),
     computable && unit ? h('span', { class: 'kpi-unit' }, unit) : null),
   h('div', { class: 'kpi-trend' },
-    h('span', {}, t('kpi_vs_prev')), trendNode(row)));
+    h('span', {}, t('kpi_vs_prev'), ' ', trendNode(row)),
+    casesHref && row ? h('a', {
+      class: 'kpi-cases', href: casesHref(id), dataset: { cases: id }, title: `${t('cases_title')} · ${t('numerator')}`,
+    }, `${t('cases_link')} →`) : null));
 }
 
-export function tiles(rows, ids) {
+// opts.cases(id) -> href: a "cases" link on each tile (the numerator's cases).
+export function tiles(rows, ids, opts = {}) {
   const by = new Map(rows.map(r => [r.id, r]));
-  return h('div', { class: 'tiles' }, ids.map(id => tile(by.get(id), id)));
+  return h('div', { class: 'tiles' }, ids.map(id => tile(by.get(id), id, opts.cases)));
 }
 
 // Triggers a download of text as a file (client side, no round trip).
@@ -84,7 +89,7 @@ export function download(filename, text, type = 'text/csv;charset=utf-8') {
 /*
  * A sortable table. columns: {key, label, unit, num, decimals, get(row) ->
  * value (sort and CSV), cell(row) -> Node (optional), reason(row) -> text
- * for a null value}. opts: {onClick(row), csvName, title, selected(row)}.
+ * for a null value, noCsv: left out of the CSV}. opts: {onClick(row), csvName, title, selected(row)}.
  * Returns {el, setRows(rows)}.
  */
 export function dataTable(columns, rows, opts = {}) {
@@ -138,8 +143,9 @@ export function dataTable(columns, rows, opts = {}) {
     setRows(r) { data = r.slice(); render(); },
     rerender: render,
     csv() {
-      const header = columns.map(c => c.unit ? `${c.label} (${c.unit})` : c.label);
-      return csvText(header, data.map(r => columns.map(c => c.csv ? c.csv(r) : c.get(r))));
+      const cols = columns.filter(c => !c.noCsv);
+      const header = cols.map(c => c.unit ? `${c.label} (${c.unit})` : c.label);
+      return csvText(header, data.map(r => cols.map(c => c.csv ? c.csv(r) : c.get(r))));
     },
   };
 }

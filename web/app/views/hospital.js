@@ -1,6 +1,6 @@
 // Drill-down to one hospital: its KPI tiles, the monthly trend of a chosen
 // indicator (with the same month last year and a chosen department), and
-// its departments (by=department).
+// its departments (by=department), each with a link to its cases.
 
 import * as api from '../api.js';
 import { t, indName, levelText } from '../i18n.js';
@@ -8,6 +8,7 @@ import { h, tiles, card, dataTable, select, pivot, indicatorColumns } from '../u
 import { chartBox, draw } from '../charts.js';
 import { state, hospitalName, departmentName } from '../main.js';
 import { KPI, TABLE_IDS, indicatorOptions, lineOption } from './overview.js';
+import { casesHref } from './cases.js';
 
 let trendId = 'fp.n';
 
@@ -25,7 +26,7 @@ export async function renderHospital(page, params) {
     h('div', {},
       h('h1', { id: 'view-title' }, hospitalName(Z)),
       h('div', { class: 'sub' }, `${Z} · ${levelText(level)} · ${t('period')} ${P || '—'}`))));
-  page.append(tiles(head.rows, KPI));
+  page.append(tiles(head.rows, KPI, { cases: id => casesHref(id, 'numerator', Z) }));
 
   const trendBox = chartBox('chart tall', { id: 'chart-hospital-trend' });
   const opts = indicatorOptions(KPI, head.rows);
@@ -37,6 +38,13 @@ export async function renderHospital(page, params) {
   const cols = [
     { key: 'dept', label: t('department'), get: p => departmentName(Z, p.key) },
     ...indicatorColumns(TABLE_IDS, piv),
+    {
+      key: 'cases', label: t('cases_link'), get: () => null, noCsv: true,
+      cell: p => h('a', {
+        class: 'cases-link', href: casesHref('fp.n', 'numerator', Z, p.key), dataset: { casesDept: p.key },
+        onclick: e => e.stopPropagation(),
+      }, `${t('cases_link')} →`),
+    },
   ];
   const table = dataTable(cols, piv, {
     sortKey: 'fp.n',

@@ -1,6 +1,6 @@
 // The consortium overview: KPI tiles with trend arrows, the hospitals
 // compared on one indicator, the monthly trend, and the hospitals table
-// (click a hospital to drill down).
+// (click a hospital to drill down); each tile links to its cases.
 
 import * as api from '../api.js';
 import { t, indName, unitText, levelText } from '../i18n.js';
@@ -8,6 +8,7 @@ import { h, tiles, card, dataTable, select, pivot, indicatorColumns } from '../u
 import { chartBox, draw } from '../charts.js';
 import { decimalsFor, fmtValue } from '../fmt.js';
 import { state, go, headlineQuery, isConsortium, scopeTitle } from '../main.js';
+import { casesHref } from './cases.js';
 
 export const KPI = ['fp.n', 'fp.04', 'fp.08', 'fp.14', 'fp.alos', 'fp.cost', 'drg.cmi', 'drg.cei', 'drg.tei', 'drg.count'];
 export const TABLE_IDS = ['fp.n', 'fp.04', 'fp.08', 'fp.alos', 'fp.cost', 'drg.cmi', 'drg.cei', 'drg.tei', 'fp.14'];
@@ -54,7 +55,9 @@ export async function renderOverview(page) {
       h('h1', { id: 'view-title' }, `${isConsortium() ? t('overview_title') : t('overview_hosp_title')} · ${scopeTitle()}`),
       h('div', { class: 'sub' }, `${t('period')} ${P || '—'}`, ref ? ` · DRG ${ref.scheme} / ${ref.name}` : '')),
   ));
-  page.append(tiles(headRows, KPI));
+  // A tile's cases: the consortium's, or those of the hospital shown.
+  const tileHosp = q.by === 'consortium' ? '-' : (headRows[0] ? headRows[0].hospital : '-');
+  page.append(tiles(headRows, KPI, { cases: id => casesHref(id, 'numerator', tileHosp) }));
 
   // Hospitals compared on one indicator, and the monthly trend.
   const cmpBox = chartBox('chart', { id: 'chart-compare' });

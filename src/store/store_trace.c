@@ -1,9 +1,11 @@
 /*
- * cli_trace.c - the grouping trace of a stored record (see cli_trace.h).
- *
- * The record's items come through cb_store_query as hex(record.data), the
- * one way a read-only query hands over a blob as text; they are decoded
- * with cb_store_record_decode like `carebase regroup` does.
+ * store_trace.c - the grouping trace of a stored record (lineage.h): the
+ * record is decoded from the store and grouped again with the trace on,
+ * with the scheme its stored result was made with (loaded from the
+ * installed package once, and checked against the digest it was installed
+ * with) and code translation on where the scheme has maps, as the import
+ * groups. The stored result stays what the indicators count; a different
+ * result now is pointed out in the text.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +13,9 @@
 #include "carebase/alloc.h"
 #include "carebase/arena.h"
 #include "carebase/drg.h"
+#include "carebase/lineage.h"
 #include "carebase/record.h"
-#include "cli_trace.h"
+#include "store_int.h"
 
 /* One installed scheme, loaded when a record first needs it. */
 struct scheme_slot {
@@ -24,38 +27,15 @@ struct scheme_slot {
     char                 *why;      /* the failure */
 };
 
-struct cli_trace {
-    struct cb_store    *st;
+struct cb_case_tracer {
     struct scheme_slot *slot;
     int                 nslot;
     struct cb_fp       *fp;
     struct cb_arena     a;          /* the decoded record */
-    struct cb_buf       bytes;      /* record.data, from hex */
 };
 
-static enum cb_err
-scheme_row(void *ctx, int ncols, const char *const *names, const char *const *v)
-{
-    struct cli_trace *t = ctx;
-    struct scheme_slot *s;
-
-    (void)names;
-    if (ncols < 3 || !v[0])
-        return CB_OK;
-    s = cb_reallocarray(t->slot, (size_t)t->nslot + 1, sizeof *s);
-    if (!s)
-        return CB_ERR_NOMEM;
-    t->slot = s;
-    s = &t->slot[t->nslot++];
-    memset(s, 0, sizeof *s);
-    s->id = strtoll(v[0], NULL, 10);
-    s->digest = cb_strdup(v[1] ? v[1] : "");
-    s->path = cb_strdup(v[2] ? v[2] : "");
-    return s->digest && s->path ? CB_OK : CB_ERR_NOMEM;
-}
-
 void
-cli_trace_free(struct cli_trace *t)
+cb_case_tracer_free(struct cb_case_tracer *t)
 {
     if (!t)
         return;
@@ -72,31 +52,76 @@ cli_trace_free(struct cli_trace *t)
     cb_free(t->slot);
     cb_free(t->fp);
     cb_arena_release(&t->a);
-    cb_buf_release(&t->bytes);
     cb_free(t);
 }
 
-enum cb_err
-cli_trace_new(struct cli_trace **out, struct cb_store *st, struct cb_buf *err)
+static struct scheme_slot *
+slot_of(struct cb_case_tracer *t, int64_t id)
 {
-    struct cli_trace *t = cb_calloc(1, sizeof *t);
+    for (int i = 0; i < t->nslot; i++)
+        if (t->slot[i].id == id)
+            return &t->slot[i];
+    return NULL;
+}
+
+/* Adds the installed schemes the tracer does not know yet. */
+static enum cb_err
+read_schemes(struct cb_case_tracer *t, struct cb_store *st, struct cb_buf *err)
+{
+    sqlite3_stmt *q;
+    enum cb_err rc = CB_OK;
+    int step;
+
+    if (sqlite3_prepare_v2(st->db, "SELECT id, digest, path FROM drg_scheme ORDER BY id",
+                           -1, &q, NULL) != SQLITE_OK)
+        return cb__store_fail(st, "cannot list the DRG schemes", err);
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        const char *digest = (const char *)sqlite3_column_text(q, 1);
+        const char *path = (const char *)sqlite3_column_text(q, 2);
+        struct scheme_slot *s;
+
+        if (slot_of(t, id))
+            continue;
+        s = cb_reallocarray(t->slot, (size_t)t->nslot + 1, sizeof *s);
+        if (!s) {
+            rc = CB_ERR_NOMEM;
+            break;
+        }
+        t->slot = s;
+        s = &t->slot[t->nslot++];
+        memset(s, 0, sizeof *s);
+        s->id = id;
+        s->digest = cb_strdup(digest ? digest : "");
+        s->path = cb_strdup(path ? path : "");
+        if (!s->digest || !s->path) {
+            rc = CB_ERR_NOMEM;
+            break;
+        }
+    }
+    if (!rc && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = cb__store_fail(st, "cannot list the DRG schemes", err);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+enum cb_err
+cb_case_tracer_new(struct cb_case_tracer **out, struct cb_store *st, struct cb_buf *err)
+{
+    struct cb_case_tracer *t = cb_calloc(1, sizeof *t);
     enum cb_err rc;
 
     *out = NULL;
     if (!t)
         return CB_ERR_NOMEM;
-    t->st = st;
     cb_arena_init(&t->a, 1 << 16);
-    cb_buf_init(&t->bytes, CB_BUF_MAX_DEFAULT);
     t->fp = cb_calloc(1, sizeof *t->fp);
     if (!t->fp) {
-        cli_trace_free(t);
+        cb_case_tracer_free(t);
         return CB_ERR_NOMEM;
     }
-    rc = cb_store_query(st, "SELECT id, digest, path FROM drg_scheme ORDER BY id",
-                        scheme_row, t, err);
-    if (rc) {
-        cli_trace_free(t);
+    if ((rc = read_schemes(t, st, err))) {
+        cb_case_tracer_free(t);
         return rc;
     }
     *out = t;
@@ -135,13 +160,14 @@ slot_load(struct scheme_slot *s)
 /* The loaded slot of drg_scheme.id id; NULL with *why when it cannot be
  * used. */
 static struct scheme_slot *
-slot_for(struct cli_trace *t, int64_t id, const char **why)
+slot_for(struct cb_case_tracer *t, struct cb_store *st, int64_t id, const char **why)
 {
-    struct scheme_slot *s = NULL;
+    struct scheme_slot *s = slot_of(t, id);
+    struct cb_buf err = CB_BUF_INIT;
 
-    for (int i = 0; i < t->nslot && !s; i++)
-        if (t->slot[i].id == id)
-            s = &t->slot[i];
+    if (!s && !read_schemes(t, st, &err))     /* installed since */
+        s = slot_of(t, id);
+    cb_buf_release(&err);
     if (!s) {
         *why = "the scheme of the stored result is not installed: no trace";
         return NULL;
@@ -155,34 +181,6 @@ slot_for(struct cli_trace *t, int64_t id, const char **why)
     return s;
 }
 
-static int
-hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10
-         : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static enum cb_err
-unhex(struct cb_buf *out, const char *h)
-{
-    size_t n = strlen(h);
-    enum cb_err rc;
-
-    cb_buf_reset(out);
-    if (n % 2)
-        return CB_ERR_PROTO;
-    if ((rc = cb_buf_reserve(out, n / 2 + 1)))
-        return rc;
-    for (size_t i = 0; i < n; i += 2) {
-        int hi = hexval(h[i]), lo = hexval(h[i + 1]);
-        if (hi < 0 || lo < 0)
-            return CB_ERR_PROTO;
-        out->ptr[out->len++] = (char)(hi << 4 | lo);
-    }
-    out->ptr[out->len] = '\0';
-    return CB_OK;
-}
-
 /* Both texts are the same reason. */
 static enum cb_err
 reason(struct cb_buf *zh, struct cb_buf *en, const char *z, const char *e)
@@ -192,8 +190,9 @@ reason(struct cb_buf *zh, struct cb_buf *en, const char *z, const char *e)
 }
 
 enum cb_err
-cli_trace_explain(struct cli_trace *t, const struct cli_trace_record *r,
-                  struct cb_buf *zh, struct cb_buf *en)
+cb__case_trace(struct cb_case_tracer *t, struct cb_store *st,
+               const struct cb__trace_record *r, struct cb_buf *zh, struct cb_buf *en,
+               struct cb_buf *json)
 {
     static const char *const lang[2] = { "zh", "en" };
     struct cb_buf *out[2] = { zh, en };
@@ -206,17 +205,16 @@ cli_trace_explain(struct cli_trace *t, const struct cli_trace_record *r,
 
     cb_buf_reset(zh);
     cb_buf_reset(en);
-    if (!r->scheme_id)
+    if (json)
+        cb_buf_reset(json);
+    if (r->scheme_id <= 0)
         return reason(zh, en, "未分组：没有适用的 DRG 方案",
                       "not grouped: no installed DRG scheme applies");
-    if (!(s = slot_for(t, strtoll(r->scheme_id, NULL, 10), &why)))
+    if (!(s = slot_for(t, st, r->scheme_id, &why)))
         return reason(zh, en, why, why);
     cb_arena_reset(&t->a);
-    rc = unhex(&t->bytes, r->data_hex ? r->data_hex : "");
-    if (!rc)
-        rc = cb_store_record_decode(t->st, t->bytes.ptr, t->bytes.len,
-                                    cb_str_c(r->dx ? r->dx : "[]"),
-                                    cb_str_c(r->px ? r->px : "[]"), t->fp, &t->a, &err);
+    rc = cb_store_record_decode(st, r->data, r->n, r->dx.len ? r->dx : cb_str_c("[]"),
+                                r->px.len ? r->px : cb_str_c("[]"), t->fp, &t->a, &err);
     cb_buf_release(&err);
     if (rc == CB_ERR_NOMEM)
         return rc;
@@ -230,6 +228,8 @@ cli_trace_explain(struct cli_trace *t, const struct cli_trace_record *r,
         (rc = cb_drg_group(s->s, &in, cb_drg_scheme_has_maps(s->s) ? CB_DRG_TR_CODES
                                                                     : CB_DRG_TR_OFF,
                            &s->w, &res)))
+        return rc;
+    if (json && (rc = cb_drg_explain_json(s->s, &in, &s->w, &res, json)))
         return rc;
     bool differs = r->drg && r->status &&
                    (strcmp(r->drg, res.drg) ||
