@@ -402,11 +402,12 @@ ev_a02(struct apply *a)
         anomaly(a, CB_LIVE_ANOM_UNKNOWN_VISIT);
         if ((vi = create(a, p)) < 0)
             return;
+        detach(a, vi);   /* no share yet: nothing to take out */
         V(a, vi)->state = p->pclass == 'E' ? LV_ED : LV_INPATIENT;
         V(a, vi)->admit_ms = a->t;
-        take_times(a, vi);
+    } else {
+        detach(a, vi);
     }
-    detach(a, vi);
     v = V(a, vi);
     v->xfer_from_ward = v->ward;
     v->xfer_from_bed = v->bed;
