@@ -74,9 +74,11 @@
  *        its event time). A known visit: anomaly state_mismatch.
  *   A02  moves an ED or inpatient visit to PV1-3 (the old bed is freed),
  *        counts a transfer and remembers the move for A12. An unknown
- *        visit is created there as an inpatient (no admission counted),
- *        anomaly unknown_visit. PV1-3 without a ward: anomaly no_location.
- *        A pre-admitted or discharged visit: anomaly state_mismatch.
+ *        visit is created there (class E: an ED visit, else an inpatient;
+ *        no admission counted, the transfer is), anomaly unknown_visit.
+ *        PV1-3 without a ward: anomaly no_location (unknown_visit for an
+ *        unknown visit, which is then not created). A pre-admitted or
+ *        discharged visit: anomaly state_mismatch.
  *   A03  frees the bed; an inpatient counts a discharge, an ED visit
  *        leaves without one; the visit is kept as discharged. Unknown:
  *        anomaly unknown_visit. Pre-admitted: removed, state_mismatch.

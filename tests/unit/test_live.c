@@ -946,7 +946,7 @@ static void
 test_forecast_periodic(void **state)
 {
     struct cb_live *l = new_live(1000);
-    int64_t day0 = cb_days_from_civil(2026, 9, 1), origin;
+    int64_t day0 = cb_days_from_civil(2026, 9, 1), origin = 0;
     double fc[48], fc_short[48], mae;
     unsigned n;
     int d, hh, k, seqno = 0;
