@@ -215,7 +215,7 @@ main(int argc, char **argv)
         q[k] = (now_s() - t0) * 1e3;
         cb_buf_reset(&out);
         t0 = now_s();
-        if (cb_live_wards_json(l, cb_str_c("H000"), t, &out) != CB_OK)
+        if (cb_live_wards_json(l, cb_str_c("H000"), t, true, &out) != CB_OK)
             return 1;
         q2[k] = (now_s() - t0) * 1e3;
     }

@@ -392,11 +392,12 @@ CB_MUST_CHECK enum cb_err cb_live_summary_json(struct cb_live *l,
  *            "since":"..." (last change of the bed)}]}],
  *  "boarders":[{"visit":"V1","patient":"P1","ward":"W1" or null,
  *               "since":"...","minutes":N}]}  (bedless and ED boarders)
- * CB_ERR_NOT_FOUND for an unknown hospital. No names: only ids.
+ * CB_ERR_NOT_FOUND for an unknown hospital. No names: only ids, and the
+ * patient ids ("patient") only when patient_ids is true.
  */
 CB_MUST_CHECK enum cb_err cb_live_wards_json(struct cb_live *l,
                                              struct cb_str hospital,
-                                             int64_t now_ms,
+                                             int64_t now_ms, bool patient_ids,
                                              struct cb_buf *out);
 
 /*

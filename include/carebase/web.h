@@ -45,6 +45,14 @@ struct cb_web_config {
     unsigned login_window_s;   /* default 60 */
     unsigned refresh_s;        /* new facts are looked for at most this often (5) */
     unsigned shutdown_grace_s; /* in-flight requests may finish (default 10) */
+    /* Live operations (the command centre, fed by HL7 ADT): */
+    char    *wards;            /* wards TSV: hospital, ward, name, care_level,
+                                  beds, staffed; NULL = only wards seen in the feed */
+    unsigned alert_occupancy_pct;   /* ward occupancy alert at >= (default 95) */
+    unsigned alert_boarders;        /* ED boarders alert at > (default 5) */
+    unsigned alert_feed_silent_min; /* feed silent alert after (default 10) */
+    unsigned los_outlier_days;      /* length-of-stay outliers (default 30) */
+    int      utc_offset_min;        /* local time of the feeds (default 480: +0800) */
 };
 
 /* Sets every field to its default (strings NULL); cannot fail. */

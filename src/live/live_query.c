@@ -562,7 +562,7 @@ out:
 /* ------------------------------------------------------------ bed board */
 
 static void
-w_bed(struct wr *w, const struct cb_live *l, const struct lv_bed *b)
+w_bed(struct wr *w, const struct cb_live *l, const struct lv_bed *b, bool patient_ids)
 {
     w_addf(w, "{\"bed\":");
     w_name(w, &b->label);
@@ -577,8 +577,10 @@ w_bed(struct wr *w, const struct cb_live *l, const struct lv_bed *b)
 
         w_addf(w, ",\"visit\":");
         w_str(w, cb_str_make(v->vid, v->vid_len));
-        w_addf(w, ",\"patient\":");
-        w_str(w, cb_str_make(v->pid, v->pid_len));
+        if (patient_ids) {
+            w_addf(w, ",\"patient\":");
+            w_str(w, cb_str_make(v->pid, v->pid_len));
+        }
         w_addf(w, ",\"class\":\"%c\",\"boarder\":%s",
                v->pclass > ' ' && v->pclass < 127 && v->pclass != '"'
                        && v->pclass != '\\' ? v->pclass : '?',
@@ -590,7 +592,7 @@ w_bed(struct wr *w, const struct cb_live *l, const struct lv_bed *b)
 }
 
 static void
-w_ward(struct wr *w, const struct cb_live *l, int32_t wi)
+w_ward(struct wr *w, const struct cb_live *l, int32_t wi, bool patient_ids)
 {
     const struct lv_ward *wd = &l->wards[wi];
     struct keyed *beds;
@@ -622,7 +624,7 @@ w_ward(struct wr *w, const struct cb_live *l, int32_t wi)
     qsort(beds, wd->nbeds, sizeof(*beds), keyed_cmp);
     for (i = 0; i < wd->nbeds; i++) {
         w_addf(w, "%s", i ? "," : "");
-        w_bed(w, l, &l->beds[beds[i].idx]);
+        w_bed(w, l, &l->beds[beds[i].idx], patient_ids);
     }
     cb_free(beds);
     w_addf(w, "]}");
@@ -630,7 +632,7 @@ w_ward(struct wr *w, const struct cb_live *l, int32_t wi)
 
 enum cb_err
 cb_live_wards_json(struct cb_live *l, struct cb_str hospital, int64_t now_ms,
-                   struct cb_buf *out)
+                   bool patient_ids, struct cb_buf *out)
 {
     struct wr w = { out, CB_OK };
     struct keyed *wards = NULL;
@@ -661,7 +663,7 @@ cb_live_wards_json(struct cb_live *l, struct cb_str hospital, int64_t now_ms,
     w_addf(&w, ",\"wards\":[");
     for (i = 0; i < h->nwards; i++) {
         w_addf(&w, "%s", i ? "," : "");
-        w_ward(&w, l, wards[i].idx);
+        w_ward(&w, l, wards[i].idx, patient_ids);
     }
     w_addf(&w, "],\"boarders\":[");
     for (i = 0; i < l->nvisits; i++) {
@@ -673,8 +675,10 @@ cb_live_wards_json(struct cb_live *l, struct cb_str hospital, int64_t now_ms,
         w_addf(&w, "%s{\"visit\":", first ? "" : ",");
         first = false;
         w_str(&w, cb_str_make(v->vid, v->vid_len));
-        w_addf(&w, ",\"patient\":");
-        w_str(&w, cb_str_make(v->pid, v->pid_len));
+        if (patient_ids) {
+            w_addf(&w, ",\"patient\":");
+            w_str(&w, cb_str_make(v->pid, v->pid_len));
+        }
         w_addf(&w, ",\"ward\":");
         if (v->ward >= 0)
             w_name(&w, &l->wards[v->ward].code);

@@ -47,6 +47,9 @@ cb__web_resp_release(struct web_resp *rs)
     if (rs->file_fd >= 0)
         close(rs->file_fd);
     rs->file_fd = -1;
+    if (rs->stream.release)
+        rs->stream.release(rs->stream.ctx);
+    memset(&rs->stream, 0, sizeof rs->stream);
 }
 
 void
@@ -1330,6 +1333,193 @@ out:
     cb_buf_release(&err);
 }
 
+/* ---- live operations: GET /api/live/{summary,wards,alerts,stream} ---- */
+
+/*
+ * The hospitals a user may see live: the codes of the scope, copied, so
+ * that an event stream keeps them after its request.
+ */
+struct live_scope {
+    struct cb_web_server *s;
+    char                (*code)[32];
+    int                   n;
+    uint64_t              sent_version;
+    double                sent_at;
+};
+
+static bool
+live_filter(void *ctx, struct cb_str hospital)
+{
+    const struct live_scope *ls = ctx;
+
+    for (int i = 0; i < ls->n; i++)
+        if (strlen(ls->code[i]) == hospital.len &&
+            !memcmp(ls->code[i], hospital.ptr, hospital.len))
+            return true;
+    return false;
+}
+
+static void
+live_scope_free(void *ctx)
+{
+    struct live_scope *ls = ctx;
+
+    if (ls)
+        cb_free(ls->code);
+    cb_free(ls);
+}
+
+/*
+ * The user's hospitals, or only `hospital` when given (403 when it is not
+ * in the scope). NULL after an error response.
+ */
+static struct live_scope *
+live_scope_load(struct cb_web_server *s, struct cb_store *st, const struct session *ss,
+                const char *hospital, struct web_resp *rs)
+{
+    struct live_scope *ls;
+    struct scope sc;
+
+    if (hospital && !plain(hospital, 31, "-_")) {
+        cb__web_error(rs, 400, "bad_request", "hospital is an organisation code");
+        return NULL;
+    }
+    if (scope_load(st, ss, &sc, NULL, rs))
+        return NULL;
+    if (hospital && !scope_find(&sc, hospital)) {
+        cb_free(sc.h);
+        cb__web_error(rs, 403, "forbidden", "that hospital is not in your scope");
+        return NULL;
+    }
+    if (!(ls = cb_calloc(1, sizeof *ls)) ||
+        !(ls->code = cb_calloc((size_t)sc.n + 1, sizeof *ls->code))) {
+        live_scope_free(ls);
+        cb_free(sc.h);
+        oom(rs);
+        return NULL;
+    }
+    ls->s = s;
+    for (int i = 0; i < sc.n; i++)
+        if (!hospital || !strcmp(sc.h[i].zzjgdm, hospital))
+            memcpy(ls->code[ls->n++], sc.h[i].zzjgdm, sizeof ls->code[0]);
+    cb_free(sc.h);
+    return ls;
+}
+
+static void
+h_live_summary(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
+               const struct session *ss, struct web_resp *rs)
+{
+    struct live_scope *ls = live_scope_load(s, st, ss, arg(rq, "hospital"), rs);
+
+    if (!ls)
+        return;
+    if (cb_live_summary_json(s->live, live_filter, ls, cb__web_live_now(s), &rs->body))
+        oom(rs);
+    live_scope_free(ls);
+}
+
+static void
+h_live_alerts(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
+              const struct session *ss, struct web_resp *rs)
+{
+    const char *active = arg(rq, "active");
+    struct live_scope *ls;
+
+    if (active && strcmp(active, "0") && strcmp(active, "1")) {
+        cb__web_error(rs, 400, "bad_request", "active wants 0 or 1");
+        return;
+    }
+    if (!(ls = live_scope_load(s, st, ss, arg(rq, "hospital"), rs)))
+        return;
+    if (cb_live_alerts_json(s->live, live_filter, ls, active && !strcmp(active, "1"),
+                            &rs->body))
+        oom(rs);
+    live_scope_free(ls);
+}
+
+/*
+ * The bed board of one hospital. Visit numbers always; patient ids only
+ * for users allowed identifiers, and then the read is audited (case-level
+ * data leaves only with its audit row).
+ */
+static void
+h_live_wards(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
+             const struct session *ss, struct web_resp *rs)
+{
+    const char *hosp = arg(rq, "hospital");
+    bool ids = ss->u.show_identifiers != 0;
+    struct live_scope *ls;
+    enum cb_err rc;
+
+    if (!hosp) {
+        cb__web_error(rs, 400, "bad_request", "hospital is required");
+        return;
+    }
+    if (!(ls = live_scope_load(s, st, ss, hosp, rs)))
+        return;
+    live_scope_free(ls);
+    if (ids) {
+        struct cb_buf err = CB_BUF_INIT, what = CB_BUF_INIT;
+        rc = cb_buf_addf(&what, "bed board hospital=%s with patient ids", hosp);
+        if (!rc)
+            rc = cb_store_audit_add(st, ss->u.id, "read_bed_board", cb_buf_cstr(&what), &err);
+        cb_buf_release(&what);
+        if (rc) {
+            internal(rs, &err);
+            cb_buf_release(&err);
+            return;
+        }
+        cb_buf_release(&err);
+    }
+    rc = cb_live_wards_json(s->live, cb_str_c(hosp), cb__web_live_now(s), ids, &rs->body);
+    if (rc == CB_ERR_NOT_FOUND)
+        cb__web_error(rs, 404, "not_found", "no live data for that hospital yet");
+    else if (rc)
+        oom(rs);
+}
+
+/*
+ * The stream: a "summary" event (the JSON of GET /api/live/summary for the
+ * user's hospitals) whenever the live state changed, and at least every
+ * WEB_STREAM_PING_S so that the freshness shown stays true when a feed
+ * goes quiet.
+ */
+static enum cb_err
+live_stream_poll(void *ctx, uint64_t *seen, struct cb_buf *out)
+{
+    struct live_scope *ls = ctx;
+    uint64_t v = cb_live_version(ls->s->live);
+    double now = cb__web_mono();
+    enum cb_err rc;
+
+    (void)seen;   /* what was sent is kept in ls */
+    if (ls->sent_at > 0 && v == ls->sent_version && now - ls->sent_at < WEB_STREAM_PING_S)
+        return CB_OK;
+    if ((rc = cb_buf_addf(out, "event: summary\nid: %llu\ndata: ", (unsigned long long)v)) ||
+        (rc = cb_live_summary_json(ls->s->live, live_filter, ls, cb__web_live_now(ls->s),
+                                   out)) ||
+        (rc = cb_buf_adds(out, "\n\n")))
+        return rc;
+    ls->sent_version = v;
+    ls->sent_at = now;
+    return CB_OK;
+}
+
+static void
+h_live_stream(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
+              const struct session *ss, struct web_resp *rs)
+{
+    struct live_scope *ls = live_scope_load(s, st, ss, arg(rq, "hospital"), rs);
+
+    if (!ls)
+        return;
+    rs->content_type = "text/event-stream; charset=utf-8";
+    rs->stream.poll = live_stream_poll;
+    rs->stream.release = live_scope_free;
+    rs->stream.ctx = ls;
+}
+
 /* ---- dispatch ---- */
 
 void
@@ -1398,6 +1588,10 @@ cb__web_handle(struct cb_web_server *s, const struct web_req *rq, struct web_res
     case WEB_R_QC:         h_qc(s, st, rq, &ss, rs); break;
     case WEB_R_CASES:      h_cases(s, st, rq, &ss, rs); break;
     case WEB_R_CASE:       h_case(s, st, rq, &ss, rs); break;
+    case WEB_R_LIVE_SUMMARY: h_live_summary(s, st, rq, &ss, rs); break;
+    case WEB_R_LIVE_WARDS:   h_live_wards(s, st, rq, &ss, rs); break;
+    case WEB_R_LIVE_ALERTS:  h_live_alerts(s, st, rq, &ss, rs); break;
+    case WEB_R_LIVE_STREAM:  h_live_stream(s, st, rq, &ss, rs); break;
     default:               cb__web_error(rs, 404, "not_found", "no such route"); break;
     }
 out:

@@ -30,6 +30,11 @@ cb_web_config_init(struct cb_web_config *c)
     c->login_window_s = 60;
     c->refresh_s = 5;
     c->shutdown_grace_s = 10;
+    c->alert_occupancy_pct = 95;
+    c->alert_boarders = 5;
+    c->alert_feed_silent_min = 10;
+    c->los_outlier_days = 30;
+    c->utc_offset_min = 480;
 }
 
 static char **
@@ -49,6 +54,7 @@ string_field(struct cb_web_config *c, const char *key)
         { "tls_cert", offsetof(struct cb_web_config, tls_cert) },
         { "tls_key", offsetof(struct cb_web_config, tls_key) },
         { "web_dir", offsetof(struct cb_web_config, web_dir) },
+        { "wards", offsetof(struct cb_web_config, wards) },
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (!strcmp(fields[i].key, key))
@@ -72,6 +78,11 @@ static const struct num_field num_fields[] = {
     { "login_window", 1, 86400 },
     { "refresh", 0, 86400 },
     { "shutdown_grace", 0, 600 },
+    { "alert_occupancy", 1, 100 },
+    { "alert_boarders", 0, 100000 },
+    { "alert_feed_silent", 1, 10080 },
+    { "los_outlier_days", 1, 3650 },
+    { "utc_offset", 0, 840 },
 };
 
 static void
@@ -87,6 +98,11 @@ set_num(struct cb_web_config *c, const char *key, unsigned long long v)
     else if (!strcmp(key, "login_window")) c->login_window_s = (unsigned)v;
     else if (!strcmp(key, "refresh")) c->refresh_s = (unsigned)v;
     else if (!strcmp(key, "shutdown_grace")) c->shutdown_grace_s = (unsigned)v;
+    else if (!strcmp(key, "alert_occupancy")) c->alert_occupancy_pct = (unsigned)v;
+    else if (!strcmp(key, "alert_boarders")) c->alert_boarders = (unsigned)v;
+    else if (!strcmp(key, "alert_feed_silent")) c->alert_feed_silent_min = (unsigned)v;
+    else if (!strcmp(key, "los_outlier_days")) c->los_outlier_days = (unsigned)v;
+    else if (!strcmp(key, "utc_offset")) c->utc_offset_min = (int)v;
 }
 
 enum cb_err
@@ -131,7 +147,7 @@ cb_web_config_release(struct cb_web_config *c)
     char **fields[] = {
         &c->listen, &c->db, &c->scheme, &c->refdata, &c->datadir, &c->indicators,
         &c->catalogue_complications, &c->catalogue_mis, &c->catalogue_level4,
-        &c->catalogue_level3, &c->tls_cert, &c->tls_key, &c->web_dir,
+        &c->catalogue_level3, &c->tls_cert, &c->tls_key, &c->web_dir, &c->wards,
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         cb_free(*fields[i]);

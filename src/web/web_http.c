@@ -160,6 +160,157 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
     s->log(s->log_ctx, line);
 }
 
+/* ---- event streams ---- */
+
+/*
+ * An open event stream. Its content reader runs on the connection's worker
+ * thread: it hands out what poll produced, a keep-alive comment every
+ * WEB_STREAM_PING_S, or -- nothing new -- suspends the connection, which
+ * the streams thread resumes at the next tick. suspended is guarded by
+ * s->streams_mu, always taken before libmicrohttpd's own locks.
+ */
+struct web_sse {
+    struct cb_web_server  *s;
+    struct MHD_Connection *c;
+    struct web_stream      src;
+    uint64_t               seen;
+    struct cb_buf          out;
+    size_t                 off;        /* bytes of out already sent */
+    double                 opened, last_write;
+    bool                   suspended;
+    struct web_sse        *prev, *next;
+};
+
+static ssize_t
+sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct web_sse *e = cls;
+    double now = cb__web_mono();
+    size_t n;
+
+    (void)pos;
+    if (e->off == e->out.len) {
+        cb_buf_reset(&e->out);
+        e->off = 0;
+        if (atomic_load(&e->s->stopping) || now - e->opened > WEB_STREAM_MAX_S)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (e->src.poll(e->src.ctx, &e->seen, &e->out))
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (!e->out.len && now - e->last_write >= WEB_STREAM_PING_S &&
+            cb_buf_adds(&e->out, ": keep-alive\n\n"))
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (!e->out.len) {
+            pthread_mutex_lock(&e->s->streams_mu);
+            e->suspended = true;
+            MHD_suspend_connection(e->c);
+            pthread_mutex_unlock(&e->s->streams_mu);
+            return 0;
+        }
+    }
+    n = e->out.len - e->off;
+    if (n > max)
+        n = max;
+    memcpy(buf, e->out.ptr + e->off, n);
+    e->off += n;
+    e->last_write = now;
+    return (ssize_t)n;
+}
+
+static void
+sse_free(void *cls)
+{
+    struct web_sse *e = cls;
+    struct cb_web_server *s = e->s;
+
+    pthread_mutex_lock(&s->streams_mu);
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        s->streams = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    s->nstreams--;
+    pthread_mutex_unlock(&s->streams_mu);
+    if (e->src.release)
+        e->src.release(e->src.ctx);
+    cb_buf_release(&e->out);
+    cb_free(e);
+}
+
+/* Resumes every suspended stream (they poll again); caller holds streams_mu. */
+static void
+sse_wake_locked(struct cb_web_server *s)
+{
+    for (struct web_sse *e = s->streams; e; e = e->next)
+        if (e->suspended) {
+            e->suspended = false;
+            MHD_resume_connection(e->c);
+        }
+}
+
+static void *
+sse_ticker(void *arg)
+{
+    struct cb_web_server *s = arg;
+
+    pthread_mutex_lock(&s->streams_mu);
+    while (s->streams_run) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += WEB_STREAM_TICK_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->streams_cv, &s->streams_mu, &until);
+        /* Feed silence is a matter of time, not of events. */
+        if (s->live && cb_live_tick(s->live, cb__web_live_now(s))) {
+            /* out of memory: the next tick tries again */
+        }
+        sse_wake_locked(s);
+    }
+    pthread_mutex_unlock(&s->streams_mu);
+    return NULL;
+}
+
+/* An event stream's response, or NULL (out of memory, too many streams). */
+static struct MHD_Response *
+sse_response(struct cb_web_server *s, struct MHD_Connection *c, struct web_resp *rs)
+{
+    struct web_sse *e;
+    struct MHD_Response *r;
+
+    if (!(e = cb_calloc(1, sizeof *e)))
+        return NULL;
+    pthread_mutex_lock(&s->streams_mu);
+    if (s->nstreams >= s->cfg.max_connections / 2 || !s->streams_run) {
+        pthread_mutex_unlock(&s->streams_mu);
+        cb_free(e);
+        return NULL;
+    }
+    s->nstreams++;
+    e->next = s->streams;
+    if (s->streams)
+        s->streams->prev = e;
+    s->streams = e;
+    pthread_mutex_unlock(&s->streams_mu);
+    e->s = s;
+    e->c = c;
+    e->src = rs->stream;
+    memset(&rs->stream, 0, sizeof rs->stream);   /* the stream owns it now */
+    cb_buf_init(&e->out, (size_t)16 << 20);
+    e->opened = e->last_write = cb__web_mono();
+    /* Tell the browser to come back a second after the stream ends. */
+    if (cb_buf_adds(&e->out, "retry: 1000\n\n")) {
+        sse_free(e);
+        return NULL;
+    }
+    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, sse_read, e, sse_free);
+    if (!r)
+        sse_free(e);
+    return r;
+}
+
 /* ---- responses ---- */
 
 static enum MHD_Result
@@ -173,7 +324,23 @@ send_resp(struct cb_web_server *s, struct MHD_Connection *c, struct conn_state *
     char *p = NULL;
     char retry[16];
 
-    if (rs->file_fd >= 0) {
+    if (rs->stream.poll) {
+        r = sse_response(s, c, rs);
+        if (!r) {
+            if (rs->stream.release)
+                rs->stream.release(rs->stream.ctx);
+            memset(&rs->stream, 0, sizeof rs->stream);
+            cb__web_error(rs, 429, "busy", "too many open event streams; try again");
+            rs->retry_after = 5;
+            return send_resp(s, c, cs, rs, true);
+        }
+        /* A stream lasts minutes: it is not a request in flight. */
+        if (cs->counted) {
+            cs->counted = false;
+            atomic_fetch_sub(&s->inflight, 1);
+        }
+        MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    } else if (rs->file_fd >= 0) {
         /* A static file: the library reads it and closes the descriptor. */
         r = MHD_create_response_from_fd64(rs->file_size, rs->file_fd);
         if (r)
@@ -542,13 +709,13 @@ copy_config(struct cb_web_config *dst, const struct cb_web_config *src)
         &src->listen, &src->db, &src->scheme, &src->refdata, &src->datadir,
         &src->indicators, &src->catalogue_complications, &src->catalogue_mis,
         &src->catalogue_level4, &src->catalogue_level3, &src->tls_cert, &src->tls_key,
-        &src->web_dir,
+        &src->web_dir, &src->wards,
     };
     char **to[] = {
         &dst->listen, &dst->db, &dst->scheme, &dst->refdata, &dst->datadir,
         &dst->indicators, &dst->catalogue_complications, &dst->catalogue_mis,
         &dst->catalogue_level4, &dst->catalogue_level3, &dst->tls_cert, &dst->tls_key,
-        &dst->web_dir,
+        &dst->web_dir, &dst->wards,
     };
 
     *dst = *src;
@@ -560,15 +727,32 @@ copy_config(struct cb_web_config *dst, const struct cb_web_config *src)
     return CB_OK;
 }
 
+/* Stops the streams thread (the streams themselves end with the daemon). */
+static void
+streams_stop(struct cb_web_server *s)
+{
+    if (!s->streams_thread)
+        return;
+    pthread_mutex_lock(&s->streams_mu);
+    s->streams_run = false;
+    pthread_cond_signal(&s->streams_cv);
+    pthread_mutex_unlock(&s->streams_mu);
+    pthread_join(s->streams_tid, NULL);
+    s->streams_thread = false;
+}
+
 static void
 server_free(struct cb_web_server *s)
 {
     cb__web_report_free(s->report);
+    cb_live_free(s->live);
     pool_close(&s->pool);
     if (s->limiter) {
         cb__web_limiter_release(s->limiter);
         cb_free(s->limiter);
     }
+    pthread_mutex_destroy(&s->streams_mu);
+    pthread_cond_destroy(&s->streams_cv);
     if (s->tls_key_pem)
         sodium_memzero(s->tls_key_pem, s->tls_key_len);
     cb_free(s->tls_key_pem);
@@ -586,7 +770,7 @@ cb_web_start(struct cb_web_server **out, const struct cb_web_config *c, cb_web_l
     socklen_t addrlen = 0;
     size_t cert_len = 0;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     const union MHD_DaemonInfo *di;
     enum cb_err rc;
 
@@ -594,6 +778,8 @@ cb_web_start(struct cb_web_server **out, const struct cb_web_config *c, cb_web_l
     if (!(s = cb_calloc(1, sizeof *s)))
         return CB_ERR_NOMEM;
     s->quiesced_fd = -1;
+    pthread_mutex_init(&s->streams_mu, NULL);
+    pthread_cond_init(&s->streams_cv, NULL);
     s->log = log;
     s->log_ctx = log_ctx;
     atomic_init(&s->inflight, 0);
@@ -638,7 +824,8 @@ cb_web_start(struct cb_web_server **out, const struct cb_web_config *c, cb_web_l
         goto fail;
     if ((rc = pool_open(&s->pool, s->cfg.db, (int)s->cfg.threads + 1, err)))
         goto fail;
-    if ((rc = cb__web_report_new(&s->report, &s->cfg, err)))
+    if ((rc = cb__web_report_new(&s->report, &s->cfg, err)) ||
+        (rc = cb__web_live_open(s, err)))
         goto fail;
     {
         struct cb_store *st = cb__web_pool_get(&s->pool);
@@ -648,6 +835,13 @@ cb_web_start(struct cb_web_server **out, const struct cb_web_config *c, cb_web_l
             goto fail;
     }
 
+    s->streams_run = true;
+    if (pthread_create(&s->streams_tid, NULL, sse_ticker, s)) {
+        cb_errf(err, "cannot start the event stream thread");
+        rc = CB_ERR_IO;
+        goto fail;
+    }
+    s->streams_thread = true;
     {
         struct MHD_OptionItem tls_opts[] = {
             { MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert_pem },
@@ -680,6 +874,7 @@ cb_web_start(struct cb_web_server **out, const struct cb_web_config *c, cb_web_l
     return CB_OK;
 
 fail:
+    streams_stop(s);
     server_free(s);
     return rc;
 }
@@ -714,10 +909,20 @@ cb_web_stop(struct cb_web_server *s)
         atomic_store(&s->stopping, true);
         s->quiesced_fd = MHD_quiesce_daemon(d);
         deadline = cb__web_mono() + (double)s->cfg.shutdown_grace_s;
-        while (atomic_load(&s->inflight) > 0 && cb__web_mono() < deadline) {
+        for (;;) {
             struct timespec nap = { 0, 20 * 1000000L };
+            unsigned open_streams;
+            /* Streams see `stopping` when woken and end. */
+            pthread_mutex_lock(&s->streams_mu);
+            sse_wake_locked(s);
+            open_streams = s->nstreams;
+            pthread_mutex_unlock(&s->streams_mu);
+            if ((atomic_load(&s->inflight) == 0 && open_streams == 0) ||
+                cb__web_mono() >= deadline)
+                break;
             nanosleep(&nap, NULL);
         }
+        streams_stop(s);
         MHD_stop_daemon(d);
         if (s->quiesced_fd >= 0)
             close(s->quiesced_fd);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "carebase/engine.h"
+#include "carebase/live.h"
 #include "carebase/lineage.h"
 #include "carebase/store.h"
 #include "carebase/web.h"
@@ -233,6 +234,7 @@ enum web_route {
     WEB_R_INDEX, WEB_R_HEALTHZ, WEB_R_METRICS, WEB_R_LOGIN, WEB_R_LOGOUT, WEB_R_ME,
     WEB_R_ORGS, WEB_R_INDICATORS, WEB_R_REJECTS, WEB_R_DRGS, WEB_R_QC,
     WEB_R_CASES, WEB_R_CASE,
+    WEB_R_LIVE_SUMMARY, WEB_R_LIVE_WARDS, WEB_R_LIVE_ALERTS, WEB_R_LIVE_STREAM,
     WEB_R_STATIC,   /* /app/...: the web application's files (prefix route) */
     WEB_R_OTHER,    /* no route: 404 */
     WEB_R__N
@@ -283,6 +285,7 @@ struct cb_web_server {
     void                *log_ctx;
     struct web_pool      pool;
     struct web_report   *report;
+    struct cb_live      *live;         /* the command centre's state (web_live.c) */
     struct web_limiter  *limiter;
     struct web_metrics   metrics;
     char                 dummy_hash[CB_PWHASH_MAX]; /* verified for unknown users */
@@ -295,7 +298,23 @@ struct cb_web_server {
     bool                 tls;
     char                *tls_cert_pem, *tls_key_pem;
     size_t               tls_key_len;
+    /* Event streams (web_http.c): the open ones, and a thread that wakes
+       the suspended ones every WEB_STREAM_TICK_MS. */
+    pthread_mutex_t      streams_mu;
+    pthread_cond_t       streams_cv;
+    struct web_sse      *streams;
+    unsigned             nstreams;
+    bool                 streams_run;
+    bool                 streams_thread;
+    pthread_t            streams_tid;
 };
+
+/* ---- live operations (web_live.c) -------------------------------------- */
+
+/* The live state with the configured thresholds and wards (s->live). */
+CB_MUST_CHECK enum cb_err cb__web_live_open(struct cb_web_server *s, struct cb_buf *err);
+/* Local wall-clock milliseconds now, at the configured UTC offset. */
+int64_t cb__web_live_now(const struct cb_web_server *s);
 
 struct cb_store *cb__web_pool_get(struct web_pool *p);
 void cb__web_pool_put(struct web_pool *p, struct cb_store *st);
@@ -319,6 +338,27 @@ struct web_req {
     const char *if_none_match;         /* header If-None-Match, or NULL */
 };
 
+/*
+ * A server-sent event stream (text/event-stream): a handler that answers
+ * with one sets web_resp.stream; the HTTP layer then keeps the connection
+ * open and calls poll whenever something may have changed (a tick every
+ * WEB_STREAM_TICK_MS) on a worker thread. poll appends complete events
+ * ("event: x\ndata: ...\n\n") that are new since *seen (the source's own
+ * version counter, 0 at first) to out and advances *seen; it leaves out
+ * empty when nothing is new. A stream ends after WEB_STREAM_MAX_S (the
+ * browser's EventSource reconnects, with a fresh authorisation) or at
+ * shutdown; release frees ctx.
+ */
+struct web_stream {
+    enum cb_err (*poll)(void *ctx, uint64_t *seen, struct cb_buf *out);
+    void        (*release)(void *ctx);
+    void         *ctx;
+};
+
+#define WEB_STREAM_TICK_MS   250
+#define WEB_STREAM_PING_S    10
+#define WEB_STREAM_MAX_S     300
+
 struct web_resp {
     int            status;
     enum web_route route;
@@ -336,6 +376,7 @@ struct web_resp {
     const char    *cache_control;      /* NULL: no-store */
     const char    *csp;                /* NULL: the API's policy */
     char           etag[48];           /* ETag, or "" */
+    struct web_stream stream;          /* poll set: an event stream (200) */
 };
 
 void cb__web_resp_init(struct web_resp *rs);

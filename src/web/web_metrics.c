@@ -24,6 +24,10 @@ const struct web_route_def cb__web_routes[] = {
     { "/api/qc",         "GET",  WEB_R_QC,         true,  false },
     { "/api/cases",      "GET",  WEB_R_CASES,      true,  false },
     { "/api/case",       "GET",  WEB_R_CASE,       true,  false },
+    { "/api/live/summary", "GET", WEB_R_LIVE_SUMMARY, true, false },
+    { "/api/live/wards",   "GET", WEB_R_LIVE_WARDS,   true, false },
+    { "/api/live/alerts",  "GET", WEB_R_LIVE_ALERTS,  true, false },
+    { "/api/live/stream",  "GET", WEB_R_LIVE_STREAM,  true, false },
     /* A prefix: every path under /app/ (the label never has the raw path). */
     { "/app/*",          "GET",  WEB_R_STATIC,     false, false },
 };

@@ -106,7 +106,8 @@ ROUTES = {("GET", "/"), ("GET", "/healthz"), ("GET", "/metrics"),
           ("POST", "/api/login"), ("POST", "/api/logout"), ("GET", "/api/me"),
           ("GET", "/api/orgs"), ("GET", "/api/indicators"), ("GET", "/api/rejects"),
           ("GET", "/api/drgs"), ("GET", "/api/qc"), ("GET", "/api/cases"),
-          ("GET", "/api/case"), ("GET", "/app/{path}")}
+          ("GET", "/api/case"), ("GET", "/api/live/summary"), ("GET", "/api/live/wards"),
+          ("GET", "/api/live/alerts"), ("GET", "/api/live/stream"), ("GET", "/app/{path}")}
 doc = open(os.path.join(SOURCE, "docs/api.md"), encoding="utf-8").read()
 documented = set(re.findall(r"^### `(GET|POST|PUT|DELETE) (/[^`\s]*)`", doc, re.M))
 ok("docs/api.md lists exactly the routes", documented == ROUTES,

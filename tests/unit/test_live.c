@@ -347,11 +347,18 @@ test_scripted_stream(void **state)
     {
         struct cb_buf out = CB_BUF_INIT;
 
-        assert_int_equal(cb_live_wards_json(l, cb_str_c("H1"), now, &out),
+        assert_int_equal(cb_live_wards_json(l, cb_str_c("H1"), now, true, &out),
                          CB_OK);
         assert_non_null(strstr(cb_buf_cstr(&out),
                                "\"visit\":\"V3\",\"patient\":\"PNEW\""));
         assert_null(strstr(cb_buf_cstr(&out), "\"P3\""));
+        /* without the permission: visits, never patient ids */
+        cb_buf_reset(&out);
+        assert_int_equal(cb_live_wards_json(l, cb_str_c("H1"), now, false, &out),
+                         CB_OK);
+        assert_non_null(strstr(cb_buf_cstr(&out), "\"visit\":\"V3\""));
+        assert_null(strstr(cb_buf_cstr(&out), "\"patient\""));
+        assert_null(strstr(cb_buf_cstr(&out), "PNEW"));
         cb_buf_release(&out);
     }
     /* merging an unknown patient */
@@ -711,7 +718,7 @@ render_all(struct cb_live *l, int64_t now, struct cb_buf *out)
 
     assert_int_equal(cb_live_summary_json(l, NULL, NULL, now, out), CB_OK);
     for (i = 0; i < 2; i++)
-        assert_int_equal(cb_live_wards_json(l, cb_str_c(hosps[i]), now, out),
+        assert_int_equal(cb_live_wards_json(l, cb_str_c(hosps[i]), now, true, out),
                          CB_OK);
     assert_int_equal(cb_live_alerts_json(l, NULL, NULL, false, out), CB_OK);
 }
@@ -818,7 +825,7 @@ check_board(struct cb_live *l, const char *hosp, int64_t now)
     struct cb_live_stats st;
     int occupied = 0, boarders_ed = 0;
 
-    if (cb_live_wards_json(l, cb_str_c(hosp), now, &out) == CB_ERR_NOT_FOUND)
+    if (cb_live_wards_json(l, cb_str_c(hosp), now, true, &out) == CB_ERR_NOT_FOUND)
         return;
     board = json_loads(cb_buf_cstr(&out), 0, &je);
     assert_non_null(board);

@@ -14,6 +14,7 @@ import { renderDrgs } from './views/drgs.js';
 import { renderQc } from './views/qc.js';
 import { renderWall } from './views/wall.js';
 import { renderCases } from './views/cases.js';
+import { renderLive } from './views/live.js';
 
 const root = document.getElementById('app');
 
@@ -32,9 +33,10 @@ const ROUTES = {
   qc: renderQc,
   wall: renderWall,
   cases: renderCases,
+  live: renderLive,
 };
 
-const NAV = [['overview', 'nav_overview'], ['quadrant', 'nav_quadrant'], ['drgs', 'nav_drgs'],
+const NAV = [['overview', 'nav_overview'], ['live', 'nav_live'], ['quadrant', 'nav_quadrant'], ['drgs', 'nav_drgs'],
   ['qc', 'nav_qc'], ['wall', 'nav_wall']];
 
 export function role() { return state.me ? state.me.user.role : ''; }
