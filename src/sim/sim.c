@@ -159,6 +159,13 @@ cb_sim_free(struct cb_sim *s)
     cb_free(s);
 }
 
+const struct sim_hosp *
+sim__hospitals(const struct cb_sim *s, size_t *n)
+{
+    *n = s->nhosp;
+    return s->hosp;
+}
+
 size_t
 cb_sim_nhospitals(const struct cb_sim *s)
 {

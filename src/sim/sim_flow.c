@@ -797,7 +797,11 @@ act_visit(struct sim_flow *f, const struct sim_action *a)
         if (b < 0 || nfree(f, h, w) <= (int)ward(f, h, w)->nqueue) {
             /* No bed to spare for an elective: try again within the day. */
             if (++v->tries < 30) {
-                rc = push(f, f->now + HOUR, ACT_ELECTIVE, h, (uint32_t)vi, 0, 0);
+                int64_t t = f->now + HOUR;
+
+                if (hour_of(t) >= 17)   /* the ward takes electives by day */
+                    t = (cb_day_of(t) + 1) * DAY + 8 * HOUR + sim__below(&f->rng, 2 * HOUR);
+                rc = push(f, t, ACT_ELECTIVE, h, (uint32_t)vi, 0, 0);
                 break;
             }
             if (b < 0)

@@ -233,4 +233,9 @@ CB_MUST_CHECK enum cb_err sim__flow_next(struct sim_flow *f, int64_t until,
                                          const struct sim_ev **ev);
 int64_t sim__flow_next_time(const struct sim_flow *f);
 
+/* ------------------------------------------------------------ sim.c */
+
+/* The hospitals of a simulation (for the unit test's own oracle). */
+const struct sim_hosp *sim__hospitals(const struct cb_sim *s, size_t *n);
+
 #endif
