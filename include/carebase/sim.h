@@ -134,9 +134,10 @@ CB_MUST_CHECK enum cb_err cb_sim_wards_tsv(const struct cb_sim *s,
  *   "hospitals": [ {
  *     "zzjgdm": "...", "name": "...", "level": "三级",
  *     "beds": N, "staffed": N,
- *     "census": N,       inpatients in a ward bed (= occupied beds)
+ *     "census": N,       inpatients in the house, in a bed or not
+ *                        (= occupied + boarders), as the live state counts
+ *     "occupied": N,     inpatients in a ward bed (beds occupied)
  *     "boarders": N,     admitted (class I), in the ED or without a bed
- *     "inpatients": N,   census + boarders
  *     "ed_waiting": N,   class E visits in the house (not admitted)
  *     "preadmits": N,    A05 visits not yet admitted or cancelled
  *     "blocked": N,      beds closed or in housekeeping (A20), not occupied

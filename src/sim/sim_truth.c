@@ -343,10 +343,10 @@ hosp_json(const struct sim_truth *t, size_t h, struct cb_buf *out)
                          d->transfers, d->ed_arrivals, d->ed_departures);
     }
     if (!rc)
-        rc = cb_buf_addf(out, "],\"beds\":%d,\"staffed\":%d,\"census\":%d,"
-                         "\"boarders\":%ld,\"inpatients\":%ld,\"ed_waiting\":%ld,"
+        rc = cb_buf_addf(out, "],\"beds\":%d,\"staffed\":%d,\"census\":%ld,"
+                         "\"occupied\":%d,\"boarders\":%ld,\"ed_waiting\":%ld,"
                          "\"preadmits\":%ld,\"blocked\":%d}",
-                         beds, staffed, occ, boarders, occ + boarders, ed, pre, blk);
+                         beds, staffed, occ + boarders, occ, boarders, ed, pre, blk);
     return rc;
 }
 

@@ -12,6 +12,8 @@ only): it answers AA to every message and records what it got.
              out when K are waiting, or 0.2 s after the last one came)
 --stats      on exit (SIGTERM), JSON: the most messages a connection had
              waiting for their ACK at once
+--raw        every message received, framed again (SB msg EB CR), in the
+             order received
 """
 import argparse
 import json
@@ -41,11 +43,13 @@ def main():
     ap.add_argument("--die-after", type=int, default=0)
     ap.add_argument("--hold", type=int, default=1)
     ap.add_argument("--stats")
+    ap.add_argument("--raw")
     a = ap.parse_args()
 
     lock = threading.Lock()
     state = {"n": 0, "conns": 0, "max_waiting": 0}
     rec = open(a.record, "a", buffering=1)
+    raw = open(a.raw, "ab") if a.raw else None
 
     def stop(*_):
         if a.stats:
@@ -92,6 +96,9 @@ def main():
                             cid, msh[3].decode("latin-1") if len(msh) > 3 else "",
                             msh[9].decode("latin-1") if len(msh) > 9 else "",
                             msh[8].decode("latin-1") if len(msh) > 8 else ""))
+                        if raw:
+                            raw.write(SB + msg + EB + CR)
+                            raw.flush()
                     waiting.append(msg)
                     with lock:
                         state["max_waiting"] = max(state["max_waiting"], len(waiting))

@@ -59,7 +59,7 @@ over = [(h["zzjgdm"], w["ward"]) for h in j["hospitals"] for w in h["wards"]
         if w["census"] > beds[(h["zzjgdm"], w["ward"])]]
 print(("ok - " if not over else "not ok - ") + "no ward over its staffed beds %s" % over)
 hub = j["hospitals"][0]
-occ = hub["census"] / hub["staffed"]
+occ = hub["occupied"] / hub["staffed"]
 print(("ok - " if 0.8 <= occ <= 1.0 else "not ok - ") + "the hub is %.0f%% occupied" % (occ * 100))
 PY
 

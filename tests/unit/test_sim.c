@@ -351,7 +351,7 @@ test_capacity_and_occupancy(void **state)
     hs = json_object_get(root, "hospitals");
     assert_int_equal(json_array_size(hs), NHOSP);
     json_array_foreach(hs, i, h) {
-        json_int_t census = json_integer_value(json_object_get(h, "census"));
+        json_int_t census = json_integer_value(json_object_get(h, "occupied"));
         json_int_t staffed = json_integer_value(json_object_get(h, "staffed"));
 
         json_array_foreach(json_object_get(h, "wards"), k, w) {
@@ -371,6 +371,8 @@ test_capacity_and_occupancy(void **state)
             assert_true(staffed >= 600 && staffed <= 1500);
         }
         assert_true(json_integer_value(json_object_get(h, "boarders")) >= 0);
+        assert_int_equal(json_integer_value(json_object_get(h, "census")),
+                         census + json_integer_value(json_object_get(h, "boarders")));
     }
     json_decref(root);
     free(mine);
