@@ -84,7 +84,13 @@ start_acker() {  # start_acker NAME [ARGS...]: sets PORT
   PORT=$(cat "$T/$name.port")
 }
 stop_acker() { kill "$ACKER_PID" 2>/dev/null; wait "$ACKER_PID" 2>/dev/null || true; }
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
+cleanup() {
+  local rc=$?
+  [ -z "$(jobs -p)" ] || kill $(jobs -p) 2>/dev/null || true
+  [ "${KEEP_TMP:-0}" = 1 ] || rm -rf "$T"
+  exit "$rc"
+}
+trap cleanup EXIT
 
 start_acker s1 --stats "$T/s1.stats"
 run cb "${SIM[@]}" --days 1 --malformed 0 --to "127.0.0.1:$PORT" --connections 2 \
