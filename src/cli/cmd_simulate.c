@@ -599,6 +599,7 @@ run_send(const struct sim_cli *o, struct cb_sim *s, struct clock *k,
     char host[256];
     const char *colon = strrchr(o->to, ':');
     bool have = false, alive = true;
+    double stop_at = 0;
     int status = CB_EXIT_OK;
     enum cb_err rc;
 
@@ -625,6 +626,11 @@ run_send(const struct sim_cli *o, struct cb_sim *s, struct clock *k,
         return CB_EXIT_FAIL;
     }
     while (alive) {
+        /* Stopped (a signal): what is in flight gets a few seconds. */
+        if (stop_requested && stop_at == 0)
+            stop_at = mono() + 5;
+        if (stop_at > 0 && mono() > stop_at)
+            break;
         /* Offer everything due that the queues take, then do I/O. */
         while (!have && !finished(k, s)) {
             rc = cb_sim_next(s, due(k), &m, &err);
