@@ -7,6 +7,7 @@
  * as the receiver acknowledges; --live then goes on in real time,
  * accelerated by --speed, until --duration or a signal.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -226,10 +227,15 @@ parse_args(int argc, char **argv, struct sim_cli *o)
         case 'W': o->wards_out = optarg; break;
         case 'e': o->expect = optarg; break;
         case 'g': o->orgs = optarg; break;
-        case 's':
-            if (parse_double(optarg, &v) || v < 0 || v != floor(v)) return -1;
-            o->seed = (uint64_t)v;
+        case 's': {
+            char *end;
+
+            errno = 0;
+            o->seed = strtoull(optarg, &end, 10);
+            if (end == optarg || *end || errno || *optarg == '-')
+                return -1;
             break;
+        }
         case 'S': o->start = optarg; break;
         case 'd':
             if (parse_double(optarg, &o->days) || o->days < 0 || o->days > 3650) return -1;
@@ -531,7 +537,11 @@ summary(const struct sim_cli *o, const struct cli_send_stats *st,
                           (st->offered - st->acked);
 
     if (o->json) {
-        printf("{\"to\":\"%s\",\"connections\":%d,\"window\":%d,"
+        struct cb_buf to = CB_BUF_INIT;
+
+        if (cb_json_strz(&to, o->to) != CB_OK)
+            cb_buf_reset(&to);
+        printf("{\"to\":%s,\"connections\":%d,\"window\":%d,"
                "\"messages\":%llu,\"well_formed\":%llu,\"malformed\":%llu,"
                "\"sent\":%llu,\"acknowledged\":%llu,\"resent\":%llu,"
                "\"reconnects\":%llu,\"unmatched_acks\":%llu,"
@@ -541,7 +551,7 @@ summary(const struct sim_cli *o, const struct cli_send_stats *st,
                "\"malformed_accepted\":%llu,\"unacknowledged\":%llu,"
                "\"seconds\":%.3f,\"msgs_per_s\":%.1f,"
                "\"ack_latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
-               o->to, o->connections, o->window,
+               to.len ? cb_buf_cstr(&to) : "null", o->connections, o->window,
                (unsigned long long)c->total,
                (unsigned long long)(c->total - c->malformed),
                (unsigned long long)c->malformed, (unsigned long long)st->sent,
@@ -556,6 +566,7 @@ summary(const struct sim_cli *o, const struct cli_send_stats *st,
                (unsigned long long)st->malformed_accepted,
                (unsigned long long)(st->offered - st->acked), st->seconds, rate,
                st->p50_ms, st->p99_ms, st->max_ms);
+        cb_buf_release(&to);
         return;
     }
     if (cli->quiet)
