@@ -2,11 +2,14 @@
 # The demo: a synthetic consortium (a tertiary hub, district hospitals and
 # community health centres, two years of discharges) generated in the
 # national upload format, imported into demo/carebase.db, and shown; then
-# the web application on it: a demo login and `carebase serve` in the
-# foreground (Ctrl-C stops it).
+# the web application on it: a demo login and `carebase serve` (Ctrl-C
+# stops it), fed live by `carebase simulate`: three days of HL7 ADT history
+# for the consortium's wards, then a live stream at an hour a minute, so
+# that the command centre moves.
 #
 # usage: scripts/demo.sh [CAREBASE_BINARY]
-#   DEMO_LISTEN=127.0.0.1:8080 (the address), DEMO_SERVE=0 (do not serve)
+#   DEMO_LISTEN=127.0.0.1:8080 (the address), DEMO_SERVE=0 (do not serve),
+#   DEMO_MLLP=127.0.0.1:2575 (the MLLP listener), DEMO_SIMULATE=0 (no stream)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CB=${1:-build/carebase}
@@ -22,6 +25,11 @@ echo "== Generating the demo consortium (5 hospitals, 2 years, 2% realistic erro
 echo
 echo "== Loading the consortium directory"
 "$CB" --db "$DB" org load "$DEMO/consortium.tsv"
+
+echo
+echo "== The wards of the consortium's hospitals (beds, ICU, ED) for the live census"
+"$CB" --db "$DB" simulate --wards-out "$DEMO/wards.tsv"
+echo "   $DEMO/wards.tsv: $(($(wc -l <"$DEMO/wards.tsv") - 1)) wards"
 
 echo
 echo "== Importing the front pages (checked against the national QC rules)"
@@ -66,10 +74,60 @@ echo "  $CB --db $DB sql \"SELECT code, count(*) FROM record_dx WHERE seq = 0 GR
 if [ "${DEMO_SERVE:-1}" = 0 ]; then
   exit 0
 fi
+MLLP=${DEMO_MLLP:-127.0.0.1:2575}
+SERVE_ARGS=(--listen "$LISTEN")
+LIVE=0
+if [ "${DEMO_SIMULATE:-1}" != 0 ] && "$CB" serve --help 2>&1 | grep -q -- '--mllp'; then
+  SERVE_ARGS+=(--mllp "$MLLP")
+  LIVE=1
+fi
+# TODO(integrator): the live state reads its wards from the `wards` server
+# setting, which is not on this branch yet; once it is, this passes it.
+if "$CB" serve --help 2>&1 | grep -qw 'wards'; then
+  printf 'wards = %s\n' "$PWD/$DEMO/wards.tsv" >"$DEMO/serve.conf"
+  SERVE_ARGS+=(--config "$DEMO/serve.conf")
+fi
+
 echo
 echo "== Serving the web application (Ctrl-C stops it)"
 echo "   URL:      http://$LISTEN/"
 echo "   login:    demo / demo-carebase  (consortium_admin of $CONSORTIUM)"
 echo "   大屏:      http://$LISTEN/#/wall"
+if [ "$LIVE" = 1 ]; then
+  echo "   HL7:      MLLP on $MLLP, fed by 'carebase simulate': 3 days of history,"
+  echo "             then live at an hour a minute"
+else
+  echo "   HL7:      no live stream ('carebase serve' has no MLLP listener here)"
+fi
 echo
-exec "$CB" --db "$DB" --quiet serve --listen "$LISTEN"
+if [ "$LIVE" = 0 ]; then
+  exec "$CB" --db "$DB" --quiet serve "${SERVE_ARGS[@]}"
+fi
+
+# The server in the background, the simulator once it listens; both stop
+# when the server stops or on Ctrl-C.
+"$CB" --db "$DB" --quiet serve "${SERVE_ARGS[@]}" > >(tee "$DEMO/serve.log") 2>&1 &
+SERVER=$!
+SIMULATOR=""
+stop_demo() {
+  trap - INT TERM EXIT
+  if [ -n "$SIMULATOR" ]; then   # first the simulator: it writes expect.json
+    kill "$SIMULATOR" 2>/dev/null || true
+    wait "$SIMULATOR" 2>/dev/null || true
+  fi
+  kill "$SERVER" 2>/dev/null || true
+  wait "$SERVER" 2>/dev/null || true
+}
+trap stop_demo INT TERM EXIT
+for _ in $(seq 1 300); do
+  grep -q '^mllp listening on' "$DEMO/serve.log" 2>/dev/null && break
+  kill -0 "$SERVER" 2>/dev/null || break
+  sleep 0.1
+done
+if grep -q '^mllp listening on' "$DEMO/serve.log" 2>/dev/null; then
+  "$CB" --db "$DB" --quiet simulate --to "$MLLP" --days 3 --live --speed 60 \
+    --connections 2 --window 16 --malformed 0.002 --timeout 3600 \
+    --expect "$DEMO/expect.json" &
+  SIMULATOR=$!
+fi
+wait "$SERVER" || true

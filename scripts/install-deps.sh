@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian package that Carebase's build, demo and tests need,
-# then the npm packages of the web application (web/: ECharts) and of the
-# browser tests (tests/browser/: playwright-core), from their lock files.
+# then the npm packages of the web application (web/: ECharts), of the
+# browser tests (tests/browser/: playwright-core) and of the MLLP
+# interoperability test (tests/interop/: node-hl7-client), from their lock
+# files.
 # Idempotent: safe to run again. Runs apt-get update first.
 #
 # The benchmarks' npm packages (DuckDB, the comparison peer) are installed
@@ -23,6 +25,7 @@ packages=(
   libcmocka-dev     # unit tests
   sqlite3           # end-to-end tests inspect the database with the CLI
   python3           # end-to-end tests: small helpers (kill -9, file checks)
+  python3-hl7       # MLLP interoperability test: mllp_send, a third-party HL7 sender
   chromium          # browser tests of the web application (headless, via playwright-core)
   fonts-noto-cjk    # Chinese glyphs in the browser tests' screenshots
 )
@@ -55,7 +58,7 @@ fi
 # directory has no lock yet). `npm ci` starts from a clean node_modules, so
 # it runs only when the lock changed since the last install.
 root=$(cd "$(dirname "$0")/.." && pwd)
-for dir in web tests/browser; do
+for dir in web tests/browser tests/interop; do
   d="$root/$dir"
   [ -f "$d/package.json" ] || continue
   if [ -f "$d/package-lock.json" ]; then

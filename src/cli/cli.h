@@ -52,11 +52,12 @@ int cmd_reference(int argc, char **argv, const struct cb_cli *cli);
 int cmd_cases(int argc, char **argv, const struct cb_cli *cli);
 int cmd_serve(int argc, char **argv, const struct cb_cli *cli);
 int cmd_user(int argc, char **argv, const struct cb_cli *cli);
+int cmd_simulate(int argc, char **argv, const struct cb_cli *cli);
 
 extern const char cmd_import_usage[], cmd_check_usage[], cmd_generate_usage[],
     cmd_org_usage[], cmd_rejects_usage[], cmd_status_usage[], cmd_sql_usage[],
     cmd_group_usage[], cmd_regroup_usage[], cmd_scheme_usage[],
     cmd_indicators_usage[], cmd_reference_usage[], cmd_cases_usage[],
-    cmd_serve_usage[], cmd_user_usage[];
+    cmd_serve_usage[], cmd_user_usage[], cmd_simulate_usage[];
 
 #endif

@@ -50,6 +50,8 @@ static const struct cb_cmd commands[] = {
       cmd_serve_usage },
     { "user", cmd_user, "manage the accounts of the web API (add, passwd, disable, list)",
       cmd_user_usage },
+    { "simulate", cmd_simulate, "send a realistic simulated HL7 ADT stream over MLLP (or to a file)",
+      cmd_simulate_usage },
     { "help", cmd_help, "show help for a command", cmd_help_usage },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
