@@ -8,6 +8,8 @@
  *   2  DRG schemes, where and when each applies, one DRG result per record
  *   3  the indicator engine's facts and dimensions, DRG references
  *   4  users, sessions and the audit trail of `carebase serve`
+ *   5  drg_result without its two unused indexes
+ *   6  the HL7 message journal (hl7_message, store_hl7.c)
  */
 #include <string.h>
 #include <sys/prctl.h>
@@ -235,6 +237,27 @@ static const char *const migrations[CB_SCHEMA_VERSION] = {
      */
     "DROP INDEX IF EXISTS drg_result_drg;"
     "DROP INDEX IF EXISTS drg_result_scheme;",
+
+    /*
+     * v6: the HL7 message journal (store_hl7.c, include/carebase/journal.h).
+     * One row per message that got a stored answer: seq is the journal
+     * order (replayed at start), sender is MSH-3.1 "|" MSH-4.1, control_id
+     * MSH-10; status 1 accepted (AA), 2 rejected (ack_code AE or AR, with
+     * err_code from HL7 table 0357 and err_text). A resend of the same
+     * (sender, control_id) is not stored again and gets the stored answer.
+     */
+    "CREATE TABLE hl7_message("
+    "  seq INTEGER PRIMARY KEY,"
+    "  sender TEXT NOT NULL,"
+    "  control_id TEXT NOT NULL,"
+    "  received_ms INTEGER NOT NULL,"
+    "  status INTEGER NOT NULL CHECK (status IN (1, 2)),"
+    "  ack_code TEXT NOT NULL,"
+    "  event TEXT,"
+    "  raw BLOB NOT NULL,"
+    "  err_code INTEGER,"
+    "  err_text TEXT,"
+    "  UNIQUE (sender, control_id));",
 };
 
 static const char *const stmt_sql[S__COUNT] = {
