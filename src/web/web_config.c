@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "carebase/alloc.h"
+#include "carebase/hl7.h"
 #include "web_int.h"
 
 #define CONFIG_LINE_MAX 4096
@@ -30,6 +31,9 @@ cb_web_config_init(struct cb_web_config *c)
     c->login_window_s = 60;
     c->refresh_s = 5;
     c->shutdown_grace_s = 10;
+    c->mllp_max_message = CB_MLLP_MAX_DEFAULT;
+    c->mllp_max_connections = 256;
+    c->mllp_idle_timeout_s = 300;
 }
 
 static char **
@@ -49,6 +53,7 @@ string_field(struct cb_web_config *c, const char *key)
         { "tls_cert", offsetof(struct cb_web_config, tls_cert) },
         { "tls_key", offsetof(struct cb_web_config, tls_key) },
         { "web_dir", offsetof(struct cb_web_config, web_dir) },
+        { "mllp_listen", offsetof(struct cb_web_config, mllp_listen) },
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (!strcmp(fields[i].key, key))
@@ -72,6 +77,9 @@ static const struct num_field num_fields[] = {
     { "login_window", 1, 86400 },
     { "refresh", 0, 86400 },
     { "shutdown_grace", 0, 600 },
+    { "mllp_max_message", 1024, 64u << 20 },
+    { "mllp_max_connections", 1, 100000 },
+    { "mllp_idle_timeout", 1, 86400 },
 };
 
 static void
@@ -87,6 +95,9 @@ set_num(struct cb_web_config *c, const char *key, unsigned long long v)
     else if (!strcmp(key, "login_window")) c->login_window_s = (unsigned)v;
     else if (!strcmp(key, "refresh")) c->refresh_s = (unsigned)v;
     else if (!strcmp(key, "shutdown_grace")) c->shutdown_grace_s = (unsigned)v;
+    else if (!strcmp(key, "mllp_max_message")) c->mllp_max_message = (size_t)v;
+    else if (!strcmp(key, "mllp_max_connections")) c->mllp_max_connections = (unsigned)v;
+    else if (!strcmp(key, "mllp_idle_timeout")) c->mllp_idle_timeout_s = (unsigned)v;
 }
 
 enum cb_err
@@ -131,7 +142,7 @@ cb_web_config_release(struct cb_web_config *c)
     char **fields[] = {
         &c->listen, &c->db, &c->scheme, &c->refdata, &c->datadir, &c->indicators,
         &c->catalogue_complications, &c->catalogue_mis, &c->catalogue_level4,
-        &c->catalogue_level3, &c->tls_cert, &c->tls_key, &c->web_dir,
+        &c->catalogue_level3, &c->tls_cert, &c->tls_key, &c->web_dir, &c->mllp_listen,
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         cb_free(*fields[i]);
