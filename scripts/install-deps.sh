@@ -23,6 +23,7 @@ packages=(
   libcmocka-dev     # unit tests
   sqlite3           # end-to-end tests inspect the database with the CLI
   python3           # end-to-end tests: small helpers (kill -9, file checks)
+  python3-hl7       # MLLP interoperability test: mllp_send, a third-party HL7 sender
   chromium          # browser tests of the web application (headless, via playwright-core)
   fonts-noto-cjk    # Chinese glyphs in the browser tests' screenshots
 )
