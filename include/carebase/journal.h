@@ -25,6 +25,7 @@
 #ifndef CAREBASE_JOURNAL_H
 #define CAREBASE_JOURNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "carebase/buf.h"
@@ -73,6 +74,14 @@ void cb_journal_close(struct cb_journal *j);
 CB_MUST_CHECK enum cb_err cb_journal_begin(struct cb_journal *j, struct cb_buf *err);
 CB_MUST_CHECK enum cb_err cb_journal_commit(struct cb_journal *j, struct cb_buf *err);
 void cb_journal_rollback(struct cb_journal *j);
+
+/*
+ * Between transactions: when the write-ahead log has grown past 64 MiB
+ * (a sustained load leaves the background checkpoints no moment to
+ * finish), copies it back and restarts it, waiting at most 100 ms for
+ * readers. Returns whether it did. Blocks only the calling writer.
+ */
+bool cb_journal_checkpoint_if_large(struct cb_journal *j);
 
 /*
  * Stores e unless a message with the same sender and control id is

@@ -413,6 +413,7 @@ cb_feed_stats(const struct cb_feed *f, struct cb_feed_stats *o)
     o->commit_failures = atomic_load(&s->commit_failures);
     o->commit_us = atomic_load(&s->commit_us);
     o->replayed = atomic_load(&s->replayed);
+    o->checkpoints = atomic_load(&s->checkpoints);
     o->acks = atomic_load(&s->acks);
     for (int i = 0; i < CB_FEED_LAT_BUCKETS; i++)
         o->ack_bucket[i] = atomic_load(&s->ack_bucket[i]);

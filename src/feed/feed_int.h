@@ -84,7 +84,7 @@ struct feed_atomic_stats {
     _Atomic uint_least64_t connections_open, connections_total, connections_refused,
         connections_timed_out, received, accepted, rejected, duplicate, unparseable,
         protocol_errors, too_large, not_stored, batches, commit_failures, commit_us,
-        replayed, acks, ack_bucket[CB_FEED_LAT_BUCKETS], ack_count, ack_us;
+        replayed, checkpoints, acks, ack_bucket[CB_FEED_LAT_BUCKETS], ack_count, ack_us;
 };
 
 struct cb_feed {

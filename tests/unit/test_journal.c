@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "carebase/journal.h"
 #include "carebase/store.h"
@@ -251,6 +252,50 @@ test_replay_order(void **state)
     cb_buf_release(&err);
 }
 
+/* A log past 64 MiB is copied back and restarted by the writer, and the
+ * file is cut back to 64 MiB. */
+static void
+test_wal_bounded(void **state)
+{
+    const char *p = db_path("j5.db");
+    struct cb_journal *j;
+    struct cb_buf err = CB_BUF_INIT;
+    static char big[100 * 1024];
+    char wal[600], ctrl[32];
+    struct stat sb;
+
+    (void)state;
+    memset(big, 'x', sizeof(big));
+    assert_int_equal(cb_journal_open(&j, p, &err), CB_OK);
+    assert_false(cb_journal_checkpoint_if_large(j));
+    assert_int_equal(cb_journal_begin(j, &err), CB_OK);
+    for (int i = 0; i < 800; i++) {   /* ~80 MB: more than 4096 pages */
+        struct cb_journal_entry e;
+        snprintf(ctrl, sizeof(ctrl), "B%d", i);
+        e = entry("HIS|H1", ctrl, "");
+        e.raw = cb_str_make(big, sizeof(big));
+        assert_true(put(j, &e, NULL) > 0);
+    }
+    assert_int_equal(cb_journal_commit(j, &err), CB_OK);
+    snprintf(wal, sizeof(wal), "%s-wal", p);
+    assert_int_equal(stat(wal, &sb), 0);
+    assert_true(sb.st_size > 64 * 1024 * 1024);
+    assert_true(cb_journal_checkpoint_if_large(j));
+    assert_false(cb_journal_checkpoint_if_large(j));   /* done already */
+    /* the next transaction starts the log over, cut to the limit */
+    assert_int_equal(cb_journal_begin(j, &err), CB_OK);
+    {
+        struct cb_journal_entry e = entry("HIS|H1", "AFTER", "MSH|after\r");
+        assert_true(put(j, &e, NULL) > 0);
+    }
+    assert_int_equal(cb_journal_commit(j, &err), CB_OK);
+    assert_int_equal(stat(wal, &sb), 0);
+    assert_true(sb.st_size <= 64 * 1024 * 1024);
+    cb_journal_close(j);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM hl7_message"), 801);
+    cb_buf_release(&err);
+}
+
 static void
 test_schema(void **state)
 {
@@ -274,6 +319,7 @@ main(void)
         cmocka_unit_test(test_duplicates_and_rejects),
         cmocka_unit_test(test_rollback_stores_nothing),
         cmocka_unit_test(test_replay_order),
+        cmocka_unit_test(test_wal_bounded),
         cmocka_unit_test(test_schema),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
