@@ -24,9 +24,11 @@
  *   - if a commit fails, the batch's messages get AE (enhanced: CE) with
  *     ERR 207 "internal error: not stored", and the listener goes on;
  *   - one client cannot hold up the others: a client that does not read
- *     its ACKs stops being read once max_pending messages or max_output
- *     bytes of ACKs are waiting for it; a silent one is closed after
- *     idle_timeout_s; bytes outside frames are counted, never fatal.
+ *     its ACKs stops being read once max_pending messages (or 8 MiB of
+ *     them) or max_output bytes of ACKs are waiting for it; a silent one
+ *     is closed after idle_timeout_s; bytes outside frames are counted,
+ *     never fatal. Memory per connection is bounded by these limits and
+ *     max_message.
  *
  * Answers the listener gives without the journal (not stored, counted and
  * logged without content): a frame that does not parse gets AR with ERR

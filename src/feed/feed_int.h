@@ -73,6 +73,7 @@ struct feed_conn {
     struct cb_buf     out;         /* ACK bytes; sent up to out_off */
     size_t            out_off;
     unsigned          pending;     /* items at the committer */
+    size_t            pending_bytes; /* their message bytes */
     double            last_active; /* monotonic: bytes moved either way */
     bool              eof;         /* peer closed its side */
     bool              dirty;       /* out grew: try writing */

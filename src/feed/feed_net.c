@@ -41,6 +41,8 @@
 #define ERR_TEXT_MAX 200
 #define OUT_KEEP    (64 * 1024)   /* an output buffer larger than this is
                                      freed once empty */
+#define PENDING_BYTES (8u << 20)  /* message bytes of one connection at the
+                                     committer before reading pauses */
 
 enum phase { RUNNING, DRAINING, FLUSHING };
 
@@ -87,7 +89,7 @@ static bool
 paused(const struct cb_feed *f, const struct feed_conn *c)
 {
     return atomic_load(&f->stopping) || c->eof || c->pending >= f->cfg.max_pending ||
-           unsent(c) >= f->cfg.max_output;
+           c->pending_bytes >= PENDING_BYTES || unsent(c) >= f->cfg.max_output;
 }
 
 static void
@@ -125,6 +127,7 @@ close_conn(struct net *n, struct feed_conn *c, const char *why)
     cb_buf_release(&c->out);
     c->out_off = 0;
     c->pending = 0;
+    c->pending_bytes = 0;
     c->eof = false;
     /* c->dirty stays: the slot may still be on this round's dirty list. */
     if (!c->dirty) {
@@ -197,6 +200,7 @@ accept_all(struct net *n)
         f->free_conns = c->next;
         c->fd = fd;
         c->pending = 0;
+        c->pending_bytes = 0;
         c->out_off = 0;
         c->eof = false;
         c->last_active = n->now;
@@ -255,6 +259,7 @@ enqueue(struct net *n, struct feed_conn *c, struct feed_item *it)
 {
     cb__feed_queue_push(&n->outq, it);
     c->pending++;
+    c->pending_bytes += it->raw_len;
 }
 
 /* A decoded value of MSH into *out (in the message's arena). */
@@ -519,6 +524,7 @@ drain_done(struct net *n)
         next = it->next;
         if (c) {
             c->pending--;
+            c->pending_bytes -= it->raw_len;
             if (it->ack.len) {
                 if (cb_buf_add(&c->out, it->ack.ptr, it->ack.len) != CB_OK) {
                     close_conn(n, c, "out of memory for ACKs");
