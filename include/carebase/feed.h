@@ -142,8 +142,8 @@ struct cb_feed_stats {
     uint64_t commit_failures;
     uint64_t commit_us;            /* time in BEGIN..COMMIT, microseconds */
     uint64_t replayed;             /* messages applied by the replay at start */
-    uint64_t checkpoints;          /* write-ahead log restarts by the committer
-                                      (it had passed 64 MiB) */
+    uint64_t checkpoints;          /* checkpoints by the committer between
+                                      batches (the log had passed 8 MiB) */
     uint64_t acks;                 /* ACK messages sent (counted when queued
                                       for writing) */
     uint64_t ack_bucket[CB_FEED_LAT_BUCKETS]; /* cumulative (le), by frame */

@@ -76,10 +76,13 @@ CB_MUST_CHECK enum cb_err cb_journal_commit(struct cb_journal *j, struct cb_buf 
 void cb_journal_rollback(struct cb_journal *j);
 
 /*
- * Between transactions: when the write-ahead log has grown past 64 MiB
- * (a sustained load leaves the background checkpoints no moment to
- * finish), copies it back and restarts it, waiting at most 100 ms for
- * readers. Returns whether it did. Blocks only the calling writer.
+ * Between transactions: keeps the write-ahead log short. Past 8 MiB it
+ * copies the log back into the database (a passive checkpoint, waiting
+ * for nobody), so that the next transaction starts the log over; past
+ * 64 MiB (readers kept that from finishing) it waits up to 100 ms for
+ * readers to let it. Returns whether the whole log was copied back.
+ * Takes only the calling writer's time: call it after the answers of a
+ * batch are out.
  */
 bool cb_journal_checkpoint_if_large(struct cb_journal *j);
 

@@ -157,7 +157,8 @@ cb__feed_commit_main(void *arg)
         if (write(f->wake_fd, &one, sizeof(one)) < 0) {
             /* the counter is full: the network thread is awake anyway */
         }
-        /* The ACKs are out: a good moment to keep the log short. */
+        /* The ACKs are out: a good moment to keep the log short (the
+           next batch waits for it, by a few milliseconds at most). */
         if (cb_journal_checkpoint_if_large(f->journal))
             atomic_fetch_add(&f->st.checkpoints, 1);
         pthread_mutex_lock(&f->mu);

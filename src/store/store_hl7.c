@@ -8,13 +8,22 @@
  * store's background checkpointer instead (bulk mode): a checkpoint inside
  * a commit would add its fsyncs of the database file to the ACK latency.
  *
- * Those checkpoints are PASSIVE: under a sustained load the writer never
- * leaves a moment where the whole log is copied back, and the log would
- * grow without end (half a gigabyte after 200,000 messages at full speed).
- * So the writer, between two batches, restarts the log itself once it
- * passes WAL_MAX_FRAMES (cb_journal_checkpoint_if_large), waiting for
- * readers at most WAL_CKPT_WAIT_MS; and journal_size_limit cuts the file
- * back when the log restarts.
+ * Those checkpoints are PASSIVE and run while the writer writes: with a
+ * message every millisecond they never catch up with the end of the log,
+ * so the log never starts over and grows without end (half a gigabyte
+ * after 200,000 messages at full speed), every commit appending to it.
+ * So the writer, between two batches (cb_journal_checkpoint_if_large):
+ *   - past WAL_SMALL_FRAMES (8 MiB), runs a PASSIVE checkpoint itself,
+ *     without waiting for anyone: most frames are copied back already by
+ *     the background one, and with nobody writing meanwhile it reaches
+ *     the end, so the next transaction starts the log over and commits
+ *     overwrite the same 8 MiB instead of growing the file. Measured at
+ *     1,000 messages/s: p99 ACK latency 1.5-2.3 ms against 2.1-7.7 ms
+ *     with the background checkpoints alone;
+ *   - past WAL_MAX_FRAMES (64 MiB: readers kept the passive ones from
+ *     finishing), a RESTART checkpoint, waiting at most WAL_CKPT_WAIT_MS
+ *     for readers.
+ * journal_size_limit cuts the file back to 64 MiB when the log restarts.
  */
 #include <string.h>
 
@@ -24,7 +33,8 @@
 
 enum { J_PUT, J_LOOKUP, J_REPLAY, J__COUNT };
 
-#define WAL_MAX_FRAMES   4096           /* 64 MiB of 16 KiB pages */
+#define WAL_SMALL_FRAMES 512            /* 8 MiB of 16 KiB pages */
+#define WAL_MAX_FRAMES   4096           /* 64 MiB */
 #define WAL_SIZE_LIMIT   "67108864"     /* bytes kept when the log restarts */
 #define WAL_CKPT_WAIT_MS 100
 #define BUSY_TIMEOUT_MS  10000          /* as cb_store_open */
@@ -128,15 +138,20 @@ cb_journal_rollback(struct cb_journal *j)
 bool
 cb_journal_checkpoint_if_large(struct cb_journal *j)
 {
-    int rc;
+    bool large = j->wal_frames > WAL_MAX_FRAMES;
+    int rc, nlog = -1, nckpt = -1;
 
-    if (j->wal_frames <= WAL_MAX_FRAMES || j->st->in_tx)
+    if (j->wal_frames <= WAL_SMALL_FRAMES || j->st->in_tx)
         return false;
-    sqlite3_busy_timeout(j->st->db, WAL_CKPT_WAIT_MS);
-    rc = sqlite3_wal_checkpoint_v2(j->st->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+    sqlite3_busy_timeout(j->st->db, large ? WAL_CKPT_WAIT_MS : 0);
+    rc = sqlite3_wal_checkpoint_v2(j->st->db, NULL,
+                                   large ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
+                                   &nlog, &nckpt);
     sqlite3_busy_timeout(j->st->db, BUSY_TIMEOUT_MS);
-    if (rc != SQLITE_OK)
-        return false;   /* readers or the checkpointer were busy: next time */
+    /* Busy (the background checkpointer, or readers): next time. Done
+       when every frame of the log is in the database. */
+    if (rc != SQLITE_OK || nckpt < nlog)
+        return false;
     j->wal_frames = 0;
     return true;
 }

@@ -159,8 +159,8 @@ cb__web_feed_metrics(struct cb_web_server *s, struct cb_buf *out)
             "# TYPE carebase_mllp_commit_seconds_total counter\n"
             "carebase_mllp_commit_seconds_total %.6f\n", (double)st.commit_us / 1e6)) ||
         (rc = counter(out, "carebase_mllp_acks_total", "ACK messages sent.", st.acks)) ||
-        (rc = counter(out, "carebase_mllp_wal_restarts_total",
-                      "Write-ahead log restarts by the committer (the log had passed 64 MiB).",
+        (rc = counter(out, "carebase_mllp_checkpoints_total",
+                      "Checkpoints by the committer between batches (the log had passed 8 MiB).",
                       st.checkpoints)) ||
         (rc = counter(out, "carebase_mllp_replayed_total",
                       "Stored messages applied from the journal at start.", st.replayed)) ||

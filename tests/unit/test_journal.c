@@ -252,8 +252,8 @@ test_replay_order(void **state)
     cb_buf_release(&err);
 }
 
-/* A log past 64 MiB is copied back and restarted by the writer, and the
- * file is cut back to 64 MiB. */
+/* A log past 8 MiB, and one past 64 MiB, is copied back by the writer,
+ * and the file is cut back to 64 MiB when the log starts over. */
 static void
 test_wal_bounded(void **state)
 {
@@ -268,6 +268,19 @@ test_wal_bounded(void **state)
     memset(big, 'x', sizeof(big));
     assert_int_equal(cb_journal_open(&j, p, &err), CB_OK);
     assert_false(cb_journal_checkpoint_if_large(j));
+    /* past 8 MiB: copied back */
+    assert_int_equal(cb_journal_begin(j, &err), CB_OK);
+    for (int i = 0; i < 90; i++) {
+        struct cb_journal_entry e;
+        snprintf(ctrl, sizeof(ctrl), "S%d", i);
+        e = entry("HIS|H1", ctrl, "");
+        e.raw = cb_str_make(big, sizeof(big));
+        assert_true(put(j, &e, NULL) > 0);
+    }
+    assert_int_equal(cb_journal_commit(j, &err), CB_OK);
+    assert_true(cb_journal_checkpoint_if_large(j));
+    assert_false(cb_journal_checkpoint_if_large(j));
+    /* past 64 MiB */
     assert_int_equal(cb_journal_begin(j, &err), CB_OK);
     for (int i = 0; i < 800; i++) {   /* ~80 MB: more than 4096 pages */
         struct cb_journal_entry e;
@@ -292,7 +305,7 @@ test_wal_bounded(void **state)
     assert_int_equal(stat(wal, &sb), 0);
     assert_true(sb.st_size <= 64 * 1024 * 1024);
     cb_journal_close(j);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM hl7_message"), 801);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM hl7_message"), 891);
     cb_buf_release(&err);
 }
 
