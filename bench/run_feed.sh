@@ -47,12 +47,34 @@ stop() {
   kill -TERM "$SPID"; wait "$SPID" || true; SPID=
 }
 metric() { curl -s "$URL/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
+# The disk's own latency, for context: 2,000 fdatasync of a 32 KiB
+# overwrite (what one quiet commit writes: two 16 KiB pages of the log),
+# paced at 1,000 a second, in the directory of the database.
+fsync_probe() {
+  python3 - "$TMP" <<'PY'
+import os, sys, time
+p = os.path.join(sys.argv[1], "probe")
+fd = os.open(p, os.O_RDWR | os.O_CREAT)
+os.write(fd, b"\0" * (8 << 20)); os.fsync(fd)
+t = []
+for i in range(2000):
+    os.pwrite(fd, b"x" * 32768, (i * 32768) % (8 << 20))
+    t0 = time.perf_counter(); os.fdatasync(fd); t.append(time.perf_counter() - t0)
+    time.sleep(max(0, 0.001 - t[-1]))
+os.close(fd); os.unlink(p)
+t.sort()
+print("p50 %.2f ms, p99 %.2f ms" % (t[1000] * 1e3, t[1980] * 1e3))
+PY
+}
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores," \
   "$(free -g | awk '/Mem:/{print $2}') GiB; $(uname -r); disk: $(df -h "$TMP" | awk 'NR==2{print $1}')"
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "load average before: $LOAD_BEFORE"
+FSYNC_BEFORE=$(fsync_probe)
+echo "disk before: fdatasync $FSYNC_BEFORE"
 
 # ---- 1. throughput ----
 start tput
@@ -83,6 +105,8 @@ for c in 1 8 64; do
   P50[$c]=$(median < "$TMP/p50.$c"); P99[$c]=$(median < "$TMP/p99.$c"); MAXL[$c]=$(median < "$TMP/max.$c")
   stop
 done
+FSYNC_AFTER=$(fsync_probe)
+echo "disk after: fdatasync $FSYNC_AFTER"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 cat <<EOF
@@ -100,4 +124,7 @@ database (WAL, synchronous=FULL: every ACK after an fsync), ADT messages of
 | ACK latency at 1,000 msg/s, 1 connection | p50 ${P50[1]} ms, **p99 ${P99[1]} ms** (max ${MAXL[1]}) | p99 ≤ 5 ms |
 | ACK latency at 1,000 msg/s, 8 connections | p50 ${P50[8]} ms, **p99 ${P99[8]} ms** (max ${MAXL[8]}) | p99 ≤ 5 ms |
 | ACK latency at 1,000 msg/s, 64 connections | p50 ${P50[64]} ms, **p99 ${P99[64]} ms** (max ${MAXL[64]}) | p99 ≤ 5 ms |
+| the disk alone: fdatasync of 32 KiB, 1,000/s, before / after | $FSYNC_BEFORE / $FSYNC_AFTER | |
+
+Load average before and after: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg).
 EOF
