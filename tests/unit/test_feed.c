@@ -290,6 +290,46 @@ test_graceful_stop(void **state)
     cb_buf_release(&want);
 }
 
+/* Past max_connections a connection is closed at once; the others go on. */
+static void
+test_max_connections(void **state)
+{
+    struct cb_feed_config c;
+    struct cb_buf err = CB_BUF_INIT, acks = CB_BUF_INIT;
+    struct cb_feed *f;
+    struct cb_feed_stats st;
+    char msg[512], byte;
+    int a, b, x;
+
+    (void)state;
+    db_name = "conns.db";
+    cb_feed_config_init(&c);
+    c.listen = "127.0.0.1:0";
+    c.max_connections = 2;
+    if (cb_feed_start(&f, &c, db_path(), NULL, &err) != CB_OK)
+        fail_msg("start: %s", cb_buf_cstr(&err));
+    a = connect_to(cb_feed_port(f));
+    b = connect_to(cb_feed_port(f));
+    send_all(a, msg, message(msg, sizeof(msg), "M1"));   /* both are in */
+    send_all(b, msg, message(msg, sizeof(msg), "M2"));
+    read_acks(a, 1, &acks);
+    read_acks(b, 1, &acks);
+    x = connect_to(cb_feed_port(f));
+    assert_int_equal(recv(x, &byte, 1, 0), 0);          /* the third: closed */
+    close(x);
+    send_all(a, msg, message(msg, sizeof(msg), "M3"));
+    read_acks(a, 1, &acks);
+    assert_string_equal(cb_buf_cstr(&acks), "AA|M1;AA|M2;AA|M3;");
+    cb_feed_stats(f, &st);
+    assert_int_equal(st.connections_refused, 1);
+    assert_int_equal(st.connections_total, 2);
+    close(a);
+    close(b);
+    cb_feed_stop(f);
+    cb_buf_release(&err);
+    cb_buf_release(&acks);
+}
+
 static void
 test_bad_settings(void **state)
 {
@@ -320,6 +360,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_handler_contract),
         cmocka_unit_test(test_graceful_stop),
+        cmocka_unit_test(test_max_connections),
         cmocka_unit_test(test_bad_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
