@@ -74,6 +74,7 @@ cat > "$TMP/serve.conf" <<EOF
 listen = 127.0.0.1:0
 db = $(realpath "$DB")
 threads = $THREADS_SERVE
+mllp_listen = off
 EOF
 s0=$(date +%s.%N)
 "$CB" serve --config "$TMP/serve.conf" > "$TMP/out" 2> "$TMP/log" &

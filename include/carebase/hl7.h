@@ -53,7 +53,10 @@ void cb_mllp_release(struct cb_mllp *d);
  *                    frame (the cut frame is dropped, the new one starts), or
  *                    EB not followed by CR (the frame is dropped);
  *   CB_ERR_TOO_LARGE the frame's payload passed max_msg: reported as soon
- *                    as it happens; the rest of that frame is skipped;
+ *                    as it happens; the rest of that frame is skipped.
+ *                    *msg is the frame's first max_msg bytes (valid until
+ *                    the next call), so that a listener can read its MSH
+ *                    and answer AR;
  *   CB_ERR_NOMEM     out of memory (the frame is dropped).
  * Splitting the input anywhere, even byte by byte, gives the same events.
  */

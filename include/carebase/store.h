@@ -19,9 +19,7 @@
 #include "carebase/qc.h"
 #include "carebase/record.h"
 
-/* The number of migrations (store.c); v8, user.show_identifiers, is the 6th
- * on its branch until it is merged with the branches that add v6 and v7. */
-#define CB_SCHEMA_VERSION 6
+#define CB_SCHEMA_VERSION 7
 
 /* First byte of a record's items in their binary layout (store_encode.c). */
 #define CB_STORE_ITEMS_V1 '\x01'

@@ -53,6 +53,12 @@ struct cb_web_config {
     unsigned alert_feed_silent_min; /* feed silent alert after (default 10) */
     unsigned los_outlier_days;      /* length-of-stay outliers (default 30) */
     int      utc_offset_min;        /* local time of the feeds (default 480: +0800) */
+    /* The MLLP listener (include/carebase/feed.h), started after HTTP. */
+    char    *mllp_listen;      /* "127.0.0.1:2575"; NULL or "off": none
+                                  (`carebase serve` sets the default) */
+    size_t   mllp_max_message; /* bytes per message (default 1 MiB) */
+    unsigned mllp_max_connections; /* default 256 */
+    unsigned mllp_idle_timeout_s;  /* default 300 */
 };
 
 /* Sets every field to its default (strings NULL); cannot fail. */
@@ -63,7 +69,8 @@ void cb_web_config_release(struct cb_web_config *c);
  * Sets one setting by its configuration-file key (listen, db, scheme,
  * refdata, datadir, indicators, catalogue_*, tls_cert, tls_key, web_dir, threads,
  * max_connections, max_inflight, timeout, max_body, session_ttl,
- * login_failures, login_window, refresh, shutdown_grace). CB_ERR_USAGE for
+ * login_failures, login_window, refresh, shutdown_grace, mllp_listen,
+ * mllp_max_message, mllp_max_connections, mllp_idle_timeout). CB_ERR_USAGE for
  * an unknown key or a bad value (message in err).
  */
 CB_MUST_CHECK enum cb_err cb_web_config_set(struct cb_web_config *c, const char *key,
@@ -83,9 +90,10 @@ typedef void (*cb_web_log_fn)(void *ctx, const char *line);
 struct cb_web_server;
 
 /*
- * Opens the store, loads the indicator engine and starts listening. c is
- * copied. log may be NULL. On success the server runs on its own threads
- * until cb_web_stop.
+ * Opens the store, loads the indicator engine and starts listening; then,
+ * unless mllp_listen is NULL or "off", replays the HL7 journal and starts
+ * the MLLP listener (its log lines go to log too). c is copied. log may be
+ * NULL. On success the server runs on its own threads until cb_web_stop.
  */
 CB_MUST_CHECK enum cb_err cb_web_start(struct cb_web_server **out,
                                        const struct cb_web_config *c,
@@ -96,10 +104,14 @@ int  cb_web_port(const struct cb_web_server *s);
 /* The address as listened on, e.g. "127.0.0.1" or "[::1]". */
 const char *cb_web_host(const struct cb_web_server *s);
 bool cb_web_tls(const struct cb_web_server *s);
+/* The MLLP listener's port (0: none) and address ("127.0.0.1"). */
+int  cb_web_mllp_port(const struct cb_web_server *s);
+const char *cb_web_mllp_host(const struct cb_web_server *s);
 /*
- * Graceful stop: stops accepting, lets in-flight requests finish (at most
- * shutdown_grace_s), stops the threads, closes the store. cb_web_stop(NULL)
- * is a no-op.
+ * Graceful stop: first the MLLP listener (what it read is stored and
+ * answered), then HTTP: stops accepting, lets in-flight requests finish
+ * (at most shutdown_grace_s), stops the threads, closes the store.
+ * cb_web_stop(NULL) is a no-op.
  */
 void cb_web_stop(struct cb_web_server *s);
 

@@ -1,6 +1,7 @@
 /*
  * cmd_serve.c - `carebase serve`: the HTTP server with the JSON API
- * (include/carebase/web.h, docs/api.md).
+ * (include/carebase/web.h, docs/api.md) and the MLLP listener for HL7 v2
+ * messages (include/carebase/feed.h).
  *
  * The server runs on its own threads; this thread only waits for SIGTERM
  * or SIGINT (blocked before the server starts, so no server thread takes
@@ -17,7 +18,7 @@
 #include "cli.h"
 
 const char cmd_serve_usage[] =
-    "usage: carebase serve [--listen HOST:PORT] [--config FILE]\n"
+    "usage: carebase serve [--listen HOST:PORT] [--mllp HOST:PORT|off] [--config FILE]\n"
     "\n"
     "Serves the JSON API (docs/api.md) and the web application (GET / and\n"
     "/app/: the files of web_dir). Prints 'listening on http://HOST:PORT' on\n"
@@ -27,18 +28,27 @@ const char cmd_serve_usage[] =
     "gracefully on SIGTERM or SIGINT: no new connections, requests in progress\n"
     "finish.\n"
     "\n"
+    "It also listens for HL7 v2 messages over MLLP (default 127.0.0.1:2575):\n"
+    "each is stored in the journal (table hl7_message) before its ACK, and\n"
+    "the journal is replayed at start. Before the 'listening on' line it\n"
+    "prints 'mllp listening on HOST:PORT'.\n"
+    "\n"
     "Options:\n"
     "  --listen A     address and port (default 127.0.0.1:8080); [::1]:8080\n"
     "                 for IPv6\n"
+    "  --mllp A       the MLLP listener's address (default 127.0.0.1:2575;\n"
+    "                 port 0 picks a free port); 'off': none\n"
     "  --config FILE  settings as 'key = value' lines: listen, db, scheme,\n"
     "                 refdata, datadir, tls_cert, tls_key (both: HTTPS), web_dir\n"
     "                 (the web application: default $CAREBASE_WEBDIR or web/ of\n"
     "                 the source tree), and the limits (threads,\n"
     "                 max_connections, max_inflight, timeout, max_body,\n"
     "                 session_ttl, login_failures, login_window, refresh,\n"
-    "                 shutdown_grace); see docs/api.md. The file's db,\n"
-    "                 refdata, datadir and scheme override the global options;\n"
-    "                 --listen overrides the file's listen.\n"
+    "                 shutdown_grace), mllp_listen, mllp_max_message,\n"
+    "                 mllp_max_connections, mllp_idle_timeout; see\n"
+    "                 docs/api.md. The file's db, refdata, datadir and scheme\n"
+    "                 override the global options; --listen and --mllp\n"
+    "                 override the file's listen and mllp_listen.\n"
     "\n"
     "Users are managed with 'carebase user'.\n";
 
@@ -68,11 +78,12 @@ cmd_serve(int argc, char **argv, const struct cb_cli *cli)
 {
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
+        { "mllp", required_argument, NULL, 'm' },
         { "config", required_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *listen = NULL, *config = NULL;
+    const char *listen = NULL, *mllp = NULL, *config = NULL;
     struct cb_web_config cfg;
     struct cb_web_server *srv = NULL;
     struct cb_buf err = CB_BUF_INIT;
@@ -83,6 +94,7 @@ cmd_serve(int argc, char **argv, const struct cb_cli *cli)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'l': listen = optarg; break;
+        case 'm': mllp = optarg; break;
         case 'c': config = optarg; break;
         case 'h': fputs(cmd_serve_usage, stdout); return CB_EXIT_OK;
         default: fputs(cmd_serve_usage, stderr); return CB_EXIT_USAGE;
@@ -96,7 +108,8 @@ cmd_serve(int argc, char **argv, const struct cb_cli *cli)
     /* Defaults, then the environment and global options, then the file,
        then --listen. */
     cb_web_config_init(&cfg);
-    if (set(&cfg, "listen", "127.0.0.1:8080") || set(&cfg, "db", cli->db_path) ||
+    if (set(&cfg, "listen", "127.0.0.1:8080") || set(&cfg, "mllp_listen", "127.0.0.1:2575") ||
+        set(&cfg, "db", cli->db_path) ||
         set(&cfg, "refdata", cli->refdata) || set(&cfg, "datadir", cli->datadir) ||
         set(&cfg, "scheme", cli->scheme_dir) ||
         set(&cfg, "web_dir", getenv("CAREBASE_WEBDIR") ? getenv("CAREBASE_WEBDIR")
@@ -112,7 +125,7 @@ cmd_serve(int argc, char **argv, const struct cb_cli *cli)
         status = CB_EXIT_USAGE;
         goto out;
     }
-    if (listen && set(&cfg, "listen", listen)) {
+    if ((listen && set(&cfg, "listen", listen)) || (mllp && set(&cfg, "mllp_listen", mllp))) {
         status = CB_EXIT_USAGE;
         goto out;
     }
@@ -129,6 +142,9 @@ cmd_serve(int argc, char **argv, const struct cb_cli *cli)
         status = rc == CB_ERR_USAGE ? CB_EXIT_USAGE : CB_EXIT_FAIL;
         goto out;
     }
+    /* The MLLP line first: whoever waits for "listening on" has both. */
+    if (cb_web_mllp_port(srv))
+        printf("mllp listening on %s:%d\n", cb_web_mllp_host(srv), cb_web_mllp_port(srv));
     printf("listening on %s://%s:%d\n", cb_web_tls(srv) ? "https" : "http",
            cb_web_host(srv), cb_web_port(srv));
     fflush(stdout);

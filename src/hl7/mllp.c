@@ -86,8 +86,12 @@ cb_mllp_feed(struct cb_mllp *d, const void *in, size_t len, size_t *used,
                           && p[run] != CB_MLLP_SB; run++)
                 ;
             if (d->msg.len + (run - i) > d->max) {
-                cb_buf_reset(&d->msg);
+                /* Keep the frame's first max bytes: its MSH, for an AR. */
+                if (cb_buf_add(&d->msg, p + i, d->max - d->msg.len) != CB_OK)
+                    cb_buf_reset(&d->msg);
                 d->state = ST_SKIP;
+                d->ready = true;        /* the head is dropped next call */
+                *msg = cb_buf_str(&d->msg);
                 *used = run;
                 return CB_ERR_TOO_LARGE;
             }

@@ -8,10 +8,9 @@
  *   2  DRG schemes, where and when each applies, one DRG result per record
  *   3  the indicator engine's facts and dimensions, DRG references
  *   4  users, sessions and the audit trail of `carebase serve`
- *   5  drg_result without its indexes on drg and scheme_id
- *   8  user.show_identifiers: who may see patient identifiers (the 6th
- *      migration on the branch that added it; v6 and v7 came from other
- *      branches, and the numbers are settled when they are merged)
+ *   5  drg_result without its two unused indexes
+ *   6  user.show_identifiers: who may see patient identifiers
+ *   7  the HL7 message journal (hl7_message, store_hl7.c)
  */
 #include <string.h>
 #include <sys/prctl.h>
@@ -241,12 +240,33 @@ static const char *const migrations[CB_SCHEMA_VERSION] = {
     "DROP INDEX IF EXISTS drg_result_scheme;",
 
     /*
-     * v8: a user may be allowed to see patient identifiers (names, ID
+     * v6: a user may be allowed to see patient identifiers (names, ID
      * numbers, addresses) in the case details of `carebase serve`; off
      * unless `carebase user add|set --show-identifiers` turns it on.
      */
     "ALTER TABLE user ADD COLUMN show_identifiers INTEGER NOT NULL DEFAULT 0"
     "  CHECK (show_identifiers IN (0, 1));",
+
+    /*
+     * v7: the HL7 message journal (store_hl7.c, include/carebase/journal.h).
+     * One row per message that got a stored answer: seq is the journal
+     * order (replayed at start), sender is MSH-3.1 "|" MSH-4.1, control_id
+     * MSH-10; status 1 accepted (AA), 2 rejected (ack_code AE or AR, with
+     * err_code from HL7 table 0357 and err_text). A resend of the same
+     * (sender, control_id) is not stored again and gets the stored answer.
+     */
+    "CREATE TABLE hl7_message("
+    "  seq INTEGER PRIMARY KEY,"
+    "  sender TEXT NOT NULL,"
+    "  control_id TEXT NOT NULL,"
+    "  received_ms INTEGER NOT NULL,"
+    "  status INTEGER NOT NULL CHECK (status IN (1, 2)),"
+    "  ack_code TEXT NOT NULL,"
+    "  event TEXT,"
+    "  raw BLOB NOT NULL,"
+    "  err_code INTEGER,"
+    "  err_text TEXT,"
+    "  UNIQUE (sender, control_id));",
 };
 
 static const char *const stmt_sql[S__COUNT] = {

@@ -1563,7 +1563,8 @@ cb__web_handle(struct cb_web_server *s, const struct web_req *rq, struct web_res
     case WEB_R_METRICS:
         rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
         if (cb__web_metrics_render(&s->metrics, cb__web_report_facts(s->report),
-                               atomic_load(&s->inflight), &rs->body))
+                               atomic_load(&s->inflight), &rs->body) ||
+            cb__web_feed_metrics(s, &rs->body))
             oom(rs);
         return;
     default:

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "carebase/alloc.h"
+#include "carebase/hl7.h"
 #include "web_int.h"
 
 #define CONFIG_LINE_MAX 4096
@@ -35,6 +36,9 @@ cb_web_config_init(struct cb_web_config *c)
     c->alert_feed_silent_min = 10;
     c->los_outlier_days = 30;
     c->utc_offset_min = 480;
+    c->mllp_max_message = CB_MLLP_MAX_DEFAULT;
+    c->mllp_max_connections = 256;
+    c->mllp_idle_timeout_s = 300;
 }
 
 static char **
@@ -55,6 +59,7 @@ string_field(struct cb_web_config *c, const char *key)
         { "tls_key", offsetof(struct cb_web_config, tls_key) },
         { "web_dir", offsetof(struct cb_web_config, web_dir) },
         { "wards", offsetof(struct cb_web_config, wards) },
+        { "mllp_listen", offsetof(struct cb_web_config, mllp_listen) },
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (!strcmp(fields[i].key, key))
@@ -83,6 +88,9 @@ static const struct num_field num_fields[] = {
     { "alert_feed_silent", 1, 10080 },
     { "los_outlier_days", 1, 3650 },
     { "utc_offset", 0, 840 },
+    { "mllp_max_message", 1024, 64u << 20 },
+    { "mllp_max_connections", 1, 100000 },
+    { "mllp_idle_timeout", 1, 86400 },
 };
 
 static void
@@ -103,6 +111,9 @@ set_num(struct cb_web_config *c, const char *key, unsigned long long v)
     else if (!strcmp(key, "alert_feed_silent")) c->alert_feed_silent_min = (unsigned)v;
     else if (!strcmp(key, "los_outlier_days")) c->los_outlier_days = (unsigned)v;
     else if (!strcmp(key, "utc_offset")) c->utc_offset_min = (int)v;
+    else if (!strcmp(key, "mllp_max_message")) c->mllp_max_message = (size_t)v;
+    else if (!strcmp(key, "mllp_max_connections")) c->mllp_max_connections = (unsigned)v;
+    else if (!strcmp(key, "mllp_idle_timeout")) c->mllp_idle_timeout_s = (unsigned)v;
 }
 
 enum cb_err
@@ -148,6 +159,7 @@ cb_web_config_release(struct cb_web_config *c)
         &c->listen, &c->db, &c->scheme, &c->refdata, &c->datadir, &c->indicators,
         &c->catalogue_complications, &c->catalogue_mis, &c->catalogue_level4,
         &c->catalogue_level3, &c->tls_cert, &c->tls_key, &c->web_dir, &c->wards,
+        &c->mllp_listen,
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         cb_free(*fields[i]);

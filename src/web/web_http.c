@@ -709,13 +709,13 @@ copy_config(struct cb_web_config *dst, const struct cb_web_config *src)
         &src->listen, &src->db, &src->scheme, &src->refdata, &src->datadir,
         &src->indicators, &src->catalogue_complications, &src->catalogue_mis,
         &src->catalogue_level4, &src->catalogue_level3, &src->tls_cert, &src->tls_key,
-        &src->web_dir, &src->wards,
+        &src->web_dir, &src->wards, &src->mllp_listen,
     };
     char **to[] = {
         &dst->listen, &dst->db, &dst->scheme, &dst->refdata, &dst->datadir,
         &dst->indicators, &dst->catalogue_complications, &dst->catalogue_mis,
         &dst->catalogue_level4, &dst->catalogue_level3, &dst->tls_cert, &dst->tls_key,
-        &dst->web_dir, &dst->wards,
+        &dst->web_dir, &dst->wards, &dst->mllp_listen,
     };
 
     *dst = *src;
@@ -744,6 +744,7 @@ streams_stop(struct cb_web_server *s)
 static void
 server_free(struct cb_web_server *s)
 {
+    cb__web_feed_stop(s);
     cb__web_report_free(s->report);
     cb_live_free(s->live);
     pool_close(&s->pool);
@@ -870,6 +871,11 @@ cb_web_start(struct cb_web_server **out, const struct cb_web_config *c, cb_web_l
     di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (di)
         s->port = di->port;
+    if ((rc = cb__web_feed_start(s, err))) {
+        MHD_stop_daemon(s->daemon);
+        s->daemon = NULL;
+        goto fail;
+    }
     *out = s;
     return CB_OK;
 
@@ -902,6 +908,7 @@ cb_web_stop(struct cb_web_server *s)
 {
     if (!s)
         return;
+    cb__web_feed_stop(s);
     if (s->daemon) {
         struct MHD_Daemon *d = s->daemon;
         double deadline;

@@ -13,6 +13,8 @@
  *   web_config.c   the settings and the configuration file
  *   web_static.c   the web application's files (GET /, /app/...): path
  *                  checks, content types, caching headers
+ *   web_feed.c     the MLLP listener in the server: its handler (for now
+ *                  a minimal one) and its metrics
  */
 #ifndef CB_WEB_INT_H
 #define CB_WEB_INT_H
@@ -307,6 +309,7 @@ struct cb_web_server {
     bool                 streams_run;
     bool                 streams_thread;
     pthread_t            streams_tid;
+    struct web_feed     *feed;         /* the MLLP listener, or NULL */
 };
 
 /* ---- live operations (web_live.c) -------------------------------------- */
@@ -315,6 +318,18 @@ struct cb_web_server {
 CB_MUST_CHECK enum cb_err cb__web_live_open(struct cb_web_server *s, struct cb_buf *err);
 /* Local wall-clock milliseconds now, at the configured UTC offset. */
 int64_t cb__web_live_now(const struct cb_web_server *s);
+
+/* ---- the MLLP listener (web_feed.c) ------------------------------------- */
+
+/*
+ * Starts the MLLP listener of s->cfg (nothing when mllp_listen is NULL or
+ * "off"): its handler, the replay of the journal, the socket.
+ */
+CB_MUST_CHECK enum cb_err cb__web_feed_start(struct cb_web_server *s, struct cb_buf *err);
+/* Stops it gracefully; nothing when it does not run. */
+void cb__web_feed_stop(struct cb_web_server *s);
+/* Its counters as Prometheus text, appended to out (nothing when off). */
+CB_MUST_CHECK enum cb_err cb__web_feed_metrics(struct cb_web_server *s, struct cb_buf *out);
 
 struct cb_store *cb__web_pool_get(struct web_pool *p);
 void cb__web_pool_put(struct web_pool *p, struct cb_store *st);

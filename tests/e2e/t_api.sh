@@ -74,6 +74,8 @@ login_failures = 5
 login_window = 60
 timeout = 30
 refresh = 0
+# the MLLP listener on a free port (tests run in parallel)
+mllp_listen = 127.0.0.1:0
 EOF
 # launch CONFIG OUT ERR: starts a server in the background (SPID); returns
 # once it listens (URL set, status 0) or has exited (status 1).
@@ -466,6 +468,8 @@ ok("/metrics: a latency histogram",
    and metric("carebase_http_request_duration_seconds_bucket", '{le="+Inf"}')
    == metric("carebase_http_request_duration_seconds_count"))
 ok("/metrics: the engine's facts", metric("carebase_engine_facts") == facts, (metric("carebase_engine_facts"), facts))
+ok("/metrics: the MLLP listener's counters", metric("carebase_mllp_connections_open") == 0
+   and metric("carebase_mllp_messages_total", '{result="accepted"}') == 0)
 ok("/metrics: no patient data or raw paths", "BAH" not in m and "/api/nope" not in m
    and 'route="other"' in m)
 ok("/metrics: static files counted under one label, never by path",
@@ -507,7 +511,7 @@ elif ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes
     -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
     -keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null; then
   echo "# skipped: TLS (openssl cannot make a certificate)"
-elif printf 'listen = 127.0.0.1:0\ndb = %s\ntls_cert = %s\ntls_key = %s\n' \
+elif printf 'listen = 127.0.0.1:0\nmllp_listen = off\ndb = %s\ntls_cert = %s\ntls_key = %s\n' \
        "$DB" "$T/cert.pem" "$T/key.pem" > "$T/tls.conf" &&
      ! launch "$T/tls.conf" "$T/tls.out" "$T/tls.err" &&
      grep -q 'without TLS support' "$T/tls.err"; then

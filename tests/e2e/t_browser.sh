@@ -73,6 +73,7 @@ listen = 127.0.0.1:0
 db = $DB
 web_dir = $CB_SOURCE/web
 refresh = 0
+mllp_listen = off
 EOF
 "$CAREBASE" serve --config "$T/serve.conf" >"$T/serve.out" 2>"$T/serve.err" &
 SPID=$!

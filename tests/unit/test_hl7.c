@@ -125,7 +125,7 @@ eq_get(struct cb_hl7_msg *m, size_t seg, unsigned f, unsigned r, unsigned c,
 
 /*
  * Feeds data in chunks of `chunk` bytes and logs every event:
- * "M<payload>;" for a message, "J;" junk/protocol, "L;" too large.
+ * "M<payload>;" for a message, "J;" junk/protocol, "L<head>;" too large.
  */
 static void
 mllp_run(const char *data, size_t len, size_t chunk, size_t max,
@@ -152,7 +152,10 @@ mllp_run(const char *data, size_t len, size_t chunk, size_t max,
             } else if (rc == CB_ERR_PROTO) {
                 assert_int_equal(cb_buf_adds(log, "J;"), CB_OK);
             } else if (rc == CB_ERR_TOO_LARGE) {
-                assert_int_equal(cb_buf_adds(log, "L;"), CB_OK);
+                /* "L<head>;": the frame's first max bytes */
+                assert_int_equal(cb_buf_addc(log, 'L'), CB_OK);
+                assert_int_equal(cb_buf_add(log, msg.ptr, msg.len), CB_OK);
+                assert_int_equal(cb_buf_addc(log, ';'), CB_OK);
             } else {
                 assert_int_equal(rc, CB_AGAIN);
                 assert_int_equal(pos, n);
@@ -215,9 +218,9 @@ test_mllp_oversized(void **state)
 
     (void)state;
     /* max 5: the 10-byte frame and the 6-byte one are reported, then resync */
-    mllp_expect(big, sizeof(big) - 1, 5, "L;M01234;L;Mok;");
+    mllp_expect(big, sizeof(big) - 1, 5, "L01234;M01234;L01234;Mok;");
     /* an oversized frame cut by a new SB: the new frame still counts */
-    mllp_expect(SB "0123456789" SB "ab" EB "\r", 16, 5, "L;Mab;");
+    mllp_expect(SB "0123456789" SB "ab" EB "\r", 16, 5, "L01234;Mab;");
 }
 
 static void

@@ -360,8 +360,8 @@ exec_sql(const char *path, const char *sql)
 /*
  * A version 1 database (the v1 tables, user_version 1, a record in it)
  * upgrades in place when opened: the DRG tables (v2), the fact and
- * reference tables (v3) and the accounts of the server (v4) appear, the
- * record stays.
+ * reference tables (v3), the accounts of the server (v4) and the HL7
+ * journal (v6) appear, the record stays.
  */
 static void
 test_migrate_v1_to_v2(void **state)
@@ -383,6 +383,7 @@ test_migrate_v1_to_v2(void **state)
                 "DROP TABLE fact; DROP TABLE dim_dept; DROP TABLE dim_doctor;"
                 "DROP TABLE dim_drg; DROP TABLE reference_drg; DROP TABLE reference;"
                 "DROP TABLE session; DROP TABLE audit; DROP TABLE user;"
+                "DROP TABLE hl7_message;"
                 "DELETE FROM meta WHERE key = 'fact_gen';"
                 "PRAGMA user_version = 1;");
     assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'drg%'"), 0);
@@ -398,6 +399,8 @@ test_migrate_v1_to_v2(void **state)
     assert_int_equal(scalar(p, "SELECT value FROM meta WHERE key = 'fact_gen'"), 0);
     assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                " AND name IN ('user', 'session', 'audit')"), 3);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                               " AND name = 'hl7_message'"), 1);
     assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                " AND name IN ('drg_scheme', 'drg_scheme_use', 'drg_result')"), 3);
     assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
