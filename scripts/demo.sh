@@ -75,17 +75,16 @@ if [ "${DEMO_SERVE:-1}" = 0 ]; then
   exit 0
 fi
 MLLP=${DEMO_MLLP:-127.0.0.1:2575}
-SERVE_ARGS=(--listen "$LISTEN")
+# The command centre's wards (staffed beds, levels of care) and the
+# MLLP listener that the simulator feeds (DEMO_SIMULATE=0: no live stream).
+printf 'wards = %s\n' "$PWD/$DEMO/wards.tsv" >"$DEMO/serve.conf"
+SERVE_ARGS=(--listen "$LISTEN" --config "$DEMO/serve.conf")
 LIVE=0
-if [ "${DEMO_SIMULATE:-1}" != 0 ] && "$CB" serve --help 2>&1 | grep -q -- '--mllp'; then
+if [ "${DEMO_SIMULATE:-1}" != 0 ]; then
   SERVE_ARGS+=(--mllp "$MLLP")
   LIVE=1
-fi
-# TODO(integrator): the live state reads its wards from the `wards` server
-# setting, which is not on this branch yet; once it is, this passes it.
-if "$CB" serve --help 2>&1 | grep -qw 'wards'; then
-  printf 'wards = %s\n' "$PWD/$DEMO/wards.tsv" >"$DEMO/serve.conf"
-  SERVE_ARGS+=(--config "$DEMO/serve.conf")
+else
+  SERVE_ARGS+=(--mllp off)
 fi
 
 echo
@@ -93,11 +92,12 @@ echo "== Serving the web application (Ctrl-C stops it)"
 echo "   URL:      http://$LISTEN/"
 echo "   login:    demo / demo-carebase  (consortium_admin of $CONSORTIUM)"
 echo "   大屏:      http://$LISTEN/#/wall"
+echo "   运营指挥:  http://$LISTEN/#/live  (the operations command centre, live)"
 if [ "$LIVE" = 1 ]; then
   echo "   HL7:      MLLP on $MLLP, fed by 'carebase simulate': 3 days of history,"
-  echo "             then live at an hour a minute"
+  echo "             then live at five times real time"
 else
-  echo "   HL7:      no live stream ('carebase serve' has no MLLP listener here)"
+  echo "   HL7:      no live stream (DEMO_SIMULATE=0)"
 fi
 echo
 if [ "$LIVE" = 0 ]; then
@@ -125,7 +125,11 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 if grep -q '^mllp listening on' "$DEMO/serve.log" 2>/dev/null; then
-  "$CB" --db "$DB" --quiet simulate --to "$MLLP" --days 3 --live --speed 60 \
+  # Three days of history ending six hours ago, then live at five times
+  # real time: the screens move, and the stream's clock catches up with the
+  # wall clock after about an hour and a half (times are local, +0800).
+  START=$(date -u -d '-78 hours +8 hours' '+%Y-%m-%d %H:%M')
+  "$CB" --db "$DB" --quiet simulate --to "$MLLP" --start "$START" --days 3 --live --speed 5 \
     --connections 2 --window 16 --malformed 0.002 --timeout 3600 \
     --expect "$DEMO/expect.json" &
   SIMULATOR=$!

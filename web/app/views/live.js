@@ -90,12 +90,12 @@ function forecastOption(hosp) {
   const start = f.start ? new Date(f.start.replace(' ', 'T')) : new Date();
   const labels = f.census.map((_, i) => {
     const d = new Date(start.getTime() + i * 3600e3);
-    return `${d.getMonth() + 1}/${d.getDate()} ${d.getHours()}:00`;
+    return `${d.getMonth() + 1}/${d.getDate()} ${String(d.getHours()).padStart(2, '0')}h`;
   });
   return {
     tooltip: { trigger: 'axis' },
     grid: { left: 8, right: 16, top: 20, bottom: 8, containLabel: true },
-    xAxis: { type: 'category', data: labels, axisLabel: { interval: 5 } },
+    xAxis: { type: 'category', data: labels, axisLabel: { interval: 11 } },
     yAxis: { type: 'value', scale: true },
     series: [
       { type: 'line', name: t('live_forecast'), data: f.census, smooth: true, showSymbol: false, areaStyle: { opacity: 0.12 } },
