@@ -68,12 +68,16 @@ x = {
 json.dump(x, open(f"{T}/expected.json", "w"), ensure_ascii=False)
 PY
 
+# The command centre: the wards of the consortium and an MLLP listener,
+# fed a day of simulated ADT history (ending now, local time +0800).
+cb simulate --wards-out "$T/wards.tsv"
 cat > "$T/serve.conf" <<EOF
 listen = 127.0.0.1:0
 db = $DB
 web_dir = $CB_SOURCE/web
 refresh = 0
-mllp_listen = off
+mllp_listen = 127.0.0.1:0
+wards = $T/wards.tsv
 EOF
 "$CAREBASE" serve --config "$T/serve.conf" >"$T/serve.out" 2>"$T/serve.err" &
 SPID=$!
@@ -83,10 +87,14 @@ if ! grep -q '^listening on' "$T/serve.out"; then
   fail "server started"; cat "$T/serve.err"; kill -KILL "$SPID" 2>/dev/null || true; finish; exit 1
 fi
 URL=$(sed -n 's/^listening on //p' "$T/serve.out")
+MLLP=$(sed -n 's/^mllp listening on //p' "$T/serve.out")
+cb simulate --to "$MLLP" --start "$(date -u -d '-24 hours +8 hours' '+%Y-%m-%d %H:%M')" --days 1 \
+  --seed 5 --malformed 0 >/dev/null
 
 rm -rf "$ART"
 mkdir -p "$ART"
-out=$(CB_TIMEOUT_MULT=$MULT CB_CHROMIUM=$CHROMIUM \
+out=$(CB_TIMEOUT_MULT=$MULT CB_CHROMIUM=$CHROMIUM CB_MLLP=$MLLP CB_BIN=$CAREBASE CB_DB=$DB \
+      CB_LIVE_START="$(date -u -d '+8 hours' '+%Y-%m-%d %H:%M')" \
       node "$CB_SOURCE/tests/browser/run.mjs" "$URL/" demo demo-carebase "$T/expected.json" "$ART" 2>&1) ||
   true
 while IFS= read -r line; do
