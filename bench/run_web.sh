@@ -70,11 +70,16 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
+# The command centre too: the consortium's wards and a day of simulated ADT
+# over MLLP (the journal is emptied first, so each run starts alike).
+sqlite3 "$DB" "DELETE FROM hl7_message" 2>/dev/null || true
+"$CB" --quiet --db "$DB" simulate --wards-out "$TMP/wards.tsv"
 cat > "$TMP/serve.conf" <<EOF
 listen = 127.0.0.1:0
 db = $(realpath "$DB")
 threads = $THREADS_SERVE
-mllp_listen = off
+mllp_listen = 127.0.0.1:0
+wards = $TMP/wards.tsv
 EOF
 s0=$(date +%s.%N)
 "$CB" serve --config "$TMP/serve.conf" > "$TMP/out" 2> "$TMP/log" &
@@ -85,6 +90,8 @@ for _ in $(seq 1200); do
 done
 URL=$(sed -n 's/^listening on //p' "$TMP/out" | head -1)
 [ -n "$URL" ] || { echo "run_web.sh: the server did not start" >&2; cat "$TMP/log" >&2; exit 1; }
+MLLP=$(sed -n 's/^mllp listening on //p' "$TMP/out" | head -1)
+"$CB" --quiet --db "$DB" simulate --to "$MLLP" --days 1 --malformed 0 --seed 3 --window 32 > /dev/null
 s1=$(date +%s.%N)
 echo "server: $URL, $THREADS_SERVE threads; listening after $(awk "BEGIN{printf \"%.1f\", $s1 - $s0}") s (the facts are loaded before it listens)"
 
@@ -112,6 +119,8 @@ ENDPOINTS=(
   "/api/indicators?by=department&hospital=$HUB&in=2025-12&ids=$TABLE"
   "/api/drgs?in=2025&limit=2000"
   "/api/qc?limit=30"
+  "/api/live/summary"
+  "/api/live/wards?hospital=$HUB"
   "/api/orgs"
   "/healthz"
 )
