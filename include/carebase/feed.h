@@ -177,14 +177,4 @@ void cb_feed_stats(const struct cb_feed *f, struct cb_feed_stats *out);
  */
 void cb_feed_stop(struct cb_feed *f);
 
-/*
- * Parses "HOST:PORT" (IPv4, "localhost", "*" or empty for all IPv4
- * addresses, "[IPv6]") into a socket address; host gets the address as
- * text. CB_ERR_USAGE (message in err) when it is not one.
- */
-struct sockaddr_storage;
-CB_MUST_CHECK enum cb_err cb_feed_parse_addr(const char *text, struct sockaddr_storage *ss,
-                                             unsigned *sslen, char *host, size_t hostcap,
-                                             int *port, struct cb_buf *err);
-
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "carebase/alloc.h"
+#include "carebase/netaddr.h"
 #include "feed_int.h"
 
 const double cb_feed_lat_le[CB_FEED_LAT_BUCKETS - 1] = {
@@ -132,64 +133,6 @@ cb__feed_item_free(struct feed_item *it)
     cb_free(it);
 }
 
-enum cb_err
-cb_feed_parse_addr(const char *text, struct sockaddr_storage *ss, unsigned *sslen,
-                   char *host, size_t hostcap, int *port, struct cb_buf *err)
-{
-    char h[64];
-    const char *colon, *hs = text, *he;
-    int64_t p;
-
-    memset(ss, 0, sizeof(*ss));
-    if (text[0] == '[') {
-        hs = text + 1;
-        he = strchr(hs, ']');
-        if (!he || he[1] != ':')
-            goto bad;
-        colon = he + 1;
-    } else {
-        colon = strrchr(text, ':');
-        if (!colon)
-            goto bad;
-        he = colon;
-    }
-    if ((size_t)(he - hs) >= sizeof(h))
-        goto bad;
-    memcpy(h, hs, (size_t)(he - hs));
-    h[he - hs] = '\0';
-    if (cb_parse_i64(cb_str_c(colon + 1), &p) || p < 0 || p > 65535)
-        goto bad;
-    *port = (int)p;
-    if (text[0] == '[') {
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-        if (inet_pton(AF_INET6, h, &a6->sin6_addr) != 1)
-            goto bad;
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)p);
-        *sslen = sizeof(*a6);
-        snprintf(host, hostcap, "[%s]", h);
-        return CB_OK;
-    }
-    {
-        struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-        if (!h[0] || !strcmp(h, "*"))
-            snprintf(h, sizeof(h), "0.0.0.0");
-        else if (!strcmp(h, "localhost"))
-            snprintf(h, sizeof(h), "127.0.0.1");
-        if (inet_pton(AF_INET, h, &a4->sin_addr) != 1)
-            goto bad;
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)p);
-        *sslen = sizeof(*a4);
-        snprintf(host, hostcap, "%s", h);
-        return CB_OK;
-    }
-bad:
-    cb_errf(err, "an MLLP address is HOST:PORT (an IPv4 address, [IPv6] or localhost),"
-            " not '%s'", text);
-    return CB_ERR_USAGE;
-}
-
 struct replay_ctx {
     struct cb_feed *f;
     uint64_t        n;
@@ -213,8 +156,8 @@ open_listener(struct cb_feed *f, struct cb_buf *err)
     int one = 1;
     enum cb_err rc;
 
-    if ((rc = cb_feed_parse_addr(f->listen, &ss, &sslen, f->host, sizeof(f->host), &f->port,
-                                 err)))
+    if ((rc = cb_netaddr_parse("mllp_listen", f->listen, &ss, &sslen, f->host,
+                                sizeof(f->host), &f->port, err)))
         return rc;
     f->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (f->lfd < 0)

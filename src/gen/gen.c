@@ -21,11 +21,11 @@
 /* ---- set-up ---- */
 
 static uint64_t
-annual_volume(const struct gen_hosp *h, struct gen_rng *r)
+annual_volume(const struct gen_hosp *h, struct cb_rng *r)
 {
     static const double base[GEN_NLEVELS] = { 60000, 15000, 4000 };
     static const double spread[GEN_NLEVELS] = { 0.15, 0.3, 0.4 };
-    double f = 1.0 + spread[h->level] * (2.0 * gen__unif(r) - 1.0);
+    double f = 1.0 + spread[h->level] * (2.0 * cb_rng_unif(r) - 1.0);
 
     return (uint64_t)(base[h->level] * f);
 }
@@ -89,7 +89,7 @@ cb_gen_new(struct cb_gen **out, const struct cb_gen_opts *opts,
            const struct cb_refdata *rd, struct cb_buf *err)
 {
     struct cb_gen *g;
-    struct gen_rng r;
+    struct cb_rng r;
     size_t i;
     uint64_t total = 0, assigned = 0;
     int h;
@@ -133,7 +133,7 @@ cb_gen_new(struct cb_gen **out, const struct cb_gen_opts *opts,
     if ((rc = gen__casemix_init(g, err)) || (rc = gen__org_init(g, err)))
         goto fail;
 
-    gen__rng_seed(&r, gen__mix(opts->seed, 0x766f6c));  /* "vol" */
+    cb_rng_seed(&r, cb_rng_mix(opts->seed, 0x766f6c));  /* "vol" */
     for (h = 0; h < g->nhosp; h++) {
         g->hosp[h].nrec = annual_volume(&g->hosp[h], &r) *
                           (uint64_t)opts->years;
@@ -215,13 +215,13 @@ day_counts(const struct cb_gen *g, const struct gen_hosp *h, int64_t first,
     static const double weekday[7] = { 1.05, 1.1, 1.1, 1.1, 1.15, 0.85, 0.6 };
     double *w = cb_reallocarray(NULL, (size_t)ndays, sizeof(double));
     double sum = 0, acc = 0;
-    struct gen_rng r;
+    struct cb_rng r;
     uint64_t prev = 0;
     int i;
 
     if (!w)
         return CB_ERR_NOMEM;
-    gen__rng_seed(&r, gen__mix(g->opts.seed, 0x646179ULL + (uint64_t)h->index));
+    cb_rng_seed(&r, cb_rng_mix(g->opts.seed, 0x646179ULL + (uint64_t)h->index));
     for (i = 0; i < ndays; i++) {
         int64_t day = first + i;
         int y, m, d;
@@ -326,61 +326,61 @@ heap_pop(struct heap *h, struct pending *out)
 /* ---- one record ---- */
 
 static int64_t
-sample_age_days(const struct gen_archdef *d, struct gen_rng *r)
+sample_age_days(const struct gen_archdef *d, struct cb_rng *r)
 {
     double y;
 
     switch ((enum gen_agemodel)d->age) {
     case AGE_NEONATE: {
-        double x = fabs(gen__normal(r)) * (d->age_mean - d->age_lo + 1.5);
+        double x = fabs(cb_rng_normal(r)) * (d->age_mean - d->age_lo + 1.5);
         int64_t days = d->age_lo + (int64_t)x;
         return days > d->age_hi ? d->age_hi : days;
     }
     case AGE_CHILD:
-        if (d->age_lo == 0 && gen__chance(r, 0.25))
-            return 29 + gen__below(r, 336);
+        if (d->age_lo == 0 && cb_rng_chance(r, 0.25))
+            return 29 + cb_rng_below(r, 336);
         y = d->age_lo + floor(gen__lognormal(r, d->age_mean + 0.5, 0.6));
         if (y > d->age_hi)
             y = d->age_hi;
         if (y < d->age_lo || y < 1)
             y = d->age_lo < 1 ? 1 : d->age_lo;
-        return (int64_t)(y * 365.25) + gen__below(r, 365);
+        return (int64_t)(y * 365.25) + cb_rng_below(r, 365);
     case AGE_ADULT:
     case AGE_OBST:
         break;
     }
-    y = d->age_mean + d->age_sd * gen__normal(r);
+    y = d->age_mean + d->age_sd * cb_rng_normal(r);
     if (y < d->age_lo)
-        y = d->age_lo + gen__unif(r) * 2;
+        y = d->age_lo + cb_rng_unif(r) * 2;
     if (y > d->age_hi)
-        y = d->age_hi - gen__unif(r) * 2;
+        y = d->age_hi - cb_rng_unif(r) * 2;
     return (int64_t)(y * 365.25);
 }
 
 static void
 new_patient(const struct cb_gen *g, const struct gen_hosp *h,
-            struct gen_case *c, struct gen_rng *r)
+            struct gen_case *c, struct cb_rng *r)
 {
     const struct gen_archdef *d = c->a->def;
-    double u = gen__unif(r), away = h->level == GEN_HUB ? 0.10
+    double u = cb_rng_unif(r), away = h->level == GEN_HUB ? 0.10
                                  : h->level == GEN_DISTRICT ? 0.05 : 0.02;
 
-    c->pt.seed = gen__u64(r);
+    c->pt.seed = cb_rng_u64(r);
     c->pt.sex = d->age == AGE_OBST || d->male_pct == 0 ? 2
-              : gen__unif(r) * 100 < d->male_pct ? 1 : 2;
+              : cb_rng_unif(r) * 100 < d->male_pct ? 1 : 2;
     if (u < away) {
         int p;
         do {
-            p = 1 + (int)gen__below(r, (uint32_t)gen__nprovinces);
+            p = 1 + (int)cb_rng_below(r, (uint32_t)gen__nprovinces);
         } while (p == g->org.prov);
         c->pt.place = -1;
         c->pt.prov = p;
     } else {
         c->pt.place = u < away + 0.25
-                      ? (int)gen__below(r, (uint32_t)g->org.nplace)
+                      ? (int)cb_rng_below(r, (uint32_t)g->org.nplace)
                       : h->district;
-        c->pt.prov = gen__chance(r, 0.9) ? g->org.prov
-                   : 1 + (int)gen__below(r, (uint32_t)gen__nprovinces);
+        c->pt.prov = cb_rng_chance(r, 0.9) ? g->org.prov
+                   : 1 + (int)cb_rng_below(r, (uint32_t)gen__nprovinces);
     }
     c->age_days = sample_age_days(d, r);
     c->age_y = (int)(c->age_days / 365.25);
@@ -388,21 +388,21 @@ new_patient(const struct cb_gen *g, const struct gen_hosp *h,
 }
 
 static int64_t
-clock_time(struct gen_rng *r, int lo_min, int hi_min)
+clock_time(struct cb_rng *r, int lo_min, int hi_min)
 {
-    int m = lo_min + (int)gen__below(r, (uint32_t)(hi_min - lo_min));
+    int m = lo_min + (int)cb_rng_below(r, (uint32_t)(hi_min - lo_min));
 
-    return (int64_t)m * 60 + gen__below(r, 60);
+    return (int64_t)m * 60 + cb_rng_below(r, 60);
 }
 
 static void
-set_times(struct gen_case *c, int64_t day, struct gen_rng *r)
+set_times(struct gen_case *c, int64_t day, struct cb_rng *r)
 {
     int64_t adm_day;
 
     if (c->lyfs == 5)
         c->dis = day * 86400 + clock_time(r, 0, 1440);
-    else if (gen__chance(r, 0.7))
+    else if (cb_rng_chance(r, 0.7))
         c->dis = day * 86400 + clock_time(r, 510, 720);
     else
         c->dis = day * 86400 + clock_time(r, 720, 1140);
@@ -415,7 +415,7 @@ set_times(struct gen_case *c, int64_t day, struct gen_rng *r)
             c->dis = c->adm + 86400 - clock_time(r, 30, 240);
     } else if (c->rytj == 1) {
         /* emergencies come round the clock, most in the day and evening */
-        c->adm = adm_day * 86400 + (gen__chance(r, 0.8)
+        c->adm = adm_day * 86400 + (cb_rng_chance(r, 0.8)
                                     ? clock_time(r, 480, 1410)
                                     : clock_time(r, 0, 480));
     } else {
@@ -444,7 +444,7 @@ fill_identity(struct cb_gen *g, const struct gen_case *c)
 /* Builds one record discharged on day (fresh or readmission), fills the row. */
 static void
 make_record(struct cb_gen *g, struct gen_hosp *h, int64_t day,
-            const struct pending *re, struct gen_rng *r, struct gen_case *c)
+            const struct pending *re, struct cb_rng *r, struct gen_case *c)
 {
     memset(c, 0, offsetof(struct gen_case, cost));
     c->h = h;
@@ -462,18 +462,18 @@ make_record(struct cb_gen *g, struct gen_hosp *h, int64_t day,
     } else {
         int m;
         cb_civil_from_days(day, &(int){ 0 }, &m, &(int){ 0 });
-        c->ai = (int)gen__pick_cum(r, h->cum + (size_t)(m - 1) * g->narch,
+        c->ai = (int)cb_rng_pick_cum(r, h->cum + (size_t)(m - 1) * g->narch,
                                   g->narch);
         c->a = &g->arch[c->ai];
         new_patient(g, h, c, r);
         c->bah = h->bah_base++;
         {
-            double u = gen__unif(r);
+            double u = cb_rng_unif(r);
             int k = c->a->def->kind;
-            c->zycs = k == K_CHEMO ? 2 + (int)gen__below(r, 8)
+            c->zycs = k == K_CHEMO ? 2 + (int)cb_rng_below(r, 8)
                     : k == K_NEONATE ? 1
                     : u < 0.78 ? 1 : u < 0.90 ? 2 : u < 0.95 ? 3
-                    : 4 + (int)gen__below(r, 6);
+                    : 4 + (int)cb_rng_below(r, 6);
         }
     }
     gen__course(g, c, r);
@@ -508,14 +508,14 @@ make_record(struct cb_gen *g, struct gen_hosp *h, int64_t day,
 
 static void
 schedule(struct heap *hp, const struct gen_case *c, const struct cb_gen *g,
-         struct gen_rng *r, uint64_t *seq)
+         struct cb_rng *r, uint64_t *seq)
 {
     struct pending p;
     double gap;
 
     if (c->next_arch < 0 || hp->n >= HEAP_MAX || !g->arch[c->next_arch].usable)
         return;
-    gap = c->planned_next ? 14 + gen__below(r, 15)
+    gap = c->planned_next ? 14 + cb_rng_below(r, 15)
                           : 3 + gen__lognormal(r, 18, 0.8);
     if (gap > 120)
         gap = 120;
@@ -571,13 +571,13 @@ cb_gen_write(struct cb_gen *g, FILE *out, FILE *manifest, struct cb_buf *err)
         for (d = 0; d < ndays; d++) {
             uint32_t k;
             for (k = 0; k < cnt[d]; k++) {
-                struct gen_rng r, er;
+                struct cb_rng r, er;
                 struct pending re;
                 bool readmit = hp.n > 0 && hp.e[0].due <= first + d;
                 const char *rule = NULL;
                 int field = -1;
 
-                gen__rng_seed(&r, gen__mix(g->opts.seed ^ 0x5245434fULL,
+                cb_rng_seed(&r, cb_rng_mix(g->opts.seed ^ 0x5245434fULL,
                                          ((uint64_t)hi << 40) | recno));
                 recno++;
                 if (readmit)
@@ -585,10 +585,10 @@ cb_gen_write(struct cb_gen *g, FILE *out, FILE *manifest, struct cb_buf *err)
                 make_record(g, h, first + d, readmit ? &re : NULL, &r, c);
                 schedule(&hp, c, g, &r, &seq);
 
-                gen__rng_seed(&er, gen__mix(g->opts.seed ^ 0x455252ULL,
+                cb_rng_seed(&er, cb_rng_mix(g->opts.seed ^ 0x455252ULL,
                                           ((uint64_t)hi << 40) | recno));
                 if (g->opts.error_rate > 0 &&
-                    gen__chance(&er, g->opts.error_rate))
+                    cb_rng_chance(&er, g->opts.error_rate))
                     rule = gen__inject(g, c, &er, &keys, &field);
                 if ((rc = gen__write_row(g, err)))
                     goto out;

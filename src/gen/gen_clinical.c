@@ -47,7 +47,7 @@ sex_ok(const struct gen_code *code, int sex)
 
 /* Picks from a pool, retrying codes that do not fit the patient's sex. */
 static const struct gen_code *
-pick_sex(const struct gen_pool *p, struct gen_rng *r, int sex)
+pick_sex(const struct gen_pool *p, struct cb_rng *r, int sex)
 {
     int tries;
 
@@ -66,9 +66,9 @@ needs_morph(struct cb_str c)
 }
 
 const char *
-gen__anaes_code(enum gen_anaes an, struct gen_rng *r)
+gen__anaes_code(enum gen_anaes an, struct cb_rng *r)
 {
-    double u = gen__unif(r);
+    double u = cb_rng_unif(r);
 
     switch (an) {
     case AN_GA_OR_SPINAL:
@@ -102,7 +102,7 @@ level_allows(const struct gen_pxdef *d, int level)
 }
 
 static void
-choose_procedures(struct gen_case *c, struct gen_rng *r)
+choose_procedures(struct gen_case *c, struct cb_rng *r)
 {
     const struct gen_arch *a = c->a;
     bool prev = false;
@@ -121,7 +121,7 @@ choose_procedures(struct gen_case *c, struct gen_rng *r)
             continue;
         }
         happens = level_allows(d, c->h->level) && pool->n > 0 &&
-                  gen__unif(r) * 100 < d->pct;
+                  cb_rng_unif(r) * 100 < d->pct;
         prev = happens;
         if (!happens)
             continue;
@@ -159,7 +159,7 @@ choose_procedures(struct gen_case *c, struct gen_rng *r)
                            c->a->def->morph != NULL;
     }
     /* major operations are sometimes transfused without a coded procedure */
-    if (c->has_op && !c->blood && c->px[0].level >= 4 && gen__chance(r, 0.12))
+    if (c->has_op && !c->blood && c->px[0].level >= 4 && cb_rng_chance(r, 0.12))
         c->blood = true;
 }
 
@@ -183,7 +183,7 @@ death_pm_scale(const struct gen_case *c)
 }
 
 static void
-disposition(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
+disposition(struct cb_gen *g, struct gen_case *c, struct cb_rng *r)
 {
     const struct gen_archdef *d = c->a->def;
     const struct gen_hosp *h = c->h;
@@ -191,17 +191,17 @@ disposition(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
 
     c->lyfs = 1;
     c->receiver = CB_STR_NULL;
-    if (gen__unif(r) * 10000 < death_pm_scale(c)) {
+    if (cb_rng_unif(r) * 10000 < death_pm_scale(c)) {
         c->lyfs = 5;
         return;
     }
     if (c->day_surgery)
         return;
     up *= c->sev == 2 ? 2.0 : c->sev == 1 ? 0.8 : 0.2;
-    if (h->level != GEN_HUB && gen__chance(r, up)) {
+    if (h->level != GEN_HUB && cb_rng_chance(r, up)) {
         /* up-referral: community -> district or hub, district -> hub */
         int to = 0;
-        if (h->level == GEN_COMMUNITY && g->nhosp > 2 && gen__chance(r, 0.4)) {
+        if (h->level == GEN_COMMUNITY && g->nhosp > 2 && cb_rng_chance(r, 0.4)) {
             int i;
             for (i = 1; i < g->nhosp; i++)
                 if (g->hosp[i].level == GEN_DISTRICT &&
@@ -212,29 +212,29 @@ disposition(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
         c->receiver = g->hosp[to].name;
         return;
     }
-    if (h->level == GEN_HUB && c->sev == 2 && gen__chance(r, 0.03)) {
+    if (h->level == GEN_HUB && c->sev == 2 && cb_rng_chance(r, 0.03)) {
         c->lyfs = 2;
         c->receiver = g->outside_tertiary;
         return;
     }
-    if (h->level != GEN_COMMUNITY && gen__unif(r) * 100 < d->down_pct) {
+    if (h->level != GEN_COMMUNITY && cb_rng_unif(r) * 100 < d->down_pct) {
         /* down-referral to a primary-care member, else one outside */
         int i, n = 0, pick;
         for (i = 0; i < g->nhosp; i++)
             n += g->hosp[i].level == GEN_COMMUNITY;
         c->lyfs = 3;
-        if (n == 0 || gen__chance(r, 0.1)) {
+        if (n == 0 || cb_rng_chance(r, 0.1)) {
             c->receiver = g->outside_primary;
             return;
         }
-        pick = (int)gen__below(r, (uint32_t)n);
+        pick = (int)cb_rng_below(r, (uint32_t)n);
         for (i = 0; i < g->nhosp; i++)
             if (g->hosp[i].level == GEN_COMMUNITY && pick-- == 0)
                 c->receiver = g->hosp[i].name;
         return;
     }
-    if (h->level == GEN_HUB && (c->sev > 0 || gen__chance(r, 0.3)) &&
-        gen__unif(r) * 100 < d->down_pct * 0.3 && g->nhosp > 1) {
+    if (h->level == GEN_HUB && (c->sev > 0 || cb_rng_chance(r, 0.3)) &&
+        cb_rng_unif(r) * 100 < d->down_pct * 0.3 && g->nhosp > 1) {
         c->lyfs = 2;  /* to a district member for continued care */
         c->receiver = g->hosp[1].name;
         return;
@@ -242,15 +242,15 @@ disposition(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
     {
         double ama = 0.018 * (c->age_y >= 80 ? 1.8 : 1) *
                      (c->sev == 2 ? 3.0 : 1);
-        if (gen__chance(r, ama))
+        if (cb_rng_chance(r, ama))
             c->lyfs = 4;
-        else if (gen__chance(r, 0.004))
+        else if (cb_rng_chance(r, 0.004))
             c->lyfs = 9;
     }
 }
 
 void
-gen__course(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
+gen__course(struct cb_gen *g, struct gen_case *c, struct cb_rng *r)
 {
     const struct gen_archdef *d = c->a->def;
     const struct gen_hosp *h = c->h;
@@ -262,27 +262,27 @@ gen__course(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
         c->prin.c = gen__pool_pick(&c->a->dx, r);
     c->prin.poa = 1;
 
-    u = gen__unif(r) * 100;
+    u = cb_rng_unif(r) * 100;
     c->sev = u < d->sev_pct ? 2 : u < d->sev_pct + 30 ? 1 : 0;
-    if (c->age_y >= 80 && c->sev < 2 && gen__chance(r, 0.15))
+    if (c->age_y >= 80 && c->sev < 2 && cb_rng_chance(r, 0.15))
         c->sev++;
 
     /* admission route, canonical RC026: 1 emergency, 2 outpatient, 3 transfer */
     c->rytj = 2;
-    if (gen__unif(r) * 100 < d->emerg_pct * (c->sev == 2 ? 1.2 : 1.0))
+    if (cb_rng_unif(r) * 100 < d->emerg_pct * (c->sev == 2 ? 1.2 : 1.0))
         c->rytj = 1;
-    else if (h->level != GEN_HUB && gen__unif(r) * 100 < d->xin_pct)
+    else if (h->level != GEN_HUB && cb_rng_unif(r) * 100 < d->xin_pct)
         c->rytj = 3;
     else if (h->level == GEN_HUB && (c->sev == 2 || d->up_pct) &&
-             gen__chance(r, 0.06))
+             cb_rng_chance(r, 0.06))
         c->rytj = 3;
-    else if (gen__chance(r, 0.005))
+    else if (cb_rng_chance(r, 0.005))
         c->rytj = 9;
     if (c->readmission && c->planned_this)
         c->rytj = 2;
 
     c->day_surgery = d->day_pct && c->rytj != 1 && h->level != GEN_COMMUNITY &&
-                     gen__unif(r) * 100 < d->day_pct;
+                     cb_rng_unif(r) * 100 < d->day_pct;
     if (c->day_surgery)
         c->sev = 0;
 
@@ -305,20 +305,20 @@ gen__course(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
     c->via_icu = false;
     if (c->icu >= 0 && c->icu != c->dept &&
         (c->sev == 2 || (c->has_op && c->px[0].level >= 4)) &&
-        gen__chance(r, c->sev == 2 ? 0.3 : 0.15))
+        cb_rng_chance(r, c->sev == 2 ? 0.3 : 0.15))
         c->via_icu = true;
 
     disposition(g, c, r);
-    if (c->lyfs == 5 && c->via_icu && gen__chance(r, 0.6))
+    if (c->lyfs == 5 && c->via_icu && cb_rng_chance(r, 0.6))
         c->dept = c->icu;   /* died in the ICU */
 
     c->next_arch = -1;
     c->planned_next = false;
-    if (c->lyfs != 5 && c->lyfs != 2 && gen__unif(r) * 100 < d->readmit_pct) {
-        c->planned_next = gen__unif(r) * 100 < d->planned_pct;
+    if (c->lyfs != 5 && c->lyfs != 2 && cb_rng_unif(r) * 100 < d->readmit_pct) {
+        c->planned_next = cb_rng_unif(r) * 100 < d->planned_pct;
         c->next_arch = c->planned_next && c->a->readmit >= 0 ? c->a->readmit
                                                              : c->ai;
-    } else if (c->lyfs != 5 && gen__chance(r, 0.01)) {
+    } else if (c->lyfs != 5 && cb_rng_chance(r, 0.01)) {
         c->planned_next = true;   /* planned, but back elsewhere or later */
     }
 }
@@ -326,7 +326,7 @@ gen__course(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
 /* ---- timing of procedures, healing ---- */
 
 void
-gen__procedures_timed(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
+gen__procedures_timed(struct cb_gen *g, struct gen_case *c, struct cb_rng *r)
 {
     int64_t span = c->dis - c->adm, op = c->adm;
     int i;
@@ -338,19 +338,19 @@ gen__procedures_timed(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
 
         if (i == 0 && c->surgical) {
             if (c->day_surgery || c->rytj == 1 || span < 86400) {
-                t = c->adm + 1800 + (int64_t)gen__below(r, 4 * 3600);
+                t = c->adm + 1800 + (int64_t)cb_rng_below(r, 4 * 3600);
             } else {
-                int64_t day = cb_day_of(c->adm) + 1 + gen__below(r, 2);
-                t = day * 86400 + 8 * 3600 + (int64_t)gen__below(r, 9 * 3600);
+                int64_t day = cb_day_of(c->adm) + 1 + cb_rng_below(r, 2);
+                t = day * 86400 + 8 * 3600 + (int64_t)cb_rng_below(r, 9 * 3600);
             }
             op = t;
         } else if (span > 86400) {
             /* tests and treatments on some day of the stay, in office hours */
             int64_t d0 = cb_day_of(c->adm), nd = cb_day_of(c->dis) - d0 + 1;
-            t = (d0 + (int64_t)gen__below(r, (uint32_t)nd)) * 86400 +
-                8 * 3600 + (int64_t)gen__below(r, 9 * 3600);
+            t = (d0 + (int64_t)cb_rng_below(r, (uint32_t)nd)) * 86400 +
+                8 * 3600 + (int64_t)cb_rng_below(r, 9 * 3600);
         } else if (span > 3600) {
-            t = c->adm + 1800 + (int64_t)(gen__unif(r) * (double)(span - 3600));
+            t = c->adm + 1800 + (int64_t)(cb_rng_unif(r) * (double)(span - 3600));
         } else {
             t = c->adm;
         }
@@ -362,7 +362,7 @@ gen__procedures_timed(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
         if (p->when < c->adm)
             p->when = c->adm;
         if (p->inc > 0) {
-            double u = gen__unif(r);
+            double u = cb_rng_unif(r);
             double ssi = p->inc == 1 ? 0.006 : p->inc == 2 ? 0.015 : 0.04;
             if (c->h->level == GEN_COMMUNITY)
                 ssi *= 1.3;
@@ -371,7 +371,7 @@ gen__procedures_timed(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
                 c->ssi = true;
             } else if (u < ssi + 0.015) {
                 p->heal = 2;
-            } else if (c->dis - op < 3 * 86400 && gen__chance(r, 0.3)) {
+            } else if (c->dis - op < 3 * 86400 && cb_rng_chance(r, 0.3)) {
                 p->heal = 4;   /* stitches not yet due at discharge */
             } else {
                 p->heal = 1;
@@ -408,19 +408,19 @@ add_dx(struct gen_case *c, const struct gen_code *code, int poa)
 
 static void
 add_list(struct gen_case *c, const struct gen_seclist *l, double f,
-         struct gen_rng *r)
+         struct cb_rng *r)
 {
     int i;
 
     for (i = 0; i < l->n; i++)
-        if (gen__unif(r) * 1000 < l->def[i].pm * f)
+        if (cb_rng_unif(r) * 1000 < l->def[i].pm * f)
             add_dx(c, pick_sex(&l->pool[i], r, c->pt.sex), l->def[i].poa);
 }
 
 static int
-birth_weight(struct gen_rng *r, double mean, double sd, int lo, int hi)
+birth_weight(struct cb_rng *r, double mean, double sd, int lo, int hi)
 {
-    double w = mean + sd * gen__normal(r);
+    double w = mean + sd * cb_rng_normal(r);
 
     if (w < lo)
         w = lo;
@@ -430,7 +430,7 @@ birth_weight(struct gen_rng *r, double mean, double sd, int lo, int hi)
 }
 
 void
-gen__diagnoses(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
+gen__diagnoses(struct cb_gen *g, struct gen_case *c, struct cb_rng *r)
 {
     static const double levf[GEN_NLEVELS] = { 1.35, 0.9, 0.7 };
     const struct gen_arch *a = c->a;
@@ -441,18 +441,18 @@ gen__diagnoses(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
     c->nother = 0;
     c->nweights = 0;
     c->adm_weight = 0;
-    if (gen__chance(r, 0.04))
-        c->prin.poa = gen__chance(r, 0.8) ? 2 : 3;
+    if (cb_rng_chance(r, 0.04))
+        c->prin.poa = cb_rng_chance(r, 0.8) ? 2 : 3;
 
     for (i = 0; i < a->nsec; i++) {
         double f = d->sec[i].poa == 1 && c->sev == 2 ? 1.6 : 1.0;
-        if (gen__unif(r) * 1000 < d->sec[i].pm * f * levf[c->h->level])
+        if (cb_rng_unif(r) * 1000 < d->sec[i].pm * f * levf[c->h->level])
             add_dx(c, pick_sex(&a->sec[i], r, c->pt.sex), d->sec[i].poa);
     }
 
     if (d->kind == K_VAGINAL || d->kind == K_CSECTION) {
         /* outcome of delivery: single live birth, twins, stillbirth */
-        double u = gen__unif(r);
+        double u = cb_rng_unif(r);
         const char *z = "Z37.000";
         int n = 1;
         if (u < (d->kind == K_CSECTION ? 0.03 : 0.008)) {
@@ -511,14 +511,14 @@ gen__diagnoses(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
         if (c->age_y >= 18)
             add_list(c, &g->comp_med, f, r);
     }
-    if (c->lyfs == 5 && gen__chance(r, 0.45))
+    if (c->lyfs == 5 && cb_rng_chance(r, 0.45))
         add_dx(c, gen__pool_find(&g->misc, "I46.900"), 4);
 }
 
 /* ---- text ---- */
 
 static const struct gen_code *
-morph_for(const struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
+morph_for(const struct cb_gen *g, const struct gen_case *c, struct cb_rng *r)
 {
     static const struct { const char *site, *m; } site[] = {
         { "C22.0", "M81700/3" }, { "C15", "M80700/3" }, { "C50", "M85000/3" },
@@ -539,7 +539,7 @@ morph_for(const struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
 }
 
 static void
-fill_staff(struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
+fill_staff(struct cb_gen *g, const struct gen_case *c, struct cb_rng *r)
 {
     const struct gen_hosp *h = c->h;
     const struct gen_dept *dp = &h->dept[c->dept];
@@ -554,9 +554,9 @@ fill_staff(struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
     gen__set(g, CB_F_ZZYS, zzys);
     gen__set(g, CB_F_ZYYS, zyys);
     gen__set(g, CB_F_ZRHS, gen__staff(h, dp->hs, dp->nhs, r));
-    if (h->njx && gen__chance(r, h->level == GEN_HUB ? 0.2 : 0.05))
+    if (h->njx && cb_rng_chance(r, h->level == GEN_HUB ? 0.2 : 0.05))
         gen__set(g, CB_F_JXYS, gen__staff(h, h->jx, h->njx, r));
-    if (h->nsx && gen__chance(r, h->level == GEN_HUB ? 0.3 : 0.08))
+    if (h->nsx && cb_rng_chance(r, h->level == GEN_HUB ? 0.3 : 0.08))
         gen__set(g, CB_F_SXYS, gen__staff(h, h->sx, h->nsx, r));
     gen__set(g, CB_F_BMY, gen__staff(h, h->bmy, h->nbmy, r));
 
@@ -567,19 +567,19 @@ fill_staff(struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
             continue;
         if (p->level >= 3) {
             gen__set(g, cb_fp_px(n, CB_PX_SZ),
-                     gen__chance(r, 0.3) ? dp->kzr : zrys);
+                     cb_rng_chance(r, 0.3) ? dp->kzr : zrys);
             gen__set(g, cb_fp_px(n, CB_PX_YZ), zzys);
         } else {
             gen__set(g, cb_fp_px(n, CB_PX_SZ), zzys);
             gen__set(g, cb_fp_px(n, CB_PX_YZ), zyys);
         }
-        gen__set(g, cb_fp_px(n, CB_PX_EZ), h->nsx && gen__chance(r, 0.4)
+        gen__set(g, cb_fp_px(n, CB_PX_EZ), h->nsx && cb_rng_chance(r, 0.4)
                 ? gen__staff(h, h->sx, h->nsx, r) : zyys);
     }
 }
 
 static void
-fill_procedures(struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
+fill_procedures(struct cb_gen *g, const struct gen_case *c, struct cb_rng *r)
 {
     const struct gen_hosp *h = c->h;
     int i;
@@ -615,21 +615,21 @@ fill_procedures(struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
 }
 
 static void
-fill_coma(struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
+fill_coma(struct cb_gen *g, const struct gen_case *c, struct cb_rng *r)
 {
     int pre, post;   /* minutes */
 
     if (!cat3(c->prin.c->code, 'S', 0, 9))
         return;
     if (cb_str_starts(c->prin.c->code, "S06.0")) {
-        pre = gen__chance(r, 0.7) ? gen__range(r, 1, 30) : 0;
+        pre = cb_rng_chance(r, 0.7) ? cb_rng_range(r, 1, 30) : 0;
         post = 0;
     } else if (c->sev == 2) {
-        pre = gen__range(r, 30, 3 * 1440);
-        post = gen__range(r, 60, 7 * 1440);
+        pre = cb_rng_range(r, 30, 3 * 1440);
+        post = cb_rng_range(r, 60, 7 * 1440);
     } else {
-        pre = gen__range(r, 0, 360);
-        post = gen__chance(r, 0.3) ? gen__range(r, 10, 720) : 0;
+        pre = cb_rng_range(r, 0, 360);
+        post = cb_rng_chance(r, 0.3) ? cb_rng_range(r, 10, 720) : 0;
     }
     gen__seti(g, CB_F_RYQ_T, pre / 1440);
     gen__seti(g, CB_F_RYQ_XS, pre / 60 % 24);
@@ -641,7 +641,7 @@ fill_coma(struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
 
 void
 gen__clinical_fill(struct cb_gen *g, const struct gen_case *c,
-                  struct gen_rng *r)
+                  struct cb_rng *r)
 {
     static const char *const allergens[] = {
         "青霉素", "头孢类", "磺胺类", "青霉素,头孢类", "阿莫西林", "碘造影剂",
@@ -668,7 +668,7 @@ gen__clinical_fill(struct cb_gen *g, const struct gen_case *c,
         gen__seti(g, CB_F_CYSJ_S, (c->dis % 86400) / 3600);
     }
     gen__setz(g, CB_F_RYKB, din->code);
-    ward = gen__below(r, (uint32_t)din->nward);
+    ward = cb_rng_below(r, (uint32_t)din->nward);
     gen__set(g, CB_F_RYBF, din->ward[ward]);
     if (c->via_icu && c->icu >= 0) {
         if (c->dept == c->icu || c->dept == c->dept_in) {
@@ -684,7 +684,7 @@ gen__clinical_fill(struct cb_gen *g, const struct gen_case *c,
     }
     gen__setz(g, CB_F_CYKB, dout->code);
     if (dout != din)
-        ward = gen__below(r, (uint32_t)dout->nward);
+        ward = cb_rng_below(r, (uint32_t)dout->nward);
     gen__set(g, CB_F_CYBF, dout->ward[ward]);
     gen__seti(g, CB_F_SJZYTS, c->los);
     gen__seti(g, CB_F_LYFS, c->lyfs);
@@ -695,15 +695,15 @@ gen__clinical_fill(struct cb_gen *g, const struct gen_case *c,
     gen__setz(g, CB_F_SFZZYJH, c->planned_next ? "2" : "1");
     if (c->planned_next)
         gen__setz(g, CB_F_MD, c->a->def->kind == K_CHEMO || c->next_arch >= 0
-                 ? purpose[c->a->readmit >= 0 ? 0 : 1 + gen__below(r, 4)]
+                 ? purpose[c->a->readmit >= 0 ? 0 : 1 + cb_rng_below(r, 4)]
                  : purpose[1]);
     if (c->lyfs == 5)
-        gen__setz(g, CB_F_SWHZSJ, gen__chance(r, 0.08) ? "1" : "2");
+        gen__setz(g, CB_F_SWHZSJ, cb_rng_chance(r, 0.08) ? "1" : "2");
     fill_coma(g, c, r);
 
     /* diagnoses */
     mz = c->prin.c;
-    if (gen__chance(r, 0.3))
+    if (cb_rng_chance(r, 0.3))
         mz = pick_sex(&c->a->dx, r, c->pt.sex);
     if (!mz)
         mz = c->prin.c;
@@ -734,7 +734,7 @@ gen__clinical_fill(struct cb_gen *g, const struct gen_case *c,
             cb_civil_from_days(cb_day_of(c->dis), &y, &mo, &d);
             n = gen_putn(b, 0, (uint64_t)y, 4);
             b[n++] = '-';
-            n = gen_putn(b, n, gen__below(r, 90000) + 10000, 5);
+            n = gen_putn(b, n, cb_rng_below(r, 90000) + 10000, 5);
             gen__setb(g, CB_F_BLH, b, n);
         }
     }
@@ -749,18 +749,18 @@ gen__clinical_fill(struct cb_gen *g, const struct gen_case *c,
         gen__seti(g, CB_F_XSERYTZ, c->adm_weight);
 
     /* allergy, blood group */
-    if (gen__chance(r, 0.06)) {
+    if (cb_rng_chance(r, 0.06)) {
         gen__setz(g, CB_F_YWGM, "2");
-        gen__setz(g, CB_F_GMYW, allergens[gen__below(r, 10)]);
+        gen__setz(g, CB_F_GMYW, allergens[cb_rng_below(r, 10)]);
     } else {
         gen__setz(g, CB_F_YWGM, "1");
     }
-    if (c->blood || gen__chance(r, c->has_op ? 0.85 : 0.45)) {
-        double u = gen__unif(r);
+    if (c->blood || cb_rng_chance(r, c->has_op ? 0.85 : 0.45)) {
+        double u = cb_rng_unif(r);
         gen__setz(g, CB_F_XX, u < 0.28 ? "1" : u < 0.58 ? "2"
                             : u < 0.90 ? "3" : "4");
-        gen__setz(g, CB_F_RH, gen__chance(r, 0.004) ? "1" : "2");
-    } else if (gen__chance(r, 0.5)) {
+        gen__setz(g, CB_F_RH, cb_rng_chance(r, 0.004) ? "1" : "2");
+    } else if (cb_rng_chance(r, 0.5)) {
         gen__setz(g, CB_F_XX, "5");
         gen__setz(g, CB_F_RH, "3");
     } else {
@@ -773,21 +773,21 @@ gen__clinical_fill(struct cb_gen *g, const struct gen_case *c,
 
     /* record quality control */
     {
-        double u = gen__unif(r);
+        double u = cb_rng_unif(r);
         gen__setz(g, CB_F_BAZL, u < 0.955 ? "1" : u < 0.995 ? "2" : "3");
     }
     gen__set(g, CB_F_ZKYS, gen__staff(h, h->zk, h->nzk, r));
     gen__set(g, CB_F_ZKHS, gen__staff(h, h->zkhs, h->nzkhs, r));
-    if (gen__chance(r, 0.9))
-        gen__setd(g, CB_F_ZKRQ, cb_day_of(c->dis) + gen__range(r, 0, 10));
+    if (cb_rng_chance(r, 0.9))
+        gen__setd(g, CB_F_ZKRQ, cb_day_of(c->dis) + cb_rng_range(r, 0, 10));
 
     /* TCM-only items (only the TCM dialect has columns for them) */
     if (g->want[CB_F_ZLLB]) {
         bool tcm = h->dept[c->dept].role == R_TCM;
         /* A copy of the stream: dialects must not shift later draws. */
-        struct gen_rng rt = *r;
+        struct cb_rng rt = *r;
         gen__setz(g, CB_F_ZLLB, tcm ? "2" : "3");
-        gen__setz(g, CB_F_SSLCLJ, gen__chance(&rt, 0.2) ? "2" : "3");
+        gen__setz(g, CB_F_SSLCLJ, cb_rng_chance(&rt, 0.2) ? "2" : "3");
         gen__setz(g, CB_F_ZYYJ, tcm ? "1" : "2");
         gen__setz(g, CB_F_ZYZLSB, tcm ? "1" : "2");
         gen__setz(g, CB_F_ZYZLJS, tcm ? "1" : "2");

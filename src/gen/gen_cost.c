@@ -15,7 +15,7 @@
 #include "gen/gen_int.h"
 
 int
-gen__los(const struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
+gen__los(const struct cb_gen *g, const struct gen_case *c, struct cb_rng *r)
 {
     static const double levf[GEN_NLEVELS] = { 1.0, 0.95, 1.15 };
     static const double sevf[3] = { 0.85, 1.15, 1.7 };
@@ -24,14 +24,14 @@ gen__los(const struct cb_gen *g, const struct gen_case *c, struct gen_rng *r)
 
     (void)g;
     if (c->day_surgery)
-        return gen__chance(r, 0.45) ? 0 : 1;
+        return cb_rng_chance(r, 0.45) ? 0 : 1;
     los = gen__lognormal(r, med, d->los_sd);
     if (c->lyfs == 5)
-        los *= 0.15 + gen__unif(r);
+        los *= 0.15 + cb_rng_unif(r);
     else if (c->lyfs == 4)
-        los *= 0.3 + 0.5 * gen__unif(r);
+        los *= 0.3 + 0.5 * cb_rng_unif(r);
     else if (c->lyfs == 2)
-        los *= 0.25 + 0.5 * gen__unif(r);
+        los *= 0.25 + 0.5 * cb_rng_unif(r);
     if (c->via_icu)
         los *= 1.4;
     if (los > 180)
@@ -73,9 +73,9 @@ static const uint8_t shares[][NSHARE] = {
 };
 
 static int64_t
-yuan(struct gen_rng *r, double lo, double hi)
+yuan(struct cb_rng *r, double lo, double hi)
 {
-    return (int64_t)((lo + (hi - lo) * gen__unif(r)) * 100.0);
+    return (int64_t)((lo + (hi - lo) * cb_rng_unif(r)) * 100.0);
 }
 
 static bool
@@ -93,7 +93,7 @@ infection_case(const struct gen_case *c)
 }
 
 static double
-zfje_share(struct gen_rng *r, int pay)
+zfje_share(struct cb_rng *r, int pay)
 {
     static const double lo[12] = { .12, .40, .28, .45, .30, .50, .03, .30, 0, 1,
                                    .15, .40 };
@@ -101,11 +101,11 @@ zfje_share(struct gen_rng *r, int pay)
                                    .40, 1 };
     int i = pay >= 0 && pay < 12 ? pay : 11;
 
-    return lo[i] + (hi[i] - lo[i]) * gen__unif(r);
+    return lo[i] + (hi[i] - lo[i]) * cb_rng_unif(r);
 }
 
 void
-gen__costs(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
+gen__costs(struct cb_gen *g, struct gen_case *c, struct cb_rng *r)
 {
     static const double levf[GEN_NLEVELS] = { 1.0, 0.62, 0.38 };
     static const double levx[GEN_NLEVELS] = { 1.0, 0.85, 0.7 };
@@ -141,12 +141,12 @@ gen__costs(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
     }
     T = (int64_t)(total * 100.0);
     if (T < 30000)
-        T = 30000 + (int64_t)gen__below(r, 20000);
+        T = 30000 + (int64_t)cb_rng_below(r, 20000);
 
     /* items that follow days or events */
-    k[CB_F_YLFUF] = (int64_t)(los * bed[lvl] * (0.85 + 0.4 * gen__unif(r)) *
+    k[CB_F_YLFUF] = (int64_t)(los * bed[lvl] * (0.85 + 0.4 * cb_rng_unif(r)) *
                               100);
-    k[CB_F_HLF] = (int64_t)(los * nurse[lvl] * (0.8 + 0.5 * gen__unif(r)) *
+    k[CB_F_HLF] = (int64_t)(los * nurse[lvl] * (0.8 + 0.5 * cb_rng_unif(r)) *
                             100);
     if (c->via_icu) {
         k[CB_F_YLFUF] += yuan(r, 600, 2400);
@@ -157,13 +157,13 @@ gen__costs(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
     if (c->blood)
         k[CB_F_XF] = yuan(r, 350, 4000);
     if ((c->sev == 2 || (c->has_op && c->px[0].level >= 4) ||
-         strcmp(d->id, "cirrhosis") == 0) && gen__chance(r, 0.3))
+         strcmp(d->id, "cirrhosis") == 0) && cb_rng_chance(r, 0.3))
         k[CB_F_BDBLZPF] = yuan(r, 800, 8000);
-    if (gen__chance(r, 0.01))
+    if (cb_rng_chance(r, 0.01))
         k[CB_F_QDBLZPF] = yuan(r, 1500, 10000);
-    if (gen__chance(r, 0.003))
+    if (cb_rng_chance(r, 0.003))
         k[CB_F_NXYZLZPF] = yuan(r, 500, 3000);
-    if (d->kind == K_CHEMO && gen__chance(r, 0.35))
+    if (d->kind == K_CHEMO && cb_rng_chance(r, 0.35))
         k[CB_F_XBYZLZPF] = yuan(r, 300, 3000);
     for (i = 0; i < CB_F__SCALARS; i++)
         fixed += k[i];
@@ -188,14 +188,14 @@ gen__costs(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
         w[I_SSZLF] = 8 * gen__lognormal(r, 1.0, 0.2);
     if (c->surgical && w[I_YCXYYCLF] < 4)
         w[I_YCXYYCLF] = 10 * gen__lognormal(r, 1.0, 0.3);
-    if (!gen__chance(r, 0.6))
+    if (!cb_rng_chance(r, 0.6))
         w[I_ZCYF] = 0;
-    if (!gen__chance(r, 0.12))
+    if (!cb_rng_chance(r, 0.12))
         w[I_ZCYF1] = 0;
     if (c->h->dept[c->dept].role == R_TCM || d->kind == K_REHAB) {
         w[I_ZYZLF] = 15 * gen__lognormal(r, 1.0, 0.3);
         w[I_ZCYF1] = 6 * gen__lognormal(r, 1.0, 0.3);
-    } else if (!gen__chance(r, 0.25)) {
+    } else if (!cb_rng_chance(r, 0.25)) {
         w[I_ZYZLF] = 0;
     }
     if (w[I_HCYYCLF] + w[I_YYCLF] <= 0)
@@ -231,40 +231,40 @@ gen__costs(struct cb_gen *g, struct gen_case *c, struct gen_rng *r)
     /* 其中 sub-items */
     if (k[CB_F_FSSZLXMF] > 0) {
         double f = d->kind == K_REHAB || d->role == R_ORTHO || d->role == R_TCM
-                   ? 0.3 + 0.4 * gen__unif(r)
-                   : gen__chance(r, 0.2) ? 0.15 * gen__unif(r) : 0;
+                   ? 0.3 + 0.4 * cb_rng_unif(r)
+                   : cb_rng_chance(r, 0.2) ? 0.15 * cb_rng_unif(r) : 0;
         k[CB_F_WLZLF] = (int64_t)(k[CB_F_FSSZLXMF] * f);
     }
     if (c->anaesthesia && k[CB_F_SSZLF] > 1) {
-        k[CB_F_MAF] = (int64_t)(k[CB_F_SSZLF] * (0.12 + 0.23 * gen__unif(r)));
+        k[CB_F_MAF] = (int64_t)(k[CB_F_SSZLF] * (0.12 + 0.23 * cb_rng_unif(r)));
         if (k[CB_F_MAF] < 1)
             k[CB_F_MAF] = 1;
     }
     if ((c->has_op || c->surgical) && k[CB_F_SSZLF] - k[CB_F_MAF] > 1) {
         k[CB_F_SSF] = (int64_t)((k[CB_F_SSZLF] - k[CB_F_MAF]) *
-                                (0.55 + 0.35 * gen__unif(r)));
+                                (0.55 + 0.35 * cb_rng_unif(r)));
         if (k[CB_F_SSF] < 1)
             k[CB_F_SSF] = 1;
     }
     if (k[CB_F_XYF] > 0) {
-        double f = infection_case(c) ? 0.25 + 0.3 * gen__unif(r)
-                 : c->has_op ? 0.06 + 0.14 * gen__unif(r)
-                 : gen__chance(r, 0.6) ? 0.08 * gen__unif(r) : 0;
+        double f = infection_case(c) ? 0.25 + 0.3 * cb_rng_unif(r)
+                 : c->has_op ? 0.06 + 0.14 * cb_rng_unif(r)
+                 : cb_rng_chance(r, 0.6) ? 0.08 * cb_rng_unif(r) : 0;
         k[CB_F_KJYWF] = (int64_t)(k[CB_F_XYF] * f);
     }
     /* TCM dialect items: 中医类 split and its sub-items */
     if (k[CB_F_ZYZLF] > 0) {
         int64_t z = k[CB_F_ZYZLF];
         k[CB_F_ZYL_ZYZD] = z / 10;
-        k[CB_F_ZYZL] = (int64_t)(z * (0.65 + 0.15 * gen__unif(r)));
+        k[CB_F_ZYZL] = (int64_t)(z * (0.65 + 0.15 * cb_rng_unif(r)));
         k[CB_F_ZYQT] = z - k[CB_F_ZYL_ZYZD] - k[CB_F_ZYZL];
-        k[CB_F_ZCYJF] = (int64_t)(k[CB_F_ZYZL] * 0.6 * gen__unif(r));
+        k[CB_F_ZCYJF] = (int64_t)(k[CB_F_ZYZL] * 0.6 * cb_rng_unif(r));
         k[CB_F_ZYTNZL] = (int64_t)((k[CB_F_ZYZL] - k[CB_F_ZCYJF]) * 0.5 *
-                                   gen__unif(r));
-        k[CB_F_BZLZF] = (int64_t)(k[CB_F_YLFUF] * 0.15 * gen__unif(r));
+                                   cb_rng_unif(r));
+        k[CB_F_BZLZF] = (int64_t)(k[CB_F_YLFUF] * 0.15 * cb_rng_unif(r));
     }
-    if (k[CB_F_ZCYF] > 0 && gen__chance(r, 0.3))
-        k[CB_F_ZYZJF] = (int64_t)(k[CB_F_ZCYF] * 0.3 * gen__unif(r));
+    if (k[CB_F_ZCYF] > 0 && cb_rng_chance(r, 0.3))
+        k[CB_F_ZYZJF] = (int64_t)(k[CB_F_ZCYF] * 0.3 * cb_rng_unif(r));
 
     c->pay = gen__pay_index(g, &c->pt, c->age_y);
     k[CB_F_ZFJE] = c->pay == GEN_PAY_SELF ? T

@@ -36,7 +36,7 @@ gen__pick_slot(const struct gen_ictx *x, bool (*pred)(const struct gen_proc *))
         n += pred(&x->c->px[i]);
     if (n == 0)
         return 0;
-    k = (int)gen__below(x->r, (uint32_t)n);
+    k = (int)cb_rng_below(x->r, (uint32_t)n);
     for (i = 0; i < x->c->npx; i++)
         if (pred(&x->c->px[i]) && k-- == 0)
             return i + 1;
@@ -121,11 +121,11 @@ e_bad_date(struct gen_ictx *x)
     /* a day that does not exist in its month */
     gen_putn(b, 0, (uint64_t)y, 4);
     b[4] = '-';
-    if (m == 2 || gen__chance(x->r, 0.3)) {
+    if (m == 2 || cb_rng_chance(x->r, 0.3)) {
         memcpy(b + 5, "02-30", 5);
     } else {
         static const char *const m30[] = { "04", "06", "09", "11" };
-        memcpy(b + 5, m30[gen__below(x->r, 4)], 2);
+        memcpy(b + 5, m30[cb_rng_below(x->r, 4)], 2);
         memcpy(b + 7, "-31", 3);
     }
     gen__setb(x->g, CB_F_ZKRQ, b, 10);
@@ -138,7 +138,7 @@ e_zkrq_early(struct gen_ictx *x)
 {
     if (!gen__can(x, CB_F_ZKRQ))
         return false;
-    gen__setd(x->g, CB_F_ZKRQ, cb_day_of(x->c->dis) - gen__range(x->r, 2, 20));
+    gen__setd(x->g, CB_F_ZKRQ, cb_day_of(x->c->dis) - cb_rng_range(x->r, 2, 20));
     x->field = CB_F_ZKRQ;
     return true;
 }
@@ -150,7 +150,7 @@ e_px_late(struct gen_ictx *x)
 
     if (x->c->npx == 0 || !gen__can(x, f))
         return false;
-    gen__setdt(x->g, f, x->c->dis + 86400 * gen__range(x->r, 1, 3));
+    gen__setdt(x->g, f, x->c->dis + 86400 * cb_rng_range(x->r, 1, 3));
     x->field = f;
     return true;
 }
@@ -163,7 +163,7 @@ e_dup_key(struct gen_ictx *x)
 
     if (!k || k->n == 0)
         return false;
-    i = (int)gen__below(x->r, (uint32_t)k->n);
+    i = (int)cb_rng_below(x->r, (uint32_t)k->n);
     if (k->bah[i] == x->c->bah && k->zycs[i] == x->c->zycs)
         return false;
     gen__seti(x->g, CB_F_BAH, k->bah[i]);
@@ -189,7 +189,7 @@ e_required(struct gen_ictx *x)
     int tries;
 
     for (tries = 0; tries < 6; tries++)
-        if (gen__unset_to(x, f[gen__below(x->r, sizeof(f) / sizeof(f[0]))]))
+        if (gen__unset_to(x, f[cb_rng_below(x->r, sizeof(f) / sizeof(f[0]))]))
             return true;
     return false;
 }
@@ -201,7 +201,7 @@ e_value_set(struct gen_ictx *x)
         { CB_F_ZY, "RC003", "10" }, { CB_F_MZ, "RC035", "60" },
         { CB_F_XX, "RC030", "7" },  { CB_F_GX, "RC033", "10" },
     };
-    size_t i = gen__below(x->r, 4);
+    size_t i = cb_rng_below(x->r, 4);
 
     if (!gen__can(x, v[i].f) ||
         cb_refdata_in_set(x->g->rd, CB_VS_WESTERN, v[i].table,
@@ -245,7 +245,7 @@ static bool
 e_dept(struct gen_ictx *x)
 {
     static const char *const bad[] = { "0312", "0410", "0313", "2801" };
-    const char *z = bad[gen__below(x->r, 4)];
+    const char *z = bad[cb_rng_below(x->r, 4)];
 
     if (cb_refdata_in_set(x->g->rd, CB_VS_WESTERN, "RC023", cb_str_c(z)))
         return false;
@@ -258,7 +258,7 @@ static bool
 e_total_low(struct gen_ictx *x)
 {
     int64_t zfy = x->c->cost[CB_F_ZFY];
-    int64_t cut = 100 + (int64_t)(zfy * (0.01 + 0.09 * gen__unif(x->r)));
+    int64_t cut = 100 + (int64_t)(zfy * (0.01 + 0.09 * cb_rng_unif(x->r)));
 
     if (zfy - cut <= 0)
         return false;
@@ -274,7 +274,7 @@ e_total_high(struct gen_ictx *x)
 {
     int64_t zfy = x->c->cost[CB_F_ZFY];
 
-    gen__setm(x->g, CB_F_ZFY, zfy + 100 + (int64_t)gen__below(x->r, 50000));
+    gen__setm(x->g, CB_F_ZFY, zfy + 100 + (int64_t)cb_rng_below(x->r, 50000));
     x->field = CB_F_ZFY;
     return true;
 }
@@ -283,19 +283,19 @@ static bool
 e_sub_item(struct gen_ictx *x)
 {
     const int64_t *k = x->c->cost;
-    double u = gen__unif(x->r);
+    double u = cb_rng_unif(x->r);
 
     if (u < 0.6 && k[CB_F_XYF] > 0) {
         gen__setm(x->g, CB_F_KJYWF,
-                  k[CB_F_XYF] + 100 + gen__below(x->r, 20000));
+                  k[CB_F_XYF] + 100 + cb_rng_below(x->r, 20000));
         x->field = CB_F_KJYWF;
     } else if (u < 0.8 && k[CB_F_FSSZLXMF] > 0) {
         gen__setm(x->g, CB_F_WLZLF, k[CB_F_FSSZLXMF] + 100 +
-                 gen__below(x->r, 20000));
+                 cb_rng_below(x->r, 20000));
         x->field = CB_F_WLZLF;
     } else if (k[CB_F_SSZLF] > 0) {
         gen__setm(x->g, CB_F_SSF, k[CB_F_SSZLF] - k[CB_F_MAF] + 100 +
-                 gen__below(x->r, 20000));
+                 cb_rng_below(x->r, 20000));
         x->field = CB_F_SSF;
     } else {
         return false;
@@ -307,7 +307,7 @@ static bool
 e_oop(struct gen_ictx *x)
 {
     gen__setm(x->g, CB_F_ZFJE, x->c->cost[CB_F_ZFY] + 100 +
-             gen__below(x->r, 100000));
+             cb_rng_below(x->r, 100000));
     x->field = CB_F_ZFJE;
     return true;
 }
@@ -422,7 +422,7 @@ rule_of(const struct cb_gen *g, size_t k)
 }
 
 const char *
-gen__inject(struct cb_gen *g, struct gen_case *c, struct gen_rng *r,
+gen__inject(struct cb_gen *g, struct gen_case *c, struct cb_rng *r,
            struct gen_errstate *st, int *field)
 {
     struct gen_ictx x = { g, c, r, st, -1 };
@@ -449,7 +449,7 @@ gen__inject(struct cb_gen *g, struct gen_case *c, struct gen_rng *r,
     }
     for (i = 0; i < NINJ; i++)
         w[i] = inj[i].w;
-    k = gen__pick_w(r, w, NINJ);
+    k = cb_rng_pick_w(r, w, NINJ);
     if (inj[k].fn(&x)) {
         *field = x.field;
         return rule_of(g, k);
@@ -465,7 +465,7 @@ gen__inject(struct cb_gen *g, struct gen_case *c, struct gen_rng *r,
      */
     w[k] = 0;
     for (i = 1; i < NINJ; i++) {
-        k = gen__pick_w(r, w, NINJ);
+        k = cb_rng_pick_w(r, w, NINJ);
         if (inj[k].fn(&x)) {
             *field = x.field;
             return rule_of(g, k);

@@ -32,8 +32,8 @@ mangle_dx(struct gen_ictx *x, int f)
 bool
 gen__e_dx_unknown(struct gen_ictx *x)
 {
-    if (x->c->nother > 0 && gen__chance(x->r, 0.5))
-        return mangle_dx(x, cb_fp_dx(1 + (int)gen__below(x->r,
+    if (x->c->nother > 0 && cb_rng_chance(x->r, 0.5))
+        return mangle_dx(x, cb_fp_dx(1 + (int)cb_rng_below(x->r,
                                      (uint32_t)x->c->nother), CB_DX_CODE));
     return mangle_dx(x, CB_F_JBDM);
 }
@@ -43,7 +43,7 @@ gen__e_dx_poa(struct gen_ictx *x)
 {
     if (x->c->nother == 0)
         return false;
-    return gen__unset_to(x, cb_fp_dx(1 + (int)gen__below(x->r,
+    return gen__unset_to(x, cb_fp_dx(1 + (int)cb_rng_below(x->r,
                                 (uint32_t)x->c->nother), CB_DX_POA));
 }
 
@@ -95,7 +95,7 @@ gen__e_no_morph(struct gen_ictx *x)
 {
     if (!gen_has(x->g, CB_F_JBMM))
         return false;
-    if (gen__chance(x->r, 0.25))
+    if (cb_rng_chance(x->r, 0.25))
         return gen__unset_to(x, CB_F_BLH);
     gen__unset(x->g, CB_F_BLZD);
     return gen__unset_to(x, CB_F_JBMM);
@@ -157,7 +157,7 @@ gen__e_px_level(struct gen_ictx *x)
 
     if (!n)
         return false;
-    if (gen__chance(x->r, 0.3))
+    if (cb_rng_chance(x->r, 0.3))
         return gen__unset_to(x, cb_fp_px(n, CB_PX_SZ));
     return gen__unset_to(x, cb_fp_px(n, CB_PX_LEVEL));
 }
@@ -238,7 +238,7 @@ gen__e_weight_10g(struct gen_ictx *x)
 {
     if (!gen_has(x->g, CB_F_XSECSTZ) || !gen__can(x, CB_F_XSECSTZ))
         return false;
-    gen__seti(x->g, CB_F_XSECSTZ, x->c->weights[0] + 1 + gen__below(x->r, 9));
+    gen__seti(x->g, CB_F_XSECSTZ, x->c->weights[0] + 1 + cb_rng_below(x->r, 9));
     x->field = CB_F_XSECSTZ;
     return true;
 }
@@ -290,7 +290,7 @@ gen__e_doctor(struct gen_ictx *x)
 {
     static const int f[] = { CB_F_ZYYS, CB_F_ZRHS, CB_F_ZZYS, CB_F_BMY };
 
-    return gen__unset_to(x, f[gen__below(x->r, 4)]);
+    return gen__unset_to(x, f[cb_rng_below(x->r, 4)]);
 }
 
 bool
@@ -298,11 +298,11 @@ gen__e_coma(struct gen_ictx *x)
 {
     if (!gen_has(x->g, CB_F_RYQ_F) || !gen__can(x, CB_F_RYQ_F))
         return false;
-    if (gen__chance(x->r, 0.5)) {
-        gen__seti(x->g, CB_F_RYQ_F, 60 + gen__below(x->r, 40));
+    if (cb_rng_chance(x->r, 0.5)) {
+        gen__seti(x->g, CB_F_RYQ_F, 60 + cb_rng_below(x->r, 40));
         x->field = CB_F_RYQ_F;
     } else {
-        gen__seti(x->g, CB_F_RYQ_XS, 24 + gen__below(x->r, 12));
+        gen__seti(x->g, CB_F_RYQ_XS, 24 + cb_rng_below(x->r, 12));
         x->field = CB_F_RYQ_XS;
     }
     return true;
@@ -355,7 +355,7 @@ gen__e_px_date_other(struct gen_ictx *x)
 
     if (x->c->npx < 2)
         return false;
-    n = 2 + (int)gen__below(x->r, (uint32_t)(x->c->npx - 1));
+    n = 2 + (int)cb_rng_below(x->r, (uint32_t)(x->c->npx - 1));
     return gen__unset_to(x, cb_fp_px(n, CB_PX_DATE));
 }
 
@@ -366,7 +366,7 @@ gen__e_px_assistant(struct gen_ictx *x)
 
     if (!n)
         return false;
-    return gen__unset_to(x, cb_fp_px(n, gen__chance(x->r, 0.5) ? CB_PX_YZ
+    return gen__unset_to(x, cb_fp_px(n, cb_rng_chance(x->r, 0.5) ? CB_PX_YZ
                                                                 : CB_PX_EZ));
 }
 

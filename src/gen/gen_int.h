@@ -2,7 +2,6 @@
  * gen_int.h - internals of `carebase generate` (src/gen only).
  *
  * The generator is split by concern:
- *   gen_rng.c      deterministic RNG (xoshiro256**) and distributions
  *   gen_casemix.c  the condition archetypes (data only)
  *   gen_pool.c     code pools resolved from the dictionaries and maps
  *   gen_clinical.c diagnoses, procedures, staff, the course of a stay
@@ -31,26 +30,17 @@
 #include "carebase/gen.h"
 #include "carebase/record.h"
 #include "carebase/refdata.h"
+#include "carebase/rng.h"
 #include "carebase/strmap.h"
 
-/* ---- RNG (gen_rng.c) ---- */
+/* ---- RNG (carebase/rng.h) ---- */
 
-struct gen_rng {
-    uint64_t s[4];  /* xoshiro256** state */
-};
-
-void     gen__rng_seed(struct gen_rng *r, uint64_t seed);
-uint64_t gen__u64(struct gen_rng *r);
-uint64_t gen__mix(uint64_t a, uint64_t b);  /* hash two words into a seed */
-uint32_t gen__below(struct gen_rng *r, uint32_t n);  /* 0..n-1, n > 0 */
-int      gen__range(struct gen_rng *r, int lo, int hi); /* lo..hi inclusive */
-double   gen__unif(struct gen_rng *r);                  /* [0, 1) */
-bool     gen__chance(struct gen_rng *r, double p);
-double   gen__normal(struct gen_rng *r);
-double   gen__lognormal(struct gen_rng *r, double median, double sigma);
-/* Index i with probability w[i] / sum(w); cum is the cumulative sum. */
-size_t   gen__pick_cum(struct gen_rng *r, const uint32_t *cum, size_t n);
-size_t   gen__pick_w(struct gen_rng *r, const uint16_t *w, size_t n);
+/* The generator's stays clip the normal at 3.5 sigma. */
+static inline double
+gen__lognormal(struct cb_rng *r, double median, double sigma)
+{
+    return cb_rng_lognormal(r, median, sigma, 3.5);
+}
 
 /* ---- case-mix definitions (gen_casemix.c) ---- */
 
@@ -310,7 +300,7 @@ CB_MUST_CHECK enum cb_err gen__casemix_init(struct cb_gen *g,
 void gen__casemix_free(struct cb_gen *g);
 int  gen__arch_find(const struct cb_gen *g, const char *id);
 const struct gen_code *gen__pool_pick(const struct gen_pool *p,
-                                     struct gen_rng *r);
+                                     struct cb_rng *r);
 const struct gen_code *gen__pool_find(const struct gen_pool *p,
                                      const char *code);
 bool gen__is_day_surgery_code(const struct cb_gen *g, struct cb_str code);
@@ -318,7 +308,7 @@ bool gen__is_day_surgery_code(const struct cb_gen *g, struct cb_str code);
 size_t gen__casemix_report(const struct cb_gen *g, struct cb_buf *out);
 
 /* gen_clinical.c */
-const char *gen__anaes_code(enum gen_anaes an, struct gen_rng *r);
+const char *gen__anaes_code(enum gen_anaes an, struct cb_rng *r);
 /* 0 any sex, 1 male only, 2 female only (spec QC-DX-07 starter lists). */
 int  gen__code_sex(struct cb_str code);
 
@@ -326,13 +316,13 @@ int  gen__code_sex(struct cb_str code);
 CB_MUST_CHECK enum cb_err gen__org_init(struct cb_gen *g, struct cb_buf *err);
 void gen__org_free(struct cb_gen *g);
 struct cb_str gen__staff(const struct gen_hosp *h, uint32_t first,
-                        uint32_t n, struct gen_rng *r);
+                        uint32_t n, struct cb_rng *r);
 /* Writes a person's name (2-3 characters) into out (>= 16 bytes). */
-size_t gen__person_name(struct gen_rng *r, int sex, char *out);
+size_t gen__person_name(struct cb_rng *r, int sex, char *out);
 /* A place name of two syllables into out (>= 8 bytes). */
-size_t gen__place_word(struct gen_rng *r, char *out);
-void   gen__zzjgdm(struct gen_rng *r, char out[11]);
-void   gen__uscc(struct gen_rng *r, const char *region6, char out[19]);
+size_t gen__place_word(struct cb_rng *r, char *out);
+void   gen__zzjgdm(struct cb_rng *r, char out[11]);
+void   gen__uscc(struct cb_rng *r, const char *region6, char out[19]);
 char   gen__id_check(const char *first17);
 
 /* Text building without snprintf (hot path). */
@@ -478,17 +468,17 @@ const char *gen__pay_code(int i);   /* RC032 code of a payment index */
 #define GEN_PAY_SELF 9             /* index of "7" 全自费 */
 
 /* gen_clinical.c, in call order */
-void gen__course(struct cb_gen *g, struct gen_case *c, struct gen_rng *r);
+void gen__course(struct cb_gen *g, struct gen_case *c, struct cb_rng *r);
 void gen__procedures_timed(struct cb_gen *g, struct gen_case *c,
-                          struct gen_rng *r);
-void gen__diagnoses(struct cb_gen *g, struct gen_case *c, struct gen_rng *r);
+                          struct cb_rng *r);
+void gen__diagnoses(struct cb_gen *g, struct gen_case *c, struct cb_rng *r);
 void gen__clinical_fill(struct cb_gen *g, const struct gen_case *c,
-                       struct gen_rng *r);
+                       struct cb_rng *r);
 
 /* gen_cost.c */
 int  gen__los(const struct cb_gen *g, const struct gen_case *c,
-             struct gen_rng *r);
-void gen__costs(struct cb_gen *g, struct gen_case *c, struct gen_rng *r);
+             struct cb_rng *r);
+void gen__costs(struct cb_gen *g, struct gen_case *c, struct cb_rng *r);
 void gen__costs_fill(struct cb_gen *g, const struct gen_case *c);
 
 /* gen_error.c */
@@ -507,7 +497,7 @@ struct gen_errstate {            /* per hospital */
 struct gen_ictx {
     struct cb_gen             *g;
     struct gen_case           *c;
-    struct gen_rng            *r;
+    struct cb_rng            *r;
     const struct gen_errstate *keys;
     int                        field;   /* out: the field carrying the error */
 };
@@ -570,7 +560,7 @@ bool gen__e_weight_range(struct gen_ictx *x);
  * still get their share.
  */
 const char *gen__inject(struct cb_gen *g, struct gen_case *c,
-                       struct gen_rng *r, struct gen_errstate *st,
+                       struct cb_rng *r, struct gen_errstate *st,
                        int *field);
 
 #endif

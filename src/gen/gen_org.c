@@ -98,27 +98,27 @@ put(char *out, size_t at, const char *z)
 }
 
 static size_t
-gen_surname(struct gen_rng *r, char *out)
+gen_surname(struct cb_rng *r, char *out)
 {
-    size_t i = gen__pick_w(r, surname_w, NELEM(surname_w));
+    size_t i = cb_rng_pick_w(r, surname_w, NELEM(surname_w));
 
     return put(out, 0, surnames[i < NELEM(surnames) ? i : 0]);
 }
 
 static size_t
-gen_given_name(struct gen_rng *r, int sex, char *out)
+gen_given_name(struct cb_rng *r, int sex, char *out)
 {
     const char *const *pool = sex == 1 ? given_m : given_f;
     size_t n = sex == 1 ? NELEM(given_m) : NELEM(given_f);
-    size_t len = put(out, 0, pool[gen__below(r, (uint32_t)n)]);
+    size_t len = put(out, 0, pool[cb_rng_below(r, (uint32_t)n)]);
 
-    if (gen__chance(r, 0.72))  /* most names have two given characters */
-        len = put(out, len, pool[gen__below(r, (uint32_t)n)]);
+    if (cb_rng_chance(r, 0.72))  /* most names have two given characters */
+        len = put(out, len, pool[cb_rng_below(r, (uint32_t)n)]);
     return len;
 }
 
 size_t
-gen__person_name(struct gen_rng *r, int sex, char *out)
+gen__person_name(struct cb_rng *r, int sex, char *out)
 {
     size_t n = gen_surname(r, out);
 
@@ -126,11 +126,11 @@ gen__person_name(struct gen_rng *r, int sex, char *out)
 }
 
 size_t
-gen__place_word(struct gen_rng *r, char *out)
+gen__place_word(struct cb_rng *r, char *out)
 {
-    size_t n = put(out, 0, place_a[gen__below(r, NELEM(place_a))]);
+    size_t n = put(out, 0, place_a[cb_rng_below(r, NELEM(place_a))]);
 
-    return put(out, n, place_b[gen__below(r, NELEM(place_b))]);
+    return put(out, n, place_b[cb_rng_below(r, NELEM(place_b))]);
 }
 
 /* GB 11714 organisation code: 8 digits, '-', check character. */
@@ -147,13 +147,13 @@ org_check(const char *d8)
 }
 
 void
-gen__zzjgdm(struct gen_rng *r, char out[11])
+gen__zzjgdm(struct cb_rng *r, char out[11])
 {
     int i;
 
     for (i = 0; i < 8; i++)
-        out[i] = (char)('0' + (i == 0 ? 4 + gen__below(r, 5)
-                                      : gen__below(r, 10)));
+        out[i] = (char)('0' + (i == 0 ? 4 + cb_rng_below(r, 5)
+                                      : cb_rng_below(r, 10)));
     out[8] = '-';
     out[9] = org_check(out);
     out[10] = '\0';
@@ -161,7 +161,7 @@ gen__zzjgdm(struct gen_rng *r, char out[11])
 
 /* GB 32100 unified social credit code of a public institution (12...). */
 void
-gen__uscc(struct gen_rng *r, const char *region6, char out[19])
+gen__uscc(struct cb_rng *r, const char *region6, char out[19])
 {
     static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
     static const int w[17] = { 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13,
@@ -282,18 +282,18 @@ fallback_dept(const struct gen_hosp *h, int role)
 
 struct cb_str
 gen__staff(const struct gen_hosp *h, uint32_t first, uint32_t n,
-          struct gen_rng *r)
+          struct cb_rng *r)
 {
     if (n == 0)
         return h->staff[0];
     /* Earlier staff of a range see more patients (skewed choice). */
-    return h->staff[first + (uint32_t)(gen__unif(r) * gen__unif(r) * n)];
+    return h->staff[first + (uint32_t)(cb_rng_unif(r) * cb_rng_unif(r) * n)];
 }
 
 /* Adds count unique names to the staff table; returns the first index. */
 static enum cb_err
 add_staff(struct cb_gen *g, struct gen_hosp *h, struct cb_strmap *seen,
-          struct gen_rng *r, uint32_t count, uint32_t cap, uint32_t *first)
+          struct cb_rng *r, uint32_t count, uint32_t cap, uint32_t *first)
 {
     char name[32];
     uint32_t i;
@@ -304,7 +304,7 @@ add_staff(struct cb_gen *g, struct gen_hosp *h, struct cb_strmap *seen,
         size_t n;
         int tries = 0;
         do {
-            n = gen__person_name(r, gen__chance(r, 0.5) ? 1 : 2, name);
+            n = gen__person_name(r, cb_rng_chance(r, 0.5) ? 1 : 2, name);
         } while (cb_strmap_has(seen, cb_str_make(name, n)) && ++tries < 50);
         rc = cb_strmap_put(seen, cb_str_make(name, n), h->nstaff);
         if (rc)
@@ -331,7 +331,7 @@ dupf(struct cb_gen *g, struct cb_str *out, const char *a, const char *b,
 }
 
 static enum cb_err
-hosp_init(struct cb_gen *g, struct gen_hosp *h, struct gen_rng *r)
+hosp_init(struct cb_gen *g, struct gen_hosp *h, struct cb_rng *r)
 {
     static const char *const ward_no[] = { "一", "二", "三" };
     static const uint8_t per_dept[GEN_NLEVELS][4] = {
@@ -383,10 +383,10 @@ hosp_init(struct cb_gen *g, struct gen_hosp *h, struct gen_rng *r)
         if (rc)
             break;
         d->kzr = h->staff[first];
-        d->nzrys = (uint32_t)gen__range(r, (pd[0] + 1) / 2, pd[0] + 1);
-        d->nzzys = (uint32_t)gen__range(r, (pd[1] + 1) / 2, pd[1] + 1);
-        d->nzyys = (uint32_t)gen__range(r, (pd[2] + 1) / 2, pd[2] + 1);
-        d->nhs = (uint32_t)gen__range(r, (pd[3] + 1) / 2, pd[3] + 1);
+        d->nzrys = (uint32_t)cb_rng_range(r, (pd[0] + 1) / 2, pd[0] + 1);
+        d->nzzys = (uint32_t)cb_rng_range(r, (pd[1] + 1) / 2, pd[1] + 1);
+        d->nzyys = (uint32_t)cb_rng_range(r, (pd[2] + 1) / 2, pd[2] + 1);
+        d->nhs = (uint32_t)cb_rng_range(r, (pd[3] + 1) / 2, pd[3] + 1);
         if ((rc = add_staff(g, h, &seen, r, d->nzrys, cap, &d->zrys)) ||
             (rc = add_staff(g, h, &seen, r, d->nzzys, cap, &d->zzys)) ||
             (rc = add_staff(g, h, &seen, r, d->nzyys, cap, &d->zyys)))
@@ -395,7 +395,7 @@ hosp_init(struct cb_gen *g, struct gen_hosp *h, struct gen_rng *r)
         d->hs = h->nstaff;
         for (w = 0; w < (int)d->nhs && !rc; w++) {
             char name[32];
-            size_t n = gen__person_name(r, gen__chance(r, 0.95) ? 2 : 1, name);
+            size_t n = gen__person_name(r, cb_rng_chance(r, 0.95) ? 2 : 1, name);
             if (h->nstaff >= cap)
                 break;
             h->staff[h->nstaff] = cb_arena_dup(&g->arena, name, n);
@@ -449,7 +449,7 @@ hosp_init(struct cb_gen *g, struct gen_hosp *h, struct gen_rng *r)
             static const char *const hubname[] = { "第一人民医院", "中心医院",
                                                    "人民医院" };
             rc = dupf(g, &h->name, g->org.city.ptr,
-                      hubname[gen__below(r, NELEM(hubname))], NULL);
+                      hubname[cb_rng_below(r, NELEM(hubname))], NULL);
         } else if (h->level == GEN_DISTRICT) {
             rc = dupf(g, &h->name, g->org.city.ptr, pl->name.ptr, "人民医院");
         } else {
@@ -463,7 +463,7 @@ hosp_init(struct cb_gen *g, struct gen_hosp *h, struct gen_rng *r)
         }
         if (rc)
             return rc;
-        if (h->level == GEN_HUB || gen__chance(r, 0.5)) {
+        if (h->level == GEN_HUB || cb_rng_chance(r, 0.5)) {
             gen__uscc(r, pl->region, code);
             h->zzjgdm = cb_arena_dup(&g->arena, code, 18);
         } else {
@@ -484,15 +484,15 @@ enum cb_err
 gen__org_init(struct cb_gen *g, struct cb_buf *err)
 {
     struct gen_org *o = &g->org;
-    struct gen_rng r;
+    struct cb_rng r;
     const struct gen_province *pv;
     char word[16], buf[64];
     size_t wn;
     int i, ndistrict, nplace, city2;
     enum cb_err rc = CB_OK;
 
-    gen__rng_seed(&r, gen__mix(g->opts.seed, 0x6f7267));  /* "org" */
-    o->prov = home_provinces[gen__below(&r, NELEM(home_provinces))];
+    cb_rng_seed(&r, cb_rng_mix(g->opts.seed, 0x6f7267));  /* "org" */
+    o->prov = home_provinces[cb_rng_below(&r, NELEM(home_provinces))];
     pv = &gen__provinces[o->prov - 1];
     o->prov_name = cb_str_c(pv->name);
     wn = gen__place_word(&r, word);
@@ -500,8 +500,8 @@ gen__org_init(struct cb_gen *g, struct cb_buf *err)
     if ((rc = dupf(g, &o->city, word, "市", NULL)) ||
         (rc = dupf(g, &o->consortium, o->city.ptr, "医疗联合体", NULL)))
         goto out;
-    snprintf(o->area, sizeof(o->area), "0%03u", 310 + gen__below(&r, 600));
-    city2 = 1 + (int)gen__below(&r, 14);
+    snprintf(o->area, sizeof(o->area), "0%03u", 310 + cb_rng_below(&r, 600));
+    city2 = 1 + (int)cb_rng_below(&r, 14);
 
     ndistrict = g->opts.hospitals / 2;
     nplace = 2 + ndistrict;
@@ -512,7 +512,7 @@ gen__org_init(struct cb_gen *g, struct cb_buf *err)
         struct gen_place *pl = &o->place[i];
         int j, clash;
 
-        pl->county = i >= 2 && gen__chance(&r, 0.6);
+        pl->county = i >= 2 && cb_rng_chance(&r, 0.6);
         do {        /* distinct district names */
             wn = gen__place_word(&r, word);
             word[wn] = '\0';
@@ -528,7 +528,7 @@ gen__org_init(struct cb_gen *g, struct cb_buf *err)
         gen_putn(pl->region, 4, (uint64_t)(pl->county ? 21 + i : 2 + i), 2);
         pl->region[6] = '\0';
         snprintf(pl->post, sizeof(pl->post), "%s%02u%02u", pv->post,
-                 gen__below(&r, 100), gen__below(&r, 10) * 10);
+                 cb_rng_below(&r, 100), cb_rng_below(&r, 10) * 10);
     }
 
     g->nhosp = g->opts.hospitals;
@@ -540,9 +540,9 @@ gen__org_init(struct cb_gen *g, struct cb_buf *err)
     memset(g->hosp, 0, (size_t)g->nhosp * sizeof(*g->hosp));
     for (i = 0; i < g->nhosp && !rc; i++) {
         struct gen_hosp *h = &g->hosp[i];
-        struct gen_rng hr;
+        struct cb_rng hr;
 
-        gen__rng_seed(&hr, gen__mix(g->opts.seed, 0x686f7370ULL + (uint64_t)i));
+        cb_rng_seed(&hr, cb_rng_mix(g->opts.seed, 0x686f7370ULL + (uint64_t)i));
         h->index = i;
         h->level = i == 0 ? GEN_HUB : i <= ndistrict ? GEN_DISTRICT
                                                       : GEN_COMMUNITY;
@@ -551,14 +551,14 @@ gen__org_init(struct cb_gen *g, struct cb_buf *err)
         else if (h->level == GEN_DISTRICT)
             h->district = 1 + (i - 1) % (nplace - 1);
         else
-            h->district = (int)gen__below(&hr, (uint32_t)nplace);
+            h->district = (int)cb_rng_below(&hr, (uint32_t)nplace);
         /* medical record numbers: 8 digits at the hub, fewer below */
         if (h->level == GEN_HUB)
-            h->bah_base = 10000000u + gen__below(&hr, 4000000);
+            h->bah_base = 10000000u + cb_rng_below(&hr, 4000000);
         else if (h->level == GEN_DISTRICT)
-            h->bah_base = 1000000u + gen__below(&hr, 400000);
+            h->bah_base = 1000000u + cb_rng_below(&hr, 400000);
         else
-            h->bah_base = 100000u + gen__below(&hr, 50000);
+            h->bah_base = 100000u + cb_rng_below(&hr, 50000);
         rc = hosp_init(g, h, &hr);
     }
     if (!rc) {

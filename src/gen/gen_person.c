@@ -12,9 +12,9 @@
 enum { S_NAME = 1, S_ID, S_ADDR, S_SOCIAL, S_CONTACT, S_PAY, S_ORIGIN };
 
 static void
-sub(struct gen_rng *r, const struct gen_patient *pt, int k)
+sub(struct cb_rng *r, const struct gen_patient *pt, int k)
 {
-    gen__rng_seed(r, gen__mix(pt->seed, (uint64_t)k));
+    cb_rng_seed(r, cb_rng_mix(pt->seed, (uint64_t)k));
 }
 
 static const char *const pay_codes[] = {
@@ -38,11 +38,11 @@ residence(const struct cb_gen *g, const struct gen_patient *pt)
 int
 gen__pay_index(const struct cb_gen *g, const struct gen_patient *pt, int age)
 {
-    struct gen_rng r;
+    struct cb_rng r;
     size_t i;
 
     sub(&r, pt, S_PAY);
-    i = gen__pick_w(&r, pay_w[residence(g, pt)], 12);
+    i = cb_rng_pick_w(&r, pay_w[residence(g, pt)], 12);
     if (age < 18 && (i == 0 || i == 1)) /* children: resident insurance */
         i += 2;
     return (int)i;
@@ -62,26 +62,26 @@ static const char *const mobile_prefix[] = {
 };
 
 static size_t
-mobile(struct gen_rng *r, char *o)
+mobile(struct cb_rng *r, char *o)
 {
-    size_t n = gen_putz(o, 0, mobile_prefix[gen__below(r, 32)]);
+    size_t n = gen_putz(o, 0, mobile_prefix[cb_rng_below(r, 32)]);
 
-    return gen_putn(o, n, gen__below(r, 100000000), 8);
+    return gen_putn(o, n, cb_rng_below(r, 100000000), 8);
 }
 
 static size_t
-landline(const struct cb_gen *g, struct gen_rng *r, char *o)
+landline(const struct cb_gen *g, struct cb_rng *r, char *o)
 {
     size_t n = gen_putz(o, 0, g->org.area);
 
     o[n++] = '-';
-    return gen_putn(o, n, 2000000 + gen__below(r, 7000000), 7);
+    return gen_putn(o, n, 2000000 + cb_rng_below(r, 7000000), 7);
 }
 
 /* Street address within the consortium's city, or elsewhere. */
 static size_t
 address(const struct cb_gen *g, const struct gen_patient *pt,
-        struct gen_rng *r, char *o)
+        struct cb_rng *r, char *o)
 {
     static const char *const road[] = { "路", "街", "大道", "巷" };
     char w[16];
@@ -101,29 +101,29 @@ address(const struct cb_gen *g, const struct gen_patient *pt,
         n = gen_puts(o, n, g->org.prov_name);
         n = gen_puts(o, n, g->org.city);
         n = gen_puts(o, n, pl->name);
-        if (pl->county && gen__chance(r, 0.7)) {
+        if (pl->county && cb_rng_chance(r, 0.7)) {
             w[gen__place_word(r, w)] = '\0';
             n = gen_putz(o, n, w);
             n = gen_putz(o, n, "镇");
             w[gen__place_word(r, w)] = '\0';
             n = gen_putz(o, n, w);
             n = gen_putz(o, n, "村");
-            n = gen_putn(o, n, 1 + gen__below(r, 12), 1);
+            n = gen_putn(o, n, 1 + cb_rng_below(r, 12), 1);
             n = gen_putz(o, n, "组");
-            n = gen_putn(o, n, 1 + gen__below(r, 80), 1);
+            n = gen_putn(o, n, 1 + cb_rng_below(r, 80), 1);
             return gen_putz(o, n, "号");
         }
     }
     w[gen__place_word(r, w)] = '\0';
     n = gen_putz(o, n, w);
-    n = gen_putz(o, n, road[gen__below(r, 4)]);
-    n = gen_putn(o, n, 1 + gen__below(r, 398), 1);
+    n = gen_putz(o, n, road[cb_rng_below(r, 4)]);
+    n = gen_putn(o, n, 1 + cb_rng_below(r, 398), 1);
     n = gen_putz(o, n, "号");
-    if (gen__chance(r, 0.75)) {
-        n = gen_putn(o, n, 1 + gen__below(r, 24), 1);
+    if (cb_rng_chance(r, 0.75)) {
+        n = gen_putn(o, n, 1 + cb_rng_below(r, 24), 1);
         n = gen_putz(o, n, "栋");
-        n = gen_putn(o, n, 1 + gen__below(r, 30), 1);
-        n = gen_putn(o, n, 1 + gen__below(r, 4), 2);
+        n = gen_putn(o, n, 1 + cb_rng_below(r, 30), 1);
+        n = gen_putn(o, n, 1 + cb_rng_below(r, 4), 2);
         n = gen_putz(o, n, "室");
     }
     return n;
@@ -134,7 +134,7 @@ static const uint8_t minorities[] = { 8, 3, 11, 5, 6, 7, 15, 4, 2, 12, 9,
 
 /* Occupation (RC003) by age and residence. */
 static const char *
-occupation(struct gen_rng *r, int age, int res)
+occupation(struct cb_rng *r, int age, int res)
 {
     static const char *const work[] = { "11", "13", "17", "21", "24", "27",
                                         "37", "51", "54", "70", "90" };
@@ -148,22 +148,22 @@ occupation(struct gen_rng *r, int age, int res)
     if (age < 19)
         return "31";
     if (age < 23)
-        return gen__chance(r, 0.6) ? "31"
-                                   : work[gen__pick_w(r, work_w[res == 1], 11)];
+        return cb_rng_chance(r, 0.6) ? "31"
+                                   : work[cb_rng_pick_w(r, work_w[res == 1], 11)];
     if (age >= 60) {
         double retired = res == 1 ? 0.35 : 0.75;
-        if (gen__chance(r, retired))
+        if (cb_rng_chance(r, retired))
             return "80";
-        return res == 1 ? (gen__chance(r, 0.8) ? "27" : "90")
-                        : (gen__chance(r, 0.5) ? "70" : "90");
+        return res == 1 ? (cb_rng_chance(r, 0.8) ? "27" : "90")
+                        : (cb_rng_chance(r, 0.5) ? "70" : "90");
     }
-    return work[gen__pick_w(r, work_w[res == 1], 11)];
+    return work[cb_rng_pick_w(r, work_w[res == 1], 11)];
 }
 
 static const char *
-marital(struct gen_rng *r, int age, int sex)
+marital(struct cb_rng *r, int age, int sex)
 {
-    double u = gen__unif(r);
+    double u = cb_rng_unif(r);
 
     if (age < 20)
         return "1";
@@ -183,7 +183,7 @@ void
 gen__patient_fill(struct cb_gen *g, const struct gen_case *c)
 {
     const struct gen_patient *pt = &c->pt;
-    struct gen_rng r;
+    struct cb_rng r;
     char b[320], id[19], phone[16];
     size_t n, idn, pn;
     int res = residence(g, pt), age = c->age_y, y, m, d;
@@ -193,7 +193,7 @@ gen__patient_fill(struct cb_gen *g, const struct gen_case *c)
     /* name; newborns carry their mother's name: "张丽之子" */
     sub(&r, pt, S_NAME);
     if (c->age_y == 0 && c->age_d <= 28) {
-        struct gen_rng mr;
+        struct cb_rng mr;
         sub(&mr, pt, S_CONTACT);
         n = gen__person_name(&mr, 2, b);
         n = gen_putz(b, n, pt->sex == 1 ? "之子" : "之女");
@@ -214,32 +214,32 @@ gen__patient_fill(struct cb_gen *g, const struct gen_case *c)
         memcpy(id, g->org.place[pt->place].region, 6);
     } else {
         memcpy(id, gen__provinces[pt->prov - 1].gb, 2);
-        gen_putn(id, 2, 100 + gen__below(&r, 1500), 4);
+        gen_putn(id, 2, 100 + cb_rng_below(&r, 1500), 4);
     }
     cb_civil_from_days(pt->birth, &y, &m, &d);
     idn = gen_putn(id, 6, (uint64_t)y, 4);
     idn = gen_putn(id, idn, (uint64_t)m, 2);
     idn = gen_putn(id, idn, (uint64_t)d, 2);
-    idn = gen_putn(id, idn, gen__below(&r, 50) * 20 + (pt->sex == 1 ? 1 : 0) +
-                   2 * gen__below(&r, 5), 3);
+    idn = gen_putn(id, idn, cb_rng_below(&r, 50) * 20 + (pt->sex == 1 ? 1 : 0) +
+                   2 * cb_rng_below(&r, 5), 3);
     id[17] = gen__id_check(id);
     gen__setb(g, CB_F_SFZH, id, 18);
-    if (gen__chance(&r, 0.45))
+    if (cb_rng_chance(&r, 0.45))
         gen__setb(g, CB_F_JKKH, id, 18);
     else
         gen__setz(g, CB_F_JKKH, "-");
 
     /* origin: ethnicity, birthplace, native province */
     sub(&r, pt, S_ORIGIN);
-    if (gen__chance(&r, 0.92))
+    if (cb_rng_chance(&r, 0.92))
         gen__setz(g, CB_F_MZ, "1");
     else
-        gen__seti(g, CB_F_MZ, minorities[gen__below(&r, sizeof(minorities))]);
+        gen__seti(g, CB_F_MZ, minorities[cb_rng_below(&r, sizeof(minorities))]);
     {
         const struct gen_province *pv = &gen__provinces[pt->prov - 1];
         char w[16];
         n = gen_putz(b, 0, pv->name);
-        if (pt->place >= 0 && pt->prov == g->org.prov && gen__chance(&r, 0.8)) {
+        if (pt->place >= 0 && pt->prov == g->org.prov && cb_rng_chance(&r, 0.8)) {
             n = gen_puts(b, n, g->org.city);
         } else {
             w[gen__place_word(&r, w)] = '\0';
@@ -261,17 +261,17 @@ gen__patient_fill(struct cb_gen *g, const struct gen_case *c)
         char pc[7];
         if (!post) {
             memcpy(pc, gen__provinces[pt->prov - 1].post, 2);
-            gen_putn(pc, 2, gen__below(&r, 100) * 100, 4);
+            gen_putn(pc, 2, cb_rng_below(&r, 100) * 100, 4);
             pc[6] = '\0';
             post = pc;
         }
         gen__setb(g, CB_F_YB1, post, 6);
-        if (gen__chance(&r, 0.8)) {
+        if (cb_rng_chance(&r, 0.8)) {
             gen__setb(g, CB_F_HKDZ, b, n);
             gen__setb(g, CB_F_YB2, post, 6);
         } else {
             struct gen_patient other = *pt;
-            other.place = g->org.nplace > 1 ? 1 + (int)gen__below(&r,
+            other.place = g->org.nplace > 1 ? 1 + (int)cb_rng_below(&r,
                               (uint32_t)g->org.nplace - 1) : 0;
             n = address(g, &other, &r, b);
             gen__setb(g, CB_F_HKDZ, b, n);
@@ -296,7 +296,7 @@ gen__patient_fill(struct cb_gen *g, const struct gen_case *c)
         n = gen_puts(b, 0, g->org.city);
         w[gen__place_word(&r, w)] = '\0';
         n = gen_putz(b, n, w);
-        n = gen_putz(b, n, kind[gen__below(&r, 9)]);
+        n = gen_putz(b, n, kind[cb_rng_below(&r, 9)]);
         gen__setb(g, CB_F_GZDWJDZ, b, n);
         n = landline(g, &r, b);
         gen__setb(g, CB_F_DWDH, b, n);
@@ -317,17 +317,17 @@ gen__patient_fill(struct cb_gen *g, const struct gen_case *c)
         } else {
             if (age < 18) {
                 gx = "5";
-                csex = gen__chance(&r, 0.65) ? 2 : 1;
+                csex = cb_rng_chance(&r, 0.65) ? 2 : 1;
             } else if (age >= 70) {
-                double u = gen__unif(&r);
+                double u = cb_rng_unif(&r);
                 gx = u < 0.35 ? "1" : u < 0.65 ? "2" : u < 0.92 ? "3" : "4";
                 csex = gx[0] == '2' ? 1 : gx[0] == '3' ? 2
-                     : gen__chance(&r, .5) ? 1 : 2;
+                     : cb_rng_chance(&r, .5) ? 1 : 2;
             } else {
-                double u = gen__unif(&r);
+                double u = cb_rng_unif(&r);
                 gx = u < 0.62 ? "1" : u < 0.80 ? "5" : u < 0.90 ? "7"
                    : u < 0.94 ? "0" : u < 0.97 ? "8" : "9";
-                csex = gx[0] == '1' ? 3 - pt->sex : gen__chance(&r, .5) ? 1 : 2;
+                csex = gx[0] == '1' ? 3 - pt->sex : cb_rng_chance(&r, .5) ? 1 : 2;
             }
             if (gx[0] == '1' && age >= 70 && pt->sex == 2)
                 csex = 1;

@@ -559,11 +559,11 @@ gen__casemix_free(struct cb_gen *g)
 }
 
 const struct gen_code *
-gen__pool_pick(const struct gen_pool *p, struct gen_rng *r)
+gen__pool_pick(const struct gen_pool *p, struct cb_rng *r)
 {
     if (p->n == 0)
         return NULL;
-    return &p->c[gen__pick_cum(r, p->cum, p->n)];
+    return &p->c[cb_rng_pick_cum(r, p->cum, p->n)];
 }
 
 /* Finds code (exact) in a pool, or NULL. */

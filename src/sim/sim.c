@@ -17,7 +17,7 @@ struct cb_sim {
     struct sim_flow      flow;
     struct sim_truth     truth;
     struct sim_writer    writer;
-    struct sim_rng       mal_rng;   /* malformed draws: their own stream */
+    struct cb_rng       mal_rng;   /* malformed draws: their own stream */
     double               malformed;
     unsigned             kinds;
     uint64_t             seed;
@@ -93,7 +93,7 @@ cb_sim_new(struct cb_sim **out, const struct cb_sim_opts *opts,
     s->kinds = opts->malformed_kinds ? opts->malformed_kinds & CB_SIM_MAL_ALL
                                      : CB_SIM_MAL_ALL;
     cb_buf_init(&s->text, (size_t)1 << 20);
-    sim__rng_seed(&s->mal_rng, sim__mix(opts->seed, 0xbad));
+    cb_rng_seed(&s->mal_rng, cb_rng_mix(opts->seed, 0xbad));
     sim__writer_init(&s->writer, opts->seed, opts->start);
     if (!(s->hosp = cb_calloc(n, sizeof(*s->hosp)))) {
         rc = CB_ERR_NOMEM;
@@ -101,7 +101,7 @@ cb_sim_new(struct cb_sim **out, const struct cb_sim_opts *opts,
     }
     for (i = 0; i < n && !rc; i++) {
         struct sim_hosp *hp = &s->hosp[i];
-        struct sim_rng r;
+        struct cb_rng r;
 
         hp->zzjgdm = cb_strdup(h[i].zzjgdm);
         hp->name = cb_strdup(h[i].name ? h[i].name : h[i].zzjgdm);
@@ -116,7 +116,7 @@ cb_sim_new(struct cb_sim **out, const struct cb_sim_opts *opts,
             gb = i;
         /* The wards depend on the hospital alone, not on the seed: a wards
          * file written once fits every stream. */
-        sim__rng_seed(&r, cb_hash64(h[i].zzjgdm, strlen(h[i].zzjgdm), 0x3a3d));
+        cb_rng_seed(&r, cb_hash64(h[i].zzjgdm, strlen(h[i].zzjgdm), 0x3a3d));
         rc = sim__org_build(hp, &r);
     }
     if (rc)
@@ -201,7 +201,7 @@ pick_malformed(struct cb_sim *s, const struct sim_ev *ev)
             continue;
         ok[n++] = bit;
     }
-    return n ? ok[sim__below(&s->mal_rng, n)] : 0;
+    return n ? ok[cb_rng_below(&s->mal_rng, n)] : 0;
 }
 
 static void
@@ -232,7 +232,7 @@ cb_sim_next(struct cb_sim *s, int64_t until, struct cb_sim_msg *m,
     } else {
         if ((rc = sim__flow_next(&s->flow, until, &ev)) != CB_OK)
             return rc;
-        if (s->malformed > 0 && sim__chance(&s->mal_rng, s->malformed) &&
+        if (s->malformed > 0 && cb_rng_chance(&s->mal_rng, s->malformed) &&
             (mal = pick_malformed(s, ev)) != 0)
             s->pending = ev;   /* the corrected message comes next */
     }

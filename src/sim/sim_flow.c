@@ -238,7 +238,7 @@ free_bed(struct sim_flow *f, uint32_t h, int w)
 
     if (wd->staffed <= 0)
         return -1;
-    start = (int)sim__below(&f->rng, (uint32_t)wd->staffed);
+    start = (int)cb_rng_below(&f->rng, (uint32_t)wd->staffed);
     for (i = 0; i < wd->staffed; i++) {
         int b = (start + i) % wd->staffed;
         if (wd->bed[b].state == SIM_BED_FREE)
@@ -268,7 +268,7 @@ pick_general(struct sim_flow *f, uint32_t h)
 
     for (i = 0; i < hp->nwards; i++)
         w[i] = hp->ward[i].care == SIM_CARE_GENERAL ? hp->ward[i].weight : 0;
-    return (int)sim__pick(&f->rng, w, (size_t)hp->nwards);
+    return (int)cb_rng_pick(&f->rng, w, (size_t)hp->nwards);
 }
 
 /* ---------------------------------------------------------- events */
@@ -327,14 +327,14 @@ static enum cb_err
 vacate(struct sim_flow *f, uint32_t h, int w, int b)
 {
     struct sim_ward *wd = ward(f, h, w);
-    int64_t t = f->now + 60 + sim__below(&f->rng, 240);
+    int64_t t = f->now + 60 + cb_rng_below(&f->rng, 240);
     enum cb_err rc;
 
     wd->bed[b].state = SIM_BED_CLEANING;
     wd->bed[b].visit = -1;
     if ((rc = push(f, t, ACT_BED_H, h, NO_VISIT, w, b)))
         return rc;
-    return push(f, t + 1800 + sim__below(&f->rng, 5400), ACT_BED_CLEAN, h,
+    return push(f, t + 1800 + cb_rng_below(&f->rng, 5400), ACT_BED_CLEAN, h,
                 NO_VISIT, w, b);
 }
 
@@ -344,11 +344,11 @@ static int64_t
 discharge_time(struct sim_flow *f, int64_t t)
 {
     int64_t day = cb_day_of(t), x;
-    int hr = (int)sim__pick(&f->rng, discharge_hour, 24);
+    int hr = (int)cb_rng_pick(&f->rng, discharge_hour, 24);
 
-    if (weekday(t) == 6 && sim__chance(&f->rng, 0.33))
+    if (weekday(t) == 6 && cb_rng_chance(&f->rng, 0.33))
         day++;
-    x = day * DAY + hr * HOUR + sim__below(&f->rng, HOUR);
+    x = day * DAY + hr * HOUR + cb_rng_below(&f->rng, HOUR);
     while (x < f->now + HOUR)
         x += DAY;
     return x;
@@ -358,7 +358,7 @@ static int64_t
 expected_from(struct sim_flow *f, int64_t discharge)
 {
     /* Doctors' estimates: the right day, or a day or two off. */
-    int64_t d = cb_day_of(discharge) + (int)sim__below(&f->rng, 4) - 1;
+    int64_t d = cb_day_of(discharge) + (int)cb_rng_below(&f->rng, 4) - 1;
 
     return d * DAY + 10 * HOUR;
 }
@@ -384,8 +384,8 @@ start_stay(struct sim_flow *f, int32_t vi, double los_scale)
         return rc;
     span = end - f->now;
 #define MAYBE(p, kind) \
-    if (!rc && sim__chance(&f->rng, (p))) \
-        rc = push(f, f->now + (int64_t)(sim__unif(&f->rng) * (double)span), \
+    if (!rc && cb_rng_chance(&f->rng, (p))) \
+        rc = push(f, f->now + (int64_t)(cb_rng_unif(&f->rng) * (double)span), \
                   (kind), h, (uint32_t)vi, 0, 0)
     MAYBE(0.35, ACT_UPDATE);
     MAYBE(0.05, ACT_TRANSFER);
@@ -420,7 +420,7 @@ place_boarders(struct sim_flow *f, uint32_t h, int w)
         v->state = V_BOARD_BED;
         v->target = (int16_t)w;
         v->wbed = (int16_t)b;
-        rc = push(f, f->now + 900 + sim__below(&f->rng, 1800), ACT_TO_BED, h,
+        rc = push(f, f->now + 900 + cb_rng_below(&f->rng, 1800), ACT_TO_BED, h,
                   (uint32_t)vi, 0, 0);
     }
     return rc;
@@ -474,7 +474,7 @@ place_outliers(struct sim_flow *f, uint32_t h)
                 v->state = V_BOARD_BED;
                 v->target = (int16_t)k;
                 v->wbed = (int16_t)b;
-                rc = push(f, f->now + 900 + sim__below(&f->rng, 1800), ACT_TO_BED,
+                rc = push(f, f->now + 900 + cb_rng_below(&f->rng, 1800), ACT_TO_BED,
                           h, (uint32_t)wd->queue[i], 0, 0);
                 break;
             }
@@ -490,13 +490,13 @@ static enum cb_err
 plan_electives(struct sim_flow *f, uint32_t h, int64_t day)
 {
     struct sim_hosp *hp = &f->hosp[h];
-    unsigned n = sim__poisson(&f->rng, hp->elective_per_day *
+    unsigned n = cb_rng_poisson(&f->rng, hp->elective_per_day *
                               elective_weekday[weekday(day * DAY)]);
     enum cb_err rc = CB_OK;
 
     while (n-- > 0 && !rc) {
-        int64_t at = day * DAY + (int64_t)sim__pick(&f->rng, elective_hour, 24) * HOUR +
-                     sim__below(&f->rng, HOUR);
+        int64_t at = day * DAY + (int64_t)cb_rng_pick(&f->rng, elective_hour, 24) * HOUR +
+                     cb_rng_below(&f->rng, HOUR);
         int64_t pre;
         int32_t vi;
 
@@ -510,10 +510,10 @@ plan_electives(struct sim_flow *f, uint32_t h, int64_t day)
         f->visit[vi].adm_type = 'R';
         f->visit[vi].expected = at;
         /* A05: a working hour one or two days before, or soon if late. */
-        pre = (day - 1 - (int)sim__below(&f->rng, 2)) * DAY + 8 * HOUR +
-              sim__below(&f->rng, 9 * HOUR);
+        pre = (day - 1 - (int)cb_rng_below(&f->rng, 2)) * DAY + 8 * HOUR +
+              cb_rng_below(&f->rng, 9 * HOUR);
         if (pre <= f->now || pre >= at)
-            pre = f->now + (int64_t)(sim__unif(&f->rng) * (double)(at - f->now) / 2);
+            pre = f->now + (int64_t)(cb_rng_unif(&f->rng) * (double)(at - f->now) / 2);
         rc = push(f, pre, ACT_PREADMIT, h, (uint32_t)vi, 0, 0);
         if (!rc)
             rc = push(f, at, ACT_ELECTIVE, h, (uint32_t)vi, 0, 0);
@@ -529,8 +529,8 @@ close_beds(struct sim_flow *f, uint32_t h)
     int w;
 
     for (w = 0; w < hp->nwards && !rc; w++)
-        if (hp->ward[w].care == SIM_CARE_GENERAL && sim__chance(&f->rng, 0.03))
-            rc = push(f, f->now + 8 * HOUR + sim__below(&f->rng, 4 * HOUR),
+        if (hp->ward[w].care == SIM_CARE_GENERAL && cb_rng_chance(&f->rng, 0.03))
+            rc = push(f, f->now + 8 * HOUR + cb_rng_below(&f->rng, 4 * HOUR),
                       ACT_BED_CLOSE, h, NO_VISIT, w, 0);
     return rc;
 }
@@ -559,15 +559,15 @@ hour_tick(struct sim_flow *f, uint32_t h)
         if (!rc)
             rc = close_beds(f, h);
     }
-    n = sim__poisson(&f->rng, frac * hp->ed_per_day * ed_hour[hr] / sum24(ed_hour) *
+    n = cb_rng_poisson(&f->rng, frac * hp->ed_per_day * ed_hour[hr] / sum24(ed_hour) *
                      ed_weekday[wd]);
     while (n-- > 0 && !rc)
-        rc = push(f, f->now + (int64_t)(sim__unif(&f->rng) * (double)(next - f->now)),
+        rc = push(f, f->now + (int64_t)(cb_rng_unif(&f->rng) * (double)(next - f->now)),
                   ACT_ED_ARRIVE, h, NO_VISIT, 0, 0);
-    n = sim__poisson(&f->rng, frac * hp->direct_per_day * direct_hour[hr] /
+    n = cb_rng_poisson(&f->rng, frac * hp->direct_per_day * direct_hour[hr] /
                      sum24(direct_hour) * direct_weekday[wd]);
     while (n-- > 0 && !rc)
-        rc = push(f, f->now + (int64_t)(sim__unif(&f->rng) * (double)(next - f->now)),
+        rc = push(f, f->now + (int64_t)(cb_rng_unif(&f->rng) * (double)(next - f->now)),
                   ACT_ELECTIVE, h, NO_VISIT, 1, 0);   /* a = 1: direct */
     if (!rc)
         rc = place_outliers(f, h);
@@ -617,13 +617,13 @@ warm_start(struct sim_flow *f, uint32_t h)
 
         if (wd->care == SIM_CARE_ED)
             continue;
-        want = (int)(f->warm * wd->staffed + sim__unif(&f->rng) * 3 - 1);
+        want = (int)(f->warm * wd->staffed + cb_rng_unif(&f->rng) * 3 - 1);
         for (b = 0; b < wd->staffed && !rc; b++) {
             struct sim_visit *v;
             double los;
             int32_t vi;
 
-            if ((int)sim__below(&f->rng, (uint32_t)(wd->staffed - b)) >= want)
+            if ((int)cb_rng_below(&f->rng, (uint32_t)(wd->staffed - b)) >= want)
                 continue;      /* selection sampling: `want` beds in all */
             want--;
             if ((vi = new_visit(f, h)) < 0) {
@@ -646,7 +646,7 @@ warm_start(struct sim_flow *f, uint32_t h)
             v->state = V_INPATIENT;
             v->ward = (int16_t)w;
             v->bed = (int16_t)b;
-            v->adm_type = sim__chance(&f->rng, 0.5) ? 'E' : 'R';
+            v->adm_type = cb_rng_chance(&f->rng, 0.5) ? 'E' : 'R';
             wd->bed[b].state = SIM_BED_OCCUPIED;
             wd->bed[b].visit = vi;
             /* The patients in the house at a given moment are the long
@@ -654,7 +654,7 @@ warm_start(struct sim_flow *f, uint32_t h)
              * with the median times exp(sigma^2). */
             los = sim__lognormal(&f->rng, wd->los_median * exp(wd->los_sigma * wd->los_sigma),
                                  wd->los_sigma);
-            v->admit = f->now - (int64_t)(sim__unif(&f->rng) * los * DAY) - 60;
+            v->admit = f->now - (int64_t)(cb_rng_unif(&f->rng) * los * DAY) - 60;
             v->admit -= v->admit % 60;
             if (wd->care == SIM_CARE_ICU) {
                 rc = push(f, v->admit + (int64_t)(los * DAY) + HOUR, ACT_STEPDOWN,
@@ -664,8 +664,8 @@ warm_start(struct sim_flow *f, uint32_t h)
 
                 v->expected = expected_from(f, end);
                 rc = push(f, end, ACT_DISCHARGE, h, (uint32_t)vi, 0, 0);
-                if (!rc && sim__chance(&f->rng, 0.2))
-                    rc = push(f, f->now + (int64_t)(sim__unif(&f->rng) * (double)(end - f->now)),
+                if (!rc && cb_rng_chance(&f->rng, 0.2))
+                    rc = push(f, f->now + (int64_t)(cb_rng_unif(&f->rng) * (double)(end - f->now)),
                               ACT_UPDATE, h, (uint32_t)vi, 0, 0);
             }
         }
@@ -720,20 +720,20 @@ act_visit(struct sim_flow *f, const struct sim_action *a)
     case ACT_ED_DECIDE:
         if (v->state != V_ED)
             break;
-        if (!sim__chance(&f->rng, hp->p_admit)) {
+        if (!cb_rng_chance(&f->rng, hp->p_admit)) {
             rc = push(f, f->now, ACT_ED_DEPART, h, (uint32_t)vi, 0, 0);
             break;
         }
-        w = hp->icu >= 0 && sim__chance(&f->rng, hp->p_icu) ? hp->icu : pick_general(f, h);
+        w = hp->icu >= 0 && cb_rng_chance(&f->rng, hp->p_icu) ? hp->icu : pick_general(f, h);
         v->state = V_BOARD_WAIT;
         v->target = (int16_t)w;
         v->since = f->now;
         v->admit = f->now;
         v->adm_type = 'E';
-        if (!(ev = emit(f, sim__chance(&f->rng, 0.5) ? SIM_A06 : SIM_A01, h, vi)))
+        if (!(ev = emit(f, cb_rng_chance(&f->rng, 0.5) ? SIM_A06 : SIM_A01, h, vi)))
             return CB_ERR_NOMEM;
-        if (sim__chance(&f->rng, 0.03))   /* reversed before the move */
-            rc = push(f, f->now + 300 + sim__below(&f->rng, 600), ACT_ED_REVERSE,
+        if (cb_rng_chance(&f->rng, 0.03))   /* reversed before the move */
+            rc = push(f, f->now + 300 + cb_rng_below(&f->rng, 600), ACT_ED_REVERSE,
                       h, (uint32_t)vi, 0, 0);
         if (!rc)
             rc = enqueue(f, h, w, vi);
@@ -750,7 +750,7 @@ act_visit(struct sim_flow *f, const struct sim_action *a)
         v->state = V_ED;          /* queue entry and move go stale */
         if (!emit(f, SIM_A07, h, vi))
             return CB_ERR_NOMEM;
-        rc = push(f, f->now + 1800 + sim__below(&f->rng, 3600), ACT_ED_DEPART, h,
+        rc = push(f, f->now + 1800 + cb_rng_below(&f->rng, 3600), ACT_ED_DEPART, h,
                   (uint32_t)vi, 0, 0);
         if (!rc && v->target >= 0)
             rc = place_boarders(f, h, v->target);
@@ -800,7 +800,7 @@ act_visit(struct sim_flow *f, const struct sim_action *a)
                 int64_t t = f->now + HOUR;
 
                 if (hour_of(t) >= 17)   /* the ward takes electives by day */
-                    t = (cb_day_of(t) + 1) * DAY + 8 * HOUR + sim__below(&f->rng, 2 * HOUR);
+                    t = (cb_day_of(t) + 1) * DAY + 8 * HOUR + cb_rng_below(&f->rng, 2 * HOUR);
                 rc = push(f, t, ACT_ELECTIVE, h, (uint32_t)vi, 0, 0);
                 break;
             }
@@ -819,12 +819,12 @@ act_visit(struct sim_flow *f, const struct sim_action *a)
         v->admit = f->now;
         ward(f, h, w)->bed[b].state = SIM_BED_OCCUPIED;
         ward(f, h, w)->bed[b].visit = vi;
-        if (sim__chance(&f->rng, 0.01) && sameday_room(f)) {
+        if (cb_rng_chance(&f->rng, 0.01) && sameday_room(f)) {
             /* The wrong patient admitted: A11 in a few minutes. */
             v->busy = true;
             if (!(ev = emit(f, SIM_A01, h, vi)))
                 return CB_ERR_NOMEM;
-            rc = push(f, f->now + 300 + sim__below(&f->rng, 900), ACT_CANCEL_ADMIT,
+            rc = push(f, f->now + 300 + cb_rng_below(&f->rng, 900), ACT_CANCEL_ADMIT,
                       h, (uint32_t)vi, 0, 0);
             break;
         }
@@ -836,7 +836,7 @@ act_visit(struct sim_flow *f, const struct sim_action *a)
     case ACT_CANCEL_ADMIT:
         if (!emit(f, SIM_A11, h, vi))
             return CB_ERR_NOMEM;
-        rc = push(f, f->now + 120 + sim__below(&f->rng, 480), ACT_READMIT, h,
+        rc = push(f, f->now + 120 + cb_rng_below(&f->rng, 480), ACT_READMIT, h,
                   (uint32_t)vi, 0, 0);
         break;
     case ACT_READMIT:
@@ -901,7 +901,7 @@ act_visit(struct sim_flow *f, const struct sim_action *a)
         wd = ward(f, h, v->ward);
         if (wd->care != SIM_CARE_GENERAL)
             break;
-        start = (int)sim__below(&f->rng, (uint32_t)wd->staffed);
+        start = (int)cb_rng_below(&f->rng, (uint32_t)wd->staffed);
         for (i = 0; i < wd->staffed; i++) {
             int o = (start + i) % wd->staffed;
             int32_t vj = wd->bed[o].visit;
@@ -935,7 +935,7 @@ act_visit(struct sim_flow *f, const struct sim_action *a)
             return CB_ERR_NOMEM;
         ev->discharge = f->now;
         v->busy = true;
-        rc = push(f, f->now + 300 + sim__below(&f->rng, 1500), ACT_CANCEL_A03, h,
+        rc = push(f, f->now + 300 + cb_rng_below(&f->rng, 1500), ACT_CANCEL_A03, h,
                   (uint32_t)vi, 0, 0);
         break;
     case ACT_CANCEL_A03:
@@ -959,7 +959,7 @@ act_visit(struct sim_flow *f, const struct sim_action *a)
             return CB_ERR_NOMEM;
         ev->prior = ev->loc;
         ev->loc.bed = (int16_t)b;
-        rc = push(f, f->now + 300 + sim__below(&f->rng, 900), ACT_CANCEL_A02, h,
+        rc = push(f, f->now + 300 + cb_rng_below(&f->rng, 900), ACT_CANCEL_A02, h,
                   (uint32_t)vi, 0, 0);
         break;
     }
@@ -1009,7 +1009,7 @@ act_bed(struct sim_flow *f, const struct sim_action *a)
         wd->bed[b].state = SIM_BED_CLOSED;
         rc = bed_event(f, h, a->a, b, 'C');
         if (!rc)
-            rc = push(f, f->now + DAY + sim__below(&f->rng, 2 * DAY), ACT_BED_OPEN,
+            rc = push(f, f->now + DAY + cb_rng_below(&f->rng, 2 * DAY), ACT_BED_OPEN,
                       h, NO_VISIT, a->a, b);
         break;
     case ACT_BED_OPEN:
@@ -1046,11 +1046,11 @@ step(struct sim_flow *f, const struct sim_action *a)
         f->visit[vi].ward = (int16_t)f->hosp[h].ed;
         f->visit[vi].adm_type = 'E';
         /* 2 %: an unidentified patient, merged once known (A40). */
-        f->visit[vi].temp_id = sim__chance(&f->rng, 0.02);
+        f->visit[vi].temp_id = cb_rng_chance(&f->rng, 0.02);
         if (!(ev = emit(f, SIM_A04, h, vi)))
             return CB_ERR_NOMEM;
         if (f->visit[vi].temp_id)
-            rc = push(f, f->now + 1800 + sim__below(&f->rng, 5400), ACT_MERGE, h,
+            rc = push(f, f->now + 1800 + cb_rng_below(&f->rng, 5400), ACT_MERGE, h,
                       (uint32_t)vi, 0, 0);
         if (!rc)
             rc = push(f, f->now + (int64_t)(sim__lognormal(&f->rng, 2.5, 0.6) * HOUR),
@@ -1118,7 +1118,7 @@ sim__flow_init(struct sim_flow *f, struct sim_hosp *hosp, size_t n,
     f->nhosp = n;
     f->start = f->now = start;
     f->warm = warm;
-    sim__rng_seed(&f->rng, sim__mix(seed, 0xf10f));
+    cb_rng_seed(&f->rng, cb_rng_mix(seed, 0xf10f));
     for (i = 0; i < n && !rc; i++) {
         rc = push(f, start, ACT_WARM, (uint32_t)i, NO_VISIT, 0, 0);
         if (!rc)

@@ -1,7 +1,6 @@
 /*
  * sim_int.h - shared by the files of src/sim only (and its unit test).
  *
- *   sim_rng.c    xoshiro256** and the distributions the model draws from
  *   sim_org.c    wards and beds of each hospital, by level
  *   sim_flow.c   the discrete-event model: actions in a heap, patients,
  *                beds; each step emits ADT events (struct sim_ev)
@@ -16,24 +15,17 @@
 #include <stdint.h>
 
 #include "carebase/buf.h"
+#include "carebase/rng.h"
 #include "carebase/sim.h"
 
 /* ------------------------------------------------------------ random */
 
-struct sim_rng {
-    uint64_t s[4];
-};
-
-void     sim__rng_seed(struct sim_rng *r, uint64_t seed);
-uint64_t sim__mix(uint64_t a, uint64_t b);
-uint64_t sim__u64(struct sim_rng *r);
-uint32_t sim__below(struct sim_rng *r, uint32_t n);  /* 0..n-1; 0 if n = 0 */
-double   sim__unif(struct sim_rng *r);               /* [0, 1) */
-bool     sim__chance(struct sim_rng *r, double p);
-double   sim__lognormal(struct sim_rng *r, double median, double sigma);
-unsigned sim__poisson(struct sim_rng *r, double mean);
-/* Index drawn with weights w[0..n) (all zero: 0). */
-size_t   sim__pick(struct sim_rng *r, const double *w, size_t n);
+/* carebase/rng.h; the simulator's stays clip the normal at 3 sigma. */
+static inline double
+sim__lognormal(struct cb_rng *r, double median, double sigma)
+{
+    return cb_rng_lognormal(r, median, sigma, 3.0);
+}
 
 /* ------------------------------------------------------------ wards */
 
@@ -84,7 +76,7 @@ struct sim_hosp {
 };
 
 /* Builds h->ward[] from h->level (rates too). */
-CB_MUST_CHECK enum cb_err sim__org_build(struct sim_hosp *h, struct sim_rng *r);
+CB_MUST_CHECK enum cb_err sim__org_build(struct sim_hosp *h, struct cb_rng *r);
 void sim__org_release(struct sim_hosp *h);
 const char *sim__care_name(enum sim_care c);
 /* Ward index by code, -1. */
@@ -210,7 +202,7 @@ struct sim_visit;
 struct sim_flow {
     struct sim_hosp   *hosp;
     size_t             nhosp;
-    struct sim_rng     rng;
+    struct cb_rng     rng;
     int64_t            start, now;
     double             warm;
     struct sim_action *heap;

@@ -67,7 +67,7 @@ void
 sim__writer_init(struct sim_writer *w, uint64_t seed, int64_t start)
 {
     static const char b36[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    uint64_t x = sim__mix(seed, (uint64_t)start);
+    uint64_t x = cb_rng_mix(seed, (uint64_t)start);
     int i;
 
     memset(w, 0, sizeof(*w));
@@ -122,17 +122,17 @@ static void
 person(const struct sim_writer *w, const struct sim_ev *ev, uint32_t patient,
        bool temp, struct person *p)
 {
-    struct sim_rng r;
+    struct cb_rng r;
     int64_t day;
     int y, m, d, age;
     size_t n;
 
-    sim__rng_seed(&r, sim__mix(w->seed ^ 0x5eed, ((uint64_t)ev->hosp << 32) | patient));
-    p->sex = sim__chance(&r, 0.5) ? 'M' : 'F';
+    cb_rng_seed(&r, cb_rng_mix(w->seed ^ 0x5eed, ((uint64_t)ev->hosp << 32) | patient));
+    p->sex = cb_rng_chance(&r, 0.5) ? 'M' : 'F';
     /* Ages of inpatients: a few children, mostly adults, many old. */
-    age = sim__chance(&r, 0.1) ? (int)sim__below(&r, 15)
-                               : 18 + (int)sim__below(&r, 50) + (int)sim__below(&r, 30);
-    day = cb_day_of(ev->time) - age * 365 - (int64_t)sim__below(&r, 365);
+    age = cb_rng_chance(&r, 0.1) ? (int)cb_rng_below(&r, 15)
+                               : 18 + (int)cb_rng_below(&r, 50) + (int)cb_rng_below(&r, 30);
+    day = cb_day_of(ev->time) - age * 365 - (int64_t)cb_rng_below(&r, 365);
     cb_civil_from_days(day, &y, &m, &d);
     snprintf(p->birth, sizeof(p->birth), "%04d%02d%02d", y, m, d);
     if (temp) {  /* an unidentified patient, registered before the merge */
@@ -140,12 +140,12 @@ person(const struct sim_writer *w, const struct sim_ev *ev, uint32_t patient,
         return;
     }
     n = (size_t)snprintf(p->name, sizeof(p->name), "%s^",
-                         surnames[sim__below(&r, NELEM(surnames))]);
+                         surnames[cb_rng_below(&r, NELEM(surnames))]);
     {
         const char *const *pool = p->sex == 'M' ? given_m : given_f;
         uint32_t k = p->sex == 'M' ? NELEM(given_m) : NELEM(given_f);
-        const char *a = pool[sim__below(&r, k)];
-        const char *b = sim__chance(&r, 0.7) ? pool[sim__below(&r, k)] : "";
+        const char *a = pool[cb_rng_below(&r, k)];
+        const char *b = cb_rng_chance(&r, 0.7) ? pool[cb_rng_below(&r, k)] : "";
 
         snprintf(p->name + n, sizeof(p->name) - n, "%s%s", a, b);
     }

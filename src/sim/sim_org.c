@@ -61,7 +61,7 @@ sim__care_name(enum sim_care c)
 }
 
 static enum cb_err
-add_ward(struct sim_hosp *h, struct sim_rng *r, const struct spec *sp,
+add_ward(struct sim_hosp *h, struct cb_rng *r, const struct spec *sp,
          enum sim_care care, int lo, int hi)
 {
     struct sim_ward *w;
@@ -74,9 +74,9 @@ add_ward(struct sim_hosp *h, struct sim_rng *r, const struct spec *sp,
     snprintf(w->code, sizeof(w->code), "%s", sp->code);
     snprintf(w->name, sizeof(w->name), "%s", sp->name);
     w->care = care;
-    w->beds = lo + (int)sim__below(r, (uint32_t)(hi - lo + 1));
+    w->beds = lo + (int)cb_rng_below(r, (uint32_t)(hi - lo + 1));
     /* A few beds are not staffed (no nurses for them). */
-    w->staffed = w->beds - (int)sim__below(r, (uint32_t)(w->beds / 12 + 1));
+    w->staffed = w->beds - (int)cb_rng_below(r, (uint32_t)(w->beds / 12 + 1));
     w->los_median = sp->los_median;
     w->los_sigma = sp->los_sigma;
     w->bed = cb_calloc((size_t)w->beds, sizeof(*w->bed));
@@ -142,7 +142,7 @@ set_rates(struct sim_hosp *h)
 }
 
 enum cb_err
-sim__org_build(struct sim_hosp *h, struct sim_rng *r)
+sim__org_build(struct sim_hosp *h, struct cb_rng *r)
 {
     const struct spec *gen;
     size_t ngen, n, i;
@@ -154,7 +154,7 @@ sim__org_build(struct sim_hosp *h, struct sim_rng *r)
     switch (h->level) {
     case SIM_TERTIARY:
         gen = tertiary_general; ngen = NELEM(tertiary_general);
-        n = 15 + sim__below(r, 9);   /* 15..23 general wards */
+        n = 15 + cb_rng_below(r, 9);   /* 15..23 general wards */
         lo = 40; hi = 60;
         rc = add_ward(h, r, &ed_spec, SIM_CARE_ED, 30, 50);
         if (!rc)
@@ -162,7 +162,7 @@ sim__org_build(struct sim_hosp *h, struct sim_rng *r)
         break;
     case SIM_DISTRICT:
         gen = district_general; ngen = NELEM(district_general);
-        n = 5 + sim__below(r, 4);    /* 5..8 general wards */
+        n = 5 + cb_rng_below(r, 4);    /* 5..8 general wards */
         lo = 25; hi = 45;
         rc = add_ward(h, r, &ed_spec, SIM_CARE_ED, 10, 20);
         if (!rc && n >= 7)
@@ -170,7 +170,7 @@ sim__org_build(struct sim_hosp *h, struct sim_rng *r)
         break;
     default:
         gen = community_general; ngen = NELEM(community_general);
-        n = 1 + sim__below(r, 3);    /* 1..3 wards */
+        n = 1 + cb_rng_below(r, 3);    /* 1..3 wards */
         lo = 15; hi = 25;
         break;
     }

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "carebase/alloc.h"
+#include "carebase/netaddr.h"
 #include "web_int.h"
 
 /* Beyond max_body, up to this much more is read and discarded (clean 413). */
@@ -645,63 +646,6 @@ read_pem(const char *path, char **out, size_t *len, struct cb_buf *err)
     return CB_OK;
 }
 
-/* "HOST:PORT", "[V6]:PORT", ":PORT" (all IPv4 addresses), "localhost:PORT". */
-static enum cb_err
-parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *sslen,
-             char *host, size_t hostcap, int *port, struct cb_buf *err)
-{
-    char h[64];
-    const char *colon, *hs = text, *he;
-    int64_t p;
-
-    memset(ss, 0, sizeof *ss);
-    if (text[0] == '[') {
-        hs = text + 1;
-        he = strchr(hs, ']');
-        if (!he || he[1] != ':')
-            goto bad;
-        colon = he + 1;
-    } else {
-        colon = strrchr(text, ':');
-        if (!colon)
-            goto bad;
-        he = colon;
-    }
-    if ((size_t)(he - hs) >= sizeof h)
-        goto bad;
-    memcpy(h, hs, (size_t)(he - hs));
-    h[he - hs] = '\0';
-    if (cb_parse_i64(cb_str_c(colon + 1), &p) || p < 0 || p > 65535)
-        goto bad;
-    *port = (int)p;
-    if (text[0] == '[') {
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-        if (inet_pton(AF_INET6, h, &a6->sin6_addr) != 1)
-            goto bad;
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)p);
-        *sslen = sizeof *a6;
-        snprintf(host, hostcap, "[%s]", h);
-        return CB_OK;
-    }
-    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-    if (!h[0] || !strcmp(h, "*"))
-        snprintf(h, sizeof h, "0.0.0.0");
-    else if (!strcmp(h, "localhost"))
-        snprintf(h, sizeof h, "127.0.0.1");
-    if (inet_pton(AF_INET, h, &a4->sin_addr) != 1)
-        goto bad;
-    a4->sin_family = AF_INET;
-    a4->sin_port = htons((uint16_t)p);
-    *sslen = sizeof *a4;
-    snprintf(host, hostcap, "%s", h);
-    return CB_OK;
-bad:
-    cb_errf(err, "listen wants HOST:PORT (an IPv4 address, [IPv6] or localhost), not '%s'",
-            text);
-    return CB_ERR_USAGE;
-}
-
 static enum cb_err
 copy_config(struct cb_web_config *dst, const struct cb_web_config *src)
 {
@@ -768,7 +712,7 @@ cb_web_start(struct cb_web_server **out, const struct cb_web_config *c, cb_web_l
 {
     struct cb_web_server *s;
     struct sockaddr_storage addr;
-    socklen_t addrlen = 0;
+    unsigned addrlen = 0;
     size_t cert_len = 0;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
@@ -792,8 +736,8 @@ cb_web_start(struct cb_web_server **out, const struct cb_web_config *c, cb_web_l
         rc = CB_ERR_USAGE;
         goto fail;
     }
-    if ((rc = parse_listen(s->cfg.listen, &addr, &addrlen, s->host, sizeof s->host,
-                           &s->port, err)))
+    if ((rc = cb_netaddr_parse("listen", s->cfg.listen, &addr, &addrlen, s->host,
+                                sizeof s->host, &s->port, err)))
         goto fail;
     if (!s->cfg.tls_cert != !s->cfg.tls_key) {
         cb_errf(err, "TLS needs both tls_cert and tls_key");

@@ -199,22 +199,8 @@ eq("... and one audit row naming the hospital", [x["what"] for x in rows][before
    ["bed board hospital=HUB000001 with patient ids"])
 
 # ---- what a restart must give back ----
-def stable(summary):
-    for h in summary["hospitals"]:
-        for k in ("longest_boarding_min", "forecast", "los_outliers"):
-            h.pop(k, None)   # they move with the clock
-        for f in h["feeds"]:
-            f.pop("age_s")
-    summary.pop("now"); summary.pop("version")
-    return summary
-def board(hosp):
-    b = admin.get("/api/live/wards?hospital=" + hosp).body
-    for x in b["boarders"]:
-        x.pop("minutes")
-    return b
-saved = {"summary": stable(admin.get("/api/live/summary").body),
-         "boards": {h: board(h) for h in ("HUB000001", "DIS000002", "CHC000003")},
-         "alerts": [a for a in admin.get("/api/live/alerts").body["alerts"] if a["kind"] != "feed_silent"]}
+from live_snapshot import snapshot
+saved = snapshot(admin)
 json.dump(saved, open(T + "/before.json", "w"), ensure_ascii=False, sort_keys=True)
 ok("alerts were raised by the stream (ward occupancy)",
    any(a["kind"] == "ward_occupancy" for a in saved["alerts"]), len(saved["alerts"]))
@@ -231,24 +217,9 @@ http_port, T, N = sys.argv[1], sys.argv[2], int(sys.argv[3])
 url = "http://127.0.0.1:%s" % http_port
 admin = Client(url)
 admin.login("admin", "admin-pass-1")
-def stable(summary):
-    for h in summary["hospitals"]:
-        for k in ("longest_boarding_min", "forecast", "los_outliers"):
-            h.pop(k, None)
-        for f in h["feeds"]:
-            f.pop("age_s")
-    summary.pop("now"); summary.pop("version")
-    return summary
-def board(hosp):
-    b = admin.get("/api/live/wards?hospital=" + hosp).body
-    for x in b["boarders"]:
-        x.pop("minutes")
-    return b
-after = {"summary": stable(admin.get("/api/live/summary").body),
-         "boards": {h: board(h) for h in ("HUB000001", "DIS000002", "CHC000003")},
-         "alerts": [a for a in admin.get("/api/live/alerts").body["alerts"] if a["kind"] != "feed_silent"]}
+from live_snapshot import snapshot
+after = snapshot(admin)
 before = json.load(open(T + "/before.json"))
-after = json.loads(json.dumps(after, ensure_ascii=False, sort_keys=True))
 for k in ("summary", "boards", "alerts"):
     ok("after kill -9 and a restart: the same %s, rebuilt from the journal" % k, before[k] == after[k],
        "differs")
