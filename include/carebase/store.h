@@ -4,7 +4,9 @@
  * The only module that includes sqlite3.h. It owns the schema (versioned,
  * migrated at open), the organisation tree, imported records with their
  * diagnoses and procedures, record history, rejects and import runs.
- * A store handle is used by one thread at a time.
+ * A store handle is used by one thread at a time: its connection is opened
+ * without SQLite's own mutex (SQLITE_OPEN_NOMUTEX), so threads that share a
+ * handle must serialise their calls themselves.
  */
 #ifndef CAREBASE_STORE_H
 #define CAREBASE_STORE_H

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <string.h>
 
 #include "carebase/store.h"
 #include "carebase/strmap.h"
@@ -64,6 +65,8 @@ struct cb_store {
     struct cb_strmap  scheme_text;   /* drg_scheme.id (decimal) -> 1 + index */
     char            **scheme_names;
     int               nscheme_names;
+    int64_t           scheme_last_id;/* the last scheme_of() answer */
+    const char       *scheme_last;
     int64_t           fact_gen;      /* 0 until cb_store_fact_begin */
     /* DRG results (store_drg.c): grouped_at, formatted once a second. */
     int64_t           drg_now;
@@ -98,6 +101,51 @@ enum cb_err cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital
 enum cb_err cb__store_fact_set_drg(struct cb_store *st, int64_t id,
                                    const struct cb_store_drg *d, struct cb_buf *err);
 void cb__store_fact_release(struct cb_store *st);
+
+/*
+ * Cache keys of the store's in-memory maps, built without printf (they are
+ * made for every stored record). cb__key_id writes "<decimal id>\x1f<text>"
+ * with text cut to maxlen bytes; cb__key_text the same with a text scope.
+ * Both return the length, or 0 when the key does not fit in cap.
+ */
+static inline size_t
+cb__key_id(char *buf, size_t cap, int64_t id, struct cb_str text, size_t maxlen)
+{
+    char digits[24];
+    size_t nd = 0, n;
+    uint64_t v = id < 0 ? (uint64_t)0 - (uint64_t)id : (uint64_t)id;
+
+    do {
+        digits[nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (id < 0)
+        digits[nd++] = '-';
+    n = text.len > maxlen ? maxlen : text.len;
+    if (nd + 1 + n > cap)
+        return 0;
+    for (size_t i = 0; i < nd; i++)
+        buf[i] = digits[nd - 1 - i];
+    buf[nd] = '\x1f';
+    if (n)
+        memcpy(buf + nd + 1, text.ptr, n);
+    return nd + 1 + n;
+}
+
+static inline size_t
+cb__key_text(char *buf, size_t cap, struct cb_str scope, struct cb_str text, size_t maxlen)
+{
+    size_t n = text.len > maxlen ? maxlen : text.len;
+
+    if (scope.len + 1 + n > cap)
+        return 0;
+    if (scope.len)
+        memcpy(buf, scope.ptr, scope.len);
+    buf[scope.len] = '\x1f';
+    if (n)
+        memcpy(buf + scope.len + 1, text.ptr, n);
+    return scope.len + 1 + n;
+}
 
 static inline int
 bind_str(sqlite3_stmt *s, int i, struct cb_str v)

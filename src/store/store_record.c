@@ -385,18 +385,24 @@ children:
     return cb__store_put_fact(st, id, hid, row, err);
 }
 
-/* The record key as one string: "zzjgdm\x1fbah\x1fzycs". */
+/* The record key as one string: "zzjgdm\x1fbah\x1fzycs"; 0 if it does not fit. */
 static size_t
 row_key(const struct cb_store_row *row, char *buf, size_t n)
 {
-    int k = snprintf(buf, n, "%.*s\x1f%.*s\x1f%.*s",
-                     (int)row->sval[CB_SC_ZZJGDM].len,
-                     row->sval[CB_SC_ZZJGDM].ptr ? row->sval[CB_SC_ZZJGDM].ptr : "",
-                     (int)row->sval[CB_SC_BAH].len,
-                     row->sval[CB_SC_BAH].ptr ? row->sval[CB_SC_BAH].ptr : "",
-                     (int)row->sval[CB_SC_ZYCS_TEXT].len,
-                     row->sval[CB_SC_ZYCS_TEXT].ptr ? row->sval[CB_SC_ZYCS_TEXT].ptr : "");
-    return k > 0 && (size_t)k < n ? (size_t)k : 0;
+    static const int parts[3] = { CB_SC_ZZJGDM, CB_SC_BAH, CB_SC_ZYCS_TEXT };
+    size_t k = 0;
+
+    for (int i = 0; i < 3; i++) {
+        struct cb_str v = row->sval[parts[i]];
+        if (k + v.len + 1 >= n)
+            return 0;
+        if (i)
+            buf[k++] = '\x1f';
+        if (v.len)
+            memcpy(buf + k, v.ptr, v.len);
+        k += v.len;
+    }
+    return k;
 }
 
 enum cb_err
