@@ -230,8 +230,10 @@ CB_MUST_CHECK enum cb_err cb_store_drg_list(struct cb_store *st,
  * when the chooser is made; a scheme is loaded (and checked against the
  * digest it was installed with) the first time a record needs it, and
  * keeps one struct cb_drg_work, so grouping allocates nothing after that.
- * One chooser is used by one thread at a time; it does not use st after
- * cb_store_drg_chooser_new returns.
+ * One chooser is used by one thread at a time, except for grouping with
+ * cb_store_drg_chooser_group_on, which several threads may call at once
+ * (each with its own thread index, below cb_store_drg_chooser_threads). It
+ * does not use st after cb_store_drg_chooser_new returns.
  */
 struct cb_store_drg_chooser;
 
@@ -280,6 +282,22 @@ CB_MUST_CHECK enum cb_err cb_store_drg_chooser_group(struct cb_store_drg_chooser
                                                      enum cb_drg_translate tr,
                                                      struct cb_store_drg *out,
                                                      struct cb_buf *err);
+
+/*
+ * Grouping from n threads at once: each loaded scheme gets n work areas.
+ * Call it while no thread groups. Then cb_store_drg_chooser_group_on with
+ * thread 0..n-1 (one thread per index) is safe to call concurrently; a
+ * scheme is loaded by the first thread that needs it while the others
+ * wait. The other functions stay one thread at a time (thread 0).
+ */
+CB_MUST_CHECK enum cb_err cb_store_drg_chooser_threads(struct cb_store_drg_chooser *c,
+                                                       int n);
+CB_MUST_CHECK enum cb_err cb_store_drg_chooser_group_on(struct cb_store_drg_chooser *c,
+                                                        int thread,
+                                                        const struct cb_fp *fp,
+                                                        enum cb_drg_translate tr,
+                                                        struct cb_store_drg *out,
+                                                        struct cb_buf *err);
 
 /* The installed schemes the chooser knows (slots of struct cb_store_drg). */
 int cb_store_drg_chooser_nschemes(const struct cb_store_drg_chooser *c);
