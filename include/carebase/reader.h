@@ -32,6 +32,13 @@ struct cb_row {
     struct cb_str *fields;  /* UTF-8, quotes removed */
     struct cb_str  raw;     /* the row as it stood in the file, in UTF-8 */
     uint64_t       line;    /* 1-based line (row number for xlsx) */
+    /*
+     * A sparse row (cb_row_split with w->sparse set): fields[0..nset) are
+     * only the non-empty fields, fields[k] being column cols[k]; nfields
+     * still counts every column. cols is NULL in a dense row.
+     */
+    const uint16_t *cols;
+    size_t          nset;
 };
 
 struct cb_reader;
@@ -78,8 +85,11 @@ struct cb_splitter {
 /* The memory of cb_row_split: one per splitting thread, zeroed to start. */
 struct cb_split_work {
     struct cb_str *fields;
-    size_t         cap;
+    uint16_t      *cols;     /* sparse rows */
+    size_t         cap;      /* of both */
     struct cb_buf  buf;      /* unquoted text of quoted fields */
+    int            sparse;   /* set by the caller: give rows without quotes
+                                sparse (only their non-empty fields) */
 };
 
 CB_MUST_CHECK enum cb_err cb_reader_next_raw(struct cb_reader *r,
@@ -90,7 +100,8 @@ void cb_reader_splitter(const struct cb_reader *r, struct cb_splitter *sp);
 /*
  * Splits raw into row (fields in w or in raw, raw text as row->raw; valid
  * while both are). Pure: any thread, one w per thread. Errors as for
- * cb_reader_next, naming sp->path and the row's line.
+ * cb_reader_next, naming sp->path and the row's line. Rows with quotes,
+ * and xlsx rows, are always dense.
  */
 CB_MUST_CHECK enum cb_err cb_row_split(const struct cb_splitter *sp,
                                        const struct cb_raw_row *raw,

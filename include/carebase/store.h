@@ -394,8 +394,9 @@ enum cb_store_scol {
 /*
  * A row ready for the store: everything the database needs, already
  * encoded, with every string owned by the arena given to
- * cb_store_row_encode. Encoding is pure and may run on another thread than
- * the store (the importer's pipeline does).
+ * cb_store_row_encode except raw (borrowed from the caller). Encoding is
+ * pure and may run on another thread than the store (the importer's
+ * workers do).
  */
 struct cb_store_row {
     uint64_t               line;
@@ -421,17 +422,16 @@ struct cb_store_encoder;
 CB_MUST_CHECK enum cb_err cb_store_encoder_new(struct cb_store_encoder **out);
 void cb_store_encoder_free(struct cb_store_encoder *e);
 
-/*
- * Compresses row->data in place (into a), so that the store does not have
- * to: the importer calls it when the store thread is the slower one.
- */
+/* Compresses row->data in place (into a) unless it is already. */
 CB_MUST_CHECK enum cb_err cb_store_row_compress(struct cb_store_row *row,
                                                 struct cb_store_encoder *enc,
                                                 struct cb_arena *a);
 
 /*
  * Encodes r (normalised, parsed, checked: res) into row, copying what it
- * needs into a. rejected follows res->nerrors.
+ * needs into a, and compresses the items (row->data_compressed). raw is
+ * not copied: it must stay valid as long as the row. rejected follows
+ * res->nerrors.
  */
 CB_MUST_CHECK enum cb_err cb_store_row_encode(struct cb_store_row *row,
                                               const struct cb_fp *r,

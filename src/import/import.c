@@ -257,8 +257,8 @@ dept_name(const struct cb_refdata *rd, struct cb_str code)
 
 /*
  * Encodes the checked row (w->rec, w->res) into sr, with every string in
- * the arena a: the record's columns, items, diagnoses and procedures, its
- * DRG result and indicator fact, the items compressed.
+ * the arena a or the chunk: the record's columns, compressed items,
+ * diagnoses and procedures, its DRG result and indicator fact.
  */
 static enum cb_err
 encode_row(const struct run *ru, struct worker *w, const struct cb_row *row,
@@ -295,7 +295,7 @@ encode_row(const struct run *ru, struct worker *w, const struct cb_row *row,
                 return CB_ERR_NOMEM;
         }
     }
-    return cb_store_row_compress(sr, w->enc, a);
+    return CB_OK;
 }
 
 static enum cb_err
@@ -304,6 +304,7 @@ worker_init(struct worker *w, struct run *ru, int index)
     memset(w, 0, sizeof(*w));
     w->ru = ru;
     w->index = index;
+    w->split.sparse = 1; /* profile_fill reads only the non-empty fields */
     cb_arena_init(&w->arena, 1 << 16);
     w->rec = cb_calloc(1, sizeof(*w->rec));
     w->res = cb_malloc(sizeof(*w->res));

@@ -506,22 +506,38 @@ locate_in(struct cb_str text, size_t pos, uint64_t line, uint64_t *out_line,
     *col = cb_str_utf8_len(cb_str_make(text.ptr + ls, pos - ls)) + 1;
 }
 
+/* Room for field nf (and its column number, for sparse rows). */
+static enum cb_err
+grow_fields(struct cb_split_work *w, size_t nf)
+{
+    size_t cap = w->cap ? w->cap * 2 : 256;
+    void *np;
+
+    if (nf >= CB_READER_MAX_FIELDS)
+        return CB_ERR_TOO_LARGE;
+    while (cap <= nf)
+        cap *= 2;
+    if (cap > CB_READER_MAX_FIELDS)
+        cap = CB_READER_MAX_FIELDS;
+    np = cb_reallocarray(w->fields, cap, sizeof(*w->fields));
+    if (!np)
+        return CB_ERR_NOMEM;
+    w->fields = np;
+    np = cb_reallocarray(w->cols, cap, sizeof(*w->cols));
+    if (!np)
+        return CB_ERR_NOMEM;
+    w->cols = np;
+    w->cap = cap;
+    return CB_OK;
+}
+
 static enum cb_err
 push_field(struct cb_split_work *w, size_t nf, const char *p, size_t len)
 {
-    if (nf >= w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 256;
-        void *np;
-        if (nf >= CB_READER_MAX_FIELDS)
-            return CB_ERR_TOO_LARGE;
-        if (cap > CB_READER_MAX_FIELDS)
-            cap = CB_READER_MAX_FIELDS;
-        np = cb_reallocarray(w->fields, cap, sizeof(*w->fields));
-        if (!np)
-            return CB_ERR_NOMEM;
-        w->fields = np;
-        w->cap = cap;
-    }
+    enum cb_err rc;
+
+    if (nf >= w->cap && (rc = grow_fields(w, nf)))
+        return rc;
     w->fields[nf].ptr = p;
     w->fields[nf].len = len;
     return CB_OK;
@@ -615,6 +631,86 @@ split_plain(struct cb_split_work *wk, char delim, struct cb_str text,
     if ((rc = push_field(wk, nf++, w + start, e - start)))
         return rc;
     *nfields = nf;
+    return CB_OK;
+}
+
+/*
+ * split_plain for a sparse row: only the non-empty fields are kept, with
+ * their column numbers. The stores are unconditional (the count moves only
+ * for a non-empty field), so the mostly empty columns cost no branch.
+ */
+static enum cb_err
+split_plain_sparse(struct cb_split_work *wk, char delim, struct cb_str text,
+                   size_t *nfields, size_t *nset)
+{
+    const char *w = text.ptr;
+    size_t i = 0, e = text.len, start = 0, nf = 0, k = 0;
+    struct cb_str *fields;
+    uint16_t *cols;
+
+    /*
+     * Room for the most fields a row may have and one block more, taken
+     * once: the loop then only checks the count after each block.
+     */
+    if (wk->cap < CB_READER_MAX_FIELDS + 16) {
+        void *np = cb_reallocarray(wk->fields, CB_READER_MAX_FIELDS + 16,
+                                   sizeof(*wk->fields));
+        if (!np)
+            return CB_ERR_NOMEM;
+        wk->fields = np;
+        np = cb_reallocarray(wk->cols, CB_READER_MAX_FIELDS + 16, sizeof(*wk->cols));
+        if (!np)
+            return CB_ERR_NOMEM;
+        wk->cols = np;
+        wk->cap = CB_READER_MAX_FIELDS + 16;
+    }
+    fields = wk->fields;
+    cols = wk->cols;
+#if defined(__SSE2__)
+    const __m128i d = _mm_set1_epi8(delim);
+
+    while (i + 16 <= e) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(w + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, d));
+
+        if (nf > CB_READER_MAX_FIELDS)
+            return CB_ERR_TOO_LARGE;
+        if (m == 0xFFFF && start == i) {
+            /* Sixteen empty fields: the long runs of unused columns. */
+            nf += 16;
+            start = i + 16;
+            i += 16;
+            continue;
+        }
+        while (m) {
+            size_t pos = i + (size_t)__builtin_ctz(m);
+            fields[k].ptr = w + start;
+            fields[k].len = pos - start;
+            cols[k] = (uint16_t)nf;
+            k += pos > start;
+            nf++;
+            start = pos + 1;
+            m &= m - 1;
+        }
+        i += 16;
+    }
+#endif
+    for (; i <= e; i++) {
+        if (i < e && w[i] != delim)
+            continue;
+        if (nf >= CB_READER_MAX_FIELDS)
+            return CB_ERR_TOO_LARGE;
+        fields[k].ptr = w + start;
+        fields[k].len = i - start;
+        cols[k] = (uint16_t)nf;
+        k += i > start;
+        nf++;
+        start = i + 1;
+    }
+    if (nf > CB_READER_MAX_FIELDS)
+        return CB_ERR_TOO_LARGE;
+    *nfields = nf;
+    *nset = k;
     return CB_OK;
 }
 
@@ -718,6 +814,7 @@ void
 cb_split_work_release(struct cb_split_work *w)
 {
     cb_free(w->fields);
+    cb_free(w->cols);
     cb_buf_release(&w->buf);
     memset(w, 0, sizeof(*w));
 }
@@ -729,23 +826,34 @@ cb_row_split(const struct cb_splitter *sp, const struct cb_raw_row *raw,
     size_t nf = 0;
     enum cb_err rc;
 
+    size_t nset = 0;
+
     if (!wk->buf.max)
         cb_buf_init(&wk->buf, MAX_ROW_BYTES);
     row->raw = raw->text;
     row->line = raw->line;
+    row->cols = NULL;
+    row->nset = 0;
     if (raw->fields) { /* xlsx: split already */
         row->nfields = raw->nfields;
-        row->fields = (struct cb_str *)raw->fields;
+        row->fields = raw->fields;
         return CB_OK;
     }
-    if (raw->quoted) {
+    if (raw->quoted)
         rc = split_quoted(sp, wk, raw->text, raw->line, &nf, err);
-    } else if ((rc = split_plain(wk, sp->delim, raw->text, &nf)) == CB_ERR_TOO_LARGE) {
+    else if (wk->sparse)
+        rc = split_plain_sparse(wk, sp->delim, raw->text, &nf, &nset);
+    else
+        rc = split_plain(wk, sp->delim, raw->text, &nf);
+    if (rc == CB_ERR_TOO_LARGE && !raw->quoted)
         cb_errf(err, "%s: line %llu: more than %u fields", sp->path,
                 (unsigned long long)raw->line, CB_READER_MAX_FIELDS);
-    }
     if (rc)
         return rc;
+    if (!raw->quoted && wk->sparse) {
+        row->cols = wk->cols;
+        row->nset = nset;
+    }
     if (raw->last && sp->header_nfields && nf < sp->header_nfields) {
         cb_errf(err, "%s: line %llu: truncated last line: %zu of %zu fields "
                 "and no line end", sp->path, (unsigned long long)raw->line, nf,

@@ -326,6 +326,116 @@ test_wide_plain_rows(void **state)
     cb_buf_release(&err);
 }
 
+/* Splits text both ways: sparse must give the non-empty fields of dense. */
+static void
+check_sparse_equals_dense(const char *text, size_t len, char delim)
+{
+    struct cb_splitter sp = { delim, 0, "mem.csv" };
+    struct cb_raw_row raw;
+    struct cb_split_work dw, sw;
+    struct cb_row dense, sparse;
+    struct cb_buf err = CB_BUF_INIT;
+    enum cb_err drc, src;
+    size_t i, k = 0;
+
+    memset(&raw, 0, sizeof(raw));
+    memset(&dw, 0, sizeof(dw));
+    memset(&sw, 0, sizeof(sw));
+    sw.sparse = 1;
+    raw.text = cb_str_make(text, len);
+    raw.line = 7;
+    drc = cb_row_split(&sp, &raw, &dw, &dense, &err);
+    src = cb_row_split(&sp, &raw, &sw, &sparse, &err);
+    assert_int_equal(drc, src);
+    if (drc == CB_OK) {
+        assert_null(dense.cols);
+        assert_non_null(sparse.cols);
+        assert_int_equal(dense.nfields, sparse.nfields);
+        for (i = 0; i < dense.nfields; i++) {
+            if (!dense.fields[i].len)
+                continue;
+            assert_true(k < sparse.nset);
+            assert_int_equal(sparse.cols[k], i);
+            assert_int_equal(sparse.fields[k].len, dense.fields[i].len);
+            assert_memory_equal(sparse.fields[k].ptr, dense.fields[i].ptr,
+                                dense.fields[i].len);
+            k++;
+        }
+        assert_int_equal(k, sparse.nset);
+    }
+    cb_split_work_release(&dw);
+    cb_split_work_release(&sw);
+    cb_buf_release(&err);
+}
+
+/* The workers' sparse rows hold what the dense split holds, runs of empty
+ * columns (the fast path of sixteen at a time) and row ends included. */
+static void
+test_sparse_split(void **state)
+{
+    static char buf[1 << 16];
+    unsigned seed = 12345;
+    int round;
+
+    (void)state;
+    check_sparse_equals_dense("", 0, ',');
+    check_sparse_equals_dense(",", 1, ',');
+    check_sparse_equals_dense("a", 1, ',');
+    check_sparse_equals_dense("a,,b,", 5, ',');
+    check_sparse_equals_dense(",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,x", 34, ',');
+    check_sparse_equals_dense("x\t\t\ty", 6, '\t');
+    for (round = 0; round < 200; round++) {
+        size_t n = 0, ncols = 1 + (size_t)(round * 37 % 900), c;
+        for (c = 0; c < ncols; c++) {
+            seed = seed * 1103515245u + 12345u;
+            if (c)
+                buf[n++] = ',';
+            if ((seed >> 16) % 5 == 0) { /* a value, sometimes long */
+                size_t len = 1 + (seed >> 8) % ((seed >> 20) % 3 ? 4 : 40), j;
+                for (j = 0; j < len; j++)
+                    buf[n++] = (char)('a' + (j + c) % 26);
+            }
+        }
+        check_sparse_equals_dense(buf, n, ',');
+    }
+}
+
+/* More than CB_READER_MAX_FIELDS fields is an error, sparse or dense. */
+static void
+test_field_limit(void **state)
+{
+    static char buf[3 * CB_READER_MAX_FIELDS];
+    struct cb_splitter sp = { ',', 0, "mem.csv" };
+    struct cb_raw_row raw;
+    struct cb_split_work w;
+    struct cb_row row;
+    struct cb_buf err = CB_BUF_INIT;
+    int sparse;
+
+    (void)state;
+    for (sparse = 0; sparse < 2; sparse++) {
+        size_t n;
+        memset(&raw, 0, sizeof(raw));
+        memset(&w, 0, sizeof(w));
+        w.sparse = sparse;
+        /* exactly the limit: "a" and CB_READER_MAX_FIELDS - 1 commas */
+        buf[0] = 'a';
+        memset(buf + 1, ',', CB_READER_MAX_FIELDS - 1);
+        n = CB_READER_MAX_FIELDS;
+        raw.text = cb_str_make(buf, n);
+        assert_int_equal(cb_row_split(&sp, &raw, &w, &row, &err), CB_OK);
+        assert_int_equal(row.nfields, CB_READER_MAX_FIELDS);
+        /* one more */
+        buf[n++] = ',';
+        raw.text = cb_str_make(buf, n);
+        cb_buf_reset(&err);
+        assert_int_equal(cb_row_split(&sp, &raw, &w, &row, &err), CB_ERR_TOO_LARGE);
+        assert_non_null(strstr(cb_buf_cstr(&err), "mem.csv: line 0: more than 4096 fields"));
+        cb_split_work_release(&w);
+    }
+    cb_buf_release(&err);
+}
+
 int
 main(void)
 {
@@ -342,6 +452,8 @@ main(void)
         cmocka_unit_test(test_forced_encoding_mismatch),
         cmocka_unit_test(test_large_file_streams),
         cmocka_unit_test(test_wide_plain_rows),
+        cmocka_unit_test(test_sparse_split),
+        cmocka_unit_test(test_field_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
