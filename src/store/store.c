@@ -560,6 +560,7 @@ cb_store_close(struct cb_store *st)
     if (!st)
         return;
     cb_store_bulk_end(st);
+    cb__store_batch_drop(st, 1);
     for (i = 0; i < S__COUNT; i++)
         sqlite3_finalize(st->stmt[i]);
     if (st->db) {
@@ -679,7 +680,10 @@ cb_store_begin(struct cb_store *st, struct cb_buf *err)
 enum cb_err
 cb_store_commit(struct cb_store *st, struct cb_buf *err)
 {
-    enum cb_err rc = cb__store_exec(st, "COMMIT", err);
+    enum cb_err rc = cb__store_flush(st, err);
+
+    if (!rc)
+        rc = cb__store_exec(st, "COMMIT", err);
 
     if (!rc)
         st->in_tx = 0;
@@ -692,6 +696,7 @@ cb_store_rollback(struct cb_store *st)
     if (st->in_tx)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->in_tx = 0;
+    cb__store_batch_drop(st, 0);
     /* Caches may hold ids created inside the rolled-back transaction. */
     cb_strmap_release(&st->hosp_cache);
     cb_strmap_release(&st->dept_cache);

@@ -27,8 +27,8 @@
 /* ---- results --------------------------------------------------------------- */
 
 /* grouped_at: formatted again only when the second changes. */
-static const char *
-now_text(struct cb_store *st)
+const char *
+cb__store_now_text(struct cb_store *st)
 {
     time_t t = time(NULL);
 
@@ -50,50 +50,24 @@ bind_textz(sqlite3_stmt *s, int i, const char *z)
         sqlite3_bind_null(s, i);
 }
 
-static void
-bind_flag(sqlite3_stmt *s, int i, int v)
-{
-    if (v < 0)
-        sqlite3_bind_null(s, i);
-    else
-        sqlite3_bind_int(s, i, v);
-}
-
 static enum cb_err
 put_drg(struct cb_store *st, int64_t id, const struct cb_store_drg *d,
         struct cb_buf *err)
 {
-    sqlite3_stmt *s = cb__store_stmt(st, S_DRG_PUT, err);
-    int rc;
-
-    if (!s)
-        return CB_ERR_DB;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, d->scheme_id);
-    sqlite3_bind_text(s, 3, cb_drg_status_name((enum cb_drg_status)d->status), -1,
-                      SQLITE_STATIC);
-    bind_textz(s, 4, d->mdc);
-    bind_textz(s, 5, d->adrg);
-    bind_textz(s, 6, d->drg);
-    bind_flag(s, 7, d->mcc);
-    bind_flag(s, 8, d->cc);
-    bind_textz(s, 9, d->unmapped);
-    bind_textz(s, 10, d->choice);
-    sqlite3_bind_text(s, 11, now_text(st), -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
-        return cb__store_fail(st, "cannot store a DRG result", err);
-    return CB_OK;
+    return cb__store_queue_drg(st, id, d, err);
 }
 
 static enum cb_err
 delete_drg(struct cb_store *st, int64_t id, struct cb_buf *err)
 {
-    sqlite3_stmt *s = cb__store_stmt(st, S_DRG_DELETE, err);
+    sqlite3_stmt *s;
+    enum cb_err frc;
     int rc;
 
-    if (!s)
+    /* A queued result for the record would come back after the delete. */
+    if ((frc = cb__store_flush(st, err)))
+        return frc;
+    if (!(s = cb__store_stmt(st, S_DRG_DELETE, err)))
         return CB_ERR_DB;
     sqlite3_bind_int64(s, 1, id);
     rc = sqlite3_step(s);

@@ -214,27 +214,14 @@ cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital_id,
         if (down)
             f.flags |= CB_FACT_DOWN_TRANSFER;
     }
-    sqlite3_stmt *s = cb__store_stmt(st, S_FACT_PUT, err);
-    if (!s)
-        return CB_ERR_DB;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, hospital_id);
-    sqlite3_bind_int64(s, 3, dept);
-    sqlite3_bind_int64(s, 4, doctor);
-    sqlite3_bind_int64(s, 5, f.day);
-    sqlite3_bind_int64(s, 6, f.los);
-    sqlite3_bind_int64(s, 7, f.zfy);
-    sqlite3_bind_int64(s, 8, f.drug);
-    sqlite3_bind_int64(s, 9, f.material);
-    sqlite3_bind_int64(s, 10, f.flags);
-    sqlite3_bind_int64(s, 11, f.cohorts);
-    sqlite3_bind_int64(s, 12, f.drg);
-    sqlite3_bind_int64(s, 13, st->fact_gen);
-    int r = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (r != SQLITE_DONE)
-        return cb__store_fail(st, "cannot store a fact", err);
-    return CB_OK;
+    struct cb__fact_row q;
+    q.id = id;
+    q.hospital_id = hospital_id;
+    q.gen = st->fact_gen;
+    q.f = f;
+    q.f.dept = (uint16_t)dept;
+    q.f.doctor = doctor;
+    return cb__store_queue_fact(st, &q, err);
 }
 
 enum cb_err
@@ -245,6 +232,8 @@ cb__store_fact_set_drg(struct cb_store *st, int64_t id, const struct cb_store_dr
     bool grouped = false;
     enum cb_err rc;
     if (d->scheme_id > 0 && (rc = drg_dim(st, d, &drg, &grouped, err)))
+        return rc;
+    if (st->nfact_wait && (rc = cb__store_flush(st, err)))  /* the fact may wait */
         return rc;
     sqlite3_stmt *s = cb__store_stmt(st, S_FACT_SET_DRG, err);
     if (!s)
@@ -266,6 +255,9 @@ cb_store_facts_load(struct cb_store *st, struct cb_engine *e, int64_t since,
                     int64_t *gen_out, struct cb_buf *err)
 {
     sqlite3_stmt *s;
+    enum cb_err frc = cb__store_flush(st, err);  /* facts of this connection wait */
+    if (frc)
+        return frc;
     if (!since) {  /* a full load: reserve once instead of growing */
         if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM fact", -1, &s, NULL) != SQLITE_OK)
             return cb__store_fail(st, "cannot count facts", err);

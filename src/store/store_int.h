@@ -38,6 +38,25 @@ enum stmt_id {
     S__COUNT
 };
 
+/*
+ * Rows of drg_result and fact wait here and go to the database in
+ * multi-row upserts of CB__BATCH rows (store_batch.c): one statement, and
+ * one cursor, for many rows. They are flushed before a commit and before
+ * anything on this connection that could read or change them; a rollback
+ * drops them.
+ */
+#define CB__BATCH 32
+
+struct cb__drg_row {
+    int64_t             id;       /* record id */
+    struct cb_store_drg d;
+};
+
+struct cb__fact_row {
+    int64_t        id, hospital_id, gen;
+    struct cb_fact f;             /* dims filled in */
+};
+
 struct cb_store {
     sqlite3          *db;
     char             *path;
@@ -71,6 +90,12 @@ struct cb_store {
     /* DRG results (store_drg.c): grouped_at, formatted once a second. */
     int64_t           drg_now;
     char              drg_now_text[32];
+    /* Rows waiting for a multi-row upsert (store_batch.c). */
+    struct cb__drg_row  drg_wait[CB__BATCH];
+    int                 ndrg_wait;
+    struct cb__fact_row fact_wait[CB__BATCH];
+    int                 nfact_wait;
+    sqlite3_stmt       *drg_batch, *fact_batch;
 };
 
 /* The prepared statement for id (prepared on first use); NULL on error. */
@@ -97,6 +122,18 @@ enum cb_err cb__store_put_drg(struct cb_store *st, int64_t id,
  */
 enum cb_err cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital_id,
                                const struct cb_store_row *row, struct cb_buf *err);
+/* Queues a DRG result / a fact for the multi-row upserts (store_batch.c). */
+enum cb_err cb__store_queue_drg(struct cb_store *st, int64_t id,
+                                const struct cb_store_drg *d, struct cb_buf *err);
+enum cb_err cb__store_queue_fact(struct cb_store *st, const struct cb__fact_row *f,
+                                 struct cb_buf *err);
+/* Writes what waits (before a commit, or a statement that needs it). */
+enum cb_err cb__store_flush(struct cb_store *st, struct cb_buf *err);
+/* Drops what waits (rollback) and the batch statements (close: fin = 1). */
+void cb__store_batch_drop(struct cb_store *st, int fin);
+/* grouped_at for results written now (store_drg.c). */
+const char *cb__store_now_text(struct cb_store *st);
+
 /* Keeps a fact's DRG in step with a rewritten result (regroup). */
 enum cb_err cb__store_fact_set_drg(struct cb_store *st, int64_t id,
                                    const struct cb_store_drg *d, struct cb_buf *err);
