@@ -265,6 +265,7 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_REC_OVERLAP] =
         "SELECT zycs FROM record WHERE hospital_id = ?1 AND bah = ?2"
         " AND zycs <> ?3 AND rysj < ?5 AND cysj > ?4 LIMIT 1",
+    [S_REC_ANY_OF_HOSP] = "SELECT 1 FROM record WHERE hospital_id = ?1 LIMIT 1",
     [S_REC_ADD_WARNING] = "UPDATE record SET n_warnings = n_warnings + 1 WHERE id = ?1",
     [S_WARN_INSERT] =
         "INSERT INTO record_warning(record_id, rule, field, value, detail)"
@@ -572,6 +573,8 @@ cb_store_close(struct cb_store *st)
     cb_strmap_release(&st->dept_cache);
     cb__store_fact_release(st);
     cb_strmap_release(&st->rejected_keys);
+    cb_free(st->ov_state);
+    cb_free(st->ov_bloom);
     cb__codec_free(st->codec);
     cb_buf_release(&st->fnbuf);
     cb_buf_release(&st->zbuf);
@@ -667,6 +670,32 @@ cb_store_schema_version(const struct cb_store *st)
     return st->version;
 }
 
+/*
+ * Notes whether another connection has committed since this one last
+ * looked (PRAGMA data_version): what this connection knows of the records
+ * of each hospital (store_record.c) is then forgotten.
+ */
+static enum cb_err
+note_data_version(struct cb_store *st, struct cb_buf *err)
+{
+    sqlite3_stmt *s;
+    int64_t v;
+    int rc;
+
+    if (sqlite3_prepare_v2(st->db, "PRAGMA data_version", -1, &s, NULL) != SQLITE_OK)
+        return cb__store_fail(st, "cannot read the data version", err);
+    rc = sqlite3_step(s);
+    v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW)
+        return cb__store_fail(st, "cannot read the data version", err);
+    if (st->dv_known && v != st->data_version && st->ov_cap)
+        memset(st->ov_state, 0, st->ov_cap);
+    st->data_version = v;
+    st->dv_known = 1;
+    return CB_OK;
+}
+
 enum cb_err
 cb_store_begin(struct cb_store *st, struct cb_buf *err)
 {
@@ -674,6 +703,8 @@ cb_store_begin(struct cb_store *st, struct cb_buf *err)
 
     if (!rc)
         st->in_tx = 1;
+    if (!rc && (rc = note_data_version(st, err)))
+        cb_store_rollback(st);
     return rc;
 }
 

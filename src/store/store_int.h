@@ -19,6 +19,7 @@ enum stmt_id {
     S_REC_UPDATE,
     S_REC_TOUCH,
     S_REC_OVERLAP,
+    S_REC_ANY_OF_HOSP,
     S_REC_ADD_WARNING,
     S_WARN_INSERT,
     S_WARN_DELETE,
@@ -67,6 +68,19 @@ struct cb_store {
     struct cb_strmap  dept_cache;    /* "id\x1fcode" -> 1 */
     uint64_t          overlaps;      /* QC-ID-03 warnings added by cb_store_put */
     uint64_t          overlaps_first_warning; /* ... on records with no other */
+    /*
+     * QC-ID-03 without a query where none can find anything
+     * (store_record.c): per hospital id, whether it had no records when
+     * this connection first stored one (1) or had some (2; 0 = not known
+     * yet), and a Bloom filter of the (hospital, BAH) this connection has
+     * stored since for the former. Forgotten when another connection
+     * commits (data_version).
+     */
+    uint8_t          *ov_state;
+    size_t            ov_cap;
+    uint64_t         *ov_bloom;
+    int64_t           data_version;
+    int               dv_known;
     int64_t           keys_file;     /* file the set below belongs to */
     struct cb_strmap  rejected_keys; /* keys rejected from keys_file (QC-ID-02) */
     struct cb_codec  *codec;         /* fp_data() on this connection */
