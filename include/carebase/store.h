@@ -40,8 +40,10 @@ int  cb_store_schema_version(const struct cb_store *st);
 
 /*
  * Bulk mode, for imports: checkpoints of the write-ahead log run on a
- * background connection instead of stalling the writer. End it (or close
- * the store) when the bulk work is done.
+ * background connection instead of stalling the writer, and foreign keys
+ * are not enforced on this connection (the importer writes only keys it
+ * has just read or created). Begin it outside a transaction; end it (or
+ * close the store) outside one when the bulk work is done.
  */
 CB_MUST_CHECK enum cb_err cb_store_bulk_begin(struct cb_store *st,
                                               struct cb_buf *err);

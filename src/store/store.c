@@ -633,6 +633,15 @@ cb_store_bulk_begin(struct cb_store *st, struct cb_buf *err)
 
     if (st->bulk)
         return CB_OK;
+    /*
+     * No foreign-key enforcement while bulk writing: every key an import
+     * writes (hospital, import run, record, reject) it has just read or
+     * created itself, and it deletes no parent row. Checking them cost a
+     * lookup and a statement journal per row. Outside a transaction only.
+     */
+    if (!st->in_tx && (rc = cb__store_exec(st, "PRAGMA foreign_keys = OFF", err)))
+        return rc;
+    st->fk_off = !st->in_tx;
     if ((rc = cb__store_exec(st, "PRAGMA wal_autocheckpoint = 0", err)))
         return rc;
     pthread_mutex_init(&st->ckpt_mu, NULL);
@@ -651,6 +660,10 @@ cb_store_bulk_begin(struct cb_store *st, struct cb_buf *err)
 void
 cb_store_bulk_end(struct cb_store *st)
 {
+    if (st->fk_off && !st->in_tx) {
+        sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+        st->fk_off = 0;
+    }
     if (!st->bulk)
         return;
     pthread_mutex_lock(&st->ckpt_mu);

@@ -86,8 +86,10 @@ struct cb_store {
     struct cb_codec  *codec;         /* fp_data() on this connection */
     struct cb_buf     fnbuf;         /* fp_data() output */
     struct cb_buf     zbuf;          /* the compressed items of a record */
-    /* Bulk mode: a second connection checkpoints the WAL in the background. */
+    /* Bulk mode: a second connection checkpoints the WAL in the background,
+       and foreign keys are not enforced (fk_off). */
     int               bulk;
+    int               fk_off;
     pthread_t         ckpt_thread;
     pthread_mutex_t   ckpt_mu;
     pthread_cond_t    ckpt_cv;

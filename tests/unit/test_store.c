@@ -364,6 +364,29 @@ test_overlap_across_connections(void **state)
     cb_buf_release(&err);
 }
 
+/* Bulk mode turns foreign keys off for its connection, and back on. */
+static void
+test_bulk_mode_foreign_keys(void **state)
+{
+    const char *p = db_path("fk.db");
+    struct cb_store *st;
+    struct cb_buf err = CB_BUF_INIT;
+    char v[256];
+
+    (void)state;
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_query(st, "PRAGMA foreign_keys", first_value, v, &err), CB_OK);
+    assert_string_equal(v, "1");
+    assert_int_equal(cb_store_bulk_begin(st, &err), CB_OK);
+    assert_int_equal(cb_store_query(st, "PRAGMA foreign_keys", first_value, v, &err), CB_OK);
+    assert_string_equal(v, "0");
+    cb_store_bulk_end(st);
+    assert_int_equal(cb_store_query(st, "PRAGMA foreign_keys", first_value, v, &err), CB_OK);
+    assert_string_equal(v, "1");
+    cb_store_close(st);
+    cb_buf_release(&err);
+}
+
 static void
 test_query_is_read_only(void **state)
 {
@@ -899,6 +922,7 @@ main(void)
         cmocka_unit_test(test_query_is_read_only),
         cmocka_unit_test(test_overlapping_stays_warned),
         cmocka_unit_test(test_overlap_across_connections),
+        cmocka_unit_test(test_bulk_mode_foreign_keys),
         cmocka_unit_test(test_migrate_v1_to_v2),
         cmocka_unit_test(test_drg_choice),
         cmocka_unit_test(test_drg_result_with_record),
