@@ -495,6 +495,9 @@ test_migrate_v1_to_v2(void **state)
                                " AND name IN ('drg_scheme', 'drg_scheme_use', 'drg_result')"), 3);
     assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                                " AND name IN ('drg_result_drg', 'drg_result_scheme')"), 0);
+    /* v7: record's index on (hospital_id, cy_day) goes too. */
+    assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                               " AND tbl_name = 'record'"), 1);
     assert_int_equal(scalar(p, "SELECT count(*) FROM record WHERE bah = 'M1'"), 1);
     assert_int_equal(scalar(p, "SELECT count(*) FROM drg_result"), 0);
     /* The upgraded database takes results. */
