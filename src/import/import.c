@@ -847,14 +847,16 @@ check_rows(struct run *ru, struct worker *w, struct cb_reader *rdr,
 {
     const struct cb_import_opts *opts = ru->opts;
     struct cb_import_summary *sum = ru->sum;
+    struct cb_raw_row raw;
     struct cb_row row;
     enum cb_err rc;
 
     for (;;) {
-        rc = cb_reader_next(rdr, &row, ferr);
+        /* The workers' way: rows found, then split sparse. */
+        rc = cb_reader_next_raw(rdr, &raw, ferr);
         if (rc == CB_EOF)
             return CB_OK;
-        if (rc)
+        if (rc || (rc = cb_row_split(&ru->splitter, &raw, &w->split, &row, ferr)))
             return rc;
         if ((rc = check_row(ru, w, &row)))
             return rc;
