@@ -5,7 +5,7 @@
  *
  *   reading thread   reads the file and finds its rows (cb_reader_next_raw:
  *                    encoding, line ends, quotes), copies them into chunks
- *                    of up to ROWS_PER_CHUNK rows, in file order;
+ *                    of up to CB__ROWS_PER_CHUNK rows, in file order;
  *   workers (n)      each takes the next chunk and, row by row, splits it,
  *                    maps and normalises it, checks it, groups it into a
  *                    DRG, derives its indicator fact, and encodes and
@@ -34,11 +34,9 @@
 #include "carebase/arena.h"
 #include "carebase/import.h"
 #include "carebase/strmap.h"
+#include "import_int.h"
 
 #define DEFAULT_BATCH 20000
-#define ROWS_PER_CHUNK 512        /* rows handed on at a time */
-#define CHUNK_TEXT_SOFT (4u << 20)/* a chunk is handed on once its text is this big */
-#define CHUNK_FIELDS_SOFT 65536   /* ... or it holds this many pre-split fields */
 #define MAX_WORKERS 8
 
 void
@@ -55,52 +53,6 @@ cb_import_summary_release(struct cb_import_summary *s)
     s->rule_records = NULL;
     s->rule_issues = NULL;
 }
-
-/* A row as read: its text in the chunk, or its cells (xlsx: pre-split). */
-struct rowin {
-    uint64_t line;
-    uint32_t off, len;   /* raw text in chunk->text */
-    uint32_t fidx, nf;   /* pre-split: nf (offset, length) pairs from fld[2 * fidx] */
-    uint8_t  last, quoted, presplit;
-};
-
-enum chunk_state { C_FILLED, C_WORKING, C_DONE };
-
-struct chunk {
-    enum chunk_state     state;
-    /* input, written by the reading thread */
-    struct cb_buf        text;
-    struct rowin         in[ROWS_PER_CHUNK];
-    uint32_t            *fld;
-    size_t               nfld, fldcap;  /* uint32_t pairs */
-    size_t               n;
-    /* output, written by a worker */
-    struct cb_arena      arena;
-    struct cb_store_row  rows[ROWS_PER_CHUNK];
-    size_t               nout;          /* rows done: n, or those before a failure */
-    struct cb_import_counts counts;     /* read, accepted, rejected, warnings of them */
-    uint64_t            *rule_records;  /* per rule, of them */
-    uint64_t            *rule_issues;
-    enum cb_err          rc;            /* why the worker stopped at row nout */
-    int                  file_error;    /* ... the file's fault: it is malformed */
-    struct cb_buf        err;
-};
-
-/* The chunks between the reading thread, the workers and the store thread. */
-struct pipeline {
-    pthread_mutex_t  mu;
-    pthread_cond_t   cv;
-    struct chunk   **all;        /* every chunk, for teardown */
-    size_t           nall;
-    struct chunk   **free_list;
-    size_t           nfree;
-    struct chunk   **ring;       /* in file order: filled, being worked, done */
-    size_t           head, count;
-    size_t           taken;      /* ring[head .. head + taken) went to workers */
-    int              closed;     /* the reading thread has handed on its last chunk */
-    int              stop;       /* the store thread has stopped: drop everything */
-    int              ready;      /* mu and cv exist */
-};
 
 struct store_side {
     struct cb_store          *st;
@@ -325,112 +277,7 @@ worker_release(struct worker *w)
     cb_split_work_release(&w->split);
 }
 
-/* ---- chunks ------------------------------------------------------------------ */
-
-static void
-chunk_free(struct chunk *c)
-{
-    if (!c)
-        return;
-    cb_buf_release(&c->text);
-    cb_free(c->fld);
-    cb_arena_release(&c->arena);
-    cb_free(c->rule_records);
-    cb_free(c->rule_issues);
-    cb_buf_release(&c->err);
-    cb_free(c);
-}
-
-static struct chunk *
-chunk_new(int nrules)
-{
-    struct chunk *c = cb_calloc(1, sizeof(*c));
-
-    if (!c)
-        return NULL;
-    cb_buf_init(&c->text, 256u << 20);
-    cb_buf_init(&c->err, 1 << 16);
-    cb_arena_init(&c->arena, 1 << 20);
-    c->rule_records = cb_calloc((size_t)nrules, sizeof(uint64_t));
-    c->rule_issues = cb_calloc((size_t)nrules, sizeof(uint64_t));
-    if (!c->rule_records || !c->rule_issues) {
-        chunk_free(c);
-        return NULL;
-    }
-    return c;
-}
-
-/* Empties a chunk for the reading thread (keeps its memory). */
-static void
-chunk_reset(struct chunk *c, int nrules)
-{
-    cb_buf_reset(&c->text);
-    c->nfld = 0;
-    c->n = 0;
-    cb_arena_reset(&c->arena);
-    c->nout = 0;
-    memset(&c->counts, 0, sizeof(c->counts));
-    memset(c->rule_records, 0, (size_t)nrules * sizeof(uint64_t));
-    memset(c->rule_issues, 0, (size_t)nrules * sizeof(uint64_t));
-    c->rc = CB_OK;
-    c->file_error = 0;
-    cb_buf_reset(&c->err);
-}
-
-/* Copies a row as read into the chunk (the reader reuses its memory). */
-static enum cb_err
-chunk_add(struct chunk *c, const struct cb_raw_row *raw)
-{
-    struct rowin *in = &c->in[c->n];
-    enum cb_err rc;
-
-    if (raw->text.len > UINT32_MAX || c->text.len + raw->text.len > UINT32_MAX)
-        return CB_ERR_TOO_LARGE;
-    memset(in, 0, sizeof(*in));
-    in->line = raw->line;
-    in->off = (uint32_t)c->text.len;
-    in->len = (uint32_t)raw->text.len;
-    in->last = (uint8_t)raw->last;
-    in->quoted = (uint8_t)raw->quoted;
-    if ((rc = cb_buf_add(&c->text, raw->text.ptr, raw->text.len)))
-        return rc;
-    if (raw->fields) {
-        size_t i;
-        if (raw->nfields > UINT32_MAX / 2 || c->nfld + raw->nfields > UINT32_MAX / 2)
-            return CB_ERR_TOO_LARGE;
-        if (c->nfld + raw->nfields > c->fldcap) {
-            size_t cap = c->fldcap ? c->fldcap : 1024;
-            uint32_t *p;
-            while (cap < c->nfld + raw->nfields)
-                cap *= 2;
-            if (!(p = cb_reallocarray(c->fld, cap, 2 * sizeof(uint32_t))))
-                return CB_ERR_NOMEM;
-            c->fld = p;
-            c->fldcap = cap;
-        }
-        in->presplit = 1;
-        in->fidx = (uint32_t)c->nfld;
-        in->nf = (uint32_t)raw->nfields;
-        for (i = 0; i < raw->nfields; i++) {
-            if (raw->fields[i].len > UINT32_MAX || c->text.len > UINT32_MAX)
-                return CB_ERR_TOO_LARGE;
-            c->fld[2 * (c->nfld + i)] = (uint32_t)c->text.len;
-            c->fld[2 * (c->nfld + i) + 1] = (uint32_t)raw->fields[i].len;
-            if ((rc = cb_buf_add(&c->text, raw->fields[i].ptr, raw->fields[i].len)))
-                return rc;
-        }
-        c->nfld += raw->nfields;
-    }
-    c->n++;
-    return CB_OK;
-}
-
-static int
-chunk_full(const struct chunk *c)
-{
-    return c->n == ROWS_PER_CHUNK || c->text.len >= CHUNK_TEXT_SOFT ||
-           c->nfld >= CHUNK_FIELDS_SOFT;
-}
+/* ---- the workers' job ------------------------------------------------------ */
 
 /* Row i of chunk c as the splitter sees it, or split already (xlsx). */
 static enum cb_err
@@ -496,151 +343,11 @@ worker_main(void *arg)
     struct chunk *c;
 
     prctl(PR_SET_NAME, "cb-import", 0, 0, 0);
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        while (!p->stop && p->taken == p->count && !p->closed)
-            pthread_cond_wait(&p->cv, &p->mu);
-        if (p->stop || p->taken == p->count)
-            break;
-        c = p->ring[(p->head + p->taken) % p->nall];
-        p->taken++;
-        c->state = C_WORKING;
-        pthread_mutex_unlock(&p->mu);
+    while ((c = cb__pipe_take_work(p)) != NULL) {
         work_chunk(ru, w, c);
-        pthread_mutex_lock(&p->mu);
-        c->state = C_DONE;
-        pthread_cond_broadcast(&p->cv);
+        cb__pipe_work_done(p, c);
     }
-    pthread_mutex_unlock(&p->mu);
     return NULL;
-}
-
-/* ---- the pipeline ------------------------------------------------------------ */
-
-static enum cb_err
-pipe_init(struct pipeline *p, size_t nchunks, int nrules)
-{
-    size_t i;
-
-    memset(p, 0, sizeof(*p));
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
-    p->ready = 1;
-    p->all = cb_calloc(nchunks, sizeof(*p->all));
-    p->free_list = cb_calloc(nchunks, sizeof(*p->free_list));
-    p->ring = cb_calloc(nchunks, sizeof(*p->ring));
-    if (!p->all || !p->free_list || !p->ring)
-        return CB_ERR_NOMEM;
-    for (i = 0; i < nchunks; i++) {
-        if (!(p->all[i] = chunk_new(nrules)))
-            return CB_ERR_NOMEM;
-        p->nall++;
-        p->free_list[p->nfree++] = p->all[i];
-    }
-    return CB_OK;
-}
-
-static void
-pipe_destroy(struct pipeline *p)
-{
-    size_t i;
-
-    if (!p->ready)
-        return;
-    for (i = 0; i < p->nall; i++)
-        chunk_free(p->all[i]);
-    cb_free(p->all);
-    cb_free(p->free_list);
-    cb_free(p->ring);
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->cv);
-    p->ready = 0;
-}
-
-/* An empty chunk for the reading thread; NULL once the store has stopped. */
-static struct chunk *
-pipe_get_free(struct pipeline *p, int nrules)
-{
-    struct chunk *c = NULL;
-
-    pthread_mutex_lock(&p->mu);
-    while (!p->stop && !p->nfree)
-        pthread_cond_wait(&p->cv, &p->mu);
-    if (!p->stop)
-        c = p->free_list[--p->nfree];
-    pthread_mutex_unlock(&p->mu);
-    if (c)
-        chunk_reset(c, nrules);
-    return c;
-}
-
-/* Hands a filled chunk to the workers, in file order. */
-static void
-pipe_put_filled(struct pipeline *p, struct chunk *c)
-{
-    pthread_mutex_lock(&p->mu);
-    c->state = C_FILLED;
-    p->ring[(p->head + p->count) % p->nall] = c;
-    p->count++;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-}
-
-static void
-pipe_close(struct pipeline *p)
-{
-    if (!p->ready)
-        return;
-    pthread_mutex_lock(&p->mu);
-    p->closed = 1;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-}
-
-/* The next chunk in file order once a worker is done with it; NULL at the end. */
-static struct chunk *
-pipe_take_done(struct pipeline *p)
-{
-    struct chunk *c = NULL;
-
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        if (p->stop)
-            break;
-        if (p->count && p->ring[p->head]->state == C_DONE) {
-            c = p->ring[p->head];
-            p->head = (p->head + 1) % p->nall;
-            p->count--;
-            p->taken--;
-            break;
-        }
-        if (!p->count && p->closed)
-            break;
-        pthread_cond_wait(&p->cv, &p->mu);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return c;
-}
-
-static void
-pipe_recycle(struct pipeline *p, struct chunk *c)
-{
-    pthread_mutex_lock(&p->mu);
-    p->free_list[p->nfree++] = c;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-}
-
-/* The store thread stops the pipeline: the reader and the workers give up. */
-static void
-pipe_stop(struct pipeline *p)
-{
-    if (!p->ready)
-        return;
-    pthread_mutex_lock(&p->mu);
-    p->stop = 1;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
 }
 
 /* ---- the store thread -------------------------------------------------------- */
@@ -720,7 +427,7 @@ store_main(void *arg)
     uint64_t in_batch = 0;
 
     prctl(PR_SET_NAME, "cb-store", 0, 0, 0); /* visible in top and perf */
-    while ((c = pipe_take_done(ss->pipe)) != NULL) {
+    while ((c = cb__pipe_take_done(ss->pipe)) != NULL) {
         ss->rc = store_chunk(ss, c, &in_batch);
         if (!ss->rc && c->rc) {
             /* A worker stopped at row nout: the import stops there. */
@@ -732,9 +439,9 @@ store_main(void *arg)
                 cb_errf(&ss->werr, "%s", cb_buf_cstr(&c->err));
             }
         }
-        pipe_recycle(ss->pipe, c);
+        cb__pipe_recycle(ss->pipe, c);
         if (ss->rc || ss->file_rc || ss->work_rc) {
-            pipe_stop(ss->pipe);
+            cb__pipe_stop(ss->pipe);
             break;
         }
     }
@@ -880,7 +587,7 @@ read_rows(struct run *ru, struct cb_reader *rdr, struct cb_buf *ferr, uint64_t *
 {
     struct pipeline *p = &ru->pipe;
     int nrules = ru->sum->nrules;
-    struct chunk *c = pipe_get_free(p, nrules);
+    struct chunk *c = cb__pipe_get_free(p, nrules);
     struct cb_raw_row raw;
     enum cb_err rc;
 
@@ -895,25 +602,25 @@ read_rows(struct run *ru, struct cb_reader *rdr, struct cb_buf *ferr, uint64_t *
         }
         if (rc)
             break;
-        if ((rc = chunk_add(c, &raw))) {
+        if ((rc = cb__chunk_add(c, &raw))) {
             if (rc == CB_ERR_TOO_LARGE)
                 cb_errf(ferr, "%s: line %llu: row too large", ru->splitter.path,
                         (unsigned long long)raw.line);
             break;
         }
         ++*nread;
-        if (chunk_full(c)) {
-            pipe_put_filled(p, c);
-            if (!(c = pipe_get_free(p, nrules)))
+        if (cb__chunk_full(c)) {
+            cb__pipe_put_filled(p, c);
+            if (!(c = cb__pipe_get_free(p, nrules)))
                 return CB_ERR_DB; /* the store thread's message is reported */
         }
         progress(ru, rdr, *nread);
     }
     /* The rows read before an error are stored; the open batch is rolled back. */
     if (c->n)
-        pipe_put_filled(p, c);
+        cb__pipe_put_filled(p, c);
     else
-        pipe_recycle(p, c);
+        cb__pipe_recycle(p, c);
     return rc;
 }
 
@@ -934,7 +641,7 @@ start_workers(struct run *ru, struct cb_buf *err)
 
     if (n > MAX_WORKERS)
         n = MAX_WORKERS;
-    if ((rc = pipe_init(&ru->pipe, (size_t)(2 * n + 2), ru->sum->nrules)))
+    if ((rc = cb__pipe_init(&ru->pipe, (size_t)(2 * n + 2), ru->sum->nrules)))
         return rc;
     if (ru->opts->drg && (rc = cb_store_drg_chooser_threads(ru->opts->drg, n)))
         return rc;
@@ -960,7 +667,7 @@ join_workers(struct run *ru)
 {
     int i;
 
-    pipe_close(&ru->pipe);
+    cb__pipe_close(&ru->pipe);
     for (i = 0; i < ru->nworkers; i++)
         if (ru->workers[i].started) {
             pthread_join(ru->workers[i].th, NULL);
@@ -1187,7 +894,7 @@ out:
         cb_buf_release(&e2);
     }
     if (piped) {
-        pipe_stop(&ru.pipe); /* a failure before or while reading: let go */
+        cb__pipe_stop(&ru.pipe); /* a failure before or while reading: let go */
         join_workers(&ru);
         if (threaded)
             pthread_join(th, NULL);
@@ -1197,7 +904,7 @@ out:
     if (st)
         cb_store_bulk_end(st);
     if (piped)
-        pipe_destroy(&ru.pipe);
+        cb__pipe_destroy(&ru.pipe);
     for (i = 0; i < ru.nworkers; i++)
         worker_release(&ru.workers[i]);
     cb_free(ru.workers);
