@@ -58,6 +58,12 @@ struct cb_import_opts {
      */
     const struct cb_catalogues *facts;
     enum cb_drg_translate drg_translate; /* the CLI's default: CB_DRG_TR_CODES */
+    /*
+     * Threads that split, check, group and encode rows while the reading
+     * thread reads and the store thread writes (import only; checking
+     * runs on the calling thread). 0: one per online processor, at most 8.
+     */
+    unsigned        workers;
 };
 
 /* Most schemes an import summary names (more are counted, not named). */

@@ -32,6 +32,13 @@ struct cb_row {
     struct cb_str *fields;  /* UTF-8, quotes removed */
     struct cb_str  raw;     /* the row as it stood in the file, in UTF-8 */
     uint64_t       line;    /* 1-based line (row number for xlsx) */
+    /*
+     * A sparse row (cb_row_split with w->sparse set): fields[0..nset) are
+     * only the non-empty fields, fields[k] being column cols[k]; nfields
+     * still counts every column. cols is NULL in a dense row.
+     */
+    const uint16_t *cols;
+    size_t          nset;
 };
 
 struct cb_reader;
@@ -46,6 +53,62 @@ CB_MUST_CHECK enum cb_err cb_reader_open(struct cb_reader **out,
 CB_MUST_CHECK enum cb_err cb_reader_next(struct cb_reader *r,
                                          struct cb_row *row,
                                          struct cb_buf *err);
+
+/*
+ * Reading in two steps, so that rows can be split on other threads:
+ * cb_reader_next_raw finds the next row and makes every check that needs
+ * the file (encoding, quotes left open at the end, row length);
+ * cb_row_split splits its text into fields and makes the checks of one row
+ * (quoting, number of fields, a truncated last line). cb_reader_next is
+ * both. Read the header with cb_reader_next (it chooses the delimiter),
+ * then take the splitter with cb_reader_splitter.
+ */
+#define CB_READER_MAX_FIELDS 4096
+
+struct cb_raw_row {
+    struct cb_str  text;     /* the row as it stood in the file (UTF-8), without
+                                its line end; valid until the next call */
+    uint64_t       line;     /* 1-based line of its start (xlsx: row number) */
+    int            last;     /* the input ends with it, without a line end */
+    int            quoted;   /* text has a '"': split with quote rules */
+    size_t         nfields;  /* xlsx rows come split: */
+    struct cb_str *fields;   /* the cells, or NULL (split text) */
+};
+
+/* What splitting a file's rows needs; fixed once the header is read. */
+struct cb_splitter {
+    char        delim;
+    size_t      header_nfields;
+    const char *path;        /* for messages; must outlive the splitter */
+};
+
+/* The memory of cb_row_split: one per splitting thread, zeroed to start. */
+struct cb_split_work {
+    struct cb_str *fields;
+    uint16_t      *cols;     /* sparse rows */
+    size_t         cap;      /* of both */
+    struct cb_buf  buf;      /* unquoted text of quoted fields */
+    int            sparse;   /* set by the caller: give rows without quotes
+                                sparse (only their non-empty fields) */
+};
+
+CB_MUST_CHECK enum cb_err cb_reader_next_raw(struct cb_reader *r,
+                                             struct cb_raw_row *row,
+                                             struct cb_buf *err);
+void cb_reader_splitter(const struct cb_reader *r, struct cb_splitter *sp);
+
+/*
+ * Splits raw into row (fields in w or in raw, raw text as row->raw; valid
+ * while both are). Pure: any thread, one w per thread. Errors as for
+ * cb_reader_next, naming sp->path and the row's line. Rows with quotes,
+ * and xlsx rows, are always dense.
+ */
+CB_MUST_CHECK enum cb_err cb_row_split(const struct cb_splitter *sp,
+                                       const struct cb_raw_row *raw,
+                                       struct cb_split_work *w,
+                                       struct cb_row *row,
+                                       struct cb_buf *err);
+void cb_split_work_release(struct cb_split_work *w);
 
 enum cb_encoding cb_reader_encoding(const struct cb_reader *r);
 enum cb_format   cb_reader_format(const struct cb_reader *r);

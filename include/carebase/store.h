@@ -4,7 +4,9 @@
  * The only module that includes sqlite3.h. It owns the schema (versioned,
  * migrated at open), the organisation tree, imported records with their
  * diagnoses and procedures, record history, rejects and import runs.
- * A store handle is used by one thread at a time.
+ * A store handle is used by one thread at a time: its connection is opened
+ * without SQLite's own mutex (SQLITE_OPEN_NOMUTEX), so threads that share a
+ * handle must serialise their calls themselves.
  */
 #ifndef CAREBASE_STORE_H
 #define CAREBASE_STORE_H
@@ -19,7 +21,7 @@
 #include "carebase/qc.h"
 #include "carebase/record.h"
 
-#define CB_SCHEMA_VERSION 7
+#define CB_SCHEMA_VERSION 8
 
 /* First byte of a record's items in their binary layout (store_encode.c). */
 #define CB_STORE_ITEMS_V1 '\x01'
@@ -38,8 +40,10 @@ int  cb_store_schema_version(const struct cb_store *st);
 
 /*
  * Bulk mode, for imports: checkpoints of the write-ahead log run on a
- * background connection instead of stalling the writer. End it (or close
- * the store) when the bulk work is done.
+ * background connection instead of stalling the writer, and foreign keys
+ * are not enforced on this connection (the importer writes only keys it
+ * has just read or created). Begin it outside a transaction; end it (or
+ * close the store) outside one when the bulk work is done.
  */
 CB_MUST_CHECK enum cb_err cb_store_bulk_begin(struct cb_store *st,
                                               struct cb_buf *err);
@@ -228,8 +232,10 @@ CB_MUST_CHECK enum cb_err cb_store_drg_list(struct cb_store *st,
  * when the chooser is made; a scheme is loaded (and checked against the
  * digest it was installed with) the first time a record needs it, and
  * keeps one struct cb_drg_work, so grouping allocates nothing after that.
- * One chooser is used by one thread at a time; it does not use st after
- * cb_store_drg_chooser_new returns.
+ * One chooser is used by one thread at a time, except for grouping with
+ * cb_store_drg_chooser_group_on, which several threads may call at once
+ * (each with its own thread index, below cb_store_drg_chooser_threads). It
+ * does not use st after cb_store_drg_chooser_new returns.
  */
 struct cb_store_drg_chooser;
 
@@ -278,6 +284,22 @@ CB_MUST_CHECK enum cb_err cb_store_drg_chooser_group(struct cb_store_drg_chooser
                                                      enum cb_drg_translate tr,
                                                      struct cb_store_drg *out,
                                                      struct cb_buf *err);
+
+/*
+ * Grouping from n threads at once: each loaded scheme gets n work areas.
+ * Call it while no thread groups. Then cb_store_drg_chooser_group_on with
+ * thread 0..n-1 (one thread per index) is safe to call concurrently; a
+ * scheme is loaded by the first thread that needs it while the others
+ * wait. The other functions stay one thread at a time (thread 0).
+ */
+CB_MUST_CHECK enum cb_err cb_store_drg_chooser_threads(struct cb_store_drg_chooser *c,
+                                                       int n);
+CB_MUST_CHECK enum cb_err cb_store_drg_chooser_group_on(struct cb_store_drg_chooser *c,
+                                                        int thread,
+                                                        const struct cb_fp *fp,
+                                                        enum cb_drg_translate tr,
+                                                        struct cb_store_drg *out,
+                                                        struct cb_buf *err);
 
 /* The installed schemes the chooser knows (slots of struct cb_store_drg). */
 int cb_store_drg_chooser_nschemes(const struct cb_store_drg_chooser *c);
@@ -374,8 +396,9 @@ enum cb_store_scol {
 /*
  * A row ready for the store: everything the database needs, already
  * encoded, with every string owned by the arena given to
- * cb_store_row_encode. Encoding is pure and may run on another thread than
- * the store (the importer's pipeline does).
+ * cb_store_row_encode except raw (borrowed from the caller). Encoding is
+ * pure and may run on another thread than the store (the importer's
+ * workers do).
  */
 struct cb_store_row {
     uint64_t               line;
@@ -401,17 +424,16 @@ struct cb_store_encoder;
 CB_MUST_CHECK enum cb_err cb_store_encoder_new(struct cb_store_encoder **out);
 void cb_store_encoder_free(struct cb_store_encoder *e);
 
-/*
- * Compresses row->data in place (into a), so that the store does not have
- * to: the importer calls it when the store thread is the slower one.
- */
+/* Compresses row->data in place (into a) unless it is already. */
 CB_MUST_CHECK enum cb_err cb_store_row_compress(struct cb_store_row *row,
                                                 struct cb_store_encoder *enc,
                                                 struct cb_arena *a);
 
 /*
  * Encodes r (normalised, parsed, checked: res) into row, copying what it
- * needs into a. rejected follows res->nerrors.
+ * needs into a, and compresses the items (row->data_compressed). raw is
+ * not copied: it must stay valid as long as the row. rejected follows
+ * res->nerrors.
  */
 CB_MUST_CHECK enum cb_err cb_store_row_encode(struct cb_store_row *row,
                                               const struct cb_fp *r,

@@ -54,11 +54,26 @@ cb_str_starts(struct cb_str a, const char *prefix)
     return a.len >= n && memcmp(a.ptr, prefix, n) == 0;
 }
 
-/* Trims ASCII spaces and tabs on both sides. */
-struct cb_str cb_str_trim(struct cb_str s);
+/* Trims ASCII spaces and tabs on both sides (inline: called per field). */
+static inline struct cb_str
+cb_str_trim(struct cb_str s)
+{
+    while (s.len && (s.ptr[0] == ' ' || s.ptr[0] == '\t')) {
+        s.ptr++;
+        s.len--;
+    }
+    while (s.len && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
+        s.len--;
+    return s;
+}
 
 /* Empty per spec 0.3: no bytes, or only spaces, or the placeholder "-". */
-bool cb_str_is_empty(struct cb_str s);
+static inline bool
+cb_str_is_empty(struct cb_str s)
+{
+    s = cb_str_trim(s);
+    return s.len == 0 || (s.len == 1 && s.ptr[0] == '-');
+}
 
 /* Number of UTF-8 characters (assumes valid UTF-8). */
 size_t cb_str_utf8_len(struct cb_str s);

@@ -36,6 +36,8 @@ const char cmd_import_usage[] =
     "  --hospital CODE     organisation code (ZZJGDM) for files without one\n"
     "  --hospital-name N   institution name to go with --hospital\n"
     "  --batch N           rows per transaction (default 20000)\n"
+    "  --workers N         threads that check and encode rows while one reads\n"
+    "                      and one writes (default: one per processor, at most 8)\n"
     "  --no-translate      group the codes as recorded (no code translation)\n"
     "  --no-group          store the records without grouping them\n"
     "  --json              print the summary as JSON on stdout\n"
@@ -49,6 +51,7 @@ cmd_import(int argc, char **argv, const struct cb_cli *cli)
     static const struct option opts[] = {
         CLI_READ_OPTIONS,
         { "batch", required_argument, NULL, 'b' },
+        { "workers", required_argument, NULL, 'w' },
         { "json", no_argument, NULL, 'j' },
         { "no-translate", no_argument, NULL, 'T' },
         { "no-group", no_argument, NULL, 'G' },
@@ -82,6 +85,16 @@ cmd_import(int argc, char **argv, const struct cb_cli *cli)
                 return CB_EXIT_USAGE;
             }
             io.batch_rows = (uint32_t)batch;
+            break;
+        }
+        case 'w': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 1 || n > 8) {
+                cli_error("import", "--workers wants a number from 1 to 8");
+                return CB_EXIT_USAGE;
+            }
+            io.workers = (unsigned)n;
             break;
         }
         case 'j': json_out = 1; break;

@@ -2,25 +2,6 @@
 
 #include "carebase/str.h"
 
-struct cb_str
-cb_str_trim(struct cb_str s)
-{
-    while (s.len && (s.ptr[0] == ' ' || s.ptr[0] == '\t')) {
-        s.ptr++;
-        s.len--;
-    }
-    while (s.len && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
-        s.len--;
-    return s;
-}
-
-bool
-cb_str_is_empty(struct cb_str s)
-{
-    s = cb_str_trim(s);
-    return s.len == 0 || (s.len == 1 && s.ptr[0] == '-');
-}
-
 size_t
 cb_str_utf8_len(struct cb_str s)
 {
@@ -77,20 +58,18 @@ cb_parse_money(struct cb_str s, int64_t *fen)
     if (i == s.len)
         return CB_ERR_PROTO;
     for (; i < s.len; i++) {
-        char c = s.ptr[i];
-        if (c == '.') {
-            if (frac >= 0)
+        unsigned d = (unsigned char)s.ptr[i] - (unsigned)'0';
+        if (d > 9) {
+            if (s.ptr[i] != '.' || frac >= 0)
                 return CB_ERR_PROTO;
             frac = 0;
             continue;
         }
-        if (c < '0' || c > '9')
-            return CB_ERR_PROTO;
         if (frac >= 0 && ++frac > 2)
             return CB_ERR_PROTO;
         if (v > (INT64_MAX - 9) / 10)
             return CB_ERR_PROTO;
-        v = v * 10 + (c - '0');
+        v = v * 10 + (int64_t)d;
     }
     if (frac < 0)
         frac = 0;

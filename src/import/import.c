@@ -1,29 +1,43 @@
 /*
  * import.c - the front-page import pipeline (see import.h).
  *
- * Importing runs on two threads: the calling thread reads, maps,
- * normalises, checks and encodes rows into batches (struct cb_store_row in
- * a batch arena); a store thread writes the batches to SQLite and commits
- * every batch_rows rows. At most QUEUE_DEPTH batches are in flight, so
- * memory stays bounded. `carebase check` (no store) runs on one thread.
+ * An import runs on three kinds of thread:
  *
- * DRG grouping (opts->drg) runs on the reading thread, right after the
- * checks, for accepted rows: the result travels in the row
- * (struct cb_store_drg, fixed size) and the store writes it after the
- * record, in the same transaction.
+ *   reading thread   reads the file and finds its rows (cb_reader_next_raw:
+ *                    encoding, line ends, quotes), copies them into chunks
+ *                    of up to CB__ROWS_PER_CHUNK rows, in file order;
+ *   workers (n)      each takes the next chunk and, row by row, splits it,
+ *                    maps and normalises it, checks it, groups it into a
+ *                    DRG, derives its indicator fact, and encodes and
+ *                    compresses what the store writes (struct cb_store_row);
+ *   store thread     stores the chunks in file order (cb_store_put),
+ *                    committing every batch_rows rows.
+ *
+ * Chunks come back to the reading thread when stored, and there are at
+ * most 2n + 2 of them, so memory stays bounded whatever the file size. The
+ * order of the rows in the database, the counts and the commits are those
+ * of a single thread: only the work between reading and storing runs in
+ * parallel. A worker that cannot take a row further (a row the splitter
+ * refuses, out of memory) stops its chunk there; the store thread stores
+ * the rows before it and stops the pipeline, exactly as if the reading had
+ * stopped at that row.
+ *
+ * `carebase check` (no store) runs on the calling thread alone, row by
+ * row, so its per-row callback sees the rows in order.
  */
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "carebase/alloc.h"
 #include "carebase/arena.h"
 #include "carebase/import.h"
 #include "carebase/strmap.h"
+#include "import_int.h"
 
 #define DEFAULT_BATCH 20000
-#define ROWS_PER_CHUNK 512   /* rows handed to the store thread at a time */
-#define QUEUE_DEPTH 4        /* chunks in flight */
+#define MAX_WORKERS 8
 
 void
 cb_import_summary_init(struct cb_import_summary *s)
@@ -40,39 +54,28 @@ cb_import_summary_release(struct cb_import_summary *s)
     s->rule_issues = NULL;
 }
 
-/* A chunk of encoded rows, owned by its arena. */
-struct chunk {
-    struct cb_arena      arena;
-    struct cb_store_row  rows[ROWS_PER_CHUNK];
-    size_t               n;
-};
-
-/* The hand-over between the reading thread and the store thread. */
-struct pipe {
-    pthread_mutex_t  mu;
-    pthread_cond_t   cv;
-    struct chunk    *full[QUEUE_DEPTH + 1]; /* ring of chunks to store */
-    size_t           head, count;
-    struct chunk    *free_list[QUEUE_DEPTH + 2];
-    size_t           nfree;
-    int              closed;     /* no more chunks will come */
-    int              failed;     /* the store thread stopped on an error */
-};
-
 struct store_side {
     struct cb_store          *st;
     int64_t                   file_id;
     uint32_t                  batch_rows;
-    struct pipe              *pipe;
+    struct pipeline          *pipe;
+    struct cb_import_summary *sum;       /* rule counts are added here */
     struct cb_import_counts   counts;    /* every row stored so far */
     struct cb_import_counts   committed; /* as of the last commit */
+    uint64_t                  read;      /* rows taken from the chunks */
     uint64_t                  duplicates;
     struct cb_import_drg      drg, drg_committed; /* as counts, committed */
     uint64_t                 *slot, *slot_committed; /* per chooser scheme */
     int                       nslots;
-    enum cb_err               rc;
+    enum cb_err               rc;        /* the store failed */
     struct cb_buf             err;
+    enum cb_err               file_rc;   /* a worker found the file malformed */
+    struct cb_buf             ferr;
+    enum cb_err               work_rc;   /* a worker failed otherwise (memory, */
+    struct cb_buf             werr;      /*   a DRG scheme that does not load) */
 };
+
+struct worker;
 
 struct run {
     const struct cb_import_opts *opts;
@@ -81,22 +84,273 @@ struct run {
     const struct cb_refdata  *rd;
     struct cb_import_summary *sum;
     struct cb_header_map      map;
-    struct cb_fp             *rec;
-    struct cb_qc_result      *res;
-    struct cb_arena           arena;      /* per-row normalisation */
-    struct cb_store_encoder  *enc;        /* JSON and compression */
+    struct cb_splitter        splitter;
     int64_t                   file_id;
     struct cb_strmap          seen_keys;  /* check-only mode: key hashes */
     struct cb_str             hospital, hospital_name;
-    uint8_t                  *rule_hit;   /* per rule, for the current row */
     int                       id02;       /* rule index of QC-ID-02 */
     int                       id03;       /* rule index of QC-ID-03 */
-    struct pipe               pipe;
-    struct chunk             *cur;
-    int                       compress_here; /* compress items on this thread */
+    struct pipeline           pipe;
+    struct worker            *workers;
+    int                       nworkers;
 };
 
-/* ---- the store thread ---------------------------------------------------- */
+/* What one thread needs to take a row from text to an encoded row. */
+struct worker {
+    struct run              *ru;
+    int                      index;      /* the DRG chooser's thread index */
+    pthread_t                th;
+    int                      started;
+    struct cb_fp            *rec;
+    struct cb_qc_result     *res;
+    struct cb_arena          arena;      /* per-row normalisation */
+    struct cb_store_encoder *enc;        /* JSON and compression */
+    uint8_t                 *rule_hit;   /* per rule, for the current row */
+    struct cb_split_work     split;
+};
+
+/* ---- the row: map, normalise, check ---------------------------------------- */
+
+static void
+count_rules(const struct run *ru, struct worker *w, uint64_t *records, uint64_t *issues)
+{
+    int i, nrules = ru->sum->nrules;
+
+    memset(w->rule_hit, 0, (size_t)nrules);
+    for (i = 0; i < w->res->n; i++) {
+        int k = w->res->issue[i].rule;
+        if (k < 0 || k >= nrules)
+            continue;
+        issues[k]++;
+        if (!w->rule_hit[k]) {
+            w->rule_hit[k] = 1;
+            records[k]++;
+        }
+    }
+}
+
+static void
+count_row(const struct worker *w, struct cb_import_counts *c)
+{
+    c->read++;
+    if (w->res->nerrors) {
+        c->rejected++;
+    } else {
+        c->accepted++;
+        c->warnings += w->res->nwarnings > 0;
+    }
+}
+
+/* Fills w->rec from a split row and checks it into w->res. */
+static enum cb_err
+check_row(const struct run *ru, struct worker *w, const struct cb_row *row)
+{
+    struct cb_fp *r = w->rec;
+    enum cb_err rc;
+
+    cb_arena_reset(&w->arena);
+    w->res->n = 0;
+    w->res->nerrors = 0;
+    w->res->nwarnings = 0;
+    w->res->ndropped = 0;
+    if (row->nfields != ru->map.ncols) {
+        char detail[CB_QC_DETAIL_MAX];
+        cb_fp_reset(r);
+        snprintf(detail, sizeof(detail), "the row has %zu fields, the header %zu",
+                 row->nfields, ru->map.ncols);
+        cb_qc_add_issue(ru->qc, w->res, "QC-ROW-01", -1, CB_STR_NULL, detail);
+        return CB_OK;
+    }
+    if ((rc = cb_profile_fill(&ru->map, row, r, &w->arena)))
+        return rc;
+    if (ru->hospital.len && !r->v[CB_F_ZZJGDM].len) {
+        cb_fp_assign(r, CB_F_ZZJGDM, ru->hospital);
+        r->state[CB_F_ZZJGDM] = CB_FS_TEXT;
+        if (!r->v[CB_F_JGMC].len && ru->hospital_name.len) {
+            cb_fp_assign(r, CB_F_JGMC, ru->hospital_name);
+            r->state[CB_F_JGMC] = CB_FS_TEXT;
+        }
+    }
+    cb_qc_check(ru->qc, r, cb_profile_std(ru->map.profile), w->res);
+    return CB_OK;
+}
+
+/* QC-ID-02 in check-only mode: a set of key fingerprints. */
+static enum cb_err
+check_duplicate(struct run *ru, struct worker *w)
+{
+    char key[sizeof(uint64_t)];
+    uint64_t h;
+    struct cb_fp *r = w->rec;
+
+    if (!r->v[CB_F_BAH].len || !r->v[CB_F_ZYCS].len)
+        return CB_OK;
+    h = cb_hash64(r->v[CB_F_ZZJGDM].ptr, r->v[CB_F_ZZJGDM].len, 0);
+    h = cb_hash64(r->v[CB_F_BAH].ptr, r->v[CB_F_BAH].len, h);
+    h = cb_hash64(r->v[CB_F_ZYCS].ptr, r->v[CB_F_ZYCS].len, h ^ 0x9e37);
+    memcpy(key, &h, sizeof(h));
+    if (cb_strmap_has(&ru->seen_keys, cb_str_make(key, sizeof(h)))) {
+        cb_qc_add_issue(ru->qc, w->res, "QC-ID-02", CB_F_BAH, r->v[CB_F_BAH],
+                        "the same (ZZJGDM, BAH, ZYCS) appears earlier in this file");
+        return CB_OK;
+    }
+    return cb_strmap_put(&ru->seen_keys, cb_str_make(key, sizeof(h)), 1);
+}
+
+static struct cb_str
+dept_name(const struct cb_refdata *rd, struct cb_str code)
+{
+    struct cb_str name = CB_STR_NULL;
+
+    if (code.len && !cb_refdata_set_name(rd, CB_VS_WESTERN, "RC023", code, &name))
+        (void)cb_refdata_set_name(rd, CB_VS_TCM, "RC023", code, &name);
+    return name;
+}
+
+/*
+ * Encodes the checked row (w->rec, w->res) into sr, with every string in
+ * the arena a or the chunk: the record's columns, compressed items,
+ * diagnoses and procedures, its DRG result and indicator fact.
+ */
+static enum cb_err
+encode_row(const struct run *ru, struct worker *w, const struct cb_row *row,
+           struct cb_store_row *sr, struct cb_arena *a, struct cb_buf *err)
+{
+    enum cb_err rc;
+
+    rc = cb_store_row_encode(sr, w->rec, ru->qc, w->res, row->raw, row->line, a, w->enc);
+    if (rc)
+        return rc;
+    sr->has_fact = 0;
+    sr->transfer_to = CB_STR_NULL;
+    if (sr->rejected)
+        return CB_OK;
+    /* Names live in the reference tables, which outlive the chunk. */
+    sr->sval[CB_SC_CYKB_NAME] = dept_name(ru->rd, sr->sval[CB_SC_CYKB]);
+    sr->sval[CB_SC_RYKB_NAME] = dept_name(ru->rd, sr->sval[CB_SC_RYKB]);
+    /* Grouping: no SQL, no allocation (the chooser holds the works). */
+    if (ru->opts->drg &&
+        (rc = cb_store_drg_chooser_group_on(ru->opts->drg, w->index, w->rec,
+                                            ru->opts->drg_translate, &sr->drg, err)))
+        return rc;
+    /* The indicator fact; the store fills in its dimension ids. */
+    if (ru->opts->facts) {
+        sr->has_fact = 1;
+        cb_fact_derive(w->rec, ru->rd, ru->opts->facts,
+                       sr->drg.scheme_id > 0 && sr->drg.status == CB_DRG_SUCCESS,
+                       &sr->fact);
+        /* #2: the store decides whether a transfer went down the consortium. */
+        if ((sr->fact.flags & CB_FACT_TRANSFER) && w->rec->v[CB_F_YZZY_YLJG].len) {
+            struct cb_str t = w->rec->v[CB_F_YZZY_YLJG];
+            sr->transfer_to = cb_arena_dup(a, t.ptr, t.len);
+            if (!sr->transfer_to.ptr)
+                return CB_ERR_NOMEM;
+        }
+    }
+    return CB_OK;
+}
+
+static enum cb_err
+worker_init(struct worker *w, struct run *ru, int index)
+{
+    memset(w, 0, sizeof(*w));
+    w->ru = ru;
+    w->index = index;
+    w->split.sparse = 1; /* profile_fill reads only the non-empty fields */
+    cb_arena_init(&w->arena, 1 << 16);
+    w->rec = cb_calloc(1, sizeof(*w->rec));
+    w->res = cb_malloc(sizeof(*w->res));
+    w->rule_hit = cb_calloc((size_t)ru->sum->nrules, 1);
+    if (!w->rec || !w->res || !w->rule_hit)
+        return CB_ERR_NOMEM;
+    return ru->st ? cb_store_encoder_new(&w->enc) : CB_OK;
+}
+
+static void
+worker_release(struct worker *w)
+{
+    cb_arena_release(&w->arena);
+    cb_free(w->rec);
+    cb_free(w->res);
+    cb_free(w->rule_hit);
+    cb_store_encoder_free(w->enc);
+    cb_split_work_release(&w->split);
+}
+
+/* ---- the workers' job ------------------------------------------------------ */
+
+/* Row i of chunk c as the splitter sees it, or split already (xlsx). */
+static enum cb_err
+chunk_row(const struct run *ru, struct worker *w, const struct chunk *c, size_t i,
+          struct cb_row *row, struct cb_buf *err)
+{
+    const struct rowin *in = &c->in[i];
+    struct cb_raw_row raw;
+
+    memset(&raw, 0, sizeof(raw));
+    raw.text = cb_str_make(c->text.ptr + in->off, in->len);
+    raw.line = in->line;
+    raw.last = in->last;
+    raw.quoted = in->quoted;
+    if (in->presplit) {
+        size_t k;
+        if (in->nf > w->split.cap) {
+            struct cb_str *p = cb_reallocarray(w->split.fields, in->nf, sizeof(*p));
+            if (!p)
+                return CB_ERR_NOMEM;
+            w->split.fields = p;
+            w->split.cap = in->nf;
+        }
+        for (k = 0; k < in->nf; k++)
+            w->split.fields[k] = cb_str_make(c->text.ptr + c->fld[2 * (in->fidx + k)],
+                                             c->fld[2 * (in->fidx + k) + 1]);
+        raw.fields = w->split.fields;
+        raw.nfields = in->nf;
+    }
+    return cb_row_split(&ru->splitter, &raw, &w->split, row, err);
+}
+
+/* A worker's job: every row of the chunk, until one fails. */
+static void
+work_chunk(struct run *ru, struct worker *w, struct chunk *c)
+{
+    struct cb_row row;
+    enum cb_err rc = CB_OK;
+
+    for (c->nout = 0; c->nout < c->n; c->nout++) {
+        if ((rc = chunk_row(ru, w, c, c->nout, &row, &c->err))) {
+            c->file_error = rc != CB_ERR_NOMEM && c->err.len;
+            break;
+        }
+        if ((rc = check_row(ru, w, &row)))
+            break;
+        if ((rc = encode_row(ru, w, &row, &c->rows[c->nout], &c->arena, &c->err)))
+            break;
+        count_row(w, &c->counts);
+        count_rules(ru, w, c->rule_records, c->rule_issues);
+    }
+    c->rc = rc;
+    if (rc && !c->err.len)
+        cb_errf(&c->err, "%s", cb_strerror(rc));
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct run *ru = w->ru;
+    struct pipeline *p = &ru->pipe;
+    struct chunk *c;
+
+    prctl(PR_SET_NAME, "cb-import", 0, 0, 0);
+    while ((c = cb__pipe_take_work(p)) != NULL) {
+        work_chunk(ru, w, c);
+        cb__pipe_work_done(p, c);
+    }
+    return NULL;
+}
+
+/* ---- the store thread -------------------------------------------------------- */
 
 /* Counts the DRG result of a stored, accepted row. */
 static void
@@ -121,33 +375,48 @@ commit_drg(struct store_side *ss)
         memcpy(ss->slot_committed, ss->slot, (size_t)ss->nslots * sizeof(uint64_t));
 }
 
-static struct chunk *
-pipe_take(struct pipe *p)
+/* Stores rows [0, c->nout) of a chunk; returns the store's error. */
+static enum cb_err
+store_chunk(struct store_side *ss, struct chunk *c, uint64_t *in_batch)
 {
-    struct chunk *c = NULL;
+    size_t i;
+    int k;
+    enum cb_err rc = CB_OK;
 
-    pthread_mutex_lock(&p->mu);
-    while (!p->count && !p->closed)
-        pthread_cond_wait(&p->cv, &p->mu);
-    if (p->count) {
-        c = p->full[p->head];
-        p->head = (p->head + 1) % (QUEUE_DEPTH + 1);
-        p->count--;
-        pthread_cond_broadcast(&p->cv);
+    for (i = 0; i < c->nout; i++) {
+        const struct cb_store_row *row = &c->rows[i];
+        enum cb_put_result put;
+
+        if ((rc = cb_store_put(ss->st, ss->file_id, row, &put, &ss->err)))
+            return rc;
+        ss->counts.read++;
+        if (row->rejected || put == CB_PUT_DUPLICATE) {
+            ss->counts.rejected++;
+            ss->duplicates += !row->rejected;
+        } else {
+            ss->counts.accepted++;
+            ss->counts.warnings += row->nissues > 0;
+            ss->counts.inserted += put == CB_PUT_INSERTED;
+            ss->counts.replaced += put == CB_PUT_REPLACED;
+            ss->counts.unchanged += put == CB_PUT_UNCHANGED;
+            count_drg(ss, &row->drg);
+        }
+        if (++*in_batch >= ss->batch_rows) {
+            if ((rc = cb_store_commit(ss->st, &ss->err)))
+                return rc;
+            ss->committed = ss->counts;
+            commit_drg(ss);
+            if ((rc = cb_store_begin(ss->st, &ss->err)))
+                return rc;
+            *in_batch = 0;
+        }
     }
-    pthread_mutex_unlock(&p->mu);
-    return c;
-}
-
-static void
-pipe_recycle(struct pipe *p, struct chunk *c)
-{
-    cb_arena_reset(&c->arena);
-    c->n = 0;
-    pthread_mutex_lock(&p->mu);
-    p->free_list[p->nfree++] = c;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    ss->read += c->nout;
+    for (k = 0; k < ss->sum->nrules; k++) {
+        ss->sum->rule_records[k] += c->rule_records[k];
+        ss->sum->rule_issues[k] += c->rule_issues[k];
+    }
+    return CB_OK;
 }
 
 static void *
@@ -156,79 +425,27 @@ store_main(void *arg)
     struct store_side *ss = arg;
     struct chunk *c;
     uint64_t in_batch = 0;
-    size_t i;
 
     prctl(PR_SET_NAME, "cb-store", 0, 0, 0); /* visible in top and perf */
-    while ((c = pipe_take(ss->pipe)) != NULL) {
-        for (i = 0; i < c->n && !ss->rc; i++) {
-            enum cb_put_result put;
-            ss->rc = cb_store_put(ss->st, ss->file_id, &c->rows[i], &put, &ss->err);
-            if (ss->rc)
-                break;
-            ss->counts.read++;
-            if (c->rows[i].rejected || put == CB_PUT_DUPLICATE) {
-                ss->counts.rejected++;
-                ss->duplicates += !c->rows[i].rejected;
+    while ((c = cb__pipe_take_done(ss->pipe)) != NULL) {
+        ss->rc = store_chunk(ss, c, &in_batch);
+        if (!ss->rc && c->rc) {
+            /* A worker stopped at row nout: the import stops there. */
+            if (c->file_error) {
+                ss->file_rc = c->rc;
+                cb_errf(&ss->ferr, "%s", cb_buf_cstr(&c->err));
             } else {
-                ss->counts.accepted++;
-                ss->counts.warnings += c->rows[i].nissues > 0;
-                ss->counts.inserted += put == CB_PUT_INSERTED;
-                ss->counts.replaced += put == CB_PUT_REPLACED;
-                ss->counts.unchanged += put == CB_PUT_UNCHANGED;
-                count_drg(ss, &c->rows[i].drg);
-            }
-            if (++in_batch >= ss->batch_rows) {
-                ss->rc = cb_store_commit(ss->st, &ss->err);
-                if (!ss->rc) {
-                    ss->committed = ss->counts;
-                    commit_drg(ss);
-                    ss->rc = cb_store_begin(ss->st, &ss->err);
-                }
-                in_batch = 0;
+                ss->work_rc = c->rc;
+                cb_errf(&ss->werr, "%s", cb_buf_cstr(&c->err));
             }
         }
-        pipe_recycle(ss->pipe, c);
-        if (ss->rc) {
-            pthread_mutex_lock(&ss->pipe->mu);
-            ss->pipe->failed = 1;
-            pthread_cond_broadcast(&ss->pipe->cv);
-            pthread_mutex_unlock(&ss->pipe->mu);
-            /* Drain so the reader never waits on a full queue. */
-            while ((c = pipe_take(ss->pipe)) != NULL)
-                pipe_recycle(ss->pipe, c);
+        cb__pipe_recycle(ss->pipe, c);
+        if (ss->rc || ss->file_rc || ss->work_rc) {
+            cb__pipe_stop(ss->pipe);
             break;
         }
     }
     return NULL;
-}
-
-/* Hands the current chunk to the store thread; gets an empty one back. */
-static enum cb_err
-pipe_push(struct run *ru, struct cb_buf *err)
-{
-    struct pipe *p = &ru->pipe;
-    struct chunk *c = ru->cur;
-
-    pthread_mutex_lock(&p->mu);
-    while (!p->failed && p->count == QUEUE_DEPTH)
-        pthread_cond_wait(&p->cv, &p->mu);
-    if (p->failed) {
-        pthread_mutex_unlock(&p->mu);
-        cb_arena_reset(&c->arena);
-        c->n = 0;
-        return CB_ERR_DB; /* the store thread's message is reported */
-    }
-    p->full[(p->head + p->count) % (QUEUE_DEPTH + 1)] = c;
-    p->count++;
-    pthread_cond_broadcast(&p->cv);
-    while (!p->failed && !p->nfree)
-        pthread_cond_wait(&p->cv, &p->mu);
-    ru->cur = p->nfree ? p->free_list[--p->nfree] : NULL;
-    /* A backlog means the store thread is the slower one (see enqueue). */
-    ru->compress_here = p->count >= QUEUE_DEPTH / 2;
-    pthread_mutex_unlock(&p->mu);
-    (void)err;
-    return ru->cur ? CB_OK : CB_ERR_DB;
 }
 
 /* The DRG part of the summary: counts, and the schemes that were used. */
@@ -258,158 +475,7 @@ drg_summary(struct cb_import_summary *sum, const struct cb_store_drg_chooser *c,
     }
 }
 
-/* ---- the reading thread --------------------------------------------------- */
-
-static void
-count_rules(struct run *ru)
-{
-    int i;
-
-    memset(ru->rule_hit, 0, (size_t)ru->sum->nrules);
-    for (i = 0; i < ru->res->n; i++) {
-        int k = ru->res->issue[i].rule;
-        if (k < 0 || k >= ru->sum->nrules)
-            continue;
-        ru->sum->rule_issues[k]++;
-        if (!ru->rule_hit[k]) {
-            ru->rule_hit[k] = 1;
-            ru->sum->rule_records[k]++;
-        }
-    }
-}
-
-/* QC-ID-02 in check-only mode: a set of key fingerprints. */
-static enum cb_err
-check_duplicate(struct run *ru)
-{
-    char key[sizeof(uint64_t)];
-    uint64_t h;
-    struct cb_fp *r = ru->rec;
-
-    if (!r->v[CB_F_BAH].len || !r->v[CB_F_ZYCS].len)
-        return CB_OK;
-    h = cb_hash64(r->v[CB_F_ZZJGDM].ptr, r->v[CB_F_ZZJGDM].len, 0);
-    h = cb_hash64(r->v[CB_F_BAH].ptr, r->v[CB_F_BAH].len, h);
-    h = cb_hash64(r->v[CB_F_ZYCS].ptr, r->v[CB_F_ZYCS].len, h ^ 0x9e37);
-    memcpy(key, &h, sizeof(h));
-    if (cb_strmap_has(&ru->seen_keys, cb_str_make(key, sizeof(h)))) {
-        cb_qc_add_issue(ru->qc, ru->res, "QC-ID-02", CB_F_BAH, r->v[CB_F_BAH],
-                        "the same (ZZJGDM, BAH, ZYCS) appears earlier in this file");
-        return CB_OK;
-    }
-    return cb_strmap_put(&ru->seen_keys, cb_str_make(key, sizeof(h)), 1);
-}
-
-static struct cb_str
-dept_name(const struct cb_refdata *rd, struct cb_str code)
-{
-    struct cb_str name = CB_STR_NULL;
-
-    if (code.len && !cb_refdata_set_name(rd, CB_VS_WESTERN, "RC023", code, &name))
-        (void)cb_refdata_set_name(rd, CB_VS_TCM, "RC023", code, &name);
-    return name;
-}
-
-static enum cb_err
-enqueue(struct run *ru, const struct cb_row *row, struct cb_buf *err)
-{
-    struct chunk *c = ru->cur;
-    struct cb_store_row *sr = &c->rows[c->n];
-    enum cb_err rc;
-
-    rc = cb_store_row_encode(sr, ru->rec, ru->qc, ru->res, row->raw, row->line,
-                             &c->arena, ru->enc);
-    if (rc)
-        return rc;
-    if (!sr->rejected) {
-        struct cb_str n1 = dept_name(ru->rd, sr->sval[CB_SC_CYKB]);
-        struct cb_str n2 = dept_name(ru->rd, sr->sval[CB_SC_RYKB]);
-        /* Names live in the reference tables, which outlive the chunk. */
-        sr->sval[CB_SC_CYKB_NAME] = n1;
-        sr->sval[CB_SC_RYKB_NAME] = n2;
-        /* Grouping: no SQL, no allocation (the chooser holds the work). */
-        if (ru->opts->drg &&
-            (rc = cb_store_drg_chooser_group(ru->opts->drg, ru->rec,
-                                             ru->opts->drg_translate, &sr->drg, err)))
-            return rc;
-        /* The indicator fact; the store fills in its dimension ids. */
-        sr->has_fact = ru->opts->facts != NULL;
-        sr->transfer_to = CB_STR_NULL;
-        if (ru->opts->facts) {
-            cb_fact_derive(ru->rec, ru->rd, ru->opts->facts,
-                           sr->drg.scheme_id > 0 && sr->drg.status == CB_DRG_SUCCESS,
-                           &sr->fact);
-            /* #2: the store decides whether a transfer went down the consortium. */
-            if ((sr->fact.flags & CB_FACT_TRANSFER) && ru->rec->v[CB_F_YZZY_YLJG].len) {
-                struct cb_str t = ru->rec->v[CB_F_YZZY_YLJG];
-                sr->transfer_to = cb_arena_dup(&c->arena, t.ptr, t.len);
-                if (!sr->transfer_to.ptr)
-                    return CB_ERR_NOMEM;
-            }
-        }
-    } else {
-        sr->has_fact = 0;
-        sr->transfer_to = CB_STR_NULL;
-    }
-    /*
-     * Balance the two threads: while the store thread has a backlog, the
-     * items are compressed here instead of there.
-     */
-    if (ru->compress_here && (rc = cb_store_row_compress(sr, ru->enc, &c->arena)))
-        return rc;
-    if (++c->n == ROWS_PER_CHUNK)
-        return pipe_push(ru, err);
-    return CB_OK;
-}
-
-static enum cb_err
-handle_row(struct run *ru, const struct cb_row *row, struct cb_buf *err)
-{
-    struct cb_fp *r = ru->rec;
-    struct cb_import_counts *c = &ru->sum->counts;
-    enum cb_err rc;
-
-    cb_arena_reset(&ru->arena);
-    ru->res->n = 0;
-    ru->res->nerrors = 0;
-    ru->res->nwarnings = 0;
-    ru->res->ndropped = 0;
-    if (row->nfields != ru->map.ncols) {
-        char detail[CB_QC_DETAIL_MAX];
-        cb_fp_reset(r);
-        snprintf(detail, sizeof(detail), "the row has %zu fields, the header %zu",
-                 row->nfields, ru->map.ncols);
-        cb_qc_add_issue(ru->qc, ru->res, "QC-ROW-01", -1, CB_STR_NULL, detail);
-    } else {
-        if ((rc = cb_profile_fill(&ru->map, row, r, &ru->arena)))
-            return rc;
-        if (ru->hospital.len && !r->v[CB_F_ZZJGDM].len) {
-            cb_fp_assign(r, CB_F_ZZJGDM, ru->hospital);
-            r->state[CB_F_ZZJGDM] = CB_FS_TEXT;
-            if (!r->v[CB_F_JGMC].len && ru->hospital_name.len) {
-                cb_fp_assign(r, CB_F_JGMC, ru->hospital_name);
-                r->state[CB_F_JGMC] = CB_FS_TEXT;
-            }
-        }
-        cb_qc_check(ru->qc, r, cb_profile_std(ru->map.profile), ru->res);
-        if (!ru->st && (rc = check_duplicate(ru)))
-            return rc;
-    }
-    c->read++;
-    if (ru->res->nerrors) {
-        c->rejected++;
-    } else {
-        c->accepted++;
-        c->warnings += ru->res->nwarnings > 0;
-    }
-    count_rules(ru);
-    if (ru->st && (rc = enqueue(ru, row, err)))
-        return rc;
-    if (ru->opts->on_row &&
-        (rc = ru->opts->on_row(ru->opts->row_ctx, row->line, row->raw, r, ru->res)))
-        return rc;
-    return CB_OK;
-}
+/* ---- the reading thread ------------------------------------------------------ */
 
 static const char *
 base_name(const char *path)
@@ -459,6 +525,7 @@ setup(struct run *ru, struct cb_reader *rdr, const char *path,
         cb_errf(err, "in '%s' (line %llu)", path, (unsigned long long)header.line);
         return rc;
     }
+    cb_reader_splitter(rdr, &ru->splitter);
     snprintf(ru->sum->profile, sizeof(ru->sum->profile), "%s", cb_profile_name(p));
     ru->sum->columns = ru->map.ncols;
     ru->sum->ignored_columns = ru->map.nignored;
@@ -467,69 +534,145 @@ setup(struct run *ru, struct cb_reader *rdr, const char *path,
     return CB_OK;
 }
 
-static enum cb_err
-pipe_init(struct run *ru)
-{
-    struct pipe *p = &ru->pipe;
-    size_t i;
-
-    memset(p, 0, sizeof(*p));
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
-    for (i = 0; i < QUEUE_DEPTH + 2; i++) {
-        struct chunk *c = cb_calloc(1, sizeof(*c));
-        if (!c)
-            return CB_ERR_NOMEM;
-        cb_arena_init(&c->arena, 1 << 20);
-        p->free_list[p->nfree++] = c;
-    }
-    ru->cur = p->free_list[--p->nfree];
-    return CB_OK;
-}
-
 static void
-pipe_destroy(struct run *ru)
-{
-    struct pipe *p = &ru->pipe;
-    size_t i;
-
-    if (ru->cur)
-        p->free_list[p->nfree++] = ru->cur;
-    ru->cur = NULL;
-    for (i = 0; i < p->count; i++) /* only after a failure */
-        p->free_list[p->nfree++] = p->full[(p->head + i) % (QUEUE_DEPTH + 1)];
-    for (i = 0; i < p->nfree; i++) {
-        cb_arena_release(&p->free_list[i]->arena);
-        cb_free(p->free_list[i]);
-    }
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->cv);
-}
-
-/* Reads every data row; returns the reader's or the pipeline's error. */
-static enum cb_err
-read_rows(struct run *ru, struct cb_reader *rdr, struct cb_buf *ferr,
-          struct cb_buf *err)
+progress(const struct run *ru, struct cb_reader *rdr, uint64_t rows)
 {
     const struct cb_import_opts *opts = ru->opts;
     uint32_t every = opts->progress_every ? opts->progress_every : 50000;
     uint64_t done, total;
+
+    if (opts->progress && rows % every == 0) {
+        cb_reader_progress(rdr, &done, &total);
+        opts->progress(opts->progress_ctx, rows, done, total, 0);
+    }
+}
+
+/* Check-only: every row on this thread, in order; the reader's error or CB_OK. */
+static enum cb_err
+check_rows(struct run *ru, struct worker *w, struct cb_reader *rdr,
+           struct cb_buf *ferr)
+{
+    const struct cb_import_opts *opts = ru->opts;
+    struct cb_import_summary *sum = ru->sum;
+    struct cb_raw_row raw;
     struct cb_row row;
     enum cb_err rc;
 
     for (;;) {
-        rc = cb_reader_next(rdr, &row, ferr);
+        /* The workers' way: rows found, then split sparse. */
+        rc = cb_reader_next_raw(rdr, &raw, ferr);
         if (rc == CB_EOF)
             return CB_OK;
-        if (rc)
+        if (rc || (rc = cb_row_split(&ru->splitter, &raw, &w->split, &row, ferr)))
             return rc;
-        if ((rc = handle_row(ru, &row, err)))
+        if ((rc = check_row(ru, w, &row)))
             return rc;
-        if (opts->progress && ru->sum->counts.read % every == 0) {
-            cb_reader_progress(rdr, &done, &total);
-            opts->progress(opts->progress_ctx, ru->sum->counts.read, done, total, 0);
-        }
+        if (row.nfields == ru->map.ncols && (rc = check_duplicate(ru, w)))
+            return rc;
+        count_row(w, &sum->counts);
+        count_rules(ru, w, sum->rule_records, sum->rule_issues);
+        if (opts->on_row &&
+            (rc = opts->on_row(opts->row_ctx, row.line, row.raw, w->rec, w->res)))
+            return rc;
+        progress(ru, rdr, sum->counts.read);
     }
+}
+
+/*
+ * Import: reads every row into chunks for the workers. Returns the reader's
+ * error (message in ferr), CB_ERR_DB when the store stopped, or CB_OK.
+ */
+static enum cb_err
+read_rows(struct run *ru, struct cb_reader *rdr, struct cb_buf *ferr, uint64_t *nread)
+{
+    struct pipeline *p = &ru->pipe;
+    int nrules = ru->sum->nrules;
+    struct chunk *c = cb__pipe_get_free(p, nrules);
+    struct cb_raw_row raw;
+    enum cb_err rc;
+
+    *nread = 0;
+    if (!c)
+        return CB_ERR_DB;
+    for (;;) {
+        rc = cb_reader_next_raw(rdr, &raw, ferr);
+        if (rc == CB_EOF) {
+            rc = CB_OK;
+            break;
+        }
+        if (rc)
+            break;
+        if ((rc = cb__chunk_add(c, &raw))) {
+            if (rc == CB_ERR_TOO_LARGE)
+                cb_errf(ferr, "%s: line %llu: row too large", ru->splitter.path,
+                        (unsigned long long)raw.line);
+            break;
+        }
+        ++*nread;
+        if (cb__chunk_full(c)) {
+            cb__pipe_put_filled(p, c);
+            if (!(c = cb__pipe_get_free(p, nrules)))
+                return CB_ERR_DB; /* the store thread's message is reported */
+        }
+        progress(ru, rdr, *nread);
+    }
+    /* The rows read before an error are stored; the open batch is rolled back. */
+    if (c->n)
+        cb__pipe_put_filled(p, c);
+    else
+        cb__pipe_recycle(p, c);
+    return rc;
+}
+
+static int
+default_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (int)n;
+}
+
+/* Starts the workers; on failure those started are left to cb_import_file. */
+static enum cb_err
+start_workers(struct run *ru, struct cb_buf *err)
+{
+    int i, n = ru->opts->workers ? (int)ru->opts->workers : default_workers();
+    enum cb_err rc;
+
+    if (n > MAX_WORKERS)
+        n = MAX_WORKERS;
+    if ((rc = cb__pipe_init(&ru->pipe, (size_t)(2 * n + 2), ru->sum->nrules)))
+        return rc;
+    if (ru->opts->drg && (rc = cb_store_drg_chooser_threads(ru->opts->drg, n)))
+        return rc;
+    ru->workers = cb_calloc((size_t)n, sizeof(*ru->workers));
+    if (!ru->workers)
+        return CB_ERR_NOMEM;
+    ru->nworkers = n;
+    for (i = 0; i < n; i++)
+        if ((rc = worker_init(&ru->workers[i], ru, i)))
+            return rc;
+    for (i = 0; i < n; i++) {
+        if (pthread_create(&ru->workers[i].th, NULL, worker_main, &ru->workers[i])) {
+            cb_errf(err, "cannot start an import thread");
+            return CB_ERR_NOMEM;
+        }
+        ru->workers[i].started = 1;
+    }
+    return CB_OK;
+}
+
+static void
+join_workers(struct run *ru)
+{
+    int i;
+
+    cb__pipe_close(&ru->pipe);
+    for (i = 0; i < ru->nworkers; i++)
+        if (ru->workers[i].started) {
+            pthread_join(ru->workers[i].th, NULL);
+            ru->workers[i].started = 0;
+        }
 }
 
 enum cb_err
@@ -540,17 +683,21 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
 {
     struct run ru;
     struct store_side ss;
+    struct worker solo;
     struct cb_reader *rdr = NULL;
     struct cb_buf ferr = CB_BUF_INIT, hname = CB_BUF_INIT;
-    uint64_t done, total;
+    uint64_t done, total, nread = 0;
     enum cb_err rc, read_rc = CB_OK;
     pthread_t th;
-    int began = 0, threaded = 0, piped = 0;
+    int began = 0, threaded = 0, piped = 0, i;
     uint64_t ov0 = 0, ov_first0 = 0;
 
     memset(&ru, 0, sizeof(ru));
     memset(&ss, 0, sizeof(ss));
+    memset(&solo, 0, sizeof(solo));
     cb_buf_init(&ss.err, 1 << 16);
+    cb_buf_init(&ss.ferr, 1 << 16);
+    cb_buf_init(&ss.werr, 1 << 16);
     ru.opts = opts;
     ru.st = st;
     ru.qc = qc;
@@ -564,7 +711,6 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
         cb_store_hospital_name(st, opts->hospital, &hname, &ferr) == CB_OK)
         ru.hospital_name = cb_buf_str(&hname);
     cb_buf_reset(&ferr);
-    cb_arena_init(&ru.arena, 1 << 16);
     cb_strmap_init(&ru.seen_keys);
     snprintf(sum->file, sizeof(sum->file), "%s", path);
     sum->nrules = cb_qc_rule_count(qc);
@@ -572,10 +718,7 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
     ru.id03 = cb_qc_rule_find(qc, "QC-ID-03");
     sum->rule_records = cb_calloc((size_t)sum->nrules, sizeof(uint64_t));
     sum->rule_issues = cb_calloc((size_t)sum->nrules, sizeof(uint64_t));
-    ru.rule_hit = cb_calloc((size_t)sum->nrules, 1);
-    ru.rec = cb_calloc(1, sizeof(*ru.rec));
-    ru.res = cb_malloc(sizeof(*ru.res));
-    if (!sum->rule_records || !sum->rule_issues || !ru.rule_hit || !ru.rec || !ru.res) {
+    if (!sum->rule_records || !sum->rule_issues) {
         rc = CB_ERR_NOMEM;
         goto out;
     }
@@ -583,7 +726,24 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
         goto out;
     if ((rc = setup(&ru, rdr, path, err)))
         goto out;
-    if (st) {
+    if (!st) {
+        /* Check only: one thread, rows in order. */
+        if ((rc = worker_init(&solo, &ru, 0)))
+            goto out;
+        read_rc = check_rows(&ru, &solo, rdr, &ferr);
+        if (read_rc) {
+            rc = read_rc;
+            if (ferr.len) {
+                sum->failed = 1;
+                cb_errf(err, "%s", cb_buf_cstr(&ferr));
+            }
+            goto out;
+        }
+        sum->encoding = cb_reader_encoding(rdr);
+        goto finish;
+    }
+
+    {
         struct cb_import_file f;
         char enc[16];
         snprintf(enc, sizeof(enc), "%s", cb_encoding_name(sum->encoding));
@@ -596,119 +756,111 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
         f.format = cb_format_name(sum->format);
         if ((rc = cb_store_file_begin(st, &f, &ru.file_id, err)))
             goto out;
-        piped = 1;
-        if ((rc = cb_store_encoder_new(&ru.enc)) || (rc = pipe_init(&ru)) ||
-            (rc = cb_store_bulk_begin(st, err)) || (rc = cb_store_begin(st, err)))
-            goto out;
-        began = 1;
-        cb_store_overlap_counts(st, &ov0, &ov_first0);
-        ss.st = st;
-        ss.file_id = ru.file_id;
-        ss.batch_rows = opts->batch_rows ? opts->batch_rows : DEFAULT_BATCH;
-        ss.pipe = &ru.pipe;
-        if (opts->drg) {
-            sum->drg.on = 1;
-            ss.nslots = cb_store_drg_chooser_nschemes(opts->drg);
-            ss.slot = cb_calloc((size_t)ss.nslots + 1, sizeof(uint64_t));
-            ss.slot_committed = cb_calloc((size_t)ss.nslots + 1, sizeof(uint64_t));
-            if (!ss.slot || !ss.slot_committed) {
-                rc = CB_ERR_NOMEM;
-                goto out;
-            }
-        }
-        if (pthread_create(&th, NULL, store_main, &ss) != 0) {
-            cb_errf(err, "cannot start the store thread");
+    }
+    piped = 1;
+    if ((rc = start_workers(&ru, err)) || (rc = cb_store_bulk_begin(st, err)) ||
+        (rc = cb_store_begin(st, err)))
+        goto out;
+    began = 1;
+    cb_store_overlap_counts(st, &ov0, &ov_first0);
+    ss.st = st;
+    ss.file_id = ru.file_id;
+    ss.batch_rows = opts->batch_rows ? opts->batch_rows : DEFAULT_BATCH;
+    ss.pipe = &ru.pipe;
+    ss.sum = sum;
+    if (opts->drg) {
+        sum->drg.on = 1;
+        ss.nslots = cb_store_drg_chooser_nschemes(opts->drg);
+        ss.slot = cb_calloc((size_t)ss.nslots + 1, sizeof(uint64_t));
+        ss.slot_committed = cb_calloc((size_t)ss.nslots + 1, sizeof(uint64_t));
+        if (!ss.slot || !ss.slot_committed) {
             rc = CB_ERR_NOMEM;
             goto out;
         }
-        threaded = 1;
     }
+    if (pthread_create(&th, NULL, store_main, &ss) != 0) {
+        cb_errf(err, "cannot start the store thread");
+        rc = CB_ERR_NOMEM;
+        goto out;
+    }
+    threaded = 1;
 
-    read_rc = read_rows(&ru, rdr, &ferr, err);
-    if (threaded) {
-        /*
-         * Flush the last chunk. When the file broke, only the rows of
-         * complete batches go: the store commits them, and the batch in
-         * progress is rolled back below.
-         */
-        if (read_rc && ferr.len && ru.cur) {
-            uint64_t read = sum->counts.read, batch = ss.batch_rows;
-            uint64_t keep_to = read / batch * batch, first = read - ru.cur->n;
-            ru.cur->n = keep_to > first ? (size_t)(keep_to - first) : 0;
-        }
-        if ((!read_rc || ferr.len) && ru.cur && ru.cur->n) {
-            enum cb_err prc = pipe_push(&ru, err);
-            if (!read_rc)
-                read_rc = prc;
-        }
-        pthread_mutex_lock(&ru.pipe.mu);
-        ru.pipe.closed = 1;
-        pthread_cond_broadcast(&ru.pipe.cv);
-        pthread_mutex_unlock(&ru.pipe.mu);
-        pthread_join(th, NULL);
-        threaded = 0;
-        /*
-         * The store's counts are exact (duplicates within the file pass QC
-         * and are rejected by the store); after a failure only what was
-         * committed counts.
-         */
-        {
-            uint64_t read = sum->counts.read, ov, ov_first;
-            sum->counts = read_rc ? ss.committed : ss.counts;
-            sum->counts.read = read;
-            if (opts->drg)
-                drg_summary(sum, opts->drg, read_rc ? &ss.drg_committed : &ss.drg,
-                            read_rc ? ss.slot_committed : ss.slot, ss.nslots);
-            /* Overlapping stays (QC-ID-03) are found by the store. */
-            cb_store_overlap_counts(st, &ov, &ov_first);
-            ov -= ov0;
-            ov_first -= ov_first0;
-            if (!read_rc) {
-                sum->counts.warnings += ov_first;
-                if (ru.id03 >= 0) {
-                    sum->rule_records[ru.id03] += ov;
-                    sum->rule_issues[ru.id03] += ov;
-                }
+    read_rc = read_rows(&ru, rdr, &ferr, &nread);
+    join_workers(&ru);
+    pthread_join(th, NULL);
+    threaded = 0;
+    /*
+     * A worker that stopped at a row stops the import there, as if the
+     * reader had: its row comes before anything the reader found after.
+     */
+    if (ss.file_rc || ss.work_rc) {
+        read_rc = ss.file_rc ? ss.file_rc : ss.work_rc;
+        cb_buf_reset(&ferr);
+        if (ss.file_rc)
+            cb_errf(&ferr, "%s", cb_buf_cstr(&ss.ferr));
+        else
+            cb_errf(err, "%s", cb_buf_cstr(&ss.werr));
+    }
+    /*
+     * The store's counts are exact (duplicates within the file pass QC and
+     * are rejected by the store); after a failure only what was committed
+     * counts. Rows read: those the store took when a worker stopped the
+     * import, else every row the reader read (all went on to the store).
+     */
+    {
+        uint64_t read = ss.file_rc || ss.work_rc ? ss.read : nread, ov, ov_first;
+        sum->counts = read_rc ? ss.committed : ss.counts;
+        sum->counts.read = read;
+        if (opts->drg)
+            drg_summary(sum, opts->drg, read_rc ? &ss.drg_committed : &ss.drg,
+                        read_rc ? ss.slot_committed : ss.slot, ss.nslots);
+        /* Overlapping stays (QC-ID-03) are found by the store. */
+        cb_store_overlap_counts(st, &ov, &ov_first);
+        ov -= ov0;
+        ov_first -= ov_first0;
+        if (!read_rc) {
+            sum->counts.warnings += ov_first;
+            if (ru.id03 >= 0) {
+                sum->rule_records[ru.id03] += ov;
+                sum->rule_issues[ru.id03] += ov;
             }
         }
-        if (ru.id02 >= 0) {
-            sum->rule_records[ru.id02] += ss.duplicates;
-            sum->rule_issues[ru.id02] += ss.duplicates;
-        }
-        if (ss.rc) {
-            cb_errf(err, "%s", cb_buf_cstr(&ss.err));
-            rc = ss.rc;
-            goto out;
-        }
+    }
+    if (ru.id02 >= 0) {
+        sum->rule_records[ru.id02] += ss.duplicates;
+        sum->rule_issues[ru.id02] += ss.duplicates;
+    }
+    if (ss.rc) {
+        cb_errf(err, "%s", cb_buf_cstr(&ss.err));
+        rc = ss.rc;
+        goto out;
     }
     if (read_rc) {
         /* Malformed file: keep what was committed, drop the open batch. */
+        struct cb_buf e2 = CB_BUF_INIT;
         rc = read_rc;
         if (ferr.len) {
             sum->failed = 1;
             cb_errf(err, "%s", cb_buf_cstr(&ferr));
         }
-        if (st) {
-            struct cb_buf e2 = CB_BUF_INIT;
-            cb_store_rollback(st);
-            began = 0;
-            if (cb_store_file_finish(st, ru.file_id, &sum->counts, "failed",
-                                     cb_buf_cstr(ferr.len ? &ferr : err),
-                                     NULL, &e2) != CB_OK)
-                cb_errf(err, "%s", cb_buf_cstr(&e2));
-            cb_buf_release(&e2);
-        }
+        cb_store_rollback(st);
+        began = 0;
+        if (cb_store_file_finish(st, ru.file_id, &sum->counts, "failed",
+                                 cb_buf_cstr(ferr.len ? &ferr : err),
+                                 NULL, &e2) != CB_OK)
+            cb_errf(err, "%s", cb_buf_cstr(&e2));
+        cb_buf_release(&e2);
         goto out;
     }
     sum->encoding = cb_reader_encoding(rdr); /* may have switched mid-file */
-    if (st) {
-        if ((rc = cb_store_resolve_rejects(st, ru.file_id, err)) ||
-            (rc = cb_store_file_finish(st, ru.file_id, &sum->counts, "complete",
-                                       NULL, cb_encoding_name(sum->encoding), err)) ||
-            (rc = cb_store_commit(st, err)))
-            goto out;
-        began = 0;
-    }
+    if ((rc = cb_store_resolve_rejects(st, ru.file_id, err)) ||
+        (rc = cb_store_file_finish(st, ru.file_id, &sum->counts, "complete",
+                                   NULL, cb_encoding_name(sum->encoding), err)) ||
+        (rc = cb_store_commit(st, err)))
+        goto out;
+    began = 0;
+
+finish:
     if (opts->progress) {
         cb_reader_progress(rdr, &done, &total);
         opts->progress(opts->progress_ctx, sum->counts.read, done, total, 1);
@@ -741,30 +893,30 @@ out:
             cb_errf(err, "%s", cb_buf_cstr(&e2));
         cb_buf_release(&e2);
     }
-    if (threaded) {
-        pthread_mutex_lock(&ru.pipe.mu);
-        ru.pipe.closed = 1;
-        pthread_cond_broadcast(&ru.pipe.cv);
-        pthread_mutex_unlock(&ru.pipe.mu);
-        pthread_join(th, NULL);
+    if (piped) {
+        cb__pipe_stop(&ru.pipe); /* a failure before or while reading: let go */
+        join_workers(&ru);
+        if (threaded)
+            pthread_join(th, NULL);
     }
     if (began)
         cb_store_rollback(st);
     if (st)
         cb_store_bulk_end(st);
     if (piped)
-        pipe_destroy(&ru);
+        cb__pipe_destroy(&ru.pipe);
+    for (i = 0; i < ru.nworkers; i++)
+        worker_release(&ru.workers[i]);
+    cb_free(ru.workers);
+    worker_release(&solo);
     cb_header_map_release(&ru.map);
     cb_reader_free(rdr);
-    cb_arena_release(&ru.arena);
-    cb_store_encoder_free(ru.enc);
     cb_strmap_release(&ru.seen_keys);
-    cb_free(ru.rule_hit);
-    cb_free(ru.rec);
-    cb_free(ru.res);
     cb_buf_release(&ferr);
     cb_buf_release(&hname);
     cb_buf_release(&ss.err);
+    cb_buf_release(&ss.ferr);
+    cb_buf_release(&ss.werr);
     cb_free(ss.slot);
     cb_free(ss.slot_committed);
     return rc;

@@ -32,7 +32,6 @@
 
 #define CHUNK          (1u << 20)  /* bytes read per refill */
 #define MAX_ROW_BYTES  (16u << 20) /* a row longer than this is an error */
-#define MAX_FIELDS     4096
 
 struct cb_reader {
     int              fd;
@@ -57,9 +56,7 @@ struct cb_reader {
     size_t           header_nfields;
     uint64_t         rows;
 
-    struct cb_buf    rowbuf;
-    struct cb_str    *fields;
-    size_t           fcap;
+    struct cb_split_work split;     /* cb_reader_next's own splitting */
 };
 
 const char *
@@ -343,7 +340,6 @@ cb_reader_open(struct cb_reader **out, const char *path,
     r->cd = (iconv_t)-1;
     r->path = path;
     r->line = 1;
-    cb_buf_init(&r->rowbuf, MAX_ROW_BYTES);
     r->fmt = opts->format;
     if (r->fmt == CB_FMT_AUTO && plen > 5 && strcmp(path + plen - 5, ".xlsx") == 0)
         r->fmt = CB_FMT_XLSX;
@@ -418,8 +414,7 @@ cb_reader_free(struct cb_reader *r)
     cb_xlsx_free(r->xlsx);
     cb_free(r->in);
     cb_free(r->win);
-    cb_buf_release(&r->rowbuf);
-    cb_free(r->fields);
+    cb_split_work_release(&r->split);
     cb_free(r);
 }
 
@@ -448,22 +443,25 @@ cb_reader_progress(const struct cb_reader *r, uint64_t *done, uint64_t *total)
 
 /*
  * Finds the end of the row starting at win_start: sets *end (offset of the
- * '\n', or win_len at EOF) and *complete. Returns 0 if more input is needed.
+ * '\n', or win_len at EOF), *has_nl, *open_quote, and *quoted (the row has
+ * a '"'). Returns 0 if more input is needed.
  */
 static int
-find_row_end(struct cb_reader *r, size_t *end, int *has_nl, int *open_quote)
+find_row_end(struct cb_reader *r, size_t *end, int *has_nl, int *open_quote,
+             int *quoted)
 {
     const char *w = r->win;
     size_t i = r->win_start, n = r->win_len;
     int inq = 0;
 
     *open_quote = 0;
+    *quoted = 0;
     for (;;) {
         const char *nl = memchr(w + i, '\n', n - i);
         size_t stop = nl ? (size_t)(nl - w) : n;
-        const char *q = memchr(w + i, '"', stop - i);
+        const char *q = inq ? w + i : memchr(w + i, '"', stop - i);
 
-        if (!q && !inq) {
+        if (!q) {
             if (!nl)
                 break;
             *end = stop;
@@ -471,7 +469,8 @@ find_row_end(struct cb_reader *r, size_t *end, int *has_nl, int *open_quote)
             return 1;
         }
         /* Slow path: walk the quotes up to the newline. */
-        for (; i < stop; i++)
+        *quoted = 1;
+        for (i = (size_t)(q - w); i < stop; i++)
             if (w[i] == '"')
                 inq = !inq;
         if (!nl)
@@ -491,22 +490,56 @@ find_row_end(struct cb_reader *r, size_t *end, int *has_nl, int *open_quote)
     return 1;
 }
 
-static enum cb_err
-push_field(struct cb_reader *r, size_t nf, const char *p, size_t len)
+/* Line and character column of offset pos in a row that starts on line. */
+static void
+locate_in(struct cb_str text, size_t pos, uint64_t line, uint64_t *out_line,
+          size_t *col)
 {
-    if (nf >= r->fcap) {
-        size_t cap = r->fcap ? r->fcap * 2 : 256;
-        void *np;
-        if (cap > MAX_FIELDS)
-            return CB_ERR_TOO_LARGE;
-        np = cb_reallocarray(r->fields, cap, sizeof(*r->fields));
-        if (!np)
-            return CB_ERR_NOMEM;
-        r->fields = np;
-        r->fcap = cap;
-    }
-    r->fields[nf].ptr = p;
-    r->fields[nf].len = len;
+    size_t i, ls = 0;
+
+    *out_line = line;
+    for (i = 0; i < pos && i < text.len; i++)
+        if (text.ptr[i] == '\n') {
+            (*out_line)++;
+            ls = i + 1;
+        }
+    *col = cb_str_utf8_len(cb_str_make(text.ptr + ls, pos - ls)) + 1;
+}
+
+/* Room for field nf (and its column number, for sparse rows). */
+static enum cb_err
+grow_fields(struct cb_split_work *w, size_t nf)
+{
+    size_t cap = w->cap ? w->cap * 2 : 256;
+    void *np;
+
+    if (nf >= CB_READER_MAX_FIELDS)
+        return CB_ERR_TOO_LARGE;
+    while (cap <= nf)
+        cap *= 2;
+    if (cap > CB_READER_MAX_FIELDS)
+        cap = CB_READER_MAX_FIELDS;
+    np = cb_reallocarray(w->fields, cap, sizeof(*w->fields));
+    if (!np)
+        return CB_ERR_NOMEM;
+    w->fields = np;
+    np = cb_reallocarray(w->cols, cap, sizeof(*w->cols));
+    if (!np)
+        return CB_ERR_NOMEM;
+    w->cols = np;
+    w->cap = cap;
+    return CB_OK;
+}
+
+static enum cb_err
+push_field(struct cb_split_work *w, size_t nf, const char *p, size_t len)
+{
+    enum cb_err rc;
+
+    if (nf >= w->cap && (rc = grow_fields(w, nf)))
+        return rc;
+    w->fields[nf].ptr = p;
+    w->fields[nf].len = len;
     return CB_OK;
 }
 
@@ -559,11 +592,11 @@ pick_delim(struct cb_reader *r, size_t s, size_t e, struct cb_buf *err)
  * found sixteen bytes at a time where SSE2 is available.
  */
 static enum cb_err
-split_plain(struct cb_reader *r, size_t s, size_t e, size_t *nfields)
+split_plain(struct cb_split_work *wk, char delim, struct cb_str text,
+            size_t *nfields)
 {
-    const char *w = r->win;
-    const char delim = r->delim;
-    size_t i = s, start = s, nf = 0, len;
+    const char *w = text.ptr;
+    size_t i = 0, e = text.len, start = 0, nf = 0;
     enum cb_err rc;
 
 #if defined(__SSE2__)
@@ -575,11 +608,11 @@ split_plain(struct cb_reader *r, size_t s, size_t e, size_t *nfields)
 
         while (m) {
             size_t pos = i + (size_t)__builtin_ctz(m);
-            if (nf < r->fcap) {
-                r->fields[nf].ptr = w + start;
-                r->fields[nf].len = pos - start;
+            if (nf < wk->cap) {
+                wk->fields[nf].ptr = w + start;
+                wk->fields[nf].len = pos - start;
                 nf++;
-            } else if ((rc = push_field(r, nf++, w + start, pos - start))) {
+            } else if ((rc = push_field(wk, nf++, w + start, pos - start))) {
                 return rc;
             }
             start = pos + 1;
@@ -591,70 +624,149 @@ split_plain(struct cb_reader *r, size_t s, size_t e, size_t *nfields)
     for (; i < e; i++) {
         if (w[i] != delim)
             continue;
-        if ((rc = push_field(r, nf++, w + start, i - start)))
+        if ((rc = push_field(wk, nf++, w + start, i - start)))
             return rc;
         start = i + 1;
     }
-    len = e - start;
-    if (len && w[e - 1] == '\r')
-        len--;
-    if ((rc = push_field(r, nf++, w + start, len)))
+    if ((rc = push_field(wk, nf++, w + start, e - start)))
         return rc;
     *nfields = nf;
     return CB_OK;
 }
 
+/*
+ * split_plain for a sparse row: only the non-empty fields are kept, with
+ * their column numbers. The stores are unconditional (the count moves only
+ * for a non-empty field), so the mostly empty columns cost no branch.
+ */
 static enum cb_err
-split_row(struct cb_reader *r, size_t s, size_t e, size_t *nfields,
-          struct cb_buf *err)
+split_plain_sparse(struct cb_split_work *wk, char delim, struct cb_str text,
+                   size_t *nfields, size_t *nset)
 {
-    const char *w = r->win;
-    size_t i = s, nf = 0;
+    const char *w = text.ptr;
+    size_t i = 0, e = text.len, start = 0, nf = 0, k = 0;
+    struct cb_str *fields;
+    uint16_t *cols;
+
+    /*
+     * Room for the most fields a row may have and one block more, taken
+     * once: the loop then only checks the count after each block.
+     */
+    if (wk->cap < CB_READER_MAX_FIELDS + 16) {
+        void *np = cb_reallocarray(wk->fields, CB_READER_MAX_FIELDS + 16,
+                                   sizeof(*wk->fields));
+        if (!np)
+            return CB_ERR_NOMEM;
+        wk->fields = np;
+        np = cb_reallocarray(wk->cols, CB_READER_MAX_FIELDS + 16, sizeof(*wk->cols));
+        if (!np)
+            return CB_ERR_NOMEM;
+        wk->cols = np;
+        wk->cap = CB_READER_MAX_FIELDS + 16;
+    }
+    fields = wk->fields;
+    cols = wk->cols;
+#if defined(__SSE2__)
+    const __m128i d = _mm_set1_epi8(delim);
+
+    while (i + 16 <= e) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(w + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, d));
+
+        if (nf > CB_READER_MAX_FIELDS)
+            return CB_ERR_TOO_LARGE;
+        if (m == 0xFFFF && start == i) {
+            /* Sixteen empty fields: the long runs of unused columns. */
+            nf += 16;
+            start = i + 16;
+            i += 16;
+            continue;
+        }
+        while (m) {
+            size_t pos = i + (size_t)__builtin_ctz(m);
+            fields[k].ptr = w + start;
+            fields[k].len = pos - start;
+            cols[k] = (uint16_t)nf;
+            k += pos > start;
+            nf++;
+            start = pos + 1;
+            m &= m - 1;
+        }
+        i += 16;
+    }
+#endif
+    for (; i <= e; i++) {
+        if (i < e && w[i] != delim)
+            continue;
+        if (nf >= CB_READER_MAX_FIELDS)
+            return CB_ERR_TOO_LARGE;
+        fields[k].ptr = w + start;
+        fields[k].len = i - start;
+        cols[k] = (uint16_t)nf;
+        k += i > start;
+        nf++;
+        start = i + 1;
+    }
+    if (nf > CB_READER_MAX_FIELDS)
+        return CB_ERR_TOO_LARGE;
+    *nfields = nf;
+    *nset = k;
+    return CB_OK;
+}
+
+static enum cb_err
+split_quoted(const struct cb_splitter *sp, struct cb_split_work *wk,
+             struct cb_str text, uint64_t line, size_t *nfields,
+             struct cb_buf *err)
+{
+    const char *w = text.ptr;
+    const char delim = sp->delim;
+    size_t i = 0, e = text.len, nf = 0;
     enum cb_err rc;
 
     /*
      * Unquoted content never exceeds the row: with the room reserved up
      * front the row buffer cannot move, so fields can point into it.
      */
-    cb_buf_reset(&r->rowbuf);
-    if ((rc = cb_buf_reserve(&r->rowbuf, e - s + 1)))
+    cb_buf_reset(&wk->buf);
+    if ((rc = cb_buf_reserve(&wk->buf, e + 1)))
         goto too_long;
     for (;;) {
         if (i < e && w[i] == '"') {
-            size_t qstart = i, off = r->rowbuf.len;
+            size_t qstart = i, off = wk->buf.len;
             i++;
             for (;;) {
                 const char *q = memchr(w + i, '"', e - i);
                 size_t upto = q ? (size_t)(q - w) : e;
-                if ((rc = cb_buf_add(&r->rowbuf, w + i, upto - i)))
+                if ((rc = cb_buf_add(&wk->buf, w + i, upto - i)))
                     goto too_long;
                 if (!q) {
-                    uint64_t line;
+                    uint64_t l;
                     size_t col;
-                    locate(r, qstart, &line, &col);
+                    locate_in(text, qstart, line, &l, &col);
                     cb_errf(err, "%s: line %llu, column %zu: quoted field is not "
-                            "closed; expected a closing '\"'", r->path,
-                            (unsigned long long)line, col);
+                            "closed; expected a closing '\"'", sp->path,
+                            (unsigned long long)l, col);
                     return CB_ERR_PROTO;
                 }
                 i = upto + 1;
                 if (i < e && w[i] == '"') { /* "" = one quote */
-                    if ((rc = cb_buf_addc(&r->rowbuf, '"')))
+                    if ((rc = cb_buf_addc(&wk->buf, '"')))
                         goto too_long;
                     i++;
                     continue;
                 }
                 break;
             }
-            if ((rc = push_field(r, nf++, r->rowbuf.ptr + off, r->rowbuf.len - off)))
+            if ((rc = push_field(wk, nf++, wk->buf.ptr + off, wk->buf.len - off)))
                 goto too_many;
-            if (i < e && w[i] != r->delim && !(w[i] == '\r' && i + 1 == e)) {
-                uint64_t line;
+            if (i < e && w[i] != delim) {
+                uint64_t l;
                 size_t col;
-                locate(r, i, &line, &col);
+                locate_in(text, i, line, &l, &col);
                 cb_errf(err, "%s: line %llu, column %zu: unexpected character "
                         "after a closing quote; expected the delimiter or the "
-                        "end of the line", r->path, (unsigned long long)line, col);
+                        "end of the line", sp->path, (unsigned long long)l, col);
                 return CB_ERR_PROTO;
             }
         } else {
@@ -662,27 +774,23 @@ split_row(struct cb_reader *r, size_t s, size_t e, size_t *nfields,
              * Most front-page fields are short or empty: a byte loop beats a
              * memchr call per field.
              */
-            const char delim = r->delim;
-            size_t upto = i, len;
+            size_t upto = i;
             while (upto < e && w[upto] != delim)
                 upto++;
-            len = upto - i;
-            if (upto == e && len && w[upto - 1] == '\r')
-                len--;
-            if (nf < r->fcap) {
-                r->fields[nf].ptr = w + i;
-                r->fields[nf].len = len;
+            if (nf < wk->cap) {
+                wk->fields[nf].ptr = w + i;
+                wk->fields[nf].len = upto - i;
                 nf++;
-            } else if ((rc = push_field(r, nf++, w + i, len))) {
+            } else if ((rc = push_field(wk, nf++, w + i, upto - i))) {
                 goto too_many;
             }
             i = upto;
         }
-        if (i >= e || (w[i] == '\r' && i + 1 == e))
+        if (i >= e)
             break;
         i++; /* skip the delimiter */
-        if (i == e || (w[i] == '\r' && i + 1 == e)) { /* trailing delimiter */
-            if ((rc = push_field(r, nf++, w + i, 0)))
+        if (i == e) { /* trailing delimiter */
+            if ((rc = push_field(wk, nf++, w + i, 0)))
                 goto too_many;
             break;
         }
@@ -692,28 +800,99 @@ split_row(struct cb_reader *r, size_t s, size_t e, size_t *nfields,
 
 too_many:
     if (rc == CB_ERR_TOO_LARGE)
-        cb_errf(err, "%s: line %llu: more than %u fields", r->path,
-                (unsigned long long)r->line, MAX_FIELDS);
+        cb_errf(err, "%s: line %llu: more than %u fields", sp->path,
+                (unsigned long long)line, CB_READER_MAX_FIELDS);
     return rc;
 too_long:
     if (rc == CB_ERR_TOO_LARGE)
-        cb_errf(err, "%s: line %llu: row longer than %u bytes", r->path,
-                (unsigned long long)r->line, MAX_ROW_BYTES);
+        cb_errf(err, "%s: line %llu: row longer than %u bytes", sp->path,
+                (unsigned long long)line, MAX_ROW_BYTES);
     return rc;
 }
 
-enum cb_err
-cb_reader_next(struct cb_reader *r, struct cb_row *row, struct cb_buf *err)
+void
+cb_split_work_release(struct cb_split_work *w)
 {
-    size_t s, e, nf, i;
-    int has_nl, open_quote;
+    cb_free(w->fields);
+    cb_free(w->cols);
+    cb_buf_release(&w->buf);
+    memset(w, 0, sizeof(*w));
+}
+
+enum cb_err
+cb_row_split(const struct cb_splitter *sp, const struct cb_raw_row *raw,
+             struct cb_split_work *wk, struct cb_row *row, struct cb_buf *err)
+{
+    size_t nf = 0;
     enum cb_err rc;
 
+    size_t nset = 0;
+
+    if (!wk->buf.max)
+        cb_buf_init(&wk->buf, MAX_ROW_BYTES);
+    row->raw = raw->text;
+    row->line = raw->line;
+    row->cols = NULL;
+    row->nset = 0;
+    if (raw->fields) { /* xlsx: split already */
+        row->nfields = raw->nfields;
+        row->fields = raw->fields;
+        return CB_OK;
+    }
+    if (raw->quoted)
+        rc = split_quoted(sp, wk, raw->text, raw->line, &nf, err);
+    else if (wk->sparse)
+        rc = split_plain_sparse(wk, sp->delim, raw->text, &nf, &nset);
+    else
+        rc = split_plain(wk, sp->delim, raw->text, &nf);
+    if (rc == CB_ERR_TOO_LARGE && !raw->quoted)
+        cb_errf(err, "%s: line %llu: more than %u fields", sp->path,
+                (unsigned long long)raw->line, CB_READER_MAX_FIELDS);
+    if (rc)
+        return rc;
+    if (!raw->quoted && wk->sparse) {
+        row->cols = wk->cols;
+        row->nset = nset;
+    }
+    if (raw->last && sp->header_nfields && nf < sp->header_nfields) {
+        cb_errf(err, "%s: line %llu: truncated last line: %zu of %zu fields "
+                "and no line end", sp->path, (unsigned long long)raw->line, nf,
+                sp->header_nfields);
+        return CB_ERR_PROTO;
+    }
+    row->nfields = nf;
+    row->fields = wk->fields;
+    return CB_OK;
+}
+
+void
+cb_reader_splitter(const struct cb_reader *r, struct cb_splitter *sp)
+{
+    sp->delim = r->delim;
+    sp->header_nfields = r->header_nfields;
+    sp->path = r->path;
+}
+
+enum cb_err
+cb_reader_next_raw(struct cb_reader *r, struct cb_raw_row *row, struct cb_buf *err)
+{
+    size_t s, e, i;
+    int has_nl, open_quote, quoted;
+    enum cb_err rc;
+
+    memset(row, 0, sizeof(*row));
     if (r->xlsx) {
         struct cb_buf xerr = CB_BUF_INIT;
-        rc = cb_xlsx_next(r->xlsx, row, &xerr);
-        if (rc == CB_OK && r->rows++ == 0)
-            r->header_nfields = row->nfields;
+        struct cb_row x;
+        rc = cb_xlsx_next(r->xlsx, &x, &xerr);
+        if (rc == CB_OK) {
+            if (r->rows++ == 0)
+                r->header_nfields = x.nfields;
+            row->text = x.raw;
+            row->line = x.line;
+            row->nfields = x.nfields;
+            row->fields = x.fields;
+        }
         if (rc != CB_OK && rc != CB_EOF) /* name the workbook, not only the part */
             cb_errf(err, "%s: %s", r->path, cb_buf_cstr(&xerr));
         cb_buf_release(&xerr);
@@ -728,7 +907,8 @@ cb_reader_next(struct cb_reader *r, struct cb_row *row, struct cb_buf *err)
             r->win_start += r->win[r->win_start] == '\n' ? 1 : 2;
             r->line++;
         }
-        if (r->win_start < r->win_len && find_row_end(r, &e, &has_nl, &open_quote))
+        if (r->win_start < r->win_len &&
+            find_row_end(r, &e, &has_nl, &open_quote, &quoted))
             break;
         if (r->in_eof && r->in_len == 0) {
             if (r->win_start >= r->win_len) {
@@ -761,7 +941,7 @@ cb_reader_next(struct cb_reader *r, struct cb_row *row, struct cb_buf *err)
                     q = i;
                 inq = !inq;
             }
-        locate(r, q, &line, &col);
+        locate_in(cb_str_make(r->win + s, e - s), q - s, r->line, &line, &col);
         cb_errf(err, "%s: line %llu, column %zu: quoted field is not closed "
                 "before the end of the file (truncated file or bad quoting)",
                 r->path, (unsigned long long)line, col);
@@ -769,37 +949,43 @@ cb_reader_next(struct cb_reader *r, struct cb_row *row, struct cb_buf *err)
     }
     if (r->rows == 0 && (rc = pick_delim(r, s, e, err)))
         return rc;
-    if (memchr(r->win + s, '"', e - s))
-        rc = split_row(r, s, e, &nf, err);
-    else if ((rc = split_plain(r, s, e, &nf)) == CB_ERR_TOO_LARGE)
-        cb_errf(err, "%s: line %llu: more than %u fields", r->path,
-                (unsigned long long)r->line, MAX_FIELDS);
-    if (rc)
-        return rc;
-    if (!has_nl && r->rows > 0 && nf < r->header_nfields) {
-        cb_errf(err, "%s: line %llu: truncated last line: %zu of %zu fields "
-                "and no line end", r->path, (unsigned long long)r->line, nf,
-                r->header_nfields);
-        return CB_ERR_PROTO;
-    }
-    if (r->rows == 0) {
-        r->header_nfields = nf;
-        /* A UTF-8 BOM inside the text (after conversion) is not a column name. */
-        if (nf && r->fields[0].len >= 3 && memcmp(r->fields[0].ptr, "\xEF\xBB\xBF", 3) == 0) {
-            r->fields[0].ptr += 3;
-            r->fields[0].len -= 3;
-        }
-    }
-    row->nfields = nf;
-    row->fields = r->fields;
-    row->raw = cb_str_make(r->win + s, e - s - (e > s && r->win[e - 1] == '\r'));
+    row->text = cb_str_make(r->win + s, e - s - (e > s && r->win[e - 1] == '\r'));
     row->line = r->line;
-    if (memchr(r->win + s, '"', e - s)) /* quoted newlines count as lines */
+    row->last = !has_nl;
+    row->quoted = quoted;
+    if (quoted) /* quoted newlines count as lines */
         for (i = s; i < e; i++)
             if (r->win[i] == '\n')
                 r->line++;
     r->line += has_nl;
     r->win_start = e + has_nl;
     r->rows++;
+    return CB_OK;
+}
+
+enum cb_err
+cb_reader_next(struct cb_reader *r, struct cb_row *row, struct cb_buf *err)
+{
+    struct cb_raw_row raw;
+    struct cb_splitter sp;
+    int header = r->rows == 0;
+    enum cb_err rc;
+
+    if ((rc = cb_reader_next_raw(r, &raw, err)))
+        return rc;
+    cb_reader_splitter(r, &sp);
+    if (header)
+        sp.header_nfields = 0;
+    if ((rc = cb_row_split(&sp, &raw, &r->split, row, err)))
+        return rc;
+    if (header && !r->xlsx) {
+        r->header_nfields = row->nfields;
+        /* A UTF-8 BOM inside the text (after conversion) is not a column name. */
+        if (row->nfields && row->fields[0].len >= 3 &&
+            memcmp(row->fields[0].ptr, "\xEF\xBB\xBF", 3) == 0) {
+            row->fields[0].ptr += 3;
+            row->fields[0].len -= 3;
+        }
+    }
     return CB_OK;
 }

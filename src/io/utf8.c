@@ -6,6 +6,10 @@
 
 #include "io_int.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 size_t
 cb__utf8_valid_prefix(const unsigned char *p, size_t n, int *incomplete)
 {
@@ -18,7 +22,18 @@ cb__utf8_valid_prefix(const unsigned char *p, size_t n, int *incomplete)
         unsigned lo = 0x80, hi = 0xBF;
 
         if (c < 0x80) {
-            /* Skip runs of ASCII eight bytes at a time. */
+            /* Skip runs of ASCII sixteen (or eight) bytes at a time. */
+#if defined(__SSE2__)
+            while (i + 16 <= n) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+                unsigned m = (unsigned)_mm_movemask_epi8(v);
+                if (m) {
+                    i += (size_t)__builtin_ctz(m);
+                    break;
+                }
+                i += 16;
+            }
+#endif
             while (i + 8 <= n) {
                 uint64_t w;
                 memcpy(&w, p + i, 8);
@@ -28,6 +43,15 @@ cb__utf8_valid_prefix(const unsigned char *p, size_t n, int *incomplete)
             }
             while (i < n && p[i] < 0x80)
                 i++;
+            continue;
+        }
+        /*
+         * The common case of Chinese text: a three-byte sequence, U+0800 to
+         * U+FFFF without the surrogates, whole in the buffer.
+         */
+        if ((c & 0xF0) == 0xE0 && i + 2 < n && (p[i + 2] & 0xC0) == 0x80 &&
+            p[i + 1] >= (c == 0xE0 ? 0xA0 : 0x80) && p[i + 1] <= (c == 0xED ? 0x9F : 0xBF)) {
+            i += 3;
             continue;
         }
         if (c >= 0xC2 && c <= 0xDF)

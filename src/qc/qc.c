@@ -301,6 +301,18 @@ cb_qc_load(struct cb_qc **out, const char *datadir,
         cb_qc_free(qc);
         return rc;
     }
+    /*
+     * Most codes checked against a value set are one character ("1", "9"):
+     * those are answered from a bit set instead of the hash map.
+     */
+    for (int i = 0; i < qc->nvs; i++)
+        for (size_t k = 0; k < qc->vs[i].nslots; k++) {
+            struct cb_str key;
+            if (cb_strmap_slot_key(&qc->vs[i], k, &key, NULL) && key.len == 1) {
+                unsigned char c = (unsigned char)key.ptr[0];
+                qc->vs_one[i][c >> 6] |= (uint64_t)1 << (c & 63);
+            }
+        }
     *out = qc;
     return CB_OK;
 }
@@ -454,7 +466,12 @@ qc__key(int id, char *buf, size_t n)
 bool
 qc__in_vs(const struct cb_qc *qc, int vs, struct cb_str code)
 {
-    return cb_strmap_has(&qc->vs[vs], cb_str_trim(code));
+    code = cb_str_trim(code);
+    if (code.len == 1) {
+        unsigned char c = (unsigned char)code.ptr[0];
+        return (qc->vs_one[vs][c >> 6] >> (c & 63)) & 1;
+    }
+    return cb_strmap_has(&qc->vs[vs], code);
 }
 
 bool

@@ -152,6 +152,7 @@ struct cb_qc {
     struct cb_strmap rule_index;           /* id -> rule index */
 
     struct cb_strmap vs[QC_MAX_VS];        /* value sets, see enum qc_vs */
+    uint64_t         vs_one[QC_MAX_VS][4]; /* their one-byte codes, as bits */
     const char      *vs_table[QC_MAX_VS];  /* "RC019" */
     int              nvs;
     struct qc_field  field[CB_FP_NFIELDS];

@@ -839,22 +839,27 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
     int n;
     enum cb_err rc;
 
-    cb_fp_reset(r);
-    for (i = 0; i < m->ncols && i < row->nfields; i++) {
-        int f = m->field_of_col[i];
-        struct cb_str v = row->fields[i];
+    const int *field_of_col = m->field_of_col;
+    const struct cb_str *fields = row->fields;
+    size_t ncols = m->ncols < row->nfields ? m->ncols : row->nfields;
+    /* A sparse row lists its non-empty fields only (cols[k] is the column). */
+    size_t nfill = row->cols ? row->nset : ncols;
 
-        if (f < 0 || !v.len)
+    cb_fp_reset(r);
+    for (i = 0; i < nfill; i++) {
+        size_t col = row->cols ? row->cols[i] : i;
+        struct cb_str v = fields[i];
+        int f;
+
+        if (!v.len || col >= ncols || (f = field_of_col[col]) < 0)
             continue;
         v = cb_str_trim(v);
-        if (v.len == 1 && v.ptr[0] == '-')
-            v.len = 0;
-        if (!v.len)
+        if (!v.len || (v.len == 1 && v.ptr[0] == '-'))
             continue;
         cb_fp_assign(r, f, v);
         if (p->has_map[f])
             apply_map(p, r, f);
-        if (is_dx_code_field(f) && r->v[f].ptr[0] >= 'a' && r->v[f].ptr[0] <= 'z') {
+        if (r->v[f].ptr[0] >= 'a' && r->v[f].ptr[0] <= 'z' && is_dx_code_field(f)) {
             char *d = cb_arena_alloc(a, r->v[f].len);
             if (!d)
                 return CB_ERR_NOMEM;

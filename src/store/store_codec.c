@@ -81,6 +81,27 @@ cb__codec_compress(struct cb_codec *c, const void *src, size_t n,
     return CB_OK;
 }
 
+size_t
+cb__codec_bound(size_t n)
+{
+    return ZSTD_compressBound(n);
+}
+
+enum cb_err
+cb__codec_compress_to(struct cb_codec *c, const void *src, size_t n, void *dst,
+                      size_t cap, size_t *len)
+{
+    size_t z;
+
+    if (n > MAX_PAYLOAD)
+        return CB_ERR_TOO_LARGE;
+    z = ZSTD_compress2(c->cctx, dst, cap, src, n);
+    if (ZSTD_isError(z))
+        return CB_ERR_NOMEM;
+    *len = z;
+    return CB_OK;
+}
+
 enum cb_err
 cb__codec_decompress(struct cb_codec *c, const void *src, size_t n,
                      struct cb_buf *out)

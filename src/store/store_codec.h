@@ -26,6 +26,14 @@ CB_MUST_CHECK enum cb_err cb__codec_compress(struct cb_codec *c,
                                              const void *src, size_t n,
                                              struct cb_buf *out);
 
+/* The most bytes compressing n bytes can give. */
+size_t cb__codec_bound(size_t n);
+/* Compresses src into dst (cap bytes, at least cb__codec_bound(n)); *len. */
+CB_MUST_CHECK enum cb_err cb__codec_compress_to(struct cb_codec *c,
+                                                const void *src, size_t n,
+                                                void *dst, size_t cap,
+                                                size_t *len);
+
 /*
  * Decompresses a frame into out (reset first). Input that is not a zstd
  * frame is copied unchanged (payloads may be plain text). CB_ERR_PROTO on a

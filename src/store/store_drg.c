@@ -11,6 +11,7 @@
  * and a short scan; no SQL.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,8 @@
 /* ---- results --------------------------------------------------------------- */
 
 /* grouped_at: formatted again only when the second changes. */
-static const char *
-now_text(struct cb_store *st)
+const char *
+cb__store_now_text(struct cb_store *st)
 {
     time_t t = time(NULL);
 
@@ -49,50 +50,24 @@ bind_textz(sqlite3_stmt *s, int i, const char *z)
         sqlite3_bind_null(s, i);
 }
 
-static void
-bind_flag(sqlite3_stmt *s, int i, int v)
-{
-    if (v < 0)
-        sqlite3_bind_null(s, i);
-    else
-        sqlite3_bind_int(s, i, v);
-}
-
 static enum cb_err
 put_drg(struct cb_store *st, int64_t id, const struct cb_store_drg *d,
         struct cb_buf *err)
 {
-    sqlite3_stmt *s = cb__store_stmt(st, S_DRG_PUT, err);
-    int rc;
-
-    if (!s)
-        return CB_ERR_DB;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, d->scheme_id);
-    sqlite3_bind_text(s, 3, cb_drg_status_name((enum cb_drg_status)d->status), -1,
-                      SQLITE_STATIC);
-    bind_textz(s, 4, d->mdc);
-    bind_textz(s, 5, d->adrg);
-    bind_textz(s, 6, d->drg);
-    bind_flag(s, 7, d->mcc);
-    bind_flag(s, 8, d->cc);
-    bind_textz(s, 9, d->unmapped);
-    bind_textz(s, 10, d->choice);
-    sqlite3_bind_text(s, 11, now_text(st), -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
-        return cb__store_fail(st, "cannot store a DRG result", err);
-    return CB_OK;
+    return cb__store_queue_drg(st, id, d, err);
 }
 
 static enum cb_err
 delete_drg(struct cb_store *st, int64_t id, struct cb_buf *err)
 {
-    sqlite3_stmt *s = cb__store_stmt(st, S_DRG_DELETE, err);
+    sqlite3_stmt *s;
+    enum cb_err frc;
     int rc;
 
-    if (!s)
+    /* A queued result for the record would come back after the delete. */
+    if ((frc = cb__store_flush(st, err)))
+        return frc;
+    if (!(s = cb__store_stmt(st, S_DRG_DELETE, err)))
         return CB_ERR_DB;
     sqlite3_bind_int64(s, 1, id);
     rc = sqlite3_step(s);
@@ -335,8 +310,11 @@ struct ch_scheme {
     char                 *scheme;    /* "chs-drg-1.1" */
     char                 *digest;
     char                 *path;
-    struct cb_drg_scheme *s;         /* loaded on first need */
-    struct cb_drg_work    work;      /* bound to s when s is set */
+    /* Loaded on first need, under the chooser's lock; read without it
+       (atomically) once set, and never changed again. */
+    struct cb_drg_scheme *s;
+    struct cb_drg_work   *works;     /* one per thread, bound to s when set */
+    int                   nworks;
     int                   has_maps;
 };
 
@@ -358,6 +336,8 @@ struct cb_store_drg_chooser {
     struct cb_strmap  hosp;      /* zzjgdm -> row of masks */
     uint64_t         *masks;     /* per hospital: bit i = use i's region has it */
     size_t            nhosp, hosp_cap;
+    int               nthreads;  /* work areas per loaded scheme */
+    pthread_mutex_t   load_mu;   /* loading a scheme */
 };
 
 void
@@ -369,10 +349,10 @@ cb_store_drg_chooser_free(struct cb_store_drg_chooser *c)
         return;
     for (i = 0; i < c->nschemes; i++) {
         struct ch_scheme *sc = &c->schemes[i];
-        if (sc->s) {
-            cb_drg_work_release(&sc->work);
-            cb_drg_scheme_free(sc->s);
-        }
+        for (int k = 0; k < sc->nworks; k++)
+            cb_drg_work_release(&sc->works[k]);
+        cb_free(sc->works);
+        cb_drg_scheme_free(sc->s);
         cb_free(sc->scheme);
         cb_free(sc->digest);
         cb_free(sc->path);
@@ -383,6 +363,7 @@ cb_store_drg_chooser_free(struct cb_store_drg_chooser *c)
     cb_free(c->uses);
     cb_free(c->masks);
     cb_strmap_release(&c->hosp);
+    pthread_mutex_destroy(&c->load_mu);
     cb_free(c);
 }
 
@@ -595,6 +576,8 @@ cb_store_drg_chooser_new(struct cb_store *st, struct cb_store_drg_chooser **out,
     if (!c)
         return CB_ERR_NOMEM;
     cb_strmap_init(&c->hosp);
+    c->nthreads = 1;
+    pthread_mutex_init(&c->load_mu, NULL);
     if ((rc = load_schemes(st, c, err)) || (rc = load_uses(st, c, err)) ||
         (rc = load_members(st, c, err))) {
         cb_store_drg_chooser_free(c);
@@ -604,18 +587,62 @@ cb_store_drg_chooser_new(struct cb_store *st, struct cb_store_drg_chooser **out,
     return CB_OK;
 }
 
+/* Gives sc n work areas bound to s (those it has stay). */
 static enum cb_err
-bind_scheme(struct ch_scheme *sc, struct cb_drg_scheme *s)
+grow_works(struct ch_scheme *sc, const struct cb_drg_scheme *s, int n)
+{
+    struct cb_drg_work *w;
+    enum cb_err rc;
+
+    if (n <= sc->nworks)
+        return CB_OK;
+    w = cb_reallocarray(sc->works, (size_t)n, sizeof(*w));
+    if (!w)
+        return CB_ERR_NOMEM;
+    sc->works = w;
+    while (sc->nworks < n) {
+        memset(&w[sc->nworks], 0, sizeof(*w));
+        if ((rc = cb_drg_work_init(&w[sc->nworks], s))) {
+            cb_drg_work_release(&w[sc->nworks]);
+            return rc;
+        }
+        sc->nworks++;
+    }
+    return CB_OK;
+}
+
+/* Publishes s as sc's scheme once its work areas are ready. */
+static enum cb_err
+bind_scheme(struct cb_store_drg_chooser *c, struct ch_scheme *sc,
+            struct cb_drg_scheme *s)
+{
+    enum cb_err rc = grow_works(sc, s, c->nthreads);
+
+    if (rc) {
+        for (int k = 0; k < sc->nworks; k++)
+            cb_drg_work_release(&sc->works[k]);
+        cb_free(sc->works);
+        sc->works = NULL;
+        sc->nworks = 0;
+        return rc;
+    }
+    sc->has_maps = cb_drg_scheme_has_maps(s);
+    __atomic_store_n(&sc->s, s, __ATOMIC_RELEASE);
+    return CB_OK;
+}
+
+enum cb_err
+cb_store_drg_chooser_threads(struct cb_store_drg_chooser *c, int n)
 {
     enum cb_err rc;
 
-    memset(&sc->work, 0, sizeof(sc->work));
-    if ((rc = cb_drg_work_init(&sc->work, s))) {
-        cb_drg_work_release(&sc->work);
-        return rc;
-    }
-    sc->s = s;
-    sc->has_maps = cb_drg_scheme_has_maps(s);
+    if (n < 1)
+        n = 1;
+    for (int i = 0; i < c->nschemes; i++)
+        if (c->schemes[i].s && (rc = grow_works(&c->schemes[i], c->schemes[i].s, n)))
+            return rc;
+    if (n > c->nthreads)
+        c->nthreads = n;
     return CB_OK;
 }
 
@@ -629,7 +656,7 @@ cb_store_drg_chooser_take_scheme(struct cb_store_drg_chooser *c,
         struct ch_scheme *sc = &c->schemes[i];
         if (!sc->s && !strcmp(sc->scheme, cb_drg_scheme_id(s)) &&
             !strcmp(sc->digest, cb_drg_scheme_digest(s))) {
-            if (bind_scheme(sc, s) == CB_OK)
+            if (bind_scheme(c, sc, s) == CB_OK)
                 return;
             break;
         }
@@ -638,7 +665,7 @@ cb_store_drg_chooser_take_scheme(struct cb_store_drg_chooser *c,
 }
 
 static enum cb_err
-load_scheme(struct ch_scheme *sc, struct cb_buf *err)
+load_scheme(struct cb_store_drg_chooser *c, struct ch_scheme *sc, struct cb_buf *err)
 {
     struct cb_drg_load_opts lo;
     struct cb_drg_scheme *s;
@@ -658,8 +685,26 @@ load_scheme(struct ch_scheme *sc, struct cb_buf *err)
         cb_drg_scheme_free(s);
         return CB_ERR_USAGE;
     }
-    if ((rc = bind_scheme(sc, s)))
+    if ((rc = bind_scheme(c, sc, s)))
         cb_drg_scheme_free(s);
+    return rc;
+}
+
+/* sc's scheme, loaded on first need (one thread loads, the others wait). */
+static enum cb_err
+scheme_ready(struct cb_store_drg_chooser *c, struct ch_scheme *sc,
+             struct cb_drg_scheme **out, struct cb_buf *err)
+{
+    enum cb_err rc = CB_OK;
+
+    *out = __atomic_load_n(&sc->s, __ATOMIC_ACQUIRE);
+    if (*out)
+        return CB_OK;
+    pthread_mutex_lock(&c->load_mu);
+    if (!sc->s)
+        rc = load_scheme(c, sc, err);
+    *out = sc->s;
+    pthread_mutex_unlock(&c->load_mu);
     return rc;
 }
 
@@ -728,13 +773,14 @@ copy_code(char *dst, const char *src)
     dst[CB_DRG_CODE_MAX - 1] = '\0';
 }
 
-enum cb_err
-cb_store_drg_chooser_group_use(struct cb_store_drg_chooser *c, int use,
-                               const struct cb_fp *fp, enum cb_drg_translate tr,
-                               struct cb_store_drg *out, struct cb_buf *err)
+static enum cb_err
+group_use(struct cb_store_drg_chooser *c, int thread, int use, const struct cb_fp *fp,
+          enum cb_drg_translate tr, struct cb_store_drg *out, struct cb_buf *err)
 {
     struct cb_drg_input in;
     struct cb_drg_result res;
+    struct cb_drg_scheme *s;
+    struct cb_drg_work *w;
     struct ch_scheme *sc;
     enum cb_err rc;
 
@@ -744,12 +790,14 @@ cb_store_drg_chooser_group_use(struct cb_store_drg_chooser *c, int use,
         out->slot = -1;
         return CB_OK;
     }
+    if (thread < 0 || thread >= c->nthreads)
+        CB_BUG("DRG chooser: thread index out of range");
     sc = &c->schemes[c->uses[use].slot];
-    if (!sc->s && (rc = load_scheme(sc, err)))
+    if ((rc = scheme_ready(c, sc, &s, err)))
         return rc;
-    if ((rc = cb_drg_input_from_fp(&in, fp, &sc->work)) ||
-        (rc = cb_drg_group(sc->s, &in, sc->has_maps ? tr : CB_DRG_TR_OFF,
-                           &sc->work, &res)))
+    w = &sc->works[thread];
+    if ((rc = cb_drg_input_from_fp(&in, fp, w)) ||
+        (rc = cb_drg_group(s, &in, sc->has_maps ? tr : CB_DRG_TR_OFF, w, &res)))
         return rc;
     out->scheme_id = sc->id;
     out->choice = c->uses[use].choice;
@@ -784,16 +832,32 @@ cb_store_drg_chooser_group_use(struct cb_store_drg_chooser *c, int use,
 }
 
 enum cb_err
-cb_store_drg_chooser_group(struct cb_store_drg_chooser *c, const struct cb_fp *fp,
-                           enum cb_drg_translate tr, struct cb_store_drg *out,
-                           struct cb_buf *err)
+cb_store_drg_chooser_group_use(struct cb_store_drg_chooser *c, int use,
+                               const struct cb_fp *fp, enum cb_drg_translate tr,
+                               struct cb_store_drg *out, struct cb_buf *err)
+{
+    return group_use(c, 0, use, fp, tr, out, err);
+}
+
+enum cb_err
+cb_store_drg_chooser_group_on(struct cb_store_drg_chooser *c, int thread,
+                              const struct cb_fp *fp, enum cb_drg_translate tr,
+                              struct cb_store_drg *out, struct cb_buf *err)
 {
     int has_day = fp->state[CB_F_CYSJ] == CB_FS_OK;
     int64_t day = has_day ? cb_day_of(fp->val[CB_F_CYSJ]) : 0;
 
-    return cb_store_drg_chooser_group_use(
-        c, cb_store_drg_chooser_pick(c, fp->v[CB_F_ZZJGDM], has_day, day), fp, tr,
-        out, err);
+    return group_use(c, thread,
+                     cb_store_drg_chooser_pick(c, fp->v[CB_F_ZZJGDM], has_day, day),
+                     fp, tr, out, err);
+}
+
+enum cb_err
+cb_store_drg_chooser_group(struct cb_store_drg_chooser *c, const struct cb_fp *fp,
+                           enum cb_drg_translate tr, struct cb_store_drg *out,
+                           struct cb_buf *err)
+{
+    return cb_store_drg_chooser_group_on(c, 0, fp, tr, out, err);
 }
 
 /* ---- decoding a stored record ------------------------------------------------ */

@@ -5,9 +5,8 @@
  *
  * Layouts (documented in docs/architecture.md):
  *   data  every non-empty scalar item, in the binary layout of
- *         items_data() below (the store compresses it: a zstd frame,
- *         dictionary in src/store/dict; SQL reads it as a JSON object with
- *         fp_data(data))
+ *         items_data() below, compressed here (a zstd frame, dictionary in
+ *         src/store/dict; SQL reads it as a JSON object with fp_data(data))
  *   dx    [[slot, code, name, poa],...]      slot 0 = principal (JBDM)
  *   px    [[slot, code, name, time, level, surgeon, assistant1, assistant2,
  *           incision, healing, anaesthesia, anaesthetist],...]
@@ -265,24 +264,36 @@ cb_store_row_encode(struct cb_store_row *row, const struct cb_fp *r,
     for (k = 0; k < sizeof(scols) / sizeof(scols[0]); k++)
         row->sval[scols[k].sc] = dup(a, r->v[scols[k].f], &oom);
 
-    if (row->rejected) {
-        row->raw = dup(a, raw, &oom);
-    } else {
+    /* Borrowed: a reject, or a duplicate the store turns into one, keeps it. */
+    row->raw = raw;
+    if (!row->rejected) {
         /*
          * Identity of the content: the canonical items, not the file bytes.
-         * data stays plain JSON here; the store compresses it on its own
-         * thread, which balances the two threads of an import.
+         * The items are compressed here, on the encoding thread, straight
+         * from the scratch buffer into the arena.
          */
-        if ((rc = json_into(&row->data, items_data, r, a, scratch)))
+        char *z;
+        size_t zn, zcap;
+
+        cb_buf_reset(scratch);
+        if ((rc = items_data(scratch, r)))
             return rc;
-        h = cb_hash64(row->data.ptr, row->data.len, 0);
+        h = cb_hash64(scratch->ptr, scratch->len, 0);
+        if (!enc->codec && (rc = cb__codec_new(&enc->codec)))
+            return rc;
+        zcap = cb__codec_bound(scratch->len);
+        if (!(z = cb_arena_alloc(a, zcap)))
+            return CB_ERR_NOMEM;
+        if ((rc = cb__codec_compress_to(enc->codec, scratch->ptr, scratch->len, z,
+                                        zcap, &zn)))
+            return rc;
+        row->data = cb_str_make(z, zn);
+        row->data_compressed = 1;
         if ((rc = json_into(&row->dx, json_dx, r, a, scratch)) ||
             (rc = json_into(&row->px, json_px, r, a, scratch)))
             return rc;
         h = cb_hash64(row->dx.ptr, row->dx.len, h);
         row->hash = cb_hash64(row->px.ptr, row->px.len, h) >> 1;
-        /* Kept for a duplicate turned into a reject by the store. */
-        row->raw = dup(a, raw, &oom);
     }
     if (res->n) {
         row->issues = cb_arena_alloc(a, (size_t)res->n * sizeof(*row->issues));

@@ -22,6 +22,7 @@ cb__store_fact_release(struct cb_store *st)
     cb_free(st->scheme_names);
     st->scheme_names = NULL;
     st->nscheme_names = 0;
+    st->scheme_last = NULL;
 }
 
 enum cb_err
@@ -49,19 +50,15 @@ dim_id(struct cb_store *st, int which, int64_t scope_id, const char *scope_text,
 {
     static const enum stmt_id stmts[3] = { S_DIM_DEPT, S_DIM_DOCTOR, S_DIM_DRG };
     char key[160];
-    int n;
+    size_t n;
     *out = 0;
     if (!code.len)
         return CB_OK;
-    if (scope_text)
-        n = snprintf(key, sizeof key, "%s\x1f%.*s", scope_text,
-                     (int)(code.len > 100 ? 100 : code.len), code.ptr);
-    else
-        n = snprintf(key, sizeof key, "%" PRId64 "\x1f%.*s", scope_id,
-                     (int)(code.len > 100 ? 100 : code.len), code.ptr);
-    if (n < 0 || (size_t)n >= sizeof key)
+    n = scope_text ? cb__key_text(key, sizeof key, cb_str_c(scope_text), code, 100)
+                   : cb__key_id(key, sizeof key, scope_id, code, 100);
+    if (!n)
         return CB_ERR_TOO_LARGE;
-    if (cb_strmap_get(&st->dim_cache[which], cb_str_make(key, (size_t)n), out))
+    if (cb_strmap_get(&st->dim_cache[which], cb_str_make(key, n), out))
         return CB_OK;
     sqlite3_stmt *s = cb__store_stmt(st, stmts[which], err);
     if (!s)
@@ -83,7 +80,7 @@ dim_id(struct cb_store *st, int which, int64_t scope_id, const char *scope_text,
         return CB_ERR_TOO_LARGE;
     }
     *out = (uint32_t)id;
-    return cb_strmap_put(&st->dim_cache[which], cb_str_make(key, (size_t)n), *out);
+    return cb_strmap_put(&st->dim_cache[which], cb_str_make(key, n), *out);
 }
 
 /* The scheme text ("chs-drg-1.1") of drg_scheme.id, cached. */
@@ -91,10 +88,15 @@ static const char *
 scheme_of(struct cb_store *st, int64_t scheme_id, struct cb_buf *err)
 {
     char key[32];
-    int n = snprintf(key, sizeof key, "%" PRId64, scheme_id);
+    int n;
     uint32_t v;
-    if (cb_strmap_get(&st->scheme_text, cb_str_make(key, (size_t)n), &v))
-        return st->scheme_names[v - 1];
+    if (st->scheme_last && st->scheme_last_id == scheme_id)
+        return st->scheme_last;  /* a run of records of one scheme */
+    n = snprintf(key, sizeof key, "%" PRId64, scheme_id);
+    if (cb_strmap_get(&st->scheme_text, cb_str_make(key, (size_t)n), &v)) {
+        st->scheme_last_id = scheme_id;
+        return st->scheme_last = st->scheme_names[v - 1];
+    }
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db, "SELECT scheme FROM drg_scheme WHERE id = ?1", -1,
                            &s, NULL) != SQLITE_OK) {
@@ -150,13 +152,12 @@ down_transfer(struct cb_store *st, int64_t hospital_id, struct cb_str to, bool *
               struct cb_buf *err)
 {
     char key[200];
-    int n = snprintf(key, sizeof key, "%" PRId64 "\x1f%.*s", hospital_id,
-                     (int)(to.len > 150 ? 150 : to.len), to.ptr);
+    size_t n = cb__key_id(key, sizeof key, hospital_id, to, 150);
     uint32_t v;
     *out = false;
-    if (n < 0 || (size_t)n >= sizeof key)
+    if (!n)
         return CB_OK;
-    if (cb_strmap_get(&st->transfer_cache, cb_str_make(key, (size_t)n), &v)) {
+    if (cb_strmap_get(&st->transfer_cache, cb_str_make(key, n), &v)) {
         *out = v != 0;
         return CB_OK;
     }
@@ -180,7 +181,7 @@ down_transfer(struct cb_store *st, int64_t hospital_id, struct cb_str to, bool *
     if (r != SQLITE_ROW && r != SQLITE_DONE)
         return cb__store_fail(st, "cannot look up a receiving institution", err);
     *out = r == SQLITE_ROW;
-    return cb_strmap_put(&st->transfer_cache, cb_str_make(key, (size_t)n), *out ? 1 : 0);
+    return cb_strmap_put(&st->transfer_cache, cb_str_make(key, n), *out ? 1 : 0);
 }
 
 enum cb_err
@@ -213,27 +214,14 @@ cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital_id,
         if (down)
             f.flags |= CB_FACT_DOWN_TRANSFER;
     }
-    sqlite3_stmt *s = cb__store_stmt(st, S_FACT_PUT, err);
-    if (!s)
-        return CB_ERR_DB;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, hospital_id);
-    sqlite3_bind_int64(s, 3, dept);
-    sqlite3_bind_int64(s, 4, doctor);
-    sqlite3_bind_int64(s, 5, f.day);
-    sqlite3_bind_int64(s, 6, f.los);
-    sqlite3_bind_int64(s, 7, f.zfy);
-    sqlite3_bind_int64(s, 8, f.drug);
-    sqlite3_bind_int64(s, 9, f.material);
-    sqlite3_bind_int64(s, 10, f.flags);
-    sqlite3_bind_int64(s, 11, f.cohorts);
-    sqlite3_bind_int64(s, 12, f.drg);
-    sqlite3_bind_int64(s, 13, st->fact_gen);
-    int r = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (r != SQLITE_DONE)
-        return cb__store_fail(st, "cannot store a fact", err);
-    return CB_OK;
+    struct cb__fact_row q;
+    q.id = id;
+    q.hospital_id = hospital_id;
+    q.gen = st->fact_gen;
+    q.f = f;
+    q.f.dept = (uint16_t)dept;
+    q.f.doctor = doctor;
+    return cb__store_queue_fact(st, &q, err);
 }
 
 enum cb_err
@@ -244,6 +232,8 @@ cb__store_fact_set_drg(struct cb_store *st, int64_t id, const struct cb_store_dr
     bool grouped = false;
     enum cb_err rc;
     if (d->scheme_id > 0 && (rc = drg_dim(st, d, &drg, &grouped, err)))
+        return rc;
+    if (st->nfact_wait && (rc = cb__store_flush(st, err)))  /* the fact may wait */
         return rc;
     sqlite3_stmt *s = cb__store_stmt(st, S_FACT_SET_DRG, err);
     if (!s)
@@ -265,6 +255,9 @@ cb_store_facts_load(struct cb_store *st, struct cb_engine *e, int64_t since,
                     int64_t *gen_out, struct cb_buf *err)
 {
     sqlite3_stmt *s;
+    enum cb_err frc = cb__store_flush(st, err);  /* facts of this connection wait */
+    if (frc)
+        return frc;
     if (!since) {  /* a full load: reserve once instead of growing */
         if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM fact", -1, &s, NULL) != SQLITE_OK)
             return cb__store_fail(st, "cannot count facts", err);

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <string.h>
 
 #include "carebase/store.h"
 #include "carebase/strmap.h"
@@ -18,6 +19,7 @@ enum stmt_id {
     S_REC_UPDATE,
     S_REC_TOUCH,
     S_REC_OVERLAP,
+    S_REC_ANY_OF_HOSP,
     S_REC_ADD_WARNING,
     S_WARN_INSERT,
     S_WARN_DELETE,
@@ -37,6 +39,25 @@ enum stmt_id {
     S__COUNT
 };
 
+/*
+ * Rows of drg_result and fact wait here and go to the database in
+ * multi-row upserts of CB__BATCH rows (store_batch.c): one statement, and
+ * one cursor, for many rows. They are flushed before a commit and before
+ * anything on this connection that could read or change them; a rollback
+ * drops them.
+ */
+#define CB__BATCH 32
+
+struct cb__drg_row {
+    int64_t             id;       /* record id */
+    struct cb_store_drg d;
+};
+
+struct cb__fact_row {
+    int64_t        id, hospital_id, gen;
+    struct cb_fact f;             /* dims filled in */
+};
+
 struct cb_store {
     sqlite3          *db;
     char             *path;
@@ -47,13 +68,28 @@ struct cb_store {
     struct cb_strmap  dept_cache;    /* "id\x1fcode" -> 1 */
     uint64_t          overlaps;      /* QC-ID-03 warnings added by cb_store_put */
     uint64_t          overlaps_first_warning; /* ... on records with no other */
+    /*
+     * QC-ID-03 without a query where none can find anything
+     * (store_record.c): per hospital id, whether it had no records when
+     * this connection first stored one (1) or had some (2; 0 = not known
+     * yet), and a Bloom filter of the (hospital, BAH) this connection has
+     * stored since for the former. Forgotten when another connection
+     * commits (data_version).
+     */
+    uint8_t          *ov_state;
+    size_t            ov_cap;
+    uint64_t         *ov_bloom;
+    int64_t           data_version;
+    int               dv_known;
     int64_t           keys_file;     /* file the set below belongs to */
     struct cb_strmap  rejected_keys; /* keys rejected from keys_file (QC-ID-02) */
     struct cb_codec  *codec;         /* fp_data() on this connection */
     struct cb_buf     fnbuf;         /* fp_data() output */
     struct cb_buf     zbuf;          /* the compressed items of a record */
-    /* Bulk mode: a second connection checkpoints the WAL in the background. */
+    /* Bulk mode: a second connection checkpoints the WAL in the background,
+       and foreign keys are not enforced (fk_off). */
     int               bulk;
+    int               fk_off;
     pthread_t         ckpt_thread;
     pthread_mutex_t   ckpt_mu;
     pthread_cond_t    ckpt_cv;
@@ -64,10 +100,18 @@ struct cb_store {
     struct cb_strmap  scheme_text;   /* drg_scheme.id (decimal) -> 1 + index */
     char            **scheme_names;
     int               nscheme_names;
+    int64_t           scheme_last_id;/* the last scheme_of() answer */
+    const char       *scheme_last;
     int64_t           fact_gen;      /* 0 until cb_store_fact_begin */
     /* DRG results (store_drg.c): grouped_at, formatted once a second. */
     int64_t           drg_now;
     char              drg_now_text[32];
+    /* Rows waiting for a multi-row upsert (store_batch.c). */
+    struct cb__drg_row  drg_wait[CB__BATCH];
+    int                 ndrg_wait;
+    struct cb__fact_row fact_wait[CB__BATCH];
+    int                 nfact_wait;
+    sqlite3_stmt       *drg_batch, *fact_batch;
 };
 
 /* The prepared statement for id (prepared on first use); NULL on error. */
@@ -94,6 +138,18 @@ enum cb_err cb__store_put_drg(struct cb_store *st, int64_t id,
  */
 enum cb_err cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital_id,
                                const struct cb_store_row *row, struct cb_buf *err);
+/* Queues a DRG result / a fact for the multi-row upserts (store_batch.c). */
+enum cb_err cb__store_queue_drg(struct cb_store *st, int64_t id,
+                                const struct cb_store_drg *d, struct cb_buf *err);
+enum cb_err cb__store_queue_fact(struct cb_store *st, const struct cb__fact_row *f,
+                                 struct cb_buf *err);
+/* Writes what waits (before a commit, or a statement that needs it). */
+enum cb_err cb__store_flush(struct cb_store *st, struct cb_buf *err);
+/* Drops what waits (rollback) and the batch statements (close: fin = 1). */
+void cb__store_batch_drop(struct cb_store *st, int fin);
+/* grouped_at for results written now (store_drg.c). */
+const char *cb__store_now_text(struct cb_store *st);
+
 /* Keeps a fact's DRG in step with a rewritten result (regroup). */
 enum cb_err cb__store_fact_set_drg(struct cb_store *st, int64_t id,
                                    const struct cb_store_drg *d, struct cb_buf *err);
@@ -120,6 +176,51 @@ struct cb_case_tracer;
 enum cb_err cb__case_trace(struct cb_case_tracer *t, struct cb_store *st,
                            const struct cb__trace_record *r, struct cb_buf *zh,
                            struct cb_buf *en, struct cb_buf *json);
+
+/*
+ * Cache keys of the store's in-memory maps, built without printf (they are
+ * made for every stored record). cb__key_id writes "<decimal id>\x1f<text>"
+ * with text cut to maxlen bytes; cb__key_text the same with a text scope.
+ * Both return the length, or 0 when the key does not fit in cap.
+ */
+static inline size_t
+cb__key_id(char *buf, size_t cap, int64_t id, struct cb_str text, size_t maxlen)
+{
+    char digits[24];
+    size_t nd = 0, n;
+    uint64_t v = id < 0 ? (uint64_t)0 - (uint64_t)id : (uint64_t)id;
+
+    do {
+        digits[nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (id < 0)
+        digits[nd++] = '-';
+    n = text.len > maxlen ? maxlen : text.len;
+    if (nd + 1 + n > cap)
+        return 0;
+    for (size_t i = 0; i < nd; i++)
+        buf[i] = digits[nd - 1 - i];
+    buf[nd] = '\x1f';
+    if (n)
+        memcpy(buf + nd + 1, text.ptr, n);
+    return nd + 1 + n;
+}
+
+static inline size_t
+cb__key_text(char *buf, size_t cap, struct cb_str scope, struct cb_str text, size_t maxlen)
+{
+    size_t n = text.len > maxlen ? maxlen : text.len;
+
+    if (scope.len + 1 + n > cap)
+        return 0;
+    if (scope.len)
+        memcpy(buf, scope.ptr, scope.len);
+    buf[scope.len] = '\x1f';
+    if (n)
+        memcpy(buf + scope.len + 1, text.ptr, n);
+    return scope.len + 1 + n;
+}
 
 static inline int
 bind_str(sqlite3_stmt *s, int i, struct cb_str v)

@@ -49,16 +49,14 @@ cb_store_department_ensure(struct cb_store *st, int64_t hospital_id,
                            struct cb_buf *err)
 {
     char key[96];
-    int n;
+    size_t n;
     sqlite3_stmt *s;
 
     if (!code.len)
         return CB_OK;
-    n = snprintf(key, sizeof(key), "%lld\x1f%.*s", (long long)hospital_id,
-                 (int)(code.len > 64 ? 64 : code.len), code.ptr);
-    if (n < 0 || (size_t)n >= sizeof(key))
+    if (!(n = cb__key_id(key, sizeof(key), hospital_id, code, 64)))
         return CB_ERR_TOO_LARGE;
-    if (cb_strmap_has(&st->dept_cache, cb_str_make(key, (size_t)n)))
+    if (cb_strmap_has(&st->dept_cache, cb_str_make(key, n)))
         return CB_OK;
     if (!(s = cb__store_stmt(st, S_DEPT_INSERT, err)))
         return CB_ERR_DB;
@@ -70,7 +68,7 @@ cb_store_department_ensure(struct cb_store *st, int64_t hospital_id,
         return cb__store_fail(st, "cannot create department", err);
     }
     sqlite3_reset(s);
-    return cb_strmap_put(&st->dept_cache, cb_str_make(key, (size_t)n), 1);
+    return cb_strmap_put(&st->dept_cache, cb_str_make(key, n), 1);
 }
 
 enum cb_err

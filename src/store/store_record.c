@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "carebase/alloc.h"
 #include "carebase/date.h"
 #include "carebase/json.h"
 #include "store_int.h"
@@ -229,10 +230,72 @@ delete_children(struct cb_store *st, int64_t id, struct cb_buf *err)
     return step_done(st, s, "cannot replace record", err);
 }
 
+#define OV_BLOOM_BITS ((size_t)1 << 24)  /* 2 MiB, whatever the file size */
+
+/*
+ * Whether hospital hid had records before this connection stored its first
+ * one (see struct cb_store): asked once per hospital, before that first
+ * record goes in.
+ */
+static enum cb_err
+note_hospital(struct cb_store *st, int64_t hid, struct cb_buf *err)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (hid <= 0 || hid > 65535)
+        return CB_OK; /* not tracked: always asked */
+    if ((size_t)hid >= st->ov_cap) {
+        size_t cap = st->ov_cap ? st->ov_cap : 64;
+        uint8_t *p;
+        while (cap <= (size_t)hid)
+            cap *= 2;
+        if (!(p = cb_realloc(st->ov_state, cap)))
+            return CB_ERR_NOMEM;
+        memset(p + st->ov_cap, 0, cap - st->ov_cap);
+        st->ov_state = p;
+        st->ov_cap = cap;
+    }
+    if (st->ov_state[hid])
+        return CB_OK;
+    if (!st->ov_bloom && !(st->ov_bloom = cb_calloc(OV_BLOOM_BITS / 64, sizeof(uint64_t))))
+        return CB_ERR_NOMEM;
+    if (!(s = cb__store_stmt(st, S_REC_ANY_OF_HOSP, err)))
+        return CB_ERR_DB;
+    sqlite3_bind_int64(s, 1, hid);
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return cb__store_fail(st, "cannot look up a hospital's records", err);
+    st->ov_state[hid] = rc == SQLITE_ROW ? 2 : 1;
+    return CB_OK;
+}
+
+/*
+ * For a hospital that had no records before this connection's: whether
+ * this connection stored another record of the patient (hid, bah) before
+ * (maybe: a Bloom filter), noting this one. No means no other stay exists.
+ */
+static int
+maybe_stored_before(struct cb_store *st, int64_t hid, struct cb_str bah)
+{
+    uint64_t h = cb_hash64(bah.ptr, bah.len, (uint64_t)hid * 0x9e3779b97f4a7c15ull);
+    size_t a = (size_t)(h & (OV_BLOOM_BITS - 1)), b = (size_t)((h >> 32) & (OV_BLOOM_BITS - 1));
+    uint64_t ma = (uint64_t)1 << (a % 64), mb = (uint64_t)1 << (b % 64);
+    int seen = (st->ov_bloom[a / 64] & ma) && (st->ov_bloom[b / 64] & mb);
+
+    st->ov_bloom[a / 64] |= ma;
+    st->ov_bloom[b / 64] |= mb;
+    return seen;
+}
+
 /*
  * QC-ID-03 (W): another stay of the same patient (hospital, BAH) whose
  * [RYSJ, CYSJ] overlaps this one. It needs the stored records, so the store
- * applies it; the warning goes with the record that arrives second.
+ * applies it; the warning goes with the record that arrives second. In a
+ * hospital whose records all came through this connection, a patient it
+ * has not stored before has no other stay: no query (the first import of
+ * a hospital's history).
  */
 static enum cb_err
 check_overlap(struct cb_store *st, int64_t hid, int64_t id,
@@ -247,6 +310,9 @@ check_overlap(struct cb_store *st, int64_t hid, int64_t id,
     enum cb_err rc;
 
     if (row->null_mask & ((1u << CB_IC_RYSJ) | (1u << CB_IC_CYSJ) | (1u << CB_IC_ZYCS)))
+        return CB_OK;
+    if (hid > 0 && (size_t)hid < st->ov_cap && st->ov_state[hid] == 1 &&
+        !maybe_stored_before(st, hid, row->sval[CB_SC_BAH]))
         return CB_OK;
     if (!(s = cb__store_stmt(st, S_REC_OVERLAP, err)))
         return CB_ERR_DB;
@@ -297,7 +363,8 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
     enum cb_err rc;
 
     if ((rc = cb_store_hospital_ensure(st, row->sval[CB_SC_ZZJGDM],
-                                       row->sval[CB_SC_JGMC], &hid, err)))
+                                       row->sval[CB_SC_JGMC], &hid, err)) ||
+        (rc = note_hospital(st, hid, err)))
         return rc;
     if (row->data_compressed) {
         cb_buf_reset(&st->zbuf);
@@ -385,18 +452,24 @@ children:
     return cb__store_put_fact(st, id, hid, row, err);
 }
 
-/* The record key as one string: "zzjgdm\x1fbah\x1fzycs". */
+/* The record key as one string: "zzjgdm\x1fbah\x1fzycs"; 0 if it does not fit. */
 static size_t
 row_key(const struct cb_store_row *row, char *buf, size_t n)
 {
-    int k = snprintf(buf, n, "%.*s\x1f%.*s\x1f%.*s",
-                     (int)row->sval[CB_SC_ZZJGDM].len,
-                     row->sval[CB_SC_ZZJGDM].ptr ? row->sval[CB_SC_ZZJGDM].ptr : "",
-                     (int)row->sval[CB_SC_BAH].len,
-                     row->sval[CB_SC_BAH].ptr ? row->sval[CB_SC_BAH].ptr : "",
-                     (int)row->sval[CB_SC_ZYCS_TEXT].len,
-                     row->sval[CB_SC_ZYCS_TEXT].ptr ? row->sval[CB_SC_ZYCS_TEXT].ptr : "");
-    return k > 0 && (size_t)k < n ? (size_t)k : 0;
+    static const int parts[3] = { CB_SC_ZZJGDM, CB_SC_BAH, CB_SC_ZYCS_TEXT };
+    size_t k = 0;
+
+    for (int i = 0; i < 3; i++) {
+        struct cb_str v = row->sval[parts[i]];
+        if (k + v.len + 1 >= n)
+            return 0;
+        if (i)
+            buf[k++] = '\x1f';
+        if (v.len)
+            memcpy(buf + k, v.ptr, v.len);
+        k += v.len;
+    }
+    return k;
 }
 
 enum cb_err

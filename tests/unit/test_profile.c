@@ -49,6 +49,8 @@ make_row(struct row_fixture *fx, const char *const *cells, size_t n)
     fx->row.fields = fx->fields;
     fx->row.raw = CB_STR_NULL;
     fx->row.line = 1;
+    fx->row.cols = NULL; /* dense */
+    fx->row.nset = 0;
 }
 
 /* Maps one data row under an explicit profile; no required-column check. */
@@ -83,6 +85,32 @@ fill(const char *profile, const char *const *cols, const char *const *vals,
                      cb_fp_key(0, key, sizeof(key)));
     }
     assert_int_equal(cb_profile_fill(&m, &d.row, r, a), CB_OK);
+    {
+        /* The same row sparse (as the import's workers split it) fills the same. */
+        struct cb_fp *r2 = calloc(1, sizeof(*r2));
+        struct row_fixture sp;
+        uint16_t cols_of[64];
+        size_t k = 0;
+        int f;
+
+        assert_non_null(r2);
+        make_row(&sp, vals, n);
+        for (i = 0; i < n; i++)
+            if (d.fields[i].len) {
+                sp.fields[k] = d.fields[i];
+                cols_of[k++] = (uint16_t)i;
+            }
+        sp.row.cols = cols_of;
+        sp.row.nset = k;
+        assert_int_equal(cb_profile_fill(&m, &sp.row, r2, a), CB_OK);
+        for (f = 0; f < CB_FP_NFIELDS; f++) {
+            char key[32];
+            if (r->state[f] != r2->state[f] || r->v[f].len != r2->v[f].len ||
+                (r->v[f].len && memcmp(r->v[f].ptr, r2->v[f].ptr, r->v[f].len)))
+                fail_msg("sparse row differs at %s", cb_fp_key(f, key, sizeof(key)));
+        }
+        free(r2);
+    }
     cb_header_map_release(&m);
 }
 
@@ -93,6 +121,31 @@ assert_field(const struct cb_fp *r, int f, const char *want)
     snprintf(got, sizeof(got), "%.*s", (int)r->v[f].len, r->v[f].ptr ? r->v[f].ptr : "");
     if (strcmp(got, want))
         fail_msg("%s: got '%s', want '%s'", cb_fp_key(f, key, sizeof(key)), got, want);
+}
+
+/* Empty cells between filled ones: the sparse fill (see fill) must find
+ * each value's own column, not its position among the filled ones. */
+static void
+test_gaps_sparse_and_dense(void **state)
+{
+    static const char *const cols[] = { "C03C", "C06x03C", "C08x03C", "C14x01C",
+                                        "C21x01C", "C35x01C", "C42x01C", "B34C" };
+    static const char *const vals[] = { "", "E11.900", "", " ", "3", "", "-", "3" };
+    struct cb_fp *r = calloc(1, sizeof(*r));
+    struct cb_arena a;
+
+    (void)state;
+    cb_arena_init(&a, 4096);
+    fill("western", cols, vals, 8, r, &a);
+    assert_field(r, CB_F_JBDM, "");
+    assert_field(r, cb_fp_dx(3, CB_DX_CODE), "E11.900");
+    assert_field(r, cb_fp_dx(3, CB_DX_POA), "");
+    assert_field(r, cb_fp_px(1, CB_PX_CODE), "");
+    assert_field(r, cb_fp_px(1, CB_PX_QKDJ), "1"); /* C21x01C 3 = Ⅰ/丙 */
+    assert_field(r, cb_fp_px(2, CB_PX_CODE), "");
+    assert_field(r, CB_F_LYFS, "3");
+    cb_arena_release(&a);
+    free(r);
 }
 
 static void
@@ -326,6 +379,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_western_slots_and_incision),
+        cmocka_unit_test(test_gaps_sparse_and_dense),
         cmocka_unit_test(test_tcm_value_maps),
         cmocka_unit_test(test_n041_healing_other),
         cmocka_unit_test(test_dash_is_empty_and_bad_types),

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "carebase/reader.h"
+#include "io/io_int.h"
 #include "testutil.h"
 
 struct rows {
@@ -326,6 +327,200 @@ test_wide_plain_rows(void **state)
     cb_buf_release(&err);
 }
 
+/* RFC 3629 byte by byte: the reference for cb__utf8_valid_prefix. */
+static size_t
+ref_valid_prefix(const unsigned char *p, size_t n, int *incomplete)
+{
+    size_t i = 0, k, need;
+
+    *incomplete = 0;
+    while (i < n) {
+        unsigned c = p[i], lo = 0x80, hi = 0xBF;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF)
+            need = 1;
+        else if (c >= 0xE0 && c <= 0xEF)
+            need = 2, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        else if (c >= 0xF0 && c <= 0xF4)
+            need = 3, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        else
+            return i;
+        for (k = 1; k <= need; k++) {
+            if (i + k >= n) {
+                *incomplete = 1;
+                return i;
+            }
+            if (k == 1 ? (p[i + k] < lo || p[i + k] > hi) : (p[i + k] & 0xC0) != 0x80)
+                return i;
+        }
+        i += need + 1;
+    }
+    return i;
+}
+
+/* The validator (with its ASCII and three-byte fast paths) agrees with the
+ * reference on edge cases and on random mixtures of valid and bad text. */
+static void
+test_utf8_validation(void **state)
+{
+    static const char *const cases[] = {
+        "plain ascii text that is longer than sixteen bytes",
+        "\xE4\xB8\xAD\xE6\x96\x87", "\xE0\xA0\x80", "\xE0\x9F\xBF", "\xED\x9F\xBF",
+        "\xED\xA0\x80", "\xEF\xBF\xBF", "\xF0\x9F\x98\x80", "\xF4\x90\x80\x80",
+        "\xC0\xAF", "\xC2\xA9", "abc\xE4\xB8", "abc\xE4", "0123456789abcdef\xE4\xB8\xAD",
+        "\xE4\xB8\xAD\x80", "\xFF",
+    };
+    static const unsigned char pieces[][4] = {
+        { 'a' }, { ',' }, { 0xE4, 0xB8, 0xAD }, { 0xE9, 0xBE, 0xA5 }, { 0xC2, 0xA9 },
+        { 0xF0, 0x9F, 0x98, 0x80 }, { 0xE0, 0xA0, 0x80 }, { 0xED, 0x9F, 0xBF },
+        { 0xED, 0xA0, 0x80 }, { 0xE0, 0x80, 0x80 }, { 0x80 }, { 0xE4, 0xB8 }, { 0xFE },
+    };
+    static const size_t plen[] = { 1, 1, 3, 3, 2, 4, 3, 3, 3, 3, 1, 2, 1 };
+    unsigned char buf[256];
+    unsigned seed = 99;
+    size_t i;
+    int round;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int inc1, inc2;
+        size_t n = strlen(cases[i]);
+        size_t a = cb__utf8_valid_prefix((const unsigned char *)cases[i], n, &inc1);
+        size_t b = ref_valid_prefix((const unsigned char *)cases[i], n, &inc2);
+        if (a != b || inc1 != inc2)
+            fail_msg("case %zu: %zu/%d, want %zu/%d", i, a, inc1, b, inc2);
+    }
+    for (round = 0; round < 20000; round++) {
+        size_t n = 0;
+        int inc1, inc2;
+        while (n < 200) {
+            size_t k;
+            seed = seed * 1103515245u + 12345u;
+            k = (seed >> 16) % 100 < 90 ? (seed >> 16) % 4 : 4 + (seed >> 16) % 9;
+            if (round % 3 == 0 && k >= 8)
+                k = 2; /* some rounds are all valid */
+            memcpy(buf + n, pieces[k], plen[k]);
+            n += plen[k];
+        }
+        if (cb__utf8_valid_prefix(buf, n, &inc1) != ref_valid_prefix(buf, n, &inc2) ||
+            inc1 != inc2)
+            fail_msg("round %d differs", round);
+    }
+}
+
+/* Splits text both ways: sparse must give the non-empty fields of dense. */
+static void
+check_sparse_equals_dense(const char *text, size_t len, char delim)
+{
+    struct cb_splitter sp = { delim, 0, "mem.csv" };
+    struct cb_raw_row raw;
+    struct cb_split_work dw, sw;
+    struct cb_row dense, sparse;
+    struct cb_buf err = CB_BUF_INIT;
+    enum cb_err drc, src;
+    size_t i, k = 0;
+
+    memset(&raw, 0, sizeof(raw));
+    memset(&dw, 0, sizeof(dw));
+    memset(&sw, 0, sizeof(sw));
+    sw.sparse = 1;
+    raw.text = cb_str_make(text, len);
+    raw.line = 7;
+    drc = cb_row_split(&sp, &raw, &dw, &dense, &err);
+    src = cb_row_split(&sp, &raw, &sw, &sparse, &err);
+    assert_int_equal(drc, src);
+    if (drc == CB_OK) {
+        assert_null(dense.cols);
+        assert_non_null(sparse.cols);
+        assert_int_equal(dense.nfields, sparse.nfields);
+        for (i = 0; i < dense.nfields; i++) {
+            if (!dense.fields[i].len)
+                continue;
+            assert_true(k < sparse.nset);
+            assert_int_equal(sparse.cols[k], i);
+            assert_int_equal(sparse.fields[k].len, dense.fields[i].len);
+            assert_memory_equal(sparse.fields[k].ptr, dense.fields[i].ptr,
+                                dense.fields[i].len);
+            k++;
+        }
+        assert_int_equal(k, sparse.nset);
+    }
+    cb_split_work_release(&dw);
+    cb_split_work_release(&sw);
+    cb_buf_release(&err);
+}
+
+/* The workers' sparse rows hold what the dense split holds, runs of empty
+ * columns (the fast path of sixteen at a time) and row ends included. */
+static void
+test_sparse_split(void **state)
+{
+    static char buf[1 << 16];
+    unsigned seed = 12345;
+    int round;
+
+    (void)state;
+    check_sparse_equals_dense("", 0, ',');
+    check_sparse_equals_dense(",", 1, ',');
+    check_sparse_equals_dense("a", 1, ',');
+    check_sparse_equals_dense("a,,b,", 5, ',');
+    check_sparse_equals_dense(",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,x", 34, ',');
+    check_sparse_equals_dense("x\t\t\ty", 6, '\t');
+    for (round = 0; round < 200; round++) {
+        size_t n = 0, ncols = 1 + (size_t)(round * 37 % 900), c;
+        for (c = 0; c < ncols; c++) {
+            seed = seed * 1103515245u + 12345u;
+            if (c)
+                buf[n++] = ',';
+            if ((seed >> 16) % 5 == 0) { /* a value, sometimes long */
+                size_t len = 1 + (seed >> 8) % ((seed >> 20) % 3 ? 4 : 40), j;
+                for (j = 0; j < len; j++)
+                    buf[n++] = (char)('a' + (j + c) % 26);
+            }
+        }
+        check_sparse_equals_dense(buf, n, ',');
+    }
+}
+
+/* More than CB_READER_MAX_FIELDS fields is an error, sparse or dense. */
+static void
+test_field_limit(void **state)
+{
+    static char buf[3 * CB_READER_MAX_FIELDS];
+    struct cb_splitter sp = { ',', 0, "mem.csv" };
+    struct cb_raw_row raw;
+    struct cb_split_work w;
+    struct cb_row row;
+    struct cb_buf err = CB_BUF_INIT;
+    int sparse;
+
+    (void)state;
+    for (sparse = 0; sparse < 2; sparse++) {
+        size_t n;
+        memset(&raw, 0, sizeof(raw));
+        memset(&w, 0, sizeof(w));
+        w.sparse = sparse;
+        /* exactly the limit: "a" and CB_READER_MAX_FIELDS - 1 commas */
+        buf[0] = 'a';
+        memset(buf + 1, ',', CB_READER_MAX_FIELDS - 1);
+        n = CB_READER_MAX_FIELDS;
+        raw.text = cb_str_make(buf, n);
+        assert_int_equal(cb_row_split(&sp, &raw, &w, &row, &err), CB_OK);
+        assert_int_equal(row.nfields, CB_READER_MAX_FIELDS);
+        /* one more */
+        buf[n++] = ',';
+        raw.text = cb_str_make(buf, n);
+        cb_buf_reset(&err);
+        assert_int_equal(cb_row_split(&sp, &raw, &w, &row, &err), CB_ERR_TOO_LARGE);
+        assert_non_null(strstr(cb_buf_cstr(&err), "mem.csv: line 0: more than 4096 fields"));
+        cb_split_work_release(&w);
+    }
+    cb_buf_release(&err);
+}
+
 int
 main(void)
 {
@@ -342,6 +537,9 @@ main(void)
         cmocka_unit_test(test_forced_encoding_mismatch),
         cmocka_unit_test(test_large_file_streams),
         cmocka_unit_test(test_wide_plain_rows),
+        cmocka_unit_test(test_sparse_split),
+        cmocka_unit_test(test_utf8_validation),
+        cmocka_unit_test(test_field_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

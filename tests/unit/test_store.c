@@ -294,6 +294,99 @@ test_overlapping_stays_warned(void **state)
     cb_buf_release(&err);
 }
 
+/* Sets the stay of r to [from, to] (dates in May 2024) and parses it. */
+static void
+stay(struct cb_fp *r, const char *from, const char *to)
+{
+    r->v[CB_F_RYSJ] = cb_str_c(from);
+    r->v[CB_F_CYSJ] = cb_str_c(to);
+    cb_fp_parse(r);
+}
+
+/*
+ * The store skips the overlap query for patients it has not stored before
+ * in a hospital that had no records before it: a stay stored by another
+ * connection meanwhile, or before this one opened, must still be found.
+ */
+static void
+test_overlap_across_connections(void **state)
+{
+    const char *p = db_path("ov2.db");
+    struct cb_store *st1, *st2;
+    struct cb_buf err = CB_BUF_INIT;
+    struct cb_fp *e1 = record("E", "1", "J18.900"), *d1 = record("D", "1", "J18.900"),
+                 *d2 = record("D", "2", "J18.900"), *g1 = record("G", "1", "J18.900"),
+                 *g2 = record("G", "2", "J18.900");
+    struct cb_import_file f = { "/x/a.csv", "a.csv", 10, "western", "utf-8", "csv" };
+    enum cb_put_result res;
+    int64_t fid1, fid2;
+
+    (void)state;
+    stay(e1, "2024-05-01 08:00:00", "2024-05-10 10:00:00");
+    stay(d1, "2024-05-01 08:00:00", "2024-05-10 10:00:00");
+    stay(d2, "2024-05-08 08:00:00", "2024-05-12 10:00:00");
+    stay(g1, "2024-05-01 08:00:00", "2024-05-10 10:00:00");
+    stay(g2, "2024-05-08 08:00:00", "2024-05-12 10:00:00");
+    /* st1 stores the hospital's first record: the hospital is new to it. */
+    assert_int_equal(cb_store_open(&st1, p, &err), CB_OK);
+    assert_int_equal(cb_store_file_begin(st1, &f, &fid1, &err), CB_OK);
+    assert_int_equal(cb_store_begin(st1, &err), CB_OK);
+    assert_int_equal(put(st1, e1, fid1, 2, &res, &err), CB_OK);
+    assert_int_equal(cb_store_commit(st1, &err), CB_OK);
+    /* Another connection stores D's first stay and G's. */
+    assert_int_equal(cb_store_open(&st2, p, &err), CB_OK);
+    assert_int_equal(cb_store_file_begin(st2, &f, &fid2, &err), CB_OK);
+    assert_int_equal(cb_store_begin(st2, &err), CB_OK);
+    assert_int_equal(put(st2, d1, fid2, 2, &res, &err), CB_OK);
+    assert_int_equal(put(st2, g1, fid2, 3, &res, &err), CB_OK);
+    assert_int_equal(cb_store_commit(st2, &err), CB_OK);
+    cb_store_close(st2);
+    /* st1 stores D's second stay, which overlaps the first. */
+    assert_int_equal(cb_store_begin(st1, &err), CB_OK);
+    assert_int_equal(put(st1, d2, fid1, 3, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_INSERTED);
+    assert_int_equal(cb_store_commit(st1, &err), CB_OK);
+    cb_store_close(st1);
+    /* A new connection finds the hospital with records: G's stays overlap. */
+    assert_int_equal(cb_store_open(&st1, p, &err), CB_OK);
+    assert_int_equal(cb_store_begin(st1, &err), CB_OK);
+    assert_int_equal(put(st1, g2, fid1, 4, &res, &err), CB_OK);
+    assert_int_equal(cb_store_commit(st1, &err), CB_OK);
+    cb_store_close(st1);
+    assert_int_equal(scalar(p, "SELECT count(*) FROM record_warning w JOIN record r"
+                               " ON r.id = w.record_id WHERE w.rule = 'QC-ID-03'"
+                               " AND r.zycs = 2 AND r.bah IN ('D', 'G')"), 2);
+    free(e1);
+    free(d1);
+    free(d2);
+    free(g1);
+    free(g2);
+    cb_buf_release(&err);
+}
+
+/* Bulk mode turns foreign keys off for its connection, and back on. */
+static void
+test_bulk_mode_foreign_keys(void **state)
+{
+    const char *p = db_path("fk.db");
+    struct cb_store *st;
+    struct cb_buf err = CB_BUF_INIT;
+    char v[256];
+
+    (void)state;
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_query(st, "PRAGMA foreign_keys", first_value, v, &err), CB_OK);
+    assert_string_equal(v, "1");
+    assert_int_equal(cb_store_bulk_begin(st, &err), CB_OK);
+    assert_int_equal(cb_store_query(st, "PRAGMA foreign_keys", first_value, v, &err), CB_OK);
+    assert_string_equal(v, "0");
+    cb_store_bulk_end(st);
+    assert_int_equal(cb_store_query(st, "PRAGMA foreign_keys", first_value, v, &err), CB_OK);
+    assert_string_equal(v, "1");
+    cb_store_close(st);
+    cb_buf_release(&err);
+}
+
 static void
 test_query_is_read_only(void **state)
 {
@@ -405,6 +498,9 @@ test_migrate_v1_to_v2(void **state)
                                " AND name IN ('drg_scheme', 'drg_scheme_use', 'drg_result')"), 3);
     assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                                " AND name IN ('drg_result_drg', 'drg_result_scheme')"), 0);
+    /* v7: record's index on (hospital_id, cy_day) goes too. */
+    assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                               " AND tbl_name = 'record'"), 1);
     assert_int_equal(scalar(p, "SELECT count(*) FROM record WHERE bah = 'M1'"), 1);
     assert_int_equal(scalar(p, "SELECT count(*) FROM drg_result"), 0);
     /* The upgraded database takes results. */
@@ -831,6 +927,8 @@ main(void)
         cmocka_unit_test(test_orgs),
         cmocka_unit_test(test_query_is_read_only),
         cmocka_unit_test(test_overlapping_stays_warned),
+        cmocka_unit_test(test_overlap_across_connections),
+        cmocka_unit_test(test_bulk_mode_foreign_keys),
         cmocka_unit_test(test_migrate_v1_to_v2),
         cmocka_unit_test(test_drg_choice),
         cmocka_unit_test(test_drg_result_with_record),

@@ -1,0 +1,226 @@
+/*
+ * store_batch.c - drg_result and fact rows written many at a time.
+ *
+ * An import writes one DRG result and one fact per record. Each written on
+ * its own costs a statement execution: its start, a cursor opened and
+ * closed, its end (and, for drg_result, whose record_id is a foreign key, a
+ * statement journal). Queued and written CB__BATCH at a time as one
+ * multi-row upsert, those costs are paid once per batch (about 40 % of the
+ * store thread's time for these two tables). A part batch is written row
+ * by row with the same statement text for one row.
+ */
+#include "carebase/alloc.h"
+#include "store_int.h"
+
+static const char drg_cols[] =
+    "record_id, scheme_id, status, mdc, adrg, drg, mcc, cc, unmapped, choice, grouped_at";
+static const char drg_set[] =
+    " ON CONFLICT (record_id) DO UPDATE SET scheme_id = excluded.scheme_id,"
+    " status = excluded.status, mdc = excluded.mdc, adrg = excluded.adrg,"
+    " drg = excluded.drg, mcc = excluded.mcc, cc = excluded.cc,"
+    " unmapped = excluded.unmapped, choice = excluded.choice,"
+    " grouped_at = excluded.grouped_at";
+enum { DRG_NCOLS = 11 };
+
+static const char fact_cols[] =
+    "record_id, hospital_id, dept_id, doctor_id, cy_day, los, zfy, drug, material,"
+    " flags, cohorts, drg_id, gen";
+static const char fact_set[] =
+    " ON CONFLICT (record_id) DO UPDATE SET hospital_id = excluded.hospital_id,"
+    " dept_id = excluded.dept_id, doctor_id = excluded.doctor_id,"
+    " cy_day = excluded.cy_day, los = excluded.los, zfy = excluded.zfy,"
+    " drug = excluded.drug, material = excluded.material, flags = excluded.flags,"
+    " cohorts = excluded.cohorts, drg_id = excluded.drg_id, gen = excluded.gen";
+enum { FACT_NCOLS = 13 };
+
+/* "INSERT INTO t(cols) VALUES (?,...),... <set>" for nrows rows. */
+static sqlite3_stmt *
+prepare_upsert(struct cb_store *st, const char *table, const char *cols, int ncols,
+               const char *set, int nrows, struct cb_buf *err)
+{
+    struct cb_buf sql = CB_BUF_INIT;
+    sqlite3_stmt *s = NULL;
+    enum cb_err rc = cb_buf_addf(&sql, "INSERT INTO %s(%s) VALUES ", table, cols);
+
+    for (int r = 0; !rc && r < nrows; r++) {
+        rc = cb_buf_adds(&sql, r ? ",(" : "(");
+        for (int c = 0; !rc && c < ncols; c++)
+            rc = cb_buf_adds(&sql, c ? ",?" : "?");
+        if (!rc)
+            rc = cb_buf_addc(&sql, ')');
+    }
+    if (!rc)
+        rc = cb_buf_adds(&sql, set);
+    if (rc)
+        cb_errf(err, "out of memory preparing a statement");
+    else if (sqlite3_prepare_v3(st->db, cb_buf_cstr(&sql), (int)sql.len,
+                                SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
+        cb__store_fail(st, "cannot prepare statement", err);
+    cb_buf_release(&sql);
+    return s;
+}
+
+static void
+bind_textz(sqlite3_stmt *s, int i, const char *z)
+{
+    if (z && *z)
+        sqlite3_bind_text(s, i, z, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static void
+bind_flag(sqlite3_stmt *s, int i, int v)
+{
+    if (v < 0)
+        sqlite3_bind_null(s, i);
+    else
+        sqlite3_bind_int(s, i, v);
+}
+
+/* Binds one result as parameters k+1 .. k+DRG_NCOLS. */
+static void
+bind_drg(sqlite3_stmt *s, int k, const struct cb__drg_row *r, const char *now)
+{
+    const struct cb_store_drg *d = &r->d;
+
+    sqlite3_bind_int64(s, k + 1, r->id);
+    sqlite3_bind_int64(s, k + 2, d->scheme_id);
+    sqlite3_bind_text(s, k + 3, cb_drg_status_name((enum cb_drg_status)d->status), -1,
+                      SQLITE_STATIC);
+    bind_textz(s, k + 4, d->mdc);
+    bind_textz(s, k + 5, d->adrg);
+    bind_textz(s, k + 6, d->drg);
+    bind_flag(s, k + 7, d->mcc);
+    bind_flag(s, k + 8, d->cc);
+    bind_textz(s, k + 9, d->unmapped);
+    bind_textz(s, k + 10, d->choice);
+    sqlite3_bind_text(s, k + 11, now, -1, SQLITE_STATIC);
+}
+
+/* Binds one fact as parameters k+1 .. k+FACT_NCOLS. */
+static void
+bind_fact(sqlite3_stmt *s, int k, const struct cb__fact_row *r)
+{
+    const struct cb_fact *f = &r->f;
+
+    sqlite3_bind_int64(s, k + 1, r->id);
+    sqlite3_bind_int64(s, k + 2, r->hospital_id);
+    sqlite3_bind_int64(s, k + 3, f->dept);
+    sqlite3_bind_int64(s, k + 4, f->doctor);
+    sqlite3_bind_int64(s, k + 5, f->day);
+    sqlite3_bind_int64(s, k + 6, f->los);
+    sqlite3_bind_int64(s, k + 7, f->zfy);
+    sqlite3_bind_int64(s, k + 8, f->drug);
+    sqlite3_bind_int64(s, k + 9, f->material);
+    sqlite3_bind_int64(s, k + 10, f->flags);
+    sqlite3_bind_int64(s, k + 11, f->cohorts);
+    sqlite3_bind_int64(s, k + 12, f->drg);
+    sqlite3_bind_int64(s, k + 13, r->gen);
+}
+
+static enum cb_err
+run(struct cb_store *st, sqlite3_stmt *s, const char *what, struct cb_buf *err)
+{
+    int rc = sqlite3_step(s);
+
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s); /* nothing may point into the queue later */
+    return rc == SQLITE_DONE ? CB_OK : cb__store_fail(st, what, err);
+}
+
+static enum cb_err
+flush_drg(struct cb_store *st, struct cb_buf *err)
+{
+    const char *now = cb__store_now_text(st);
+    int n = st->ndrg_wait;
+    sqlite3_stmt *s;
+    enum cb_err rc = CB_OK;
+
+    st->ndrg_wait = 0;
+    if (n == CB__BATCH) {
+        if (!st->drg_batch &&
+            !(st->drg_batch = prepare_upsert(st, "drg_result", drg_cols, DRG_NCOLS,
+                                             drg_set, CB__BATCH, err)))
+            return CB_ERR_DB;
+        for (int i = 0; i < n; i++)
+            bind_drg(st->drg_batch, i * DRG_NCOLS, &st->drg_wait[i], now);
+        return run(st, st->drg_batch, "cannot store DRG results", err);
+    }
+    for (int i = 0; !rc && i < n; i++) {
+        if (!(s = cb__store_stmt(st, S_DRG_PUT, err)))
+            return CB_ERR_DB;
+        bind_drg(s, 0, &st->drg_wait[i], now);
+        rc = run(st, s, "cannot store a DRG result", err);
+    }
+    return rc;
+}
+
+static enum cb_err
+flush_facts(struct cb_store *st, struct cb_buf *err)
+{
+    int n = st->nfact_wait;
+    sqlite3_stmt *s;
+    enum cb_err rc = CB_OK;
+
+    st->nfact_wait = 0;
+    if (n == CB__BATCH) {
+        if (!st->fact_batch &&
+            !(st->fact_batch = prepare_upsert(st, "fact", fact_cols, FACT_NCOLS,
+                                              fact_set, CB__BATCH, err)))
+            return CB_ERR_DB;
+        for (int i = 0; i < n; i++)
+            bind_fact(st->fact_batch, i * FACT_NCOLS, &st->fact_wait[i]);
+        return run(st, st->fact_batch, "cannot store facts", err);
+    }
+    for (int i = 0; !rc && i < n; i++) {
+        if (!(s = cb__store_stmt(st, S_FACT_PUT, err)))
+            return CB_ERR_DB;
+        bind_fact(s, 0, &st->fact_wait[i]);
+        rc = run(st, s, "cannot store a fact", err);
+    }
+    return rc;
+}
+
+enum cb_err
+cb__store_queue_drg(struct cb_store *st, int64_t id, const struct cb_store_drg *d,
+                    struct cb_buf *err)
+{
+    struct cb__drg_row *r = &st->drg_wait[st->ndrg_wait++];
+
+    r->id = id;
+    r->d = *d;
+    return st->ndrg_wait == CB__BATCH ? flush_drg(st, err) : CB_OK;
+}
+
+enum cb_err
+cb__store_queue_fact(struct cb_store *st, const struct cb__fact_row *f,
+                     struct cb_buf *err)
+{
+    st->fact_wait[st->nfact_wait++] = *f;
+    return st->nfact_wait == CB__BATCH ? flush_facts(st, err) : CB_OK;
+}
+
+enum cb_err
+cb__store_flush(struct cb_store *st, struct cb_buf *err)
+{
+    enum cb_err rc = CB_OK;
+
+    if (st->ndrg_wait)
+        rc = flush_drg(st, err);
+    if (!rc && st->nfact_wait)
+        rc = flush_facts(st, err);
+    return rc;
+}
+
+void
+cb__store_batch_drop(struct cb_store *st, int fin)
+{
+    st->ndrg_wait = 0;
+    st->nfact_wait = 0;
+    if (fin) {
+        sqlite3_finalize(st->drg_batch);
+        sqlite3_finalize(st->fact_batch);
+        st->drg_batch = st->fact_batch = NULL;
+    }
+}
