@@ -23,6 +23,16 @@ const double cb_feed_lat_le[CB_FEED_LAT_BUCKETS - 1] = {
 };
 
 void
+cb__feed_observe(_Atomic uint_least64_t *bucket, _Atomic uint_least64_t *sum_us, double secs)
+{
+    for (int b = 0; b < CB_FEED_LAT_BUCKETS - 1; b++)
+        if (secs <= cb_feed_lat_le[b])
+            atomic_fetch_add(&bucket[b], 1);
+    atomic_fetch_add(&bucket[CB_FEED_LAT_BUCKETS - 1], 1);
+    atomic_fetch_add(sum_us, (uint_least64_t)(secs > 0 ? secs * 1e6 : 0));
+}
+
+void
 cb_feed_config_init(struct cb_feed_config *c)
 {
     memset(c, 0, sizeof(*c));
@@ -412,8 +422,20 @@ cb_feed_stats(const struct cb_feed *f, struct cb_feed_stats *o)
     o->batches = atomic_load(&s->batches);
     o->commit_failures = atomic_load(&s->commit_failures);
     o->commit_us = atomic_load(&s->commit_us);
+    for (int i = 0; i < CB_FEED_LAT_BUCKETS; i++)
+        o->commit_bucket[i] = atomic_load(&s->commit_bucket[i]);
+    o->insert_us = atomic_load(&s->insert_us);
+    o->checkpoint_us = atomic_load(&s->checkpoint_us);
     o->replayed = atomic_load(&s->replayed);
-    o->checkpoints = atomic_load(&s->checkpoints);
+    if (f->journal) {
+        struct cb_journal_stats js;
+
+        cb_journal_stats(f->journal, &js);
+        o->checkpoints = js.checkpoints;
+        o->forced_checkpoints = js.forced_checkpoints;
+        o->sync_us = js.sync_us;
+        o->log_frames = js.log_frames;
+    }
     o->acks = atomic_load(&s->acks);
     for (int i = 0; i < CB_FEED_LAT_BUCKETS; i++)
         o->ack_bucket[i] = atomic_load(&s->ack_bucket[i]);
