@@ -12,9 +12,11 @@
  *   committer       group commit: takes everything queued (up to
  *                   max_batch), one transaction (INSERT, a duplicate
  *                   detected by the (sender, control id) key), one durable
- *                   COMMIT; then, in journal order, apply() for each new
- *                   accepted message; then the ACKs, handed back to the
- *                   network thread (an eventfd wakes it).
+ *                   COMMIT (one fdatasync of the log; the journal's
+ *                   checkpoints run on a thread of its own); then, in
+ *                   journal order, apply() for each new accepted message;
+ *                   then the ACKs, handed back to the network thread (an
+ *                   eventfd wakes it).
  *
  * Guarantees:
  *   - an AA (or CA) leaves only after its message is on disk;
