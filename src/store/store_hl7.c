@@ -51,11 +51,22 @@
  * RESTART checkpoint between batches (cb_journal_checkpoint_if_large),
  * waiting at most WAL_CKPT_WAIT_MS for readers. journal_size_limit cuts
  * the file back to 64 MiB when the log restarts.
+ *
+ * A log file of fixed size. While the file grows, each fdatasync also
+ * has to commit its new size (a file-system journal commit): commits
+ * took p50 0.32 / p99 3.8 ms while the log first grew to 16 MiB against
+ * 0.22 / 0.9 ms once they overwrote it. So cb_journal_open writes zeros
+ * up to WAL_PREALLOC past the end of the file (holding the write lock, so
+ * no frame is being written there) and syncs them; a zero frame never
+ * checksums, so recovery stops where the real log ends. Skipped where the
+ * file system has less than PREALLOC_ROOM free: not worth filling a small
+ * disk for.
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "carebase/alloc.h"
@@ -65,6 +76,9 @@
 enum { J_PUT, J_LOOKUP, J_REPLAY, J__COUNT };
 
 #define CKPT_FRAMES      1024           /* 16 MiB of 16 KiB pages */
+#define WAL_PREALLOC     (24u << 20)    /* CKPT_FRAMES and what comes in while
+                                           a checkpoint catches up (17-22 MB) */
+#define PREALLOC_ROOM    (1ull << 30)   /* ... only with this much free space */
 #define CKPT_BACKOFF_MS  50             /* after a checkpoint that got nowhere */
 #define WAL_MAX_FRAMES   4096           /* 64 MiB */
 #define WAL_SIZE_LIMIT   "67108864"     /* bytes kept when the log restarts */
@@ -236,6 +250,41 @@ powersafe_overwrite(struct cb_journal *j)
     return (f->pMethods->xDeviceCharacteristics(f) & SQLITE_IOCAP_POWERSAFE_OVERWRITE) != 0;
 }
 
+/* Extends the log file with zeros to WAL_PREALLOC (see the top). Best
+ * effort: on any failure the log just grows as it goes. */
+static void
+wal_preallocate(struct cb_journal *j, const char *path)
+{
+    static const char zeros[64 * 1024];
+    struct cb_buf ignored = CB_BUF_INIT;
+    struct statvfs fs;
+    sqlite3_file *wal;
+    sqlite3_int64 size = 0;
+
+    if (statvfs(path, &fs) != 0 || (unsigned long long)fs.f_bavail * fs.f_frsize < PREALLOC_ROOM)
+        return;
+    if (cb_store_begin(j->st, &ignored) != CB_OK)
+        goto out;
+    /* BEGIN IMMEDIATE holds the log's write lock: nobody appends frames. */
+    if ((wal = wal_file(j)) && wal->pMethods->xFileSize(wal, &size) == SQLITE_OK &&
+        size < (sqlite3_int64)WAL_PREALLOC) {
+        int rc = SQLITE_OK;
+
+        for (sqlite3_int64 off = size; rc == SQLITE_OK && off < (sqlite3_int64)WAL_PREALLOC;
+             off += (sqlite3_int64)sizeof(zeros)) {
+            sqlite3_int64 n = (sqlite3_int64)WAL_PREALLOC - off;
+
+            rc = wal->pMethods->xWrite(wal, zeros, n < (sqlite3_int64)sizeof(zeros) ? (int)n
+                                                     : (int)sizeof(zeros), off);
+        }
+        if (rc == SQLITE_OK)
+            (void)wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+    }
+    cb_store_rollback(j->st);
+out:
+    cb_buf_release(&ignored);
+}
+
 enum cb_err
 cb_journal_open(struct cb_journal **out, const char *path, struct cb_buf *err)
 {
@@ -262,6 +311,7 @@ cb_journal_open(struct cb_journal **out, const char *path, struct cb_buf *err)
             rc = cb__store_fail(j->st, "cannot prepare a journal statement", err);
             goto fail;
         }
+    wal_preallocate(j, path);
     /* Without the thread, the writer's own checkpoints keep the log bounded. */
     j->ckpt.started = pthread_create(&j->ckpt.thread, NULL, ckpt_main, j) == 0;
     *out = j;
