@@ -427,15 +427,10 @@ cb_feed_stats(const struct cb_feed *f, struct cb_feed_stats *o)
     o->insert_us = atomic_load(&s->insert_us);
     o->checkpoint_us = atomic_load(&s->checkpoint_us);
     o->replayed = atomic_load(&s->replayed);
-    if (f->journal) {
-        struct cb_journal_stats js;
-
-        cb_journal_stats(f->journal, &js);
-        o->checkpoints = js.checkpoints;
-        o->forced_checkpoints = js.forced_checkpoints;
-        o->sync_us = js.sync_us;
-        o->log_frames = js.log_frames;
-    }
+    o->checkpoints = atomic_load(&s->checkpoints);
+    o->forced_checkpoints = atomic_load(&s->forced_checkpoints);
+    o->sync_us = atomic_load(&s->sync_us);
+    o->log_frames = atomic_load(&s->log_frames);
     o->acks = atomic_load(&s->acks);
     for (int i = 0; i < CB_FEED_LAT_BUCKETS; i++)
         o->ack_bucket[i] = atomic_load(&s->ack_bucket[i]);

@@ -164,10 +164,16 @@ cb__feed_commit_main(void *arg)
            time: the next batch waits for it. */
         {
             double t0 = cb__feed_mono();
+            struct cb_journal_stats js;
 
             if (cb_journal_checkpoint_if_large(f->journal))
                 atomic_fetch_add(&f->st.checkpoint_us,
                                  (uint_least64_t)((cb__feed_mono() - t0) * 1e6));
+            cb_journal_stats(f->journal, &js);
+            atomic_store(&f->st.checkpoints, js.checkpoints);
+            atomic_store(&f->st.forced_checkpoints, js.forced_checkpoints);
+            atomic_store(&f->st.sync_us, js.sync_us);
+            atomic_store(&f->st.log_frames, js.log_frames);
         }
         pthread_mutex_lock(&f->mu);
     }

@@ -86,7 +86,10 @@ struct feed_atomic_stats {
         connections_timed_out, received, accepted, rejected, duplicate, unparseable,
         protocol_errors, too_large, not_stored, batches, commit_failures, commit_us,
         commit_bucket[CB_FEED_LAT_BUCKETS], insert_us, checkpoint_us, replayed, acks,
-        ack_bucket[CB_FEED_LAT_BUCKETS], ack_count, ack_us;
+        ack_bucket[CB_FEED_LAT_BUCKETS], ack_count, ack_us,
+        /* The journal's, copied by the committer after each batch (the
+           journal handle is the committer's alone). */
+        checkpoints, forced_checkpoints, sync_us, log_frames;
 };
 
 struct cb_feed {

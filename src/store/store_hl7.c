@@ -16,7 +16,8 @@
  *   - FULL pads the last frame of a commit to a sector boundary unless
  *     the file system is "powersafe overwrite"; the unix VFS is (psow=1,
  *     the default). cb_journal_open checks SQLITE_IOCAP_POWERSAFE_OVERWRITE
- *     and keeps FULL where it is missing;
+ *     (and that the database is in WAL mode at all) and keeps FULL where
+ *     either is missing;
  *   - the log header written when the log starts over is synced by SQLite
  *     before any frame in NORMAL as in FULL (syncHeader, with the
  *     checkpoint sync flags, which NORMAL keeps): a frame of the new
@@ -238,13 +239,27 @@ wal_file(struct cb_journal *j)
     return f && f->pMethods ? f : NULL;
 }
 
-/* Whether this file system needs FULL's padding (see the top). */
+/*
+ * Whether NORMAL + the explicit sync is as durable as FULL here: the
+ * database is in WAL mode (a file system without shared memory leaves it
+ * in rollback mode, where that argument does not hold) and the file
+ * system needs no padding of the last frame (see the top).
+ */
 static bool
-powersafe_overwrite(struct cb_journal *j)
+own_sync_possible(struct cb_journal *j)
 {
     sqlite3_file *f = NULL;
+    sqlite3_stmt *s = NULL;
+    bool wal = false;
 
-    if (sqlite3_file_control(j->st->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(j->st->db, "PRAGMA journal_mode", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
+        const char *mode = (const char *)sqlite3_column_text(s, 0);
+        wal = mode && strcmp(mode, "wal") == 0;
+    }
+    sqlite3_finalize(s);
+    if (!wal ||
+        sqlite3_file_control(j->st->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK ||
         !f || !f->pMethods)
         return false;
     return (f->pMethods->xDeviceCharacteristics(f) & SQLITE_IOCAP_POWERSAFE_OVERWRITE) != 0;
@@ -298,7 +313,7 @@ cb_journal_open(struct cb_journal **out, const char *path, struct cb_buf *err)
     pthread_cond_init(&j->ckpt.cv, NULL);
     if ((rc = cb_store_open(&j->st, path, err)))
         goto fail;
-    j->own_sync = powersafe_overwrite(j);
+    j->own_sync = own_sync_possible(j);
     if ((rc = cb__store_exec(j->st, j->own_sync ? "PRAGMA synchronous = NORMAL"
                                                 : "PRAGMA synchronous = FULL", err)) ||
         (rc = cb__store_exec(j->st, "PRAGMA journal_size_limit = " WAL_SIZE_LIMIT ";"
