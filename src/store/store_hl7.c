@@ -20,13 +20,14 @@
  *     either is missing;
  *   - the log header written when the log starts over is synced by SQLite
  *     before any frame in NORMAL as in FULL (syncHeader, with the
- *     checkpoint sync flags, which NORMAL keeps): a frame of the new
- *     generation can never be read with the old header. (OFF would skip
- *     that sync, and after a crash the old header could replay a prefix
- *     of old frames over newer pages: not an option);
- *   - checkpoints sync the log before copying it and the database before
- *     recording how far they got, in NORMAL as in FULL; so the log starts
- *     over only once what it held is durable in the database;
+ *     checkpoint sync flags, which NORMAL keeps). OFF would skip that
+ *     sync: after a crash the old header could survive with the first
+ *     old frames, which recovery would then replay over newer pages. Not
+ *     an option;
+ *   - checkpoints sync the log before copying it, and one that reaches the
+ *     end of the log syncs the database before recording it, in NORMAL as
+ *     in FULL; only such a checkpoint lets the log start over, so frames
+ *     are overwritten only once what they held is durable in the database;
  *   - FULL makes a commit visible to other connections after its sync,
  *     NORMAL before. Nothing answers from another connection's view: the
  *     listener applies and acknowledges a batch after cb_journal_commit
