@@ -110,7 +110,8 @@ for c in 1 8 64; do
   sync_s=$(metric carebase_mllp_log_sync_seconds_total)
   SERVER[$c]=$(awk -v n="$n" -v a="$le2" -v b="$le5" -v s="$sync_s" \
     -v k="$(metric carebase_mllp_checkpoints_total)" -v f="$(metric carebase_mllp_forced_checkpoints_total)" \
-    'BEGIN { printf "%d commits, %.2f %% over 2 ms, %.2f %% over 5 ms; log sync %.2f ms on average; checkpoints %d off the ACK path, %d forced",
+    'BEGIN { if (n + 0 == 0) { printf "no commit histogram on /metrics"; exit }
+             printf "%d commits, %.2f %% over 2 ms, %.2f %% over 5 ms; log sync %.2f ms on average; checkpoints %d off the ACK path, %d forced",
              n, 100 * (n - a) / n, 100 * (n - b) / n, 1000 * s / n, k, f }')
   stop
 done
