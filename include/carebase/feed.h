@@ -12,9 +12,11 @@
  *   committer       group commit: takes everything queued (up to
  *                   max_batch), one transaction (INSERT, a duplicate
  *                   detected by the (sender, control id) key), one durable
- *                   COMMIT; then, in journal order, apply() for each new
- *                   accepted message; then the ACKs, handed back to the
- *                   network thread (an eventfd wakes it).
+ *                   COMMIT (one fdatasync of the log; the journal's
+ *                   checkpoints run on a thread of its own); then, in
+ *                   journal order, apply() for each new accepted message;
+ *                   then the ACKs, handed back to the network thread (an
+ *                   eventfd wakes it).
  *
  * Guarantees:
  *   - an AA (or CA) leaves only after its message is on disk;
@@ -120,7 +122,8 @@ struct cb_feed_handler {
     void            *ctx;
 };
 
-/* ACK latency histogram: upper bounds in seconds; the last bucket is +Inf. */
+/* ACK latency and commit duration histograms: upper bounds in seconds;
+ * the last bucket is +Inf. */
 #define CB_FEED_LAT_BUCKETS 12
 extern const double cb_feed_lat_le[CB_FEED_LAT_BUCKETS - 1];
 
@@ -140,10 +143,20 @@ struct cb_feed_stats {
     uint64_t not_stored;           /* messages of failed commits (AE 207) */
     uint64_t batches;              /* transactions committed or failed */
     uint64_t commit_failures;
-    uint64_t commit_us;            /* time in BEGIN..COMMIT, microseconds */
+    uint64_t commit_us;            /* time in BEGIN..durable COMMIT (the log
+                                      synced), microseconds */
+    uint64_t commit_bucket[CB_FEED_LAT_BUCKETS]; /* the same per batch,
+                                      cumulative (le), count = batches */
+    uint64_t insert_us;            /* of which BEGIN and the INSERTs */
+    uint64_t sync_us;              /* of which the fdatasync of the log */
+    uint64_t checkpoint_us;        /* committer's time in forced checkpoints */
+    uint64_t log_frames;           /* write-ahead log length after the last
+                                      commit (16 KiB pages) */
     uint64_t replayed;             /* messages applied by the replay at start */
-    uint64_t checkpoints;          /* checkpoints by the committer between
-                                      batches (the log had passed 8 MiB) */
+    uint64_t checkpoints;          /* journal checkpoints that reached the
+                                      log's end (its own thread) */
+    uint64_t forced_checkpoints;   /* by the committer between batches:
+                                      the log had passed 64 MiB */
     uint64_t acks;                 /* ACK messages sent (counted when queued
                                       for writing) */
     uint64_t ack_bucket[CB_FEED_LAT_BUCKETS]; /* cumulative (le), by frame */

@@ -14,11 +14,14 @@
  * first components, decoded to UTF-8): "HIS|HOSP1". Control ids are unique
  * per sending system, not across the consortium, hence both parts.
  *
- * Durability: the journal has its own connection to the database with
- * PRAGMA synchronous = FULL, so cb_journal_commit returns only once the
- * write-ahead log is on disk (fsync); the store's other connections keep
- * their settings. Checkpoints run on a background connection (the store's
- * bulk mode), never inside a commit.
+ * Durability: the journal has its own connection to the database;
+ * cb_journal_commit returns only once the write-ahead log is on disk (one
+ * fdatasync of the log, issued by the journal after COMMIT: see
+ * store_hl7.c for why that equals synchronous = FULL); the store's other
+ * connections keep their settings. Checkpoints run on a thread of the
+ * journal with its own connection, never inside a commit; the writer
+ * checkpoints itself only when that thread cannot keep up (the log past
+ * 64 MiB: cb_journal_checkpoint_if_large).
  *
  * A journal handle is used by one thread at a time.
  */
@@ -63,28 +66,47 @@ struct cb_journal;
 
 /*
  * Opens the journal of the database at path (creating the database and
- * migrating it like cb_store_open) and starts its background checkpointer.
+ * migrating it like cb_store_open) and starts its checkpointer thread.
  */
 CB_MUST_CHECK enum cb_err cb_journal_open(struct cb_journal **out, const char *path,
                                           struct cb_buf *err);
 /* Rolls back an open transaction, stops the checkpointer; NULL is a no-op. */
 void cb_journal_close(struct cb_journal *j);
 
-/* One transaction per batch: BEGIN IMMEDIATE ... COMMIT (durable). */
+/*
+ * One transaction per batch: BEGIN IMMEDIATE ... COMMIT, durable when
+ * cb_journal_commit returns CB_OK. A failed COMMIT is rolled back. When
+ * the sync of the log after COMMIT fails (CB_ERR_IO), the transaction may
+ * or may not be on disk, and the kernel may have dropped the pages it
+ * could not write: from then on cb_journal_begin refuses (CB_ERR_IO) until
+ * the journal is closed and opened again (recovery reads what is on disk).
+ */
 CB_MUST_CHECK enum cb_err cb_journal_begin(struct cb_journal *j, struct cb_buf *err);
 CB_MUST_CHECK enum cb_err cb_journal_commit(struct cb_journal *j, struct cb_buf *err);
 void cb_journal_rollback(struct cb_journal *j);
 
 /*
- * Between transactions: keeps the write-ahead log short. Past 8 MiB it
- * copies the log back into the database (a passive checkpoint, waiting
- * for nobody), so that the next transaction starts the log over; past
- * 64 MiB (readers kept that from finishing) it waits up to 100 ms for
- * readers to let it. Returns whether the whole log was copied back.
- * Takes only the calling writer's time: call it after the answers of a
- * batch are out.
+ * Between transactions: the writer's fallback for keeping the write-ahead
+ * log bounded. The checkpointer copies the log back from 16 MiB on; when
+ * it cannot reach the end (a load that never pauses between commits, or
+ * readers holding old snapshots) and the log passes 64 MiB, this runs a
+ * RESTART checkpoint, waiting up to 100 ms for readers. Returns whether
+ * the whole log was copied back. Takes the calling writer's time: call it
+ * after the answers of a batch are out.
  */
 bool cb_journal_checkpoint_if_large(struct cb_journal *j);
+
+/* Counters since open (each read atomically; any thread). */
+struct cb_journal_stats {
+    uint64_t checkpoints;         /* by the checkpointer, to the log's end */
+    uint64_t forced_checkpoints;  /* by the writer (cb_journal_checkpoint_if_large) */
+    uint64_t syncs;               /* the commits' fdatasyncs of the log (0 when
+                                     the file system needs synchronous = FULL,
+                                     which syncs inside COMMIT) */
+    uint64_t sync_us;             /* time in them */
+    uint64_t log_frames;          /* the log's length after the last commit */
+};
+void cb_journal_stats(struct cb_journal *j, struct cb_journal_stats *out);
 
 /*
  * Stores e unless a message with the same sender and control id is

@@ -24,6 +24,16 @@ const double cb_feed_lat_le[CB_FEED_LAT_BUCKETS - 1] = {
 };
 
 void
+cb__feed_observe(_Atomic uint_least64_t *bucket, _Atomic uint_least64_t *sum_us, double secs)
+{
+    for (int b = 0; b < CB_FEED_LAT_BUCKETS - 1; b++)
+        if (secs <= cb_feed_lat_le[b])
+            atomic_fetch_add(&bucket[b], 1);
+    atomic_fetch_add(&bucket[CB_FEED_LAT_BUCKETS - 1], 1);
+    atomic_fetch_add(sum_us, (uint_least64_t)(secs > 0 ? secs * 1e6 : 0));
+}
+
+void
 cb_feed_config_init(struct cb_feed_config *c)
 {
     memset(c, 0, sizeof(*c));
@@ -355,8 +365,15 @@ cb_feed_stats(const struct cb_feed *f, struct cb_feed_stats *o)
     o->batches = atomic_load(&s->batches);
     o->commit_failures = atomic_load(&s->commit_failures);
     o->commit_us = atomic_load(&s->commit_us);
+    for (int i = 0; i < CB_FEED_LAT_BUCKETS; i++)
+        o->commit_bucket[i] = atomic_load(&s->commit_bucket[i]);
+    o->insert_us = atomic_load(&s->insert_us);
+    o->checkpoint_us = atomic_load(&s->checkpoint_us);
     o->replayed = atomic_load(&s->replayed);
     o->checkpoints = atomic_load(&s->checkpoints);
+    o->forced_checkpoints = atomic_load(&s->forced_checkpoints);
+    o->sync_us = atomic_load(&s->sync_us);
+    o->log_frames = atomic_load(&s->log_frames);
     o->acks = atomic_load(&s->acks);
     for (int i = 0; i < CB_FEED_LAT_BUCKETS; i++)
         o->ack_bucket[i] = atomic_load(&s->ack_bucket[i]);

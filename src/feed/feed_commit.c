@@ -31,6 +31,7 @@ static enum cb_err
 store_batch(struct cb_feed *f, struct feed_item *head, unsigned n, struct cb_journal_answer *a,
             struct cb_buf *err)
 {
+    double t0 = cb__feed_mono();
     enum cb_err rc;
 
     if ((rc = cb_journal_begin(f->journal, err)))
@@ -58,6 +59,7 @@ store_batch(struct cb_feed *f, struct feed_item *head, unsigned n, struct cb_jou
             keep_answer(it, a);
         }
     }
+    atomic_fetch_add(&f->st.insert_us, (uint_least64_t)((cb__feed_mono() - t0) * 1e6));
     if ((rc = cb_journal_commit(f->journal, err)))
         return rc;   /* rolled back */
     return CB_OK;
@@ -81,7 +83,7 @@ process(struct cb_feed *f, struct feed_item *head, struct cb_buf *scratch,
         double t0 = cb__feed_mono();
         enum cb_err rc = store_batch(f, head, njournal, ans, &err);
 
-        atomic_fetch_add(&f->st.commit_us, (uint_least64_t)((cb__feed_mono() - t0) * 1e6));
+        cb__feed_observe(f->st.commit_bucket, &f->st.commit_us, cb__feed_mono() - t0);
         atomic_fetch_add(&f->st.batches, 1);
         if (rc) {
             atomic_fetch_add(&f->st.commit_failures, 1);
@@ -157,10 +159,22 @@ cb__feed_commit_main(void *arg)
         if (write(f->wake_fd, &one, sizeof(one)) < 0) {
             /* the counter is full: the network thread is awake anyway */
         }
-        /* The ACKs are out: a good moment to keep the log short (the
-           next batch waits for it, by a few milliseconds at most). */
-        if (cb_journal_checkpoint_if_large(f->journal))
-            atomic_fetch_add(&f->st.checkpoints, 1);
+        /* The ACKs are out. Only when the journal's checkpointer cannot
+           keep up (the log past 64 MiB) does this take the committer's
+           time: the next batch waits for it. */
+        {
+            double t0 = cb__feed_mono();
+            struct cb_journal_stats js;
+
+            if (cb_journal_checkpoint_if_large(f->journal))
+                atomic_fetch_add(&f->st.checkpoint_us,
+                                 (uint_least64_t)((cb__feed_mono() - t0) * 1e6));
+            cb_journal_stats(f->journal, &js);
+            atomic_store(&f->st.checkpoints, js.checkpoints);
+            atomic_store(&f->st.forced_checkpoints, js.forced_checkpoints);
+            atomic_store(&f->st.sync_us, js.sync_us);
+            atomic_store(&f->st.log_frames, js.log_frames);
+        }
         pthread_mutex_lock(&f->mu);
     }
     f->commit_done = true;

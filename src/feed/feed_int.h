@@ -85,7 +85,11 @@ struct feed_atomic_stats {
     _Atomic uint_least64_t connections_open, connections_total, connections_refused,
         connections_timed_out, received, accepted, rejected, duplicate, unparseable,
         protocol_errors, too_large, not_stored, batches, commit_failures, commit_us,
-        replayed, checkpoints, acks, ack_bucket[CB_FEED_LAT_BUCKETS], ack_count, ack_us;
+        commit_bucket[CB_FEED_LAT_BUCKETS], insert_us, checkpoint_us, replayed, acks,
+        ack_bucket[CB_FEED_LAT_BUCKETS], ack_count, ack_us,
+        /* The journal's, copied by the committer after each batch (the
+           journal handle is the committer's alone). */
+        checkpoints, forced_checkpoints, sync_us, log_frames;
 };
 
 struct cb_feed {
@@ -130,6 +134,11 @@ struct cb_feed {
 /* Monotonic seconds; wall-clock milliseconds. */
 double  cb__feed_mono(void);
 int64_t cb__feed_now_ms(void);
+
+/* Counts secs in a cumulative histogram over cb_feed_lat_le (CB_FEED_LAT_BUCKETS
+   counters, the last +Inf) and adds it to *sum_us. */
+void cb__feed_observe(_Atomic uint_least64_t *bucket, _Atomic uint_least64_t *sum_us,
+                      double secs);
 
 /* A log line (rate-limited); no message content. */
 void cb__feed_log(struct cb_feed *f, const char *fmt, ...)

@@ -490,12 +490,8 @@ write_conn(struct net *n, struct feed_conn *c)
 static void
 observe_latency(struct cb_feed *f, double secs)
 {
-    for (int b = 0; b < CB_FEED_LAT_BUCKETS - 1; b++)
-        if (secs <= cb_feed_lat_le[b])
-            atomic_fetch_add(&f->st.ack_bucket[b], 1);
-    atomic_fetch_add(&f->st.ack_bucket[CB_FEED_LAT_BUCKETS - 1], 1);
+    cb__feed_observe(f->st.ack_bucket, &f->st.ack_us, secs);
     atomic_fetch_add(&f->st.ack_count, 1);
-    atomic_fetch_add(&f->st.ack_us, (uint_least64_t)(secs > 0 ? secs * 1e6 : 0));
 }
 
 /* Takes the committer's finished items and queues their ACKs. */

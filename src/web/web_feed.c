@@ -139,6 +139,29 @@ counter(struct cb_buf *out, const char *name, const char *help, uint64_t v)
                        name, (unsigned long long)v);
 }
 
+/* A Prometheus histogram over cb_feed_lat_le (cumulative buckets). */
+static enum cb_err
+histogram(struct cb_buf *out, const char *name, const char *help, const uint64_t *bucket,
+          uint64_t sum_us, uint64_t count)
+{
+    enum cb_err rc;
+
+    if ((rc = cb_buf_addf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name)))
+        return rc;
+    for (int b = 0; b < CB_FEED_LAT_BUCKETS; b++) {
+        char le[16];
+        if (b < CB_FEED_LAT_BUCKETS - 1)
+            snprintf(le, sizeof(le), "%g", cb_feed_lat_le[b]);
+        else
+            snprintf(le, sizeof(le), "+Inf");
+        if ((rc = cb_buf_addf(out, "%s_bucket{le=\"%s\"} %llu\n", name, le,
+                              (unsigned long long)bucket[b])))
+            return rc;
+    }
+    return cb_buf_addf(out, "%s_sum %.6f\n%s_count %llu\n", name, (double)sum_us / 1e6, name,
+                       (unsigned long long)count);
+}
+
 enum cb_err
 cb__web_feed_metrics(struct cb_web_server *s, struct cb_buf *out)
 {
@@ -186,13 +209,37 @@ cb__web_feed_metrics(struct cb_web_server *s, struct cb_buf *out)
                       "Journal transactions that failed (their messages got AE).",
                       st.commit_failures)) ||
         (rc = cb_buf_addf(out,
-            "# HELP carebase_mllp_commit_seconds_total Time spent in journal transactions.\n"
+            "# HELP carebase_mllp_commit_seconds_total Time spent in journal transactions"
+            " (BEGIN to the log synced).\n"
             "# TYPE carebase_mllp_commit_seconds_total counter\n"
-            "carebase_mllp_commit_seconds_total %.6f\n", (double)st.commit_us / 1e6)) ||
+            "carebase_mllp_commit_seconds_total %.6f\n"
+            "# HELP carebase_mllp_insert_seconds_total Of which BEGIN and the INSERTs.\n"
+            "# TYPE carebase_mllp_insert_seconds_total counter\n"
+            "carebase_mllp_insert_seconds_total %.6f\n"
+            "# HELP carebase_mllp_log_sync_seconds_total Of which the fdatasync of the"
+            " write-ahead log.\n"
+            "# TYPE carebase_mllp_log_sync_seconds_total counter\n"
+            "carebase_mllp_log_sync_seconds_total %.6f\n"
+            "# HELP carebase_mllp_checkpoint_seconds_total The committer's time in forced"
+            " checkpoints.\n"
+            "# TYPE carebase_mllp_checkpoint_seconds_total counter\n"
+            "carebase_mllp_checkpoint_seconds_total %.6f\n"
+            "# HELP carebase_mllp_log_frames Write-ahead log length after the last commit"
+            " (pages).\n"
+            "# TYPE carebase_mllp_log_frames gauge\n"
+            "carebase_mllp_log_frames %llu\n",
+            (double)st.commit_us / 1e6, (double)st.insert_us / 1e6, (double)st.sync_us / 1e6,
+            (double)st.checkpoint_us / 1e6, (unsigned long long)st.log_frames)) ||
+        (rc = histogram(out, "carebase_mllp_commit_duration_seconds",
+                        "Journal transactions by duration (BEGIN to the log synced).",
+                        st.commit_bucket, st.commit_us, st.batches)) ||
         (rc = counter(out, "carebase_mllp_acks_total", "ACK messages sent.", st.acks)) ||
         (rc = counter(out, "carebase_mllp_checkpoints_total",
-                      "Checkpoints by the committer between batches (the log had passed 8 MiB).",
+                      "Journal checkpoints that reached the end of the log (off the ACK path).",
                       st.checkpoints)) ||
+        (rc = counter(out, "carebase_mllp_forced_checkpoints_total",
+                      "Checkpoints by the committer between batches (the log had passed 64 MiB).",
+                      st.forced_checkpoints)) ||
         (rc = counter(out, "carebase_mllp_replayed_total",
                       "Stored messages applied from the journal at start.", st.replayed)) ||
         (rc = counter(out, "carebase_mllp_applied_total",
@@ -201,22 +248,9 @@ cb__web_feed_metrics(struct cb_web_server *s, struct cb_buf *out)
         (rc = counter(out, "carebase_mllp_unapplied_total",
                       "Stored messages the live state could not apply (should stay 0).",
                       atomic_load(&s->feed->unapplied))) ||
-        (rc = cb_buf_adds(out,
-            "# HELP carebase_mllp_ack_latency_seconds From a complete frame to its ACK"
-            " queued for sending.\n"
-            "# TYPE carebase_mllp_ack_latency_seconds histogram\n")))
+        (rc = histogram(out, "carebase_mllp_ack_latency_seconds",
+                        "From a complete frame to its ACK queued for sending.",
+                        st.ack_bucket, st.ack_us, st.ack_count)))
         return rc;
-    for (int b = 0; b < CB_FEED_LAT_BUCKETS; b++) {
-        char le[16];
-        if (b < CB_FEED_LAT_BUCKETS - 1)
-            snprintf(le, sizeof(le), "%g", cb_feed_lat_le[b]);
-        else
-            snprintf(le, sizeof(le), "+Inf");
-        if ((rc = cb_buf_addf(out, "carebase_mllp_ack_latency_seconds_bucket{le=\"%s\"} %llu\n",
-                              le, (unsigned long long)st.ack_bucket[b])))
-            return rc;
-    }
-    return cb_buf_addf(out, "carebase_mllp_ack_latency_seconds_sum %.6f\n"
-                       "carebase_mllp_ack_latency_seconds_count %llu\n",
-                       (double)st.ack_us / 1e6, (unsigned long long)st.ack_count);
+    return CB_OK;
 }
