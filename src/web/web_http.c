@@ -852,7 +852,8 @@ cb_web_stop(struct cb_web_server *s)
 {
     if (!s)
         return;
-    cb__web_feed_stop(s);
+    /* HTTP first: /metrics reads the feed's counters, so the feed stops
+       (in server_free) only once no request can run. */
     if (s->daemon) {
         struct MHD_Daemon *d = s->daemon;
         double deadline;
