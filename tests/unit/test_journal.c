@@ -31,22 +31,6 @@ db_path(const char *name)
     return p;
 }
 
-static long long
-scalar(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *s;
-    long long v = -1;
-
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return v;
-}
-
 static struct cb_journal_entry
 entry(const char *sender, const char *ctrl, const char *raw)
 {
@@ -134,11 +118,11 @@ test_duplicates_and_rejects(void **state)
     assert_int_equal(cb_journal_put(j, &e, &a.seq, NULL, &err), CB_ERR_USAGE);
     cb_journal_close(j);
 
-    assert_int_equal(scalar(p, "SELECT count(*) FROM hl7_message"), 3);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM hl7_message WHERE status = 2"
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM hl7_message"), 3);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM hl7_message WHERE status = 2"
                                " AND ack_code = 'AR' AND event = 'ORU^R01'"), 1);
     /* the stored bytes are the first ones, not the resend's */
-    assert_int_equal(scalar(p, "SELECT count(*) FROM hl7_message WHERE seq = 1"
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM hl7_message WHERE seq = 1"
                                " AND raw = CAST('MSH|one' || char(13) AS BLOB)"), 1);
     cb_buf_release(&a.err_text);
     cb_buf_release(&err);
@@ -166,8 +150,8 @@ test_rollback_stores_nothing(void **state)
     e = entry("HIS|H1", "R2", "MSH|r2\r");
     assert_true(put(j, &e, NULL) > 0);
     cb_journal_close(j);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM hl7_message"), 1);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM hl7_message WHERE control_id = 'R1'"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM hl7_message"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM hl7_message WHERE control_id = 'R1'"), 1);
     cb_buf_release(&err);
 }
 
@@ -328,7 +312,7 @@ test_wal_checkpointer(void **state)
     assert_true(js.log_frames < 16);      /* started over */
     assert_int_equal(js.forced_checkpoints, 0);
     cb_journal_close(j);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM hl7_message"), 182);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM hl7_message"), 182);
     cb_buf_release(&err);
 }
 
@@ -369,7 +353,7 @@ test_wal_bounded(void **state)
     assert_int_equal(stat(wal, &sb), 0);
     assert_true(sb.st_size <= 64 * 1024 * 1024);
     cb_journal_close(j);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM hl7_message"), 891);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM hl7_message"), 891);
     cb_buf_release(&err);
 }
 
@@ -397,7 +381,7 @@ test_commit_syncs(void **state)
     cb_journal_stats(j, &js);
     assert_int_equal(js.syncs, 20);   /* the explicit fdatasync, once a commit */
     cb_journal_close(j);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM hl7_message"), 20);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM hl7_message"), 20);
     cb_buf_release(&err);
 }
 
@@ -452,8 +436,8 @@ test_wal_preallocated(void **state)
     remove(copy);
     copy_file(p, copy);
     copy_file(wal, copy_wal);
-    assert_int_equal(scalar(copy, "SELECT count(*) FROM hl7_message"), 30);
-    assert_int_equal(scalar(copy, "SELECT count(*) FROM pragma_integrity_check"
+    assert_int_equal(tu_sql_int(copy, "SELECT count(*) FROM hl7_message"), 30);
+    assert_int_equal(tu_sql_int(copy, "SELECT count(*) FROM pragma_integrity_check"
                                   " WHERE integrity_check = 'ok'"), 1);
     cb_journal_close(j);
     cb_buf_release(&err);
@@ -588,9 +572,9 @@ test_schema(void **state)
     (void)state;
     assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
     cb_store_close(st);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master"
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM sqlite_master"
                                " WHERE name = 'hl7_message'"), 1);
-    assert_int_equal(scalar(p, "PRAGMA user_version"), CB_SCHEMA_VERSION);
+    assert_int_equal(tu_sql_int(p, "PRAGMA user_version"), CB_SCHEMA_VERSION);
     cb_buf_release(&err);
 }
 

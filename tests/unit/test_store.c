@@ -21,22 +21,6 @@ db_path(const char *name)
     return p;
 }
 
-static long long
-scalar(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *s;
-    long long v = -1;
-
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return v;
-}
-
 static void
 test_create_and_reopen(void **state)
 {
@@ -50,7 +34,7 @@ test_create_and_reopen(void **state)
     cb_store_close(st);
     assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
     cb_store_close(st);
-    assert_int_equal(scalar(p, "PRAGMA user_version"), CB_SCHEMA_VERSION);
+    assert_int_equal(tu_sql_int(p, "PRAGMA user_version"), CB_SCHEMA_VERSION);
     cb_buf_release(&err);
 }
 
@@ -174,21 +158,21 @@ test_put_insert_unchanged_replace_duplicate(void **state)
     assert_int_equal(res, CB_PUT_REPLACED);
     assert_int_equal(cb_store_commit(st, &err), CB_OK);
     cb_store_close(st);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM reject WHERE line = 3"), 1);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM reject_issue WHERE rule = 'QC-ID-02'"), 1);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM record"), 1);
-    assert_int_equal(scalar(p, "SELECT version FROM record"), 2);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM record_history"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM reject WHERE line = 3"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM reject_issue WHERE rule = 'QC-ID-02'"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT version FROM record"), 2);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record_history"), 1);
     assert_string_equal(store_scalar(p, "SELECT json_extract(fp_data(data), '$.JBDM')"
                                         " FROM record_history"), "I21.000");
     assert_string_equal(store_scalar(p, "SELECT json_extract(fp_data(data), '$.JBDM')"
                                         " FROM record"), "I21.100");
     /* The payload is compressed, not plain JSON. */
-    assert_int_equal(scalar(p, "SELECT typeof(data) = 'blob' FROM record"), 1);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM record_dx"), 2);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM record_dx WHERE seq = 0 AND code = 'I21.100'"), 1);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM record_px WHERE seq = 1"), 1);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM record_dx WHERE seq = 1 AND code = 'I10.x00'"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT typeof(data) = 'blob' FROM record"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record_dx"), 2);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record_dx WHERE seq = 0 AND code = 'I21.100'"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record_px WHERE seq = 1"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record_dx WHERE seq = 1 AND code = 'I10.x00'"), 1);
     free(r1);
     free(r2);
     cb_buf_release(&err);
@@ -217,8 +201,8 @@ test_rollback_leaves_nothing(void **state)
     assert_int_equal(res, CB_PUT_INSERTED);
     assert_int_equal(cb_store_commit(st, &err), CB_OK);
     cb_store_close(st);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM hospital"), 1);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM record r JOIN hospital h ON h.id = r.hospital_id"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM hospital"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record r JOIN hospital h ON h.id = r.hospital_id"), 1);
     free(r);
     cb_buf_release(&err);
 }
@@ -244,8 +228,8 @@ test_orgs(void **state)
     assert_int_equal(cb_store_hospital_set(st, "H2", "x", "四级", &err), CB_ERR_USAGE);
     assert_int_equal(cb_store_group_set(st, "planet", "P", "x", &err), CB_ERR_USAGE);
     cb_store_close(st);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM org_member"), 2);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM hospital WHERE name = '中心医院' AND level = '二级'"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM org_member"), 2);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM hospital WHERE name = '中心医院' AND level = '二级'"), 1);
     cb_buf_release(&err);
 }
 
@@ -284,10 +268,10 @@ test_overlapping_stays_warned(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(first, 1);
     cb_store_close(st);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM record_warning w JOIN record r"
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record_warning w JOIN record r"
                                " ON r.id = w.record_id WHERE w.rule = 'QC-ID-03' AND r.zycs = 2"), 1);
-    assert_int_equal(scalar(p, "SELECT n_warnings FROM record WHERE zycs = 2"), 1);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM record_warning"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT n_warnings FROM record WHERE zycs = 2"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record_warning"), 1);
     free(a);
     free(b);
     free(c);
@@ -353,7 +337,7 @@ test_overlap_across_connections(void **state)
     assert_int_equal(put(st1, g2, fid1, 4, &res, &err), CB_OK);
     assert_int_equal(cb_store_commit(st1, &err), CB_OK);
     cb_store_close(st1);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM record_warning w JOIN record r"
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record_warning w JOIN record r"
                                " ON r.id = w.record_id WHERE w.rule = 'QC-ID-03'"
                                " AND r.zycs = 2 AND r.bah IN ('D', 'G')"), 2);
     free(e1);
@@ -479,35 +463,35 @@ test_migrate_v1_to_v2(void **state)
                 "DROP TABLE hl7_message;"
                 "DELETE FROM meta WHERE key = 'fact_gen';"
                 "PRAGMA user_version = 1;");
-    assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'drg%'"), 0);
-    assert_int_equal(scalar(p, "PRAGMA user_version"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'drg%'"), 0);
+    assert_int_equal(tu_sql_int(p, "PRAGMA user_version"), 1);
 
     assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
     assert_int_equal(cb_store_schema_version(st), CB_SCHEMA_VERSION);
     cb_store_close(st);
-    assert_int_equal(scalar(p, "PRAGMA user_version"), CB_SCHEMA_VERSION);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+    assert_int_equal(tu_sql_int(p, "PRAGMA user_version"), CB_SCHEMA_VERSION);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                " AND name IN ('fact', 'dim_dept', 'dim_doctor', 'dim_drg',"
                                " 'reference', 'reference_drg')"), 6);
-    assert_int_equal(scalar(p, "SELECT value FROM meta WHERE key = 'fact_gen'"), 0);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+    assert_int_equal(tu_sql_int(p, "SELECT value FROM meta WHERE key = 'fact_gen'"), 0);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                " AND name IN ('user', 'session', 'audit')"), 3);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                " AND name = 'hl7_message'"), 1);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                " AND name IN ('drg_scheme', 'drg_scheme_use', 'drg_result')"), 3);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                                " AND name IN ('drg_result_drg', 'drg_result_scheme')"), 0);
     /* v7: record's index on (hospital_id, cy_day) goes too. */
-    assert_int_equal(scalar(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                                " AND tbl_name = 'record'"), 1);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM record WHERE bah = 'M1'"), 1);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM drg_result"), 0);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record WHERE bah = 'M1'"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_result"), 0);
     /* The upgraded database takes results. */
     exec_sql(p, "INSERT INTO drg_scheme(scheme, digest, path) VALUES ('x', 'd', '/x');"
                 "INSERT INTO drg_result(record_id, scheme_id, status)"
                 " SELECT id, 1, 'SUCCESS' FROM record;");
-    assert_int_equal(scalar(p, "SELECT count(*) FROM drg_result"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_result"), 1);
     free(r);
     cb_buf_release(&err);
 }
@@ -605,7 +589,7 @@ test_drg_choice(void **state)
     /* A national use from 2024: beats the open national one, not the region. */
     from = day(2024, 1, 1);
     assert_int_equal(cb_store_drg_use_add(st, bj, NULL, &from, NULL, &u_late, &err), CB_OK);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM drg_scheme_use"), 4);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_scheme_use"), 4);
 
     assert_int_equal(cb_store_drg_chooser_new(st, &c, &err), CB_OK);
     assert_int_equal(cb_store_drg_chooser_nuses(c), 4);
@@ -668,15 +652,15 @@ test_drg_choice(void **state)
     /* A new version of chs takes the place of the old one in its uses. */
     exec_sql(p, "INSERT INTO drg_scheme(scheme, digest, path)"
                 " SELECT scheme, 'olddigest', path FROM drg_scheme WHERE id = 1");
-    chs2 = scalar(p, "SELECT max(id) FROM drg_scheme");
+    chs2 = tu_sql_int(p, "SELECT max(id) FROM drg_scheme");
     {
         int64_t n;
         assert_int_equal(cb_store_drg_use_replace(st, chs2, &n, &err), CB_OK);
         assert_int_equal(n, 2); /* u_nat and u_bj2 */
-        assert_int_equal(scalar(p, "SELECT count(*) FROM drg_scheme_use WHERE scheme_id = 3"), 2);
+        assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_scheme_use WHERE scheme_id = 3"), 2);
         assert_int_equal(cb_store_drg_use_replace(st, chs, &n, &err), CB_OK);
         assert_int_equal(n, 2);
-        assert_int_equal(scalar(p, "SELECT count(*) FROM drg_scheme_use WHERE scheme_id = 1"), 2);
+        assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_scheme_use WHERE scheme_id = 1"), 2);
         assert_int_equal(cb_store_drg_use_replace(st, bj, &n, &err), CB_OK);
         assert_int_equal(n, 1);
     }
@@ -759,7 +743,7 @@ test_drg_result_with_record(void **state)
     assert_int_equal(res, CB_PUT_INSERTED);
     assert_int_equal(cb_store_commit(st, &err), CB_OK);
     cb_store_drg_chooser_free(c); /* it owns the choice text */
-    assert_int_equal(scalar(p, "SELECT count(*) FROM drg_result d JOIN record r ON r.id = d.record_id"
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_result d JOIN record r ON r.id = d.record_id"
                                " WHERE d.scheme_id = 1 AND d.status = 'SUCCESS'"
                                " AND d.mdc = 'MDCF' AND d.drg LIKE 'F%' AND d.choice = 'default'"
                                " AND d.unmapped IS NULL AND d.grouped_at IS NOT NULL"), 1);
@@ -778,8 +762,8 @@ test_drg_result_with_record(void **state)
     assert_int_equal(res, CB_PUT_UNCHANGED);
     assert_int_equal(cb_store_commit(st, &err), CB_OK);
     cb_store_drg_chooser_free(c);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM drg_result WHERE scheme_id = 2"), 1);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM drg_result"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_result WHERE scheme_id = 2"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_result"), 1);
 
     /* An unmapped code is reported with the record. */
     r->v[cb_fp_dx(1, CB_DX_CODE)] = cb_str_c("NOT.A.CODE");
@@ -792,7 +776,7 @@ test_drg_result_with_record(void **state)
     assert_int_equal(put_grouped(st, r, 4, &d, &res, &err), CB_OK);
     assert_int_equal(res, CB_PUT_REPLACED);
     assert_int_equal(cb_store_commit(st, &err), CB_OK);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM drg_result WHERE status = 'ZD_NOT_MAPPING'"
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_result WHERE status = 'ZD_NOT_MAPPING'"
                                " AND unmapped = 'dx:NOT.A.CODE' AND mcc IS NULL"), 1);
     /* Untranslated, the same record groups. */
     assert_int_equal(cb_store_drg_chooser_group(c, r, CB_DRG_TR_OFF, &d, &err), CB_OK);
@@ -806,7 +790,7 @@ test_drg_result_with_record(void **state)
     assert_int_equal(res, CB_PUT_UNCHANGED);
     assert_int_equal(cb_store_commit(st, &err), CB_OK);
     cb_store_drg_chooser_free(c);
-    assert_int_equal(scalar(p, "SELECT count(*) FROM drg_result"), 0);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_result"), 0);
     cb_store_close(st);
     free(r);
     cb_buf_release(&err);

@@ -18,5 +18,8 @@ const char *tu_source(const char *rel);
 const char *tu_tmpdir(void);
 /* Writes len bytes to <tmpdir>/<name> and returns the full path (static). */
 const char *tu_write_file(const char *name, const void *data, size_t len);
+/* The first column of the first row of sql on the database at path (its
+ * own connection), as an integer; -1 when there is no row. */
+long long tu_sql_int(const char *path, const char *sql);
 
 #endif
