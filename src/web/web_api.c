@@ -85,6 +85,16 @@ internal(struct web_resp *rs, const struct cb_buf *err)
                                                                : "internal error");
 }
 
+/* The answer to a failure rc (none when CB_OK): out of memory or internal. */
+static void
+failed(struct web_resp *rs, enum cb_err rc, const struct cb_buf *err)
+{
+    if (rc == CB_ERR_NOMEM || rc == CB_ERR_TOO_LARGE)
+        oom(rs);
+    else if (rc)
+        internal(rs, err);
+}
+
 static const char *
 arg(const struct web_req *rq, const char *key)
 {
@@ -387,10 +397,7 @@ scope_load(struct cb_store *st, const struct session *ss, struct scope *sc,
     sc->json = json;
     rc = cb_store_scope_hospitals(st, ss->u.scope_kind, ss->u.scope_code, scope_row, sc,
                                   &err);
-    if (rc == CB_ERR_NOMEM || rc == CB_ERR_TOO_LARGE)
-        oom(rs);
-    else if (rc)
-        internal(rs, &err);
+    failed(rs, rc, &err);
     cb_buf_release(&err);
     return rc ? -1 : 0;
 }
@@ -463,10 +470,7 @@ h_orgs(struct cb_store *st, const struct session *ss, struct web_resp *rs)
         rc = cb_store_query(st, cb_buf_cstr(&sql), dept_row, &dc, &err);
     if (!rc)
         rc = cb_buf_adds(&rs->body, "]}");
-    if (rc == CB_ERR_NOMEM || rc == CB_ERR_TOO_LARGE)
-        oom(rs);
-    else if (rc)
-        internal(rs, &err);
+    failed(rs, rc, &err);
     cb_buf_release(&sql);
     cb_buf_release(&err);
 }
@@ -662,10 +666,7 @@ h_rejects(struct cb_store *st, const struct web_req *rq, const struct session *s
     if (!rc)
         rc = cb_buf_addf(&rs->body, "],\"limit\":%lld}", (long long)limit);
     if (rc) {
-        if (rc == CB_ERR_NOMEM || rc == CB_ERR_TOO_LARGE)
-            oom(rs);
-        else
-            internal(rs, &err);
+        failed(rs, rc, &err);
         cb_buf_release(&err);
         return;
     }
@@ -935,10 +936,7 @@ h_qc(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
     cb__web_report_cache(s->report, &key, &ver, rs->body.ptr, rs->body.len);
     goto out;
 fail:
-    if (rc == CB_ERR_NOMEM || rc == CB_ERR_TOO_LARGE)
-        oom(rs);
-    else
-        internal(rs, &err);
+    failed(rs, rc, &err);
 out:
     cb_free(c);
     cb_free(sc.h);
@@ -1192,10 +1190,7 @@ h_cases(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
     }
     goto out;
 fail:
-    if (rc == CB_ERR_NOMEM || rc == CB_ERR_TOO_LARGE)
-        oom(rs);
-    else
-        internal(rs, &err);
+    failed(rs, rc, &err);
 out:
     cb__web_cases_answer_release(&ans);
     cb_free(cases);
@@ -1323,10 +1318,7 @@ h_case(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
     }
     goto out;
 fail:
-    if (rc == CB_ERR_NOMEM || rc == CB_ERR_TOO_LARGE)
-        oom(rs);
-    else
-        internal(rs, &err);
+    failed(rs, rc, &err);
 out:
     cb_arena_release(&a);
     cb_free(sc.h);
