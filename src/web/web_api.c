@@ -104,19 +104,46 @@ arg(const struct web_req *rq, const char *key)
     return NULL;
 }
 
-/* Whether s has 1..max bytes, each a letter, digit or one of extra. */
+/* Whether s[0..n) is valid UTF-8 (jansson checks it when it makes a string). */
+static bool
+utf8_ok(const char *s, size_t n)
+{
+    json_t *j = json_stringn(s, n);
+
+    json_decref(j);
+    return j != NULL;
+}
+
+/*
+ * Whether s has 1..max bytes, each a letter, digit, one of extra or part of
+ * a non-ASCII character (valid UTF-8: a parameter may be echoed in JSON).
+ */
 static bool
 plain(const char *s, size_t max, const char *extra)
 {
     size_t n = 0;
+    bool wide = false;
 
     for (; s[n]; n++) {
         unsigned char c = (unsigned char)s[n];
+        wide |= c >= 0x80;
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               (c >= 0x80) || strchr(extra, c)))
             return false;
     }
-    return n > 0 && n <= max;
+    return n > 0 && n <= max && (!wide || utf8_ok(s, n));
+}
+
+/* A name (a doctor's): 1..max bytes of UTF-8 text without control characters. */
+static bool
+name_text(const char *s, size_t max)
+{
+    size_t n = 0;
+
+    for (; s[n]; n++)
+        if ((unsigned char)s[n] < 0x20 || s[n] == 0x7f)
+            return false;
+    return n > 0 && n <= max && utf8_ok(s, n);
 }
 
 static bool
@@ -1024,6 +1051,7 @@ h_cases(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
     const char *indicator = arg(rq, "indicator"), *side = arg(rq, "side"),
                *in = arg(rq, "in"), *from = arg(rq, "from"), *to = arg(rq, "to"),
                *hosp = arg(rq, "hospital"), *dept = arg(rq, "department"),
+               *doctor = arg(rq, "doctor"),
                *lim = arg(rq, "limit"), *off = arg(rq, "offset");
     struct web_cases_query q = { .from = 0, .to = UINT16_MAX };
     struct web_cases_answer ans;
@@ -1058,6 +1086,10 @@ h_cases(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
     }
     if ((hosp && !plain(hosp, 31, "-_")) || (dept && !plain(dept, 64, "-_."))) {
         cb__web_error(rs, 400, "bad_request", "hospital and department are codes");
+        goto out;
+    }
+    if (doctor && !name_text(doctor, 64)) {
+        cb__web_error(rs, 400, "bad_request", "doctor is a name (1 to 64 bytes of text)");
         goto out;
     }
     if (lim && (cb_parse_i64(cb_str_c(lim), &limit) || limit < 1)) {
@@ -1098,6 +1130,7 @@ h_cases(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
     q.mask = mask;
     q.nmask = (size_t)sc.max_id + 1;
     q.department = ss->role == WEB_ROLE_DEPARTMENT_VIEWER ? ss->u.department : dept;
+    q.doctor = doctor;
     q.offset = (size_t)offset;
     q.limit = (size_t)limit;
 
@@ -1150,6 +1183,7 @@ h_cases(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
         (rc = cb_buf_adds(b, ",\"scope\":{\"hospital\":")) || (rc = json_text_or_null(b, hosp)) ||
         (rc = cb_buf_adds(b, ",\"department\":")) ||
         (rc = json_text_or_null(b, q.department)) ||
+        (rc = cb_buf_adds(b, ",\"doctor\":")) || (rc = json_text_or_null(b, doctor)) ||
         (rc = cb_buf_adds(b, ",\"from\":")) ||
         (rc = json_day_or_null(b, in || from, q.from)) ||
         (rc = cb_buf_adds(b, ",\"to\":")) || (rc = json_day_or_null(b, in || to, q.to)) ||
@@ -1179,9 +1213,9 @@ h_cases(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
     char d0[11], d1[11];
     cb_format_date((int64_t)q.from + CB_FACT_EPOCH_DAY, d0);
     cb_format_date((int64_t)q.to + CB_FACT_EPOCH_DAY, d1);
-    snprintf(what, sizeof what, "indicator=%s side=%s hospital=%s department=%s from=%s "
-             "to=%s offset=%lld limit=%lld listed=%zu of=%zu", ind->id, side,
-             hosp ? hosp : "*", q.department ? q.department : "*",
+    snprintf(what, sizeof what, "indicator=%s side=%s hospital=%s department=%s doctor=%s "
+             "from=%s to=%s offset=%lld limit=%lld listed=%zu of=%zu", ind->id, side,
+             hosp ? hosp : "*", q.department ? q.department : "*", doctor ? doctor : "*",
              in || from ? d0 : "*", in || to ? d1 : "*",
              (long long)offset, (long long)limit, ans.sel.nhits, ans.sel.count);
     if ((rc = cb_store_audit_add(st, ss->u.id, "read_cases", what, &err))) {

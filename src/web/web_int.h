@@ -189,6 +189,7 @@ struct web_cases_query {
     const uint8_t *mask;          /* allowed[hospital id]; never NULL */
     size_t         nmask;
     const char    *department;    /* only this CYKB code, or NULL */
+    const char    *doctor;        /* only this attending doctor (ZZYS), or NULL */
     size_t         offset, limit; /* the page (limit > 0) */
 };
 

@@ -1058,7 +1058,7 @@ cb__web_report_cases(struct web_report *r, const struct web_cases_query *q,
 {
     uint32_t have = r->have_cat | (r->ref.have ? CB_NEED_REFERENCE : 0);
     const struct cb_indicator *ind;
-    uint8_t *depts = NULL;
+    uint8_t *depts = NULL, *doctors = NULL;
     enum cb_err rc = CB_OK;
 
     memset(a, 0, sizeof *a);
@@ -1095,10 +1095,22 @@ cb__web_report_cases(struct web_report *r, const struct web_cases_query *q,
         for (int d = 0; d < nm->ndept; d++)
             depts[d] = nm->dept[d] && !strcmp(nm->dept[d], q->department);
     }
+    if (q->doctor) {
+        /* A name, not an id: the same name in two hospitals is two doctors,
+           and the hospital mask keeps only the ones in scope. */
+        const struct cb_store_names *nm = &r->names;
+        if (!(doctors = cb_calloc((size_t)nm->ndoctor + 1, 1))) {
+            rc = CB_ERR_NOMEM;
+            goto out;
+        }
+        for (int d = 0; d < nm->ndoctor; d++)
+            doctors[d] = nm->doctor[d] && !strcmp(nm->doctor[d], q->doctor);
+    }
     struct cb_lineage_scope s = {
         .day_from = q->from, .day_to = q->to,
         .hospitals = q->mask, .nhospitals = q->nmask,
         .depts = depts, .ndepts = depts ? (size_t)r->names.ndept : 0,
+        .doctors = doctors, .ndoctors = doctors ? (size_t)r->names.ndoctor : 0,
         .offset = q->offset, .limit = q->limit,
     };
     if ((rc = cb_lineage_select(r->e, &s, r->ref.have ? &r->ref.ref : NULL, a->ctr.id,
@@ -1108,6 +1120,7 @@ cb__web_report_cases(struct web_report *r, const struct web_cases_query *q,
 out:
     pthread_rwlock_unlock(&r->lock);
     cb_free(depts);
+    cb_free(doctors);
     return rc;
 }
 

@@ -186,6 +186,18 @@ ok("a department viewer, another department: 403", r.status == 403, r.status)
 r = cases(alice, f"indicator=fp.n&side=numerator&in=2025&department={q(DEPT)}&limit=1")
 ok("a hospital admin may narrow to a department", r.status == 200 and r.body["count"] == dep["numerator"])
 
+# ---- one attending doctor: the by=doctor row's numerator ----
+docs = alice.get("/api/indicators?by=doctor&period=year&in=2025&ids=fp.n").body["rows"]
+doc = max((x for x in docs if x["hospital"] == H1 and x["doctor"]), key=lambda x: x["numerator"])
+r = cases(alice, f"indicator=fp.n&side=numerator&in=2025&doctor={q(doc['doctor'])}&limit=500")
+ok(f"doctor={doc['doctor']}: the cases of the by=doctor row ({doc['numerator']})",
+   r.status == 200 and r.body["count"] == doc["numerator"]
+   and {x["doctor"] for x in r.body["cases"]} == {doc["doctor"]}
+   and r.body["scope"]["doctor"] == doc["doctor"], (r.body.get("count"), doc))
+r = cases(alice, "indicator=fp.n&side=numerator&in=2025&doctor=" + q("无此医生"))
+ok("a doctor with no cases: an empty list, count 0", r.status == 200 and r.body["count"] == 0
+   and r.body["cases"] == [], r.body)
+
 # ---- bad parameters: 400 JSON errors; refusals are not audited ----
 for query, code in (("side=numerator", "bad_request"),
                     ("indicator=fp.04", "bad_request"),
@@ -198,6 +210,10 @@ for query, code in (("side=numerator", "bad_request"),
                     ("indicator=fp.04&side=numerator&from=2025-03-01&to=2025-01-01", "bad_request"),
                     ("indicator=fp.04&side=numerator&in=2025&from=2025-01-01", "bad_request"),
                     ("indicator=fp.04&side=numerator&limit=0", "bad_request"),
+                    ("indicator=fp.04&side=numerator&doctor=%FF%FE", "bad_request"),
+                    ("indicator=fp.04&side=numerator&doctor=a%0Ab", "bad_request"),
+                    ("indicator=fp.04&side=numerator&doctor=" + "x" * 65, "bad_request"),
+                    ("indicator=fp.04&side=numerator&department=%C3%28", "bad_request"),
                     ("indicator=fp.04&side=numerator&limit=x", "bad_request"),
                     ("indicator=fp.04&side=numerator&limit=501", "too_many"),
                     ("indicator=fp.04&side=numerator&offset=-1", "bad_request"),
