@@ -1532,6 +1532,16 @@ live_stream_poll(void *ctx, uint64_t *seen, struct cb_buf *out)
     return CB_OK;
 }
 
+/* Whether live_stream_poll would send: the state changed or a refresh is due. */
+static bool
+live_stream_due(void *ctx)
+{
+    const struct live_scope *ls = ctx;
+
+    return ls->sent_at <= 0 || cb_live_version(ls->s->live) != ls->sent_version ||
+           cb__web_mono() - ls->sent_at >= WEB_STREAM_PING_S;
+}
+
 static void
 h_live_stream(struct cb_web_server *s, struct cb_store *st, const struct web_req *rq,
               const struct session *ss, struct web_resp *rs)
@@ -1542,6 +1552,7 @@ h_live_stream(struct cb_web_server *s, struct cb_store *st, const struct web_req
         return;
     rs->content_type = "text/event-stream; charset=utf-8";
     rs->stream.poll = live_stream_poll;
+    rs->stream.due = live_stream_due;
     rs->stream.release = live_scope_free;
     rs->stream.ctx = ls;
 }

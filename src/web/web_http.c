@@ -238,12 +238,20 @@ sse_free(void *cls)
     cb_free(e);
 }
 
-/* Resumes every suspended stream (they poll again); caller holds streams_mu. */
+/*
+ * Resumes the suspended streams that have something to send (they poll
+ * again): new content, a keep-alive due, or the end of their time. Caller
+ * holds streams_mu.
+ */
 static void
 sse_wake_locked(struct cb_web_server *s)
 {
+    double now = cb__web_mono();
+
     for (struct web_sse *e = s->streams; e; e = e->next)
-        if (e->suspended) {
+        if (e->suspended &&
+            (!e->src.due || e->src.due(e->src.ctx) || atomic_load(&s->stopping) ||
+             now - e->last_write >= WEB_STREAM_PING_S || now - e->opened > WEB_STREAM_MAX_S)) {
             e->suspended = false;
             MHD_resume_connection(e->c);
         }

@@ -367,6 +367,10 @@ struct web_req {
  */
 struct web_stream {
     enum cb_err (*poll)(void *ctx, uint64_t *seen, struct cb_buf *out);
+    /* Optional: whether poll has something to send now. The streams thread
+       resumes a suspended stream only then (or for a keep-alive); without
+       it, at every tick. Called under the streams lock, never during poll. */
+    bool        (*due)(void *ctx);
     void        (*release)(void *ctx);
     void         *ctx;
 };

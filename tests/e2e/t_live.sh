@@ -170,6 +170,18 @@ for h in truth["hospitals"]:
     for k in ("census", "occupied", "boarders", "ed_waiting", "blocked"):
         eq("%s %s equals the stream's truth" % (h["zzjgdm"], k), live[h["zzjgdm"]][k], h[k])
 
+# A quiet stream still refreshes (freshness is a matter of time): once it has
+# caught up, the next summary comes without any message, the same version.
+final = dis.get("/api/live/summary").body["version"]
+while True:
+    d = ds.next_summary()
+    if d["version"] >= final:
+        break
+again = ds.next_summary()
+ok("a quiet stream: a refresh with no new message (same version, its hospital)",
+   again["version"] == d["version"] and [h["hospital"] for h in again["hospitals"]] == ["DIS000002"],
+   (again["version"], d["version"]))
+
 # ---- scoping ----
 r = dis.get("/api/live/summary")
 eq("a hospital admin's summary: its hospital only", [h["hospital"] for h in r.body["hospitals"]], ["DIS000002"])
