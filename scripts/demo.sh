@@ -95,7 +95,7 @@ echo "   大屏:      http://$LISTEN/#/wall"
 echo "   运营指挥:  http://$LISTEN/#/live  (the operations command centre, live)"
 if [ "$LIVE" = 1 ]; then
   echo "   HL7:      MLLP on $MLLP, fed by 'carebase simulate': 3 days of history,"
-  echo "             then live at five times real time"
+  echo "             then live at five times real time up to the present, then in real time"
 else
   echo "   HL7:      no live stream (DEMO_SIMULATE=0)"
 fi
@@ -126,10 +126,11 @@ for _ in $(seq 1 300); do
 done
 if grep -q '^mllp listening on' "$DEMO/serve.log" 2>/dev/null; then
   # Three days of history ending six hours ago, then live at five times
-  # real time: the screens move, and the stream's clock catches up with the
-  # wall clock after about an hour and a half (times are local, +0800).
+  # real time, so that the screens move; after about an hour and a half the
+  # stream's clock reaches the wall clock and goes on in real time
+  # (--catch-up), so "today" stays today (times are local, +0800).
   START=$(date -u -d '-78 hours +8 hours' '+%Y-%m-%d %H:%M')
-  "$CB" --db "$DB" --quiet simulate --to "$MLLP" --start "$START" --days 3 --live --speed 5 \
+  "$CB" --db "$DB" --quiet simulate --to "$MLLP" --start "$START" --days 3 --live --speed 5 --catch-up \
     --connections 2 --window 16 --malformed 0.002 --timeout 3600 \
     --expect "$DEMO/expect.json" &
   SIMULATOR=$!

@@ -63,6 +63,9 @@ const char cmd_simulate_usage[] =
     "  --live                then go on in real time\n"
     "  --speed X             simulated seconds per real second in --live\n"
     "                        (default 1; 60 = an hour a minute)\n"
+    "  --catch-up            with --speed: once the simulated clock reaches\n"
+    "                        the wall clock, go on in real time (the stream\n"
+    "                        never runs into the future)\n"
     "  --duration T          stop the live phase after T real seconds (or\n"
     "                        Tm, Th); default: until interrupted\n"
     "  --malformed P         share of malformed messages, each followed by\n"
@@ -85,7 +88,7 @@ const char cmd_simulate_usage[] =
 
 struct sim_cli {
     const char *to, *out, *wards_out, *expect, *orgs, *start;
-    int         lines, live, json, connections, window;
+    int         lines, live, catch_up, json, connections, window;
     double      days, speed, duration, rate, timeout, malformed;
     uint64_t    seed;
     unsigned    kinds;
@@ -191,6 +194,7 @@ parse_args(int argc, char **argv, struct sim_cli *o)
         { "days", required_argument, NULL, 'd' },
         { "live", no_argument, NULL, 'l' },
         { "speed", required_argument, NULL, 'x' },
+        { "catch-up", no_argument, NULL, 'C' },
         { "duration", required_argument, NULL, 'D' },
         { "malformed", required_argument, NULL, 'm' },
         { "malformed-kinds", required_argument, NULL, 'k' },
@@ -241,6 +245,7 @@ parse_args(int argc, char **argv, struct sim_cli *o)
             if (parse_double(optarg, &o->days) || o->days < 0 || o->days > 3650) return -1;
             break;
         case 'l': o->live = 1; break;
+        case 'C': o->catch_up = 1; break;
         case 'x':
             if (parse_double(optarg, &o->speed) || o->speed <= 0) return -1;
             break;
@@ -435,21 +440,34 @@ mono(void)
 
 /*
  * Which simulated time is due now: the whole history at once, then in
- * --live the simulated clock runs at --speed from the end of the history.
+ * --live the simulated clock runs at --speed from the end of the history;
+ * with --catch-up, no further than the wall clock (then in real time).
  */
 struct clock {
     int64_t hist_end;
     double  live_start;   /* monotonic seconds, 0 before the live phase */
     double  speed, duration;
-    int     live;
+    int     live, catch_up;
+    long    utc_offset;   /* the simulated clock's offset from UTC (seconds) */
 };
+
+static int64_t
+wall_now(long offset)
+{
+    return (int64_t)time(NULL) + offset;
+}
 
 static int64_t
 due(const struct clock *k)
 {
+    int64_t t, wall;
+
     if (!k->live || k->live_start == 0)
         return k->hist_end;
-    return k->hist_end + (int64_t)((mono() - k->live_start) * k->speed);
+    t = k->hist_end + (int64_t)((mono() - k->live_start) * k->speed);
+    if (k->catch_up && t > (wall = wall_now(k->utc_offset)))
+        t = wall > k->hist_end ? wall : k->hist_end;
+    return t;
 }
 
 static bool
@@ -470,11 +488,14 @@ finished(struct clock *k, const struct cb_sim *s)
 static int
 wait_ms(const struct clock *k, const struct cb_sim *s)
 {
-    double ms;
+    double ms, speed;
+    int64_t now;
 
     if (!k->live || k->live_start == 0)
         return 0;
-    ms = (double)(cb_sim_next_time(s) - due(k)) * 1000.0 / k->speed;
+    now = due(k);
+    speed = k->catch_up && now >= wall_now(k->utc_offset) ? 1 : k->speed;
+    ms = (double)(cb_sim_next_time(s) - now) * 1000.0 / speed;
     return ms < 1 ? 1 : ms > 200 ? 200 : (int)ms;
 }
 
@@ -681,12 +702,6 @@ out:
 
 /* ---------------------------------------------------------- main */
 
-static int64_t
-wall_now(long offset)
-{
-    return (int64_t)time(NULL) + offset;
-}
-
 int
 cmd_simulate(int argc, char **argv, const struct cb_cli *cli)
 {
@@ -739,6 +754,8 @@ cmd_simulate(int argc, char **argv, const struct cb_cli *cli)
     memset(&k, 0, sizeof(k));
     k.hist_end = so.start + (int64_t)(o.days * 86400);
     k.live = o.live;
+    k.catch_up = o.catch_up;
+    k.utc_offset = o.utc_offset;
     k.speed = o.speed;
     k.duration = o.duration;
     memset(&sa, 0, sizeof(sa));

@@ -175,4 +175,25 @@ run cb "${SIM[@]}" --days 0.1 --to "127.0.0.1:$PORT" --timeout 1 2>"$T/gone.err"
 exit1 "no server: exit 1" "$RC"
 check "no server: says it gave up" grep -q "gave up" "$T/gone.err"
 
+# ---- --live --catch-up: fast until the wall clock, never past it
+# Half an hour before now at 3600x: without --catch-up, 3 s of live run
+# reach hours into the future; with it, no message is stamped after now.
+START=$(date -u -d '-30 minutes +8 hours' '+%Y-%m-%d %H:%M')
+cb simulate --orgs "$ORGS" --seed 4 --start "$START" --days 0 --live --speed 3600 \
+  --catch-up --duration 3 --out "$T/catch.hl7"
+cb simulate --orgs "$ORGS" --seed 4 --start "$START" --days 0 --live --speed 3600 \
+  --duration 3 --out "$T/run.hl7"
+py "$T/catch.hl7" "$T/run.hl7" "$(date -u -d '+8 hours +60 seconds' '+%Y%m%d%H%M%S')" <<'PY'
+import sys
+def stamps(path):
+    frames = open(path, "rb").read().split(b"\x1c\r")[:-1]
+    return [f.split(b"\r")[0].split(b"|")[6][:14].decode() for f in frames]
+catch, run, limit = stamps(sys.argv[1]), stamps(sys.argv[2]), sys.argv[3]
+print(("ok - " if catch and max(catch) <= limit else "not ok - ") +
+      "--catch-up: %d messages, the last stamped %s, not after now (%s)" %
+      (len(catch), max(catch, default="-"), limit))
+print(("ok - " if run and max(run) > limit else "not ok - ") +
+      "without it the same run goes past now (%s)" % max(run, default="-"))
+PY
+
 finish
