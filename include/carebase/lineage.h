@@ -104,6 +104,14 @@ CB_MUST_CHECK enum cb_err cb_lineage_select(const struct cb_engine *e,
                                             struct cb_lineage *out);
 void cb_lineage_release(struct cb_lineage *l);
 
+/*
+ * A mask for cb_lineage_scope over the ids 0..n-1 of a dimension whose
+ * names are names[] (the engine's departments or doctors): 1 where the name
+ * is want, *matches of them. n + 1 bytes, the caller's (cb_free); NULL only
+ * when out of memory.
+ */
+uint8_t *cb_lineage_name_mask(char *const *names, int n, const char *want, int *matches);
+
 /* ---- the trace ----------------------------------------------------------- */
 
 struct cb_case_tracer;

@@ -238,25 +238,24 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 /* ---- selecting the cases ------------------------------------------------- */
 
-/* A mask over ids (by-id names) whose name is want; NULL when none. */
-static uint8_t *
-name_mask(char **names, int n, const char *want)
+/*
+ * *mask over the ids of a dimension (by-id names) whose name is want; a
+ * message and -1 when there is none (what) or no memory.
+ */
+static int
+name_mask(char **names, int n, const char *want, const char *what, uint8_t **mask)
 {
-    uint8_t *m = cb_calloc((size_t)n + 1, 1);
-    bool any = false;
+    int matches;
 
-    if (!m)
-        return NULL;
-    for (int i = 0; i < n; i++)
-        if (names[i] && !strcmp(names[i], want)) {
-            m[i] = 1;
-            any = true;
-        }
-    if (!any) {
-        cb_free(m);
-        return NULL;
+    if (!(*mask = cb_lineage_name_mask(names, n, want, &matches))) {
+        cli_error("cases", "out of memory");
+        return -1;
     }
-    return m;
+    if (!matches) {
+        cli_error("cases", "no %s '%s' among the records", what, want);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- output -------------------------------------------------------------- */
@@ -662,14 +661,11 @@ run_open(struct run *r, const struct opts *o, const struct cb_cli *cli,
     r->have_ce = true;
     if (cli_hospital_mask(&r->ce, r->st, o->hospital, o->group, &r->hosp, "cases"))
         return CB_EXIT_FAIL;
-    if (o->department && !(r->dept = name_mask(r->ce.names.dept, r->ce.names.ndept, o->department))) {
-        cli_error("cases", "no department '%s' among the records", o->department);
+    if ((o->department && name_mask(r->ce.names.dept, r->ce.names.ndept, o->department,
+                                    "department", &r->dept)) ||
+        (o->doctor && name_mask(r->ce.names.doctor, r->ce.names.ndoctor, o->doctor,
+                                "attending doctor", &r->doctor)))
         return CB_EXIT_FAIL;
-    }
-    if (o->doctor && !(r->doctor = name_mask(r->ce.names.doctor, r->ce.names.ndoctor, o->doctor))) {
-        cli_error("cases", "no attending doctor '%s' among the records", o->doctor);
-        return CB_EXIT_FAIL;
-    }
     int rr = cli_ref_load(&r->ref, &r->ce, r->st, o->refname, &r->err);
     if (rr < 0 || (rr > 0 && o->refname)) {
         cli_error("cases", "%s", cb_buf_cstr(&r->err));

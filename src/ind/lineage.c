@@ -167,6 +167,22 @@ cb_lineage_release(struct cb_lineage *l)
     memset(l, 0, sizeof *l);
 }
 
+uint8_t *
+cb_lineage_name_mask(char *const *names, int n, const char *want, int *matches)
+{
+    uint8_t *m = cb_calloc((size_t)n + 1, 1);
+
+    *matches = 0;
+    if (!m)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        if (names[i] && !strcmp(names[i], want)) {
+            m[i] = 1;
+            (*matches)++;
+        }
+    return m;
+}
+
 enum cb_err
 cb_lineage_select(const struct cb_engine *e, const struct cb_lineage_scope *s,
                   const struct cb_engine_ref *ref, int counter, struct cb_lineage *out)

@@ -1086,25 +1086,15 @@ cb__web_report_cases(struct web_report *r, const struct web_cases_query *q,
     }
     if (r->ref.have)
         snprintf(a->reference, sizeof a->reference, "%s", r->ref.info.name);
-    if (q->department) {
-        const struct cb_store_names *nm = &r->names;
-        if (!(depts = cb_calloc((size_t)nm->ndept + 1, 1))) {
-            rc = CB_ERR_NOMEM;
-            goto out;
-        }
-        for (int d = 0; d < nm->ndept; d++)
-            depts[d] = nm->dept[d] && !strcmp(nm->dept[d], q->department);
-    }
-    if (q->doctor) {
-        /* A name, not an id: the same name in two hospitals is two doctors,
-           and the hospital mask keeps only the ones in scope. */
-        const struct cb_store_names *nm = &r->names;
-        if (!(doctors = cb_calloc((size_t)nm->ndoctor + 1, 1))) {
-            rc = CB_ERR_NOMEM;
-            goto out;
-        }
-        for (int d = 0; d < nm->ndoctor; d++)
-            doctors[d] = nm->doctor[d] && !strcmp(nm->doctor[d], q->doctor);
+    /* Names, not ids: the same doctor's name in two hospitals is two
+       doctors, and the hospital mask keeps the ones in scope. */
+    int matches;
+    if ((q->department && !(depts = cb_lineage_name_mask(r->names.dept, r->names.ndept,
+                                                         q->department, &matches))) ||
+        (q->doctor && !(doctors = cb_lineage_name_mask(r->names.doctor, r->names.ndoctor,
+                                                       q->doctor, &matches)))) {
+        rc = CB_ERR_NOMEM;
+        goto out;
     }
     struct cb_lineage_scope s = {
         .day_from = q->from, .day_to = q->to,
