@@ -228,5 +228,11 @@ run cb cases --indicator fp.05 --numerator
 exit1 "not computable (catalogue missing): a failure, not an empty list" "$RC"
 run cb cases --indicator fp.04 --numerator --format xlsx --output "$T/no/such/dir.xlsx"
 exit1 "unwritable xlsx output" "$RC"
+run cb cases --indicator fp.04 --numerator --doctor 无此医生 2>"$T/err"
+exit1 "an unknown doctor: a failure that names it" "$RC"
+check "... the message names the doctor" grep -q "no attending doctor '无此医生'" "$T/err"
+run cb cases --indicator fp.04 --numerator --department NO-SUCH 2>"$T/err"
+exit1 "an unknown department: a failure that names it" "$RC"
+check "... the message names the department" grep -q "no department 'NO-SUCH'" "$T/err"
 
 finish
