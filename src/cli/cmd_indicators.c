@@ -13,6 +13,7 @@
 
 #include "carebase/alloc.h"
 #include "carebase/json.h"
+#include "carebase/report.h"
 #include "cli_engine.h"
 #include "cli_env.h"
 #include "cli_xlsx.h"
@@ -59,43 +60,11 @@ const char cmd_indicators_usage[] =
 
 enum { UNIT_CONSORTIUM = 100 };
 
-struct out_row {
-    const struct cb_engine_row *row;
-    const struct cb_indicator  *ind;
-    struct cb_ind_value         v, prev, yoy;
-    bool                        has_prev, has_yoy;
-    int                         rank, peers;
-};
-
 static const char *
 unit_label(enum cb_unit u)
 {
     return u == CB_UNIT_HOSPITAL ? "hospital" : u == CB_UNIT_DEPT ? "department"
          : u == CB_UNIT_DOCTOR ? "doctor" : "consortium";
-}
-
-/* The row of the same unit in period key, or NULL (rows are sorted). */
-static const struct cb_engine_row *
-find_row(const struct cb_engine_result *r, const struct cb_engine_row *like, int32_t key)
-{
-    size_t lo = 0, hi = r->nrows;
-    struct cb_engine_row k = *like;
-    k.period = key;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const struct cb_engine_row *m = &r->rows[mid];
-        int c = m->hospital != k.hospital ? (m->hospital < k.hospital ? -1 : 1)
-              : m->dept != k.dept ? (m->dept < k.dept ? -1 : 1)
-              : m->doctor != k.doctor ? (m->doctor < k.doctor ? -1 : 1)
-              : m->period != k.period ? (m->period < k.period ? -1 : 1) : 0;
-        if (!c)
-            return m;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
 }
 
 static void
@@ -194,7 +163,7 @@ xlsx_count_format(const struct cb_indicator *ind, double x)
 /* One sheet: a row per (unit, period, indicator); a value that is not
  * computable leaves its cells empty and says why in the note. */
 static int
-write_xlsx(const char *path, const struct out_row *rows, size_t nout,
+write_xlsx(const char *path, const struct cb_report_row *rows, size_t nout,
            const struct cli_engine *ce, int unit, enum cb_period period,
            const struct cb_indicator_set *set, const char *refname, struct cb_buf *err)
 {
@@ -208,7 +177,7 @@ write_xlsx(const char *path, const struct out_row *rows, size_t nout,
     snprintf(about, sizeof about, "DRG reference: %s", refname ? refname : "none");
     cli_xlsx_describe(x, title, about);
     for (size_t i = 0; i < nout; i++) {
-        const struct out_row *o = &rows[i];
+        const struct cb_report_row *o = &rows[i];
         const struct cb_engine_row *r = o->row;
         const struct cb_store_hosp *h = unit != UNIT_CONSORTIUM && r->hospital < ce->names.nhosp
                                        ? &ce->names.hosp[r->hospital] : NULL;
@@ -250,13 +219,6 @@ write_xlsx(const char *path, const struct out_row *rows, size_t nout,
         cli_xlsx_row_end(x);
     }
     return cli_xlsx_close(x, err);
-}
-
-static int
-cmp_double_desc(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x < y) - (x > y);
 }
 
 int
@@ -400,7 +362,7 @@ cmd_indicators(int argc, char **argv, const struct cb_cli *cli)
     bool have_ref = false;
     uint8_t *mask = NULL;
     struct cb_engine_result res = { 0 };
-    struct out_row *rows = NULL;
+    struct cb_report_row *rows = NULL;
     size_t nout = 0;
     struct cb_buf json = CB_BUF_INIT;
     memset(&ref, 0, sizeof ref);
@@ -483,68 +445,17 @@ cmd_indicators(int argc, char **argv, const struct cb_cli *cli)
         goto out;
     }
 
-    /* Rows in range x indicators, with comparisons. */
-    rows = cb_calloc(res.nrows * (size_t)nind + 1, sizeof *rows);
-    if (!rows) {
-        cb_free(sel);
-        goto out;
-    }
-    for (size_t i = 0; i < res.nrows; i++) {
-        const struct cb_engine_row *r = &res.rows[i];
-        if (period != CB_PERIOD_ALL) {
-            uint16_t pf, pl;
-            cb_period_bounds(period, r->period, &pf, &pl);
-            if (pl < from || pf > to)
-                continue;
-        }
-        const struct cb_engine_row *pr = period != CB_PERIOD_ALL
-            ? find_row(&res, r, cb_period_prev(period, r->period)) : NULL;
-        const struct cb_engine_row *yr = period != CB_PERIOD_ALL && period != CB_PERIOD_YEAR
-            ? find_row(&res, r, cb_period_last_year(period, r->period)) : NULL;
-        for (int k = 0; k < nind; k++) {
-            struct out_row *o = &rows[nout++];
-            o->row = r;
-            o->ind = sel[k];
-            cb_indicator_eval(sel[k], &r->agg, res.ndrg_words, have, &o->v);
-            if (pr) {
-                o->has_prev = true;
-                cb_indicator_eval(sel[k], &pr->agg, res.ndrg_words, have, &o->prev);
-            }
-            if (yr) {
-                o->has_yoy = true;
-                cb_indicator_eval(sel[k], &yr->agg, res.ndrg_words, have, &o->yoy);
-            }
-        }
-    }
+    /* Rows in range x indicators, with comparisons and ranks. */
+    struct cb_report_query report = {
+        .period = period, .from = from, .to = to,
+        .ind = sel, .nind = nind, .have = have,
+        .rank_by_level = unit == CB_UNIT_HOSPITAL ? &ce.names : NULL,
+    };
+    enum cb_err rrc = cb_report_rows(&res, &report, &rows, &nout);
     cb_free(sel);
-
-    /* Rank among hospitals of the same level, per period and indicator. */
-    if (unit == CB_UNIT_HOSPITAL) {
-        double *vals = cb_malloc((nout + 1) * sizeof *vals);
-        for (size_t i = 0; vals && i < nout; i++) {
-            struct out_row *o = &rows[i];
-            if (!o->v.computable || o->ind->dir == CB_DIR_MONITOR)
-                continue;
-            const char *lvl = o->row->hospital < ce.names.nhosp ? ce.names.hosp[o->row->hospital].level : "";
-            size_t nv = 0;
-            for (size_t j = 0; j < nout; j++) {
-                struct out_row *p = &rows[j];
-                if (p->ind != o->ind || p->row->period != o->row->period || !p->v.computable)
-                    continue;
-                const char *l2 = p->row->hospital < ce.names.nhosp ? ce.names.hosp[p->row->hospital].level : "";
-                if (strcmp(lvl, l2))
-                    continue;
-                vals[nv++] = o->ind->dir == CB_DIR_UP ? p->v.value : -p->v.value;
-            }
-            qsort(vals, nv, sizeof *vals, cmp_double_desc);
-            double mine = o->ind->dir == CB_DIR_UP ? o->v.value : -o->v.value;
-            size_t rank = 0;
-            while (rank < nv && vals[rank] > mine)
-                rank++;
-            o->rank = (int)rank + 1;
-            o->peers = (int)nv;
-        }
-        cb_free(vals);
+    if (rrc) {
+        cli_error("indicators", "out of memory");
+        goto out;
     }
 
     /* Output. */
@@ -614,7 +525,7 @@ cmd_indicators(int argc, char **argv, const struct cb_cli *cli)
             goto out;
     }
     for (size_t i = 0; i < nout; i++) {
-        const struct out_row *o = &rows[i];
+        const struct cb_report_row *o = &rows[i];
         const struct cb_engine_row *r = o->row;
         const struct cb_store_hosp *h = unit != UNIT_CONSORTIUM && r->hospital < ce.names.nhosp
                                        ? &ce.names.hosp[r->hospital] : NULL;

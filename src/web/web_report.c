@@ -27,6 +27,7 @@
 #include "carebase/alloc.h"
 #include "carebase/json.h"
 #include "carebase/lineage.h"
+#include "carebase/report.h"
 #include "carebase/reference.h"
 #include "web_int.h"
 
@@ -381,14 +382,6 @@ cb__web_parse_period(const char *s, enum cb_period *kind, uint16_t *from, uint16
 
 /* ---- the query (as cmd_indicators.c) ---- */
 
-struct out_row {
-    const struct cb_engine_row *row;
-    const struct cb_indicator  *ind;
-    struct cb_ind_value         v, prev, yoy;
-    bool                        has_prev, has_yoy;
-    int                         rank, peers;
-};
-
 static const char *
 unit_label(enum web_by by)
 {
@@ -399,31 +392,6 @@ unit_label(enum web_by by)
     case WEB_BY_CONSORTIUM: return "consortium";
     }
     return "consortium";
-}
-
-/* The row of the same unit in period key, or NULL (rows are sorted). */
-static const struct cb_engine_row *
-find_row(const struct cb_engine_result *r, const struct cb_engine_row *like, int32_t key)
-{
-    size_t lo = 0, hi = r->nrows;
-    struct cb_engine_row k = *like;
-
-    k.period = key;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const struct cb_engine_row *m = &r->rows[mid];
-        int c = m->hospital != k.hospital ? (m->hospital < k.hospital ? -1 : 1)
-              : m->dept != k.dept ? (m->dept < k.dept ? -1 : 1)
-              : m->doctor != k.doctor ? (m->doctor < k.doctor ? -1 : 1)
-              : m->period != k.period ? (m->period < k.period ? -1 : 1) : 0;
-        if (!c)
-            return m;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
 }
 
 /* Money counters are kept in fen; shown in yuan like the value. */
@@ -464,13 +432,6 @@ period_text(enum cb_period p, int32_t key, char *buf, size_t n)
     }
 }
 
-static int
-cmp_double_desc(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x < y) - (x > y);
-}
-
 static bool
 id_selected(const char *ids, const char *id)
 {
@@ -484,44 +445,6 @@ id_selected(const char *ids, const char *id)
         p += n + (e ? 1 : 0);
     }
     return false;
-}
-
-/* Ranks each computable value among the hospitals of the same level. */
-static enum cb_err
-rank_rows(struct out_row *rows, size_t nout, const struct cb_store_names *nm)
-{
-    double *vals = cb_malloc((nout + 1) * sizeof *vals);
-
-    if (!vals)
-        return CB_ERR_NOMEM;
-    for (size_t i = 0; i < nout; i++) {
-        struct out_row *o = &rows[i];
-        const char *lvl;
-        size_t nv = 0, rank = 0;
-        double mine;
-
-        if (!o->v.computable || o->ind->dir == CB_DIR_MONITOR)
-            continue;
-        lvl = o->row->hospital < nm->nhosp ? nm->hosp[o->row->hospital].level : "";
-        for (size_t j = 0; j < nout; j++) {
-            struct out_row *p = &rows[j];
-            const char *l2;
-            if (p->ind != o->ind || p->row->period != o->row->period || !p->v.computable)
-                continue;
-            l2 = p->row->hospital < nm->nhosp ? nm->hosp[p->row->hospital].level : "";
-            if (strcmp(lvl, l2))
-                continue;
-            vals[nv++] = o->ind->dir == CB_DIR_UP ? p->v.value : -p->v.value;
-        }
-        qsort(vals, nv, sizeof *vals, cmp_double_desc);
-        mine = o->ind->dir == CB_DIR_UP ? o->v.value : -o->v.value;
-        while (rank < nv && vals[rank] > mine)
-            rank++;
-        o->rank = (int)rank + 1;
-        o->peers = (int)nv;
-    }
-    cb_free(vals);
-    return CB_OK;
 }
 
 static enum cb_err
@@ -559,7 +482,7 @@ render_head(struct web_report *r, enum web_by by, struct cb_buf *out)
 
 static enum cb_err
 render_row(struct web_report *r, enum web_by by, enum cb_period period,
-           const struct out_row *o, bool first, struct cb_buf *out)
+           const struct cb_report_row *o, bool first, struct cb_buf *out)
 {
     const struct cb_store_names *nm = &r->names;
     const struct cb_engine_row *row = o->row;
@@ -607,7 +530,8 @@ query_locked(struct web_report *r, const struct web_ind_query *q, struct cb_buf 
     const struct cb_store_names *nm = &r->names;
     struct cb_engine_result res = { 0 };
     const struct cb_indicator **sel = NULL;
-    struct out_row *rows = NULL;
+    struct cb_report_row *rows = NULL;
+    uint8_t *depts = NULL;
     size_t nout = 0;
     int nind = 0;
     uint32_t have = r->have_cat | (r->ref.have ? CB_NEED_REFERENCE : 0);
@@ -649,43 +573,20 @@ query_locked(struct web_report *r, const struct web_ind_query *q, struct cb_buf 
         goto out;
     clock_gettime(CLOCK_MONOTONIC, &t1);
 
-    if (!(rows = cb_calloc(res.nrows * (size_t)nind + 1, sizeof *rows))) {
-        rc = CB_ERR_NOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < res.nrows; i++) {
-        const struct cb_engine_row *row = &res.rows[i];
-        const struct cb_engine_row *pr, *yr;
-        if (q->period != CB_PERIOD_ALL) {
-            uint16_t pf, pl;
-            cb_period_bounds(q->period, row->period, &pf, &pl);
-            if (pl < q->from || pf > q->to)
-                continue;
-        }
-        if (q->by == WEB_BY_DEPARTMENT && q->department &&
-            !(row->dept < nm->ndept && nm->dept[row->dept] &&
-              !strcmp(nm->dept[row->dept], q->department)))
-            continue;
-        pr = q->period != CB_PERIOD_ALL
-            ? find_row(&res, row, cb_period_prev(q->period, row->period)) : NULL;
-        yr = q->period != CB_PERIOD_ALL && q->period != CB_PERIOD_YEAR
-            ? find_row(&res, row, cb_period_last_year(q->period, row->period)) : NULL;
-        for (int k = 0; k < nind; k++) {
-            struct out_row *o = &rows[nout++];
-            o->row = row;
-            o->ind = sel[k];
-            cb_indicator_eval(sel[k], &row->agg, res.ndrg_words, have, &o->v);
-            if (pr) {
-                o->has_prev = true;
-                cb_indicator_eval(sel[k], &pr->agg, res.ndrg_words, have, &o->prev);
-            }
-            if (yr) {
-                o->has_yoy = true;
-                cb_indicator_eval(sel[k], &yr->agg, res.ndrg_words, have, &o->yoy);
-            }
+    if (q->by == WEB_BY_DEPARTMENT && q->department) {
+        int matches;
+        if (!(depts = cb_lineage_name_mask(nm->dept, nm->ndept, q->department, &matches))) {
+            rc = CB_ERR_NOMEM;
+            goto out;
         }
     }
-    if (q->by == WEB_BY_HOSPITAL && (rc = rank_rows(rows, nout, nm)))
+    struct cb_report_query rq = {
+        .period = q->period, .from = q->from, .to = q->to,
+        .ind = sel, .nind = nind, .have = have,
+        .depts = depts, .ndepts = depts ? (size_t)nm->ndept : 0,
+        .rank_by_level = q->by == WEB_BY_HOSPITAL ? nm : NULL,
+    };
+    if ((rc = cb_report_rows(&res, &rq, &rows, &nout)))
         goto out;
 
     if ((rc = render_head(r, q->by, out)))
@@ -697,6 +598,7 @@ query_locked(struct web_report *r, const struct web_ind_query *q, struct cb_buf 
                      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 out:
     cb_free(rows);
+    cb_free(depts);
     cb_free(sel);
     cb_engine_result_release(&res);
     return rc;
