@@ -158,18 +158,19 @@ decode(struct cb_reader *r, struct cb_buf *err)
     while (r->in_len) {
         if (r->enc == CB_ENC_UTF8) {
             int incomplete;
-            size_t ok = cb__utf8_valid_prefix(r->in, r->in_len, &incomplete);
-            size_t k;
+            size_t ok, k;
 
-            if ((rc = win_reserve(r, ok)))
+            /* Validated and copied into the window in one pass. */
+            if ((rc = win_reserve(r, r->in_len)))
                 return rc;
+            ok = cb__utf8_valid_copy((unsigned char *)r->win + r->win_len, r->in,
+                                     r->in_len, &incomplete);
             if (!r->seen_non_ascii)
                 for (k = 0; k < ok; k++)
                     if (r->in[k] & 0x80) {
                         r->seen_non_ascii = 1;
                         break;
                     }
-            memcpy(r->win + r->win_len, r->in, ok);
             r->win_len += ok;
             memmove(r->in, r->in + ok, r->in_len - ok);
             r->in_len -= ok;

@@ -411,6 +411,137 @@ test_utf8_validation(void **state)
     }
 }
 
+/* Every path of the validator against the reference, on p[0..n). */
+static void
+check_utf8_paths(const unsigned char *p, size_t n, const char *what, size_t at)
+{
+    int inc_ref, inc;
+    size_t want = ref_valid_prefix(p, n, &inc_ref), got;
+    static unsigned char copy[512];
+
+    got = cb__utf8_valid_prefix_scalar(p, n, &inc);
+    if (got != want || inc != inc_ref)
+        fail_msg("scalar, %s at %zu, n %zu: %zu/%d, want %zu/%d", what, at, n, got,
+                 inc, want, inc_ref);
+#if CB_IO_AVX2
+    if (cb__io_avx2()) {
+        got = cb__utf8_valid_prefix_avx2(p, n, &inc);
+        if (got != want || inc != inc_ref)
+            fail_msg("avx2, %s at %zu, n %zu: %zu/%d, want %zu/%d", what, at, n, got,
+                     inc, want, inc_ref);
+    }
+#endif
+    got = cb__utf8_valid_prefix(p, n, &inc);
+    assert_true(got == want && inc == inc_ref);
+    assert_true(n <= sizeof(copy));
+    memset(copy, 0, sizeof(copy));
+    got = cb__utf8_valid_copy(copy, p, n, &inc);
+    assert_true(got == want && inc == inc_ref);
+    if (want)
+        assert_memory_equal(copy, p, want);
+}
+
+/*
+ * The AVX2 validator checks 32 bytes a step and hands the bytes around an
+ * error or a cut-off end to the scalar one: every kind of bad or cut
+ * sequence, at every offset of two blocks, on ASCII and on Chinese filler,
+ * and every length (so that the end of the buffer cuts it everywhere), must
+ * give the reference's answer.
+ */
+static void
+test_utf8_vector_paths(void **state)
+{
+    static const struct {
+        const char *bytes, *what;
+    } bad[] = {
+        { "\x80", "lone continuation" }, { "\xBF", "lone continuation BF" },
+        { "\xC0\xAF", "overlong 2 (C0)" }, { "\xC1\xBF", "overlong 2 (C1)" },
+        { "\xE0\x80\x80", "overlong 3" }, { "\xE0\x9F\xBF", "overlong 3 (9F)" },
+        { "\xF0\x80\x80\x80", "overlong 4" }, { "\xF0\x8F\xBF\xBF", "overlong 4 (8F)" },
+        { "\xED\xA0\x80", "surrogate D800" }, { "\xED\xBF\xBF", "surrogate DFFF" },
+        { "\xF4\x90\x80\x80", "above U+10FFFF" }, { "\xF5\x80\x80\x80", "F5 lead" },
+        { "\xF7\xBF\xBF\xBF", "F7 lead" }, { "\xF8\x88\x80\x80\x80", "5-byte lead" },
+        { "\xFE", "FE" }, { "\xFF", "FF" }, { "\xE4\xB8", "cut 3-byte then ASCII" },
+        { "\xE4", "lone 3-byte lead" }, { "\xF0\x9F\x98", "cut 4-byte" },
+        { "\xC2", "lone 2-byte lead" }, { "\xE4\xB8\xAD\x80", "extra continuation" },
+        { "\xE4\xE4\xB8\xAD", "lead then lead" }, { "\xC2\xE4\xB8\xAD", "2-lead then 3-seq" },
+        { "\xF0\x9F\x98\x80\x80", "4-byte then continuation" },
+        { "\xED\x9F\xBF", "valid U+D7FF" }, { "\xEE\x80\x80", "valid U+E000" },
+        { "\xF4\x8F\xBF\xBF", "valid U+10FFFF" }, { "\xF0\x90\x80\x80", "valid U+10000" },
+        { "\xE0\xA0\x80", "valid U+0800" }, { "\xC2\x80", "valid U+0080" },
+    };
+    static const char *const fill[] = { "a", "\xE4\xB8\xAD", "\xC2\xA9",
+                                        "\xF0\x9F\x98\x80" };
+    unsigned char buf[160];
+    size_t b, f, at, n, cut;
+
+    (void)state;
+    for (b = 0; b < sizeof(bad) / sizeof(bad[0]); b++)
+        for (f = 0; f < sizeof(fill) / sizeof(fill[0]); f++)
+            for (at = 0; at < 72; at++) {
+                size_t bl = strlen(bad[b].bytes), fl = strlen(fill[f]);
+                /* filler up to at (whole characters, then ASCII), the bytes, filler */
+                n = 0;
+                while (n + fl <= at) {
+                    memcpy(buf + n, fill[f], fl);
+                    n += fl;
+                }
+                while (n < at)
+                    buf[n++] = 'x';
+                memcpy(buf + n, bad[b].bytes, bl);
+                n += bl;
+                while (n + fl <= 150) {
+                    memcpy(buf + n, fill[f], fl);
+                    n += fl;
+                }
+                check_utf8_paths(buf, n, bad[b].what, at);
+                /* cut at the end of the bytes and just inside them */
+                for (cut = at; cut <= at + bl && cut <= n; cut++)
+                    check_utf8_paths(buf, cut, bad[b].what, at);
+            }
+    /* Every length of a long mixed text, so that 32-byte blocks end everywhere. */
+    n = 0;
+    for (at = 0; n + 4 <= sizeof(buf); at++) {
+        memcpy(buf + n, fill[at % 4], strlen(fill[at % 4]));
+        n += strlen(fill[at % 4]);
+    }
+    for (cut = 0; cut <= n; cut++)
+        check_utf8_paths(buf, cut, "mixed", cut);
+}
+
+/* Random text of valid and invalid pieces, long enough for many blocks. */
+static void
+test_utf8_vector_random(void **state)
+{
+    static const unsigned char pieces[][4] = {
+        { 'a' }, { ',' }, { 0xE4, 0xB8, 0xAD }, { 0xE9, 0xBE, 0xA5 }, { 0xC2, 0xA9 },
+        { 0xF0, 0x9F, 0x98, 0x80 }, { 0xE0, 0xA0, 0x80 }, { 0xED, 0x9F, 0xBF },
+        { 0xED, 0xA0, 0x80 }, { 0xE0, 0x80, 0x80 }, { 0x80 }, { 0xE4, 0xB8 }, { 0xFE },
+        { 0xF4, 0x90, 0x80, 0x80 }, { 0xC1, 0xBF }, { 0xF0, 0x8F, 0xBF, 0xBF },
+    };
+    static const size_t plen[] = { 1, 1, 3, 3, 2, 4, 3, 3, 3, 3, 1, 2, 1, 4, 2, 4 };
+    unsigned char buf[512];
+    unsigned seed = 4242;
+    int round;
+
+    (void)state;
+    for (round = 0; round < 40000; round++) {
+        size_t n = 0, limit;
+        seed = seed * 1103515245u + 12345u;
+        limit = 1 + (seed >> 8) % 500;
+        while (n + 4 <= limit) {
+            size_t k;
+            seed = seed * 1103515245u + 12345u;
+            /* mostly valid; one bad piece in about 300, or none at all */
+            k = (seed >> 16) % 300 == 0 && round % 4 ? 8 + (seed >> 8) % 8
+                                                     : (seed >> 16) % 8;
+            memcpy(buf + n, pieces[k], plen[k]);
+            n += plen[k];
+        }
+        check_utf8_paths(buf, n, "random", (size_t)round);
+    }
+}
+
 /* Splits text both ways: sparse must give the non-empty fields of dense. */
 static void
 check_sparse_equals_dense(const char *text, size_t len, char delim)
@@ -539,6 +670,8 @@ main(void)
         cmocka_unit_test(test_wide_plain_rows),
         cmocka_unit_test(test_sparse_split),
         cmocka_unit_test(test_utf8_validation),
+        cmocka_unit_test(test_utf8_vector_paths),
+        cmocka_unit_test(test_utf8_vector_random),
         cmocka_unit_test(test_field_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
