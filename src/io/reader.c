@@ -635,6 +635,71 @@ split_plain(struct cb_split_work *wk, char delim, struct cb_str text,
     return CB_OK;
 }
 
+#if CB_IO_AVX2
+#include <immintrin.h>
+
+/*
+ * The 32-byte blocks of a sparse split with AVX2, from the start of the
+ * row. A block's delimiter mask m, XORed with itself shifted by one byte,
+ * marks where the row changes between delimiters and field text: the
+ * changes alternate between the start of a non-empty field and the
+ * delimiter that ends it, so they are taken in pairs, and only non-empty
+ * fields cost any work (a run of empty columns is one popcount, whatever
+ * its length). A field's column is the count of delimiters before its end.
+ * Leaves *pi, *pstart, *pnf and *pk where the scalar loop takes over: the
+ * first byte not done, the start of the field it is in, the fields and the
+ * non-empty fields so far.
+ */
+__attribute__((target("avx2,popcnt,bmi,bmi2"))) static enum cb_err
+sparse_blocks_avx2(const char *w, size_t e, char delim, struct cb_str *fields,
+                   uint16_t *cols, size_t *pi, size_t *pstart, size_t *pnf,
+                   size_t *pk)
+{
+    const __m256i d = _mm256_set1_epi8(delim);
+    size_t i = 0, start = 0, nf = 0, k = 0;
+    uint32_t after = 1; /* the byte before i is a delimiter, or i is the row start */
+
+    while (i + 32 <= e) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(w + i));
+        uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, d));
+        uint32_t b = m ^ ((m << 1) | after);
+        unsigned s, t;
+
+        /* k <= nf: with the limit checked per block, fields has room for one block more */
+        if (nf > CB_READER_MAX_FIELDS)
+            return CB_ERR_TOO_LARGE;
+        if (!after && b) { /* the end of a field begun in an earlier block */
+            t = (unsigned)__builtin_ctz(b);
+            b &= b - 1;
+            fields[k].ptr = w + start;
+            fields[k].len = i + t - start;
+            cols[k++] = (uint16_t)(nf + (size_t)__builtin_popcount(_bzhi_u32(m, t)));
+        }
+        while (b) {
+            s = (unsigned)__builtin_ctz(b);
+            b &= b - 1;
+            if (!b) { /* a field that runs on into the next block */
+                start = i + s;
+                break;
+            }
+            t = (unsigned)__builtin_ctz(b);
+            b &= b - 1;
+            fields[k].ptr = w + i + s;
+            fields[k].len = t - s;
+            cols[k++] = (uint16_t)(nf + (size_t)__builtin_popcount(_bzhi_u32(m, t)));
+        }
+        nf += (size_t)__builtin_popcount(m);
+        after = m >> 31;
+        i += 32;
+    }
+    *pi = i;
+    *pstart = after ? i : start;
+    *pnf = nf;
+    *pk = k;
+    return CB_OK;
+}
+#endif
+
 /*
  * split_plain for a sparse row: only the non-empty fields are kept, with
  * their column numbers. The stores are unconditional (the count moves only
@@ -667,6 +732,14 @@ split_plain_sparse(struct cb_split_work *wk, char delim, struct cb_str text,
     }
     fields = wk->fields;
     cols = wk->cols;
+#if CB_IO_AVX2
+    if (cb__io_avx2()) {
+        enum cb_err rc = sparse_blocks_avx2(w, e, delim, fields, cols, &i, &start,
+                                            &nf, &k);
+        if (rc)
+            return rc;
+    }
+#endif
 #if defined(__SSE2__)
     const __m128i d = _mm_set1_epi8(delim);
 

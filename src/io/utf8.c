@@ -104,14 +104,17 @@ cb__utf8_valid_prefix_scalar(const unsigned char *p, size_t n, int *incomplete)
 static int have_avx2;
 
 /*
- * Chosen once, before main: the CPU's AVX2, unless CB_NO_AVX2 is set in the
+ * Chosen once, before main: the CPU's AVX2 (with POPCNT, BMI1 and BMI2,
+ * which AVX2 CPUs have), unless CB_NO_AVX2 is set in the
  * environment (to run the fallback paths on a machine that has AVX2).
  */
 __attribute__((constructor)) static void
 pick_isa(void)
 {
     __builtin_cpu_init();
-    have_avx2 = __builtin_cpu_supports("avx2") && !getenv("CB_NO_AVX2");
+    have_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") &&
+                __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
+                !getenv("CB_NO_AVX2");
 }
 
 int

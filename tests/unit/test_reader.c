@@ -563,6 +563,31 @@ check_sparse_equals_dense(const char *text, size_t len, char delim)
     drc = cb_row_split(&sp, &raw, &dw, &dense, &err);
     src = cb_row_split(&sp, &raw, &sw, &sparse, &err);
     assert_int_equal(drc, src);
+    if (drc == CB_OK && !memchr(text, '"', len)) {
+        /* both against the byte-by-byte reference */
+        size_t s0 = 0, nf = 0, j;
+        for (j = 0; j <= len; j++) {
+            if (j < len && text[j] != delim)
+                continue;
+            assert_true(nf < dense.nfields);
+            if (dense.fields[nf].ptr != text + s0 || dense.fields[nf].len != j - s0)
+                fail_msg("dense field %zu of a %zu-byte row: %zu bytes at %td, want %zu at %zu",
+                         nf, len, dense.fields[nf].len, dense.fields[nf].ptr - text,
+                         j - s0, s0);
+            if (j > s0) {
+                if (k >= sparse.nset || sparse.cols[k] != nf ||
+                    sparse.fields[k].ptr != text + s0 || sparse.fields[k].len != j - s0)
+                    fail_msg("sparse field %zu (column %zu) of a %zu-byte row differs", k,
+                             nf, len);
+                k++;
+            }
+            nf++;
+            s0 = j + 1;
+        }
+        assert_int_equal(nf, dense.nfields);
+        assert_int_equal(k, sparse.nset);
+        k = 0;
+    }
     if (drc == CB_OK) {
         assert_null(dense.cols);
         assert_non_null(sparse.cols);
@@ -614,6 +639,44 @@ test_sparse_split(void **state)
         }
         check_sparse_equals_dense(buf, n, ',');
     }
+}
+
+/*
+ * The sparse splitter takes 32 bytes a step (AVX2) then 16 (SSE2) then
+ * one: values of every length at every position across those boundaries,
+ * runs of empty fields that start and end anywhere in a block, and rows
+ * that end (with or without a trailing delimiter) at every offset.
+ */
+static void
+test_split_vector_boundaries(void **state)
+{
+    static char buf[512];
+    size_t at, len, n, tail;
+
+    (void)state;
+    for (at = 0; at < 100; at++)
+        for (len = 0; len <= 40; len++) {
+            memset(buf, ',', 160);
+            memset(buf + at, 'v', len);
+            for (n = 0; n < len; n++) /* multibyte text is only bytes to the splitter */
+                if (n % 3 == 1)
+                    buf[at + n] = (char)0xE4;
+            check_sparse_equals_dense(buf, 160, ',');
+            check_sparse_equals_dense(buf, at + len, ',');
+            check_sparse_equals_dense(buf + 1, at + len + 1 < 159 ? at + len + 1 : 159, ',');
+        }
+    /* alternating values and empty runs of every length, cut at every length */
+    n = 0;
+    for (len = 0; n + len + 2 < sizeof(buf); len++) {
+        memset(buf + n, 'x', len % 5 + 1);
+        n += len % 5 + 1;
+        memset(buf + n, ',', len % 37 + 1);
+        n += len % 37 + 1;
+    }
+    for (tail = 0; tail <= n; tail++)
+        check_sparse_equals_dense(buf, tail, ',');
+    /* a CRLF row: the reader strips the CR, the splitter sees the rest */
+    check_sparse_equals_dense(",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,a,b\r", 34, ',');
 }
 
 /* More than CB_READER_MAX_FIELDS fields is an error, sparse or dense. */
@@ -672,6 +735,7 @@ main(void)
         cmocka_unit_test(test_utf8_validation),
         cmocka_unit_test(test_utf8_vector_paths),
         cmocka_unit_test(test_utf8_vector_random),
+        cmocka_unit_test(test_split_vector_boundaries),
         cmocka_unit_test(test_field_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
