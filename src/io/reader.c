@@ -32,6 +32,8 @@
 
 #define CHUNK          (1u << 20)  /* bytes read per refill */
 #define MAX_ROW_BYTES  (16u << 20) /* a row longer than this is an error */
+/* Fields a sparse split may store past the limit before it checks it again: one block. */
+#define SPARSE_SLACK   32
 
 struct cb_reader {
     int              fd;
@@ -639,7 +641,7 @@ split_plain(struct cb_split_work *wk, char delim, struct cb_str text,
 #include <immintrin.h>
 
 /*
- * The 32-byte blocks of a sparse split with AVX2, from the start of the
+ * The 64-byte blocks of a sparse split with AVX2, from the start of the
  * row. A block's delimiter mask m, XORed with itself shifted by one byte,
  * marks where the row changes between delimiters and field text: the
  * changes alternate between the start of a non-empty field and the
@@ -657,40 +659,43 @@ sparse_blocks_avx2(const char *w, size_t e, char delim, struct cb_str *fields,
 {
     const __m256i d = _mm256_set1_epi8(delim);
     size_t i = 0, start = 0, nf = 0, k = 0;
-    uint32_t after = 1; /* the byte before i is a delimiter, or i is the row start */
+    uint64_t after = 1; /* the byte before i is a delimiter, or i is the row start */
 
-    while (i + 32 <= e) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(w + i));
-        uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, d));
-        uint32_t b = m ^ ((m << 1) | after);
+    while (i + 64 <= e) {
+        __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)(w + i));
+        __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(w + i + 32));
+        uint64_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, d)) |
+                     (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, d)) << 32;
+        uint64_t b = m ^ ((m << 1) | after);
         unsigned s, t;
 
-        /* k <= nf: with the limit checked per block, fields has room for one block more */
+        /* k <= nf: with the limit checked per block, fields has room for one block more
+           (a block ends at most 32 non-empty fields) */
         if (nf > CB_READER_MAX_FIELDS)
             return CB_ERR_TOO_LARGE;
         if (!after && b) { /* the end of a field begun in an earlier block */
-            t = (unsigned)__builtin_ctz(b);
+            t = (unsigned)__builtin_ctzll(b);
             b &= b - 1;
             fields[k].ptr = w + start;
             fields[k].len = i + t - start;
-            cols[k++] = (uint16_t)(nf + (size_t)__builtin_popcount(_bzhi_u32(m, t)));
+            cols[k++] = (uint16_t)(nf + (size_t)__builtin_popcountll(_bzhi_u64(m, t)));
         }
         while (b) {
-            s = (unsigned)__builtin_ctz(b);
+            s = (unsigned)__builtin_ctzll(b);
             b &= b - 1;
             if (!b) { /* a field that runs on into the next block */
                 start = i + s;
                 break;
             }
-            t = (unsigned)__builtin_ctz(b);
+            t = (unsigned)__builtin_ctzll(b);
             b &= b - 1;
             fields[k].ptr = w + i + s;
             fields[k].len = t - s;
-            cols[k++] = (uint16_t)(nf + (size_t)__builtin_popcount(_bzhi_u32(m, t)));
+            cols[k++] = (uint16_t)(nf + (size_t)__builtin_popcountll(_bzhi_u64(m, t)));
         }
-        nf += (size_t)__builtin_popcount(m);
-        after = m >> 31;
-        i += 32;
+        nf += (size_t)__builtin_popcountll(m);
+        after = m >> 63;
+        i += 64;
     }
     *pi = i;
     *pstart = after ? i : start;
@@ -718,17 +723,18 @@ split_plain_sparse(struct cb_split_work *wk, char delim, struct cb_str text,
      * Room for the most fields a row may have and one block more, taken
      * once: the loop then only checks the count after each block.
      */
-    if (wk->cap < CB_READER_MAX_FIELDS + 16) {
-        void *np = cb_reallocarray(wk->fields, CB_READER_MAX_FIELDS + 16,
+    if (wk->cap < CB_READER_MAX_FIELDS + SPARSE_SLACK) {
+        void *np = cb_reallocarray(wk->fields, CB_READER_MAX_FIELDS + SPARSE_SLACK,
                                    sizeof(*wk->fields));
         if (!np)
             return CB_ERR_NOMEM;
         wk->fields = np;
-        np = cb_reallocarray(wk->cols, CB_READER_MAX_FIELDS + 16, sizeof(*wk->cols));
+        np = cb_reallocarray(wk->cols, CB_READER_MAX_FIELDS + SPARSE_SLACK,
+                             sizeof(*wk->cols));
         if (!np)
             return CB_ERR_NOMEM;
         wk->cols = np;
-        wk->cap = CB_READER_MAX_FIELDS + 16;
+        wk->cap = CB_READER_MAX_FIELDS + SPARSE_SLACK;
     }
     fields = wk->fields;
     cols = wk->cols;

@@ -642,7 +642,7 @@ test_sparse_split(void **state)
 }
 
 /*
- * The sparse splitter takes 32 bytes a step (AVX2) then 16 (SSE2) then
+ * The sparse splitter takes 64 bytes a step (AVX2) then 16 (SSE2) then
  * one: values of every length at every position across those boundaries,
  * runs of empty fields that start and end anywhere in a block, and rows
  * that end (with or without a trailing delimiter) at every offset.
@@ -710,6 +710,18 @@ test_field_limit(void **state)
         cb_buf_reset(&err);
         assert_int_equal(cb_row_split(&sp, &raw, &w, &row, &err), CB_ERR_TOO_LARGE);
         assert_non_null(strstr(cb_buf_cstr(&err), "mem.csv: line 0: more than 4096 fields"));
+        /* every field non-empty: the most a block can store */
+        for (n = 0; n < 2 * CB_READER_MAX_FIELDS - 1; n++)
+            buf[n] = n % 2 ? ',' : 'a';
+        raw.text = cb_str_make(buf, n);
+        assert_int_equal(cb_row_split(&sp, &raw, &w, &row, &err), CB_OK);
+        assert_int_equal(row.nfields, CB_READER_MAX_FIELDS);
+        if (sparse)
+            assert_int_equal(row.nset, CB_READER_MAX_FIELDS);
+        for (; n < sizeof(buf) - 1; n++)
+            buf[n] = n % 2 ? ',' : 'a';
+        raw.text = cb_str_make(buf, n);
+        assert_int_equal(cb_row_split(&sp, &raw, &w, &row, &err), CB_ERR_TOO_LARGE);
         cb_split_work_release(&w);
     }
     cb_buf_release(&err);
