@@ -444,10 +444,50 @@ cb_reader_progress(const struct cb_reader *r, uint64_t *done, uint64_t *total)
     *total = r->bytes_total;
 }
 
+#if CB_IO_AVX2
+#include <immintrin.h>
+
+__attribute__((target("avx2"))) static size_t
+scan_nl_quote_avx2(const char *w, size_t i, size_t n)
+{
+    const __m256i nl = _mm256_set1_epi8('\n'), q = _mm256_set1_epi8('"');
+
+    while (i + 32 <= n) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(w + i));
+        uint32_t m = (uint32_t)_mm256_movemask_epi8(
+            _mm256_or_si256(_mm256_cmpeq_epi8(v, nl), _mm256_cmpeq_epi8(v, q)));
+
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        i += 32;
+    }
+    for (; i < n; i++)
+        if (w[i] == '\n' || w[i] == '"')
+            return i;
+    return n;
+}
+#endif
+
+/* Offset of the first '\n' or '"' in w[i..n), or n: one pass over the bytes. */
+static size_t
+scan_nl_quote(const char *w, size_t i, size_t n)
+{
+    const char *nl, *q;
+
+#if CB_IO_AVX2
+    if (cb__io_avx2())
+        return scan_nl_quote_avx2(w, i, n);
+#endif
+    nl = memchr(w + i, '\n', n - i);
+    q = memchr(w + i, '"', (nl ? (size_t)(nl - w) : n) - i);
+    return q ? (size_t)(q - w) : nl ? (size_t)(nl - w) : n;
+}
+
 /*
  * Finds the end of the row starting at win_start: sets *end (offset of the
  * '\n', or win_len at EOF), *has_nl, *open_quote, and *quoted (the row has
- * a '"'). Returns 0 if more input is needed.
+ * a '"'). Every '"' toggles the quoted state, and a '\n' in that state is
+ * part of the row. Returns 0 if more input is needed.
  */
 static int
 find_row_end(struct cb_reader *r, size_t *end, int *has_nl, int *open_quote,
@@ -459,31 +499,28 @@ find_row_end(struct cb_reader *r, size_t *end, int *has_nl, int *open_quote,
 
     *open_quote = 0;
     *quoted = 0;
-    for (;;) {
-        const char *nl = memchr(w + i, '\n', n - i);
-        size_t stop = nl ? (size_t)(nl - w) : n;
-        const char *q = inq ? w + i : memchr(w + i, '"', stop - i);
-
-        if (!q) {
-            if (!nl)
-                break;
-            *end = stop;
-            *has_nl = 1;
-            return 1;
-        }
-        /* Slow path: walk the quotes up to the newline. */
-        *quoted = 1;
-        for (i = (size_t)(q - w); i < stop; i++)
-            if (w[i] == '"')
-                inq = !inq;
-        if (!nl)
-            break;
+    while (i < n) {
         if (!inq) {
-            *end = stop;
-            *has_nl = 1;
-            return 1;
+            size_t j = scan_nl_quote(w, i, n);
+
+            if (j == n)
+                break;
+            if (w[j] == '\n') {
+                *end = j;
+                *has_nl = 1;
+                return 1;
+            }
+            *quoted = 1;
+            inq = 1;
+            i = j + 1;
+        } else {
+            const char *q = memchr(w + i, '"', n - i);
+
+            if (!q)
+                break;
+            inq = 0;
+            i = (size_t)(q - w) + 1;
         }
-        i = stop + 1; /* newline inside quotes: keep going */
     }
     if (!r->in_eof || r->in_len)
         return 0;
@@ -638,7 +675,6 @@ split_plain(struct cb_split_work *wk, char delim, struct cb_str text,
 }
 
 #if CB_IO_AVX2
-#include <immintrin.h>
 
 /*
  * The 64-byte blocks of a sparse split with AVX2, from the start of the

@@ -278,6 +278,75 @@ test_large_file_streams(void **state)
     cb_buf_release(&err);
 }
 
+/*
+ * Rows are found 32 bytes a step (a '\n' or '"' at every offset of a step),
+ * across refills of the window (several megabytes), with quoted newlines,
+ * doubled quotes, CRLF and Chinese text cut anywhere by a refill: every
+ * row, its fields and its line come back.
+ */
+static void
+test_rows_found_across_blocks(void **state)
+{
+    FILE *f;
+    char path[512], want[256];
+    int i, nl;
+    unsigned long line = 2;
+    struct cb_reader_opts o = { CB_ENC_AUTO, CB_FMT_AUTO };
+    struct cb_reader *r;
+    struct cb_row row;
+    struct cb_buf err = CB_BUF_INIT;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/rows.csv", tu_tmpdir());
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("A,B,C,D\n", f);
+    for (i = 0; i < 60000; i++) {
+        fprintf(f, "%d,%.*s,", i, i % 71, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        if (i % 3 == 0) {
+            fputs("\"q", f);
+            for (nl = 0; nl < i % 4; nl++)
+                fputs("\n", f);
+            fputs("\"\"病\"\"\",", f);
+        } else {
+            fputs("plain,", f);
+        }
+        fprintf(f, "案%d%s", i, i % 2 ? "\r\n" : "\n");
+        if (i % 1000 == 999)
+            fputs("\n", f); /* a blank line */
+    }
+    fclose(f);
+    assert_int_equal(cb_reader_open(&r, path, &o, &err), CB_OK);
+    assert_int_equal(cb_reader_next(r, &row, &err), CB_OK);
+    for (i = 0; i < 60000; i++) {
+        if (cb_reader_next(r, &row, &err) != CB_OK)
+            fail_msg("row %d: %s", i, cb_buf_cstr(&err));
+        assert_int_equal(row.nfields, 4);
+        snprintf(want, sizeof(want), "%d", i);
+        assert_int_equal(row.fields[0].len, strlen(want));
+        assert_memory_equal(row.fields[0].ptr, want, strlen(want));
+        assert_int_equal(row.fields[1].len, (size_t)(i % 71));
+        if (i % 3 == 0) {
+            snprintf(want, sizeof(want), "q%.*s\"病\"", i % 4, "\n\n\n");
+        } else {
+            snprintf(want, sizeof(want), "plain");
+        }
+        if (row.fields[2].len != strlen(want) ||
+            memcmp(row.fields[2].ptr, want, strlen(want)) != 0)
+            fail_msg("row %d: field 3 '%.*s', want '%s'", i, (int)row.fields[2].len,
+                     row.fields[2].ptr, want);
+        snprintf(want, sizeof(want), "案%d", i);
+        assert_int_equal(row.fields[3].len, strlen(want));
+        assert_memory_equal(row.fields[3].ptr, want, strlen(want));
+        if (row.line != line)
+            fail_msg("row %d: line %lu, want %lu", i, (unsigned long)row.line, line);
+        line += 1 + (i % 3 == 0 ? (unsigned long)(i % 4) : 0) + (i % 1000 == 999);
+    }
+    assert_int_equal(cb_reader_next(r, &row, &err), CB_EOF);
+    cb_reader_free(r);
+    cb_buf_release(&err);
+}
+
 /* Wide rows without quotes take the vectorised splitter: fields of every
  * length, empty runs, CRLF and a trailing delimiter must all come back. */
 static void
@@ -742,6 +811,7 @@ main(void)
         cmocka_unit_test(test_ascii_then_gb18030_switches),
         cmocka_unit_test(test_forced_encoding_mismatch),
         cmocka_unit_test(test_large_file_streams),
+        cmocka_unit_test(test_rows_found_across_blocks),
         cmocka_unit_test(test_wide_plain_rows),
         cmocka_unit_test(test_sparse_split),
         cmocka_unit_test(test_utf8_validation),
