@@ -708,66 +708,84 @@ split_plain(struct cb_split_work *wk, char delim, struct cb_str text,
 #if CB_IO_AVX2
 
 /*
- * The 64-byte blocks of a sparse split with AVX2, from the start of the
- * row. A block's delimiter mask m, XORed with itself shifted by one byte,
- * marks where the row changes between delimiters and field text: the
- * changes alternate between the start of a non-empty field and the
- * delimiter that ends it, so they are taken in pairs, and only non-empty
- * fields cost any work (a run of empty columns is one popcount, whatever
- * its length). A field's column is the count of delimiters before its end.
- * Leaves *pi, *pstart, *pnf and *pk where the scalar loop takes over: the
- * first byte not done, the start of the field it is in, the fields and the
- * non-empty fields so far.
+ * A sparse split with AVX2, 64 bytes a step (the last, short step on a
+ * copy of the row's tail, its end marked as one more delimiter). A step's
+ * delimiter mask m, XORed with itself shifted by one byte, marks where the
+ * row changes between delimiters and field text: the changes alternate
+ * between the start of a non-empty field and the delimiter that ends it,
+ * so they are taken in pairs, and only non-empty fields cost any work (a
+ * run of empty columns is one popcount, whatever its length). A field's
+ * column is the count of delimiters before its end. Same result as the
+ * scalar loop of split_plain_sparse.
  */
 __attribute__((target("avx2,popcnt,bmi,bmi2"))) static enum cb_err
-sparse_blocks_avx2(const char *w, size_t e, char delim, struct cb_str *fields,
-                   uint16_t *cols, size_t *pi, size_t *pstart, size_t *pnf,
-                   size_t *pk)
+sparse_avx2(const char *w, size_t e, char delim, struct cb_str *fields,
+            uint16_t *cols, size_t *nfields, size_t *nset)
 {
     const __m256i d = _mm256_set1_epi8(delim);
-    size_t i = 0, start = 0, nf = 0, k = 0;
+    size_t i = 0, start = 0, nf = 0;
+    struct cb_str *f = fields;
+    uint16_t *c = cols;
     uint64_t after = 1; /* the byte before i is a delimiter, or i is the row start */
+    int last = 0;
 
-    while (i + 64 <= e) {
-        __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)(w + i));
-        __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(w + i + 32));
-        uint64_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, d)) |
-                     (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, d)) << 32;
-        uint64_t b = m ^ ((m << 1) | after);
-        unsigned s, t;
+    while (!last) {
+        const char *wi = w + i, *src = wi;
+        unsigned char tail[64];
+        __m256i lo, hi;
+        uint64_t m, b, s, t;
 
-        /* k <= nf: with the limit checked per block, fields has room for one block more
-           (a block ends at most 32 non-empty fields) */
+        if (i + 64 > e) { /* the rest, under 64 bytes, and the row end */
+            memset(tail, 0, sizeof(tail));
+            if (e > i)
+                memcpy(tail, wi, e - i);
+            src = (const char *)tail;
+            last = 1;
+        }
+        lo = _mm256_loadu_si256((const __m256i *)(const void *)src);
+        hi = _mm256_loadu_si256((const __m256i *)(const void *)(src + 32));
+        m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, d)) |
+            (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, d)) << 32;
+        b = m ^ ((m << 1) | after);
+        if (last) {
+            unsigned rem = (unsigned)(e - i);
+            m = _bzhi_u64(m, rem) | (uint64_t)1 << rem;
+            b = _bzhi_u64(m ^ ((m << 1) | after), rem + 1);
+        }
+        /* k <= nf: with the limit checked per step, fields has room for one step more
+           (a step ends at most 32 non-empty fields) */
         if (nf > CB_READER_MAX_FIELDS)
             return CB_ERR_TOO_LARGE;
-        if (!after && b) { /* the end of a field begun in an earlier block */
-            t = (unsigned)__builtin_ctzll(b);
-            b &= b - 1;
-            fields[k].ptr = w + start;
-            fields[k].len = i + t - start;
-            cols[k++] = (uint16_t)(nf + (size_t)__builtin_popcountll(_bzhi_u64(m, t)));
+        if (!after && b) { /* the end of a field begun in an earlier step */
+            t = (uint64_t)__builtin_ctzll(b);
+            b = _blsr_u64(b);
+            f->ptr = w + start;
+            f->len = i + t - start;
+            f++;
+            *c++ = (uint16_t)(nf + (size_t)_mm_popcnt_u64(_bzhi_u64(m, (unsigned)t)));
         }
         while (b) {
-            s = (unsigned)__builtin_ctzll(b);
-            b &= b - 1;
-            if (!b) { /* a field that runs on into the next block */
+            s = (uint64_t)__builtin_ctzll(b);
+            b = _blsr_u64(b);
+            if (!b) { /* a field that runs on into the next step */
                 start = i + s;
                 break;
             }
-            t = (unsigned)__builtin_ctzll(b);
-            b &= b - 1;
-            fields[k].ptr = w + i + s;
-            fields[k].len = t - s;
-            cols[k++] = (uint16_t)(nf + (size_t)__builtin_popcountll(_bzhi_u64(m, t)));
+            t = (uint64_t)__builtin_ctzll(b);
+            b = _blsr_u64(b);
+            f->ptr = wi + s;
+            f->len = t - s;
+            f++;
+            *c++ = (uint16_t)(nf + (size_t)_mm_popcnt_u64(_bzhi_u64(m, (unsigned)t)));
         }
-        nf += (size_t)__builtin_popcountll(m);
+        nf += (size_t)_mm_popcnt_u64(m);
         after = m >> 63;
         i += 64;
     }
-    *pi = i;
-    *pstart = after ? i : start;
-    *pnf = nf;
-    *pk = k;
+    if (nf > CB_READER_MAX_FIELDS)
+        return CB_ERR_TOO_LARGE;
+    *nfields = nf;
+    *nset = (size_t)(f - fields);
     return CB_OK;
 }
 #endif
@@ -806,12 +824,8 @@ split_plain_sparse(struct cb_split_work *wk, char delim, struct cb_str text,
     fields = wk->fields;
     cols = wk->cols;
 #if CB_IO_AVX2
-    if (cb__io_avx2()) {
-        enum cb_err rc = sparse_blocks_avx2(w, e, delim, fields, cols, &i, &start,
-                                            &nf, &k);
-        if (rc)
-            return rc;
-    }
+    if (cb__io_avx2())
+        return sparse_avx2(w, e, delim, fields, cols, nfields, nset);
 #endif
 #if defined(__SSE2__)
     const __m128i d = _mm_set1_epi8(delim);
