@@ -32,6 +32,8 @@
 
 #define CHUNK          (1u << 20)  /* bytes read per refill */
 #define MAX_ROW_BYTES  (16u << 20) /* a row longer than this is an error */
+/* Fields a sparse split may store past the limit before it checks it again: one block. */
+#define SPARSE_SLACK   32
 
 struct cb_reader {
     int              fd;
@@ -158,18 +160,19 @@ decode(struct cb_reader *r, struct cb_buf *err)
     while (r->in_len) {
         if (r->enc == CB_ENC_UTF8) {
             int incomplete;
-            size_t ok = cb__utf8_valid_prefix(r->in, r->in_len, &incomplete);
-            size_t k;
+            size_t ok, k;
 
-            if ((rc = win_reserve(r, ok)))
+            /* Validated and copied into the window in one pass. */
+            if ((rc = win_reserve(r, r->in_len)))
                 return rc;
+            ok = cb__utf8_valid_copy((unsigned char *)r->win + r->win_len, r->in,
+                                     r->in_len, &incomplete);
             if (!r->seen_non_ascii)
                 for (k = 0; k < ok; k++)
                     if (r->in[k] & 0x80) {
                         r->seen_non_ascii = 1;
                         break;
                     }
-            memcpy(r->win + r->win_len, r->in, ok);
             r->win_len += ok;
             memmove(r->in, r->in + ok, r->in_len - ok);
             r->in_len -= ok;
@@ -441,10 +444,81 @@ cb_reader_progress(const struct cb_reader *r, uint64_t *done, uint64_t *total)
     *total = r->bytes_total;
 }
 
+#if CB_IO_AVX2
+#include <immintrin.h>
+
+/*
+ * Offset of the first byte in w[i..n) equal to a or b (or n), with AVX2:
+ * 64 bytes a step while the row runs on, then 32, then one.
+ */
+__attribute__((target("avx2"))) static size_t
+scan2_avx2(const char *w, size_t i, size_t n, char a, char b)
+{
+    const __m256i va = _mm256_set1_epi8(a), vb = _mm256_set1_epi8(b);
+
+    while (i + 64 <= n) {
+        __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(w + i));
+        __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + i + 32));
+        __m256i h0 = _mm256_or_si256(_mm256_cmpeq_epi8(v0, va), _mm256_cmpeq_epi8(v0, vb));
+        __m256i h1 = _mm256_or_si256(_mm256_cmpeq_epi8(v1, va), _mm256_cmpeq_epi8(v1, vb));
+
+        if (!_mm256_testz_si256(_mm256_or_si256(h0, h1), _mm256_or_si256(h0, h1))) {
+            uint64_t m = (uint32_t)_mm256_movemask_epi8(h0) |
+                         (uint64_t)(uint32_t)_mm256_movemask_epi8(h1) << 32;
+            return i + (size_t)__builtin_ctzll(m);
+        }
+        i += 64;
+    }
+    if (i + 32 <= n) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(w + i));
+        uint32_t m = (uint32_t)_mm256_movemask_epi8(
+            _mm256_or_si256(_mm256_cmpeq_epi8(v, va), _mm256_cmpeq_epi8(v, vb)));
+
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        i += 32;
+    }
+    for (; i < n; i++)
+        if (w[i] == a || w[i] == b)
+            return i;
+    return n;
+}
+#endif
+
+/* Offset of the first '\n' or '"' in w[i..n), or n: one pass over the bytes. */
+static size_t
+scan_nl_quote(const char *w, size_t i, size_t n)
+{
+    const char *nl, *q;
+
+#if CB_IO_AVX2
+    if (cb__io_avx2())
+        return scan2_avx2(w, i, n, '\n', '"');
+#endif
+    nl = memchr(w + i, '\n', n - i);
+    q = memchr(w + i, '"', (nl ? (size_t)(nl - w) : n) - i);
+    return q ? (size_t)(q - w) : nl ? (size_t)(nl - w) : n;
+}
+
+/* Offset of the first '"' in w[i..n), or n. */
+static size_t
+scan_quote(const char *w, size_t i, size_t n)
+{
+    const char *q;
+
+#if CB_IO_AVX2
+    if (cb__io_avx2())
+        return scan2_avx2(w, i, n, '"', '"');
+#endif
+    q = memchr(w + i, '"', n - i);
+    return q ? (size_t)(q - w) : n;
+}
+
 /*
  * Finds the end of the row starting at win_start: sets *end (offset of the
  * '\n', or win_len at EOF), *has_nl, *open_quote, and *quoted (the row has
- * a '"'). Returns 0 if more input is needed.
+ * a '"'). Every '"' toggles the quoted state, and a '\n' in that state is
+ * part of the row. Returns 0 if more input is needed.
  */
 static int
 find_row_end(struct cb_reader *r, size_t *end, int *has_nl, int *open_quote,
@@ -456,31 +530,28 @@ find_row_end(struct cb_reader *r, size_t *end, int *has_nl, int *open_quote,
 
     *open_quote = 0;
     *quoted = 0;
-    for (;;) {
-        const char *nl = memchr(w + i, '\n', n - i);
-        size_t stop = nl ? (size_t)(nl - w) : n;
-        const char *q = inq ? w + i : memchr(w + i, '"', stop - i);
-
-        if (!q) {
-            if (!nl)
-                break;
-            *end = stop;
-            *has_nl = 1;
-            return 1;
-        }
-        /* Slow path: walk the quotes up to the newline. */
-        *quoted = 1;
-        for (i = (size_t)(q - w); i < stop; i++)
-            if (w[i] == '"')
-                inq = !inq;
-        if (!nl)
-            break;
+    while (i < n) {
         if (!inq) {
-            *end = stop;
-            *has_nl = 1;
-            return 1;
+            size_t j = scan_nl_quote(w, i, n);
+
+            if (j == n)
+                break;
+            if (w[j] == '\n') {
+                *end = j;
+                *has_nl = 1;
+                return 1;
+            }
+            *quoted = 1;
+            inq = 1;
+            i = j + 1;
+        } else {
+            size_t q = scan_quote(w, i, n);
+
+            if (q == n)
+                break;
+            inq = 0;
+            i = q + 1;
         }
-        i = stop + 1; /* newline inside quotes: keep going */
     }
     if (!r->in_eof || r->in_len)
         return 0;
@@ -634,6 +705,91 @@ split_plain(struct cb_split_work *wk, char delim, struct cb_str text,
     return CB_OK;
 }
 
+#if CB_IO_AVX2
+
+/*
+ * A sparse split with AVX2, 64 bytes a step (the last, short step on a
+ * copy of the row's tail, its end marked as one more delimiter). A step's
+ * delimiter mask m, XORed with itself shifted by one byte, marks where the
+ * row changes between delimiters and field text: the changes alternate
+ * between the start of a non-empty field and the delimiter that ends it,
+ * so they are taken in pairs, and only non-empty fields cost any work (a
+ * run of empty columns is one popcount, whatever its length). A field's
+ * column is the count of delimiters before its end. Same result as the
+ * scalar loop of split_plain_sparse.
+ */
+__attribute__((target("avx2,popcnt,bmi,bmi2"))) static enum cb_err
+sparse_avx2(const char *w, size_t e, char delim, struct cb_str *fields,
+            uint16_t *cols, size_t *nfields, size_t *nset)
+{
+    const __m256i d = _mm256_set1_epi8(delim);
+    size_t i = 0, start = 0, nf = 0;
+    struct cb_str *f = fields;
+    uint16_t *c = cols;
+    uint64_t after = 1; /* the byte before i is a delimiter, or i is the row start */
+    int last = 0;
+
+    while (!last) {
+        const char *wi = w + i, *src = wi;
+        unsigned char tail[64];
+        __m256i lo, hi;
+        uint64_t m, b, s, t;
+
+        if (i + 64 > e) { /* the rest, under 64 bytes, and the row end */
+            memset(tail, 0, sizeof(tail));
+            if (e > i)
+                memcpy(tail, wi, e - i);
+            src = (const char *)tail;
+            last = 1;
+        }
+        lo = _mm256_loadu_si256((const __m256i *)(const void *)src);
+        hi = _mm256_loadu_si256((const __m256i *)(const void *)(src + 32));
+        m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, d)) |
+            (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, d)) << 32;
+        b = m ^ ((m << 1) | after);
+        if (last) {
+            unsigned rem = (unsigned)(e - i);
+            m = _bzhi_u64(m, rem) | (uint64_t)1 << rem;
+            b = _bzhi_u64(m ^ ((m << 1) | after), rem + 1);
+        }
+        /* k <= nf: with the limit checked per step, fields has room for one step more
+           (a step ends at most 32 non-empty fields) */
+        if (nf > CB_READER_MAX_FIELDS)
+            return CB_ERR_TOO_LARGE;
+        if (!after && b) { /* the end of a field begun in an earlier step */
+            t = (uint64_t)__builtin_ctzll(b);
+            b = _blsr_u64(b);
+            f->ptr = w + start;
+            f->len = i + t - start;
+            f++;
+            *c++ = (uint16_t)(nf + (size_t)_mm_popcnt_u64(_bzhi_u64(m, (unsigned)t)));
+        }
+        while (b) {
+            s = (uint64_t)__builtin_ctzll(b);
+            b = _blsr_u64(b);
+            if (!b) { /* a field that runs on into the next step */
+                start = i + s;
+                break;
+            }
+            t = (uint64_t)__builtin_ctzll(b);
+            b = _blsr_u64(b);
+            f->ptr = wi + s;
+            f->len = t - s;
+            f++;
+            *c++ = (uint16_t)(nf + (size_t)_mm_popcnt_u64(_bzhi_u64(m, (unsigned)t)));
+        }
+        nf += (size_t)_mm_popcnt_u64(m);
+        after = m >> 63;
+        i += 64;
+    }
+    if (nf > CB_READER_MAX_FIELDS)
+        return CB_ERR_TOO_LARGE;
+    *nfields = nf;
+    *nset = (size_t)(f - fields);
+    return CB_OK;
+}
+#endif
+
 /*
  * split_plain for a sparse row: only the non-empty fields are kept, with
  * their column numbers. The stores are unconditional (the count moves only
@@ -652,20 +808,25 @@ split_plain_sparse(struct cb_split_work *wk, char delim, struct cb_str text,
      * Room for the most fields a row may have and one block more, taken
      * once: the loop then only checks the count after each block.
      */
-    if (wk->cap < CB_READER_MAX_FIELDS + 16) {
-        void *np = cb_reallocarray(wk->fields, CB_READER_MAX_FIELDS + 16,
+    if (wk->cap < CB_READER_MAX_FIELDS + SPARSE_SLACK) {
+        void *np = cb_reallocarray(wk->fields, CB_READER_MAX_FIELDS + SPARSE_SLACK,
                                    sizeof(*wk->fields));
         if (!np)
             return CB_ERR_NOMEM;
         wk->fields = np;
-        np = cb_reallocarray(wk->cols, CB_READER_MAX_FIELDS + 16, sizeof(*wk->cols));
+        np = cb_reallocarray(wk->cols, CB_READER_MAX_FIELDS + SPARSE_SLACK,
+                             sizeof(*wk->cols));
         if (!np)
             return CB_ERR_NOMEM;
         wk->cols = np;
-        wk->cap = CB_READER_MAX_FIELDS + 16;
+        wk->cap = CB_READER_MAX_FIELDS + SPARSE_SLACK;
     }
     fields = wk->fields;
     cols = wk->cols;
+#if CB_IO_AVX2
+    if (cb__io_avx2())
+        return sparse_avx2(w, e, delim, fields, cols, nfields, nset);
+#endif
 #if defined(__SSE2__)
     const __m128i d = _mm_set1_epi8(delim);
 

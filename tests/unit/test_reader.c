@@ -278,6 +278,75 @@ test_large_file_streams(void **state)
     cb_buf_release(&err);
 }
 
+/*
+ * Rows are found 32 bytes a step (a '\n' or '"' at every offset of a step),
+ * across refills of the window (several megabytes), with quoted newlines,
+ * doubled quotes, CRLF and Chinese text cut anywhere by a refill: every
+ * row, its fields and its line come back.
+ */
+static void
+test_rows_found_across_blocks(void **state)
+{
+    FILE *f;
+    char path[512], want[256];
+    int i, nl;
+    unsigned long line = 2;
+    struct cb_reader_opts o = { CB_ENC_AUTO, CB_FMT_AUTO };
+    struct cb_reader *r;
+    struct cb_row row;
+    struct cb_buf err = CB_BUF_INIT;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/rows.csv", tu_tmpdir());
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("A,B,C,D\n", f);
+    for (i = 0; i < 60000; i++) {
+        fprintf(f, "%d,%.*s,", i, i % 71, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        if (i % 3 == 0) {
+            fputs("\"q", f);
+            for (nl = 0; nl < i % 4; nl++)
+                fputs("\n", f);
+            fputs("\"\"病\"\"\",", f);
+        } else {
+            fputs("plain,", f);
+        }
+        fprintf(f, "案%d%s", i, i % 2 ? "\r\n" : "\n");
+        if (i % 1000 == 999)
+            fputs("\n", f); /* a blank line */
+    }
+    fclose(f);
+    assert_int_equal(cb_reader_open(&r, path, &o, &err), CB_OK);
+    assert_int_equal(cb_reader_next(r, &row, &err), CB_OK);
+    for (i = 0; i < 60000; i++) {
+        if (cb_reader_next(r, &row, &err) != CB_OK)
+            fail_msg("row %d: %s", i, cb_buf_cstr(&err));
+        assert_int_equal(row.nfields, 4);
+        snprintf(want, sizeof(want), "%d", i);
+        assert_int_equal(row.fields[0].len, strlen(want));
+        assert_memory_equal(row.fields[0].ptr, want, strlen(want));
+        assert_int_equal(row.fields[1].len, (size_t)(i % 71));
+        if (i % 3 == 0) {
+            snprintf(want, sizeof(want), "q%.*s\"病\"", i % 4, "\n\n\n");
+        } else {
+            snprintf(want, sizeof(want), "plain");
+        }
+        if (row.fields[2].len != strlen(want) ||
+            memcmp(row.fields[2].ptr, want, strlen(want)) != 0)
+            fail_msg("row %d: field 3 '%.*s', want '%s'", i, (int)row.fields[2].len,
+                     row.fields[2].ptr, want);
+        snprintf(want, sizeof(want), "案%d", i);
+        assert_int_equal(row.fields[3].len, strlen(want));
+        assert_memory_equal(row.fields[3].ptr, want, strlen(want));
+        if (row.line != line)
+            fail_msg("row %d: line %lu, want %lu", i, (unsigned long)row.line, line);
+        line += 1 + (i % 3 == 0 ? (unsigned long)(i % 4) : 0) + (i % 1000 == 999);
+    }
+    assert_int_equal(cb_reader_next(r, &row, &err), CB_EOF);
+    cb_reader_free(r);
+    cb_buf_release(&err);
+}
+
 /* Wide rows without quotes take the vectorised splitter: fields of every
  * length, empty runs, CRLF and a trailing delimiter must all come back. */
 static void
@@ -411,6 +480,137 @@ test_utf8_validation(void **state)
     }
 }
 
+/* Every path of the validator against the reference, on p[0..n). */
+static void
+check_utf8_paths(const unsigned char *p, size_t n, const char *what, size_t at)
+{
+    int inc_ref, inc;
+    size_t want = ref_valid_prefix(p, n, &inc_ref), got;
+    static unsigned char copy[512];
+
+    got = cb__utf8_valid_prefix_scalar(p, n, &inc);
+    if (got != want || inc != inc_ref)
+        fail_msg("scalar, %s at %zu, n %zu: %zu/%d, want %zu/%d", what, at, n, got,
+                 inc, want, inc_ref);
+#if CB_IO_AVX2
+    if (cb__io_avx2()) {
+        got = cb__utf8_valid_prefix_avx2(p, n, &inc);
+        if (got != want || inc != inc_ref)
+            fail_msg("avx2, %s at %zu, n %zu: %zu/%d, want %zu/%d", what, at, n, got,
+                     inc, want, inc_ref);
+    }
+#endif
+    got = cb__utf8_valid_prefix(p, n, &inc);
+    assert_true(got == want && inc == inc_ref);
+    assert_true(n <= sizeof(copy));
+    memset(copy, 0, sizeof(copy));
+    got = cb__utf8_valid_copy(copy, p, n, &inc);
+    assert_true(got == want && inc == inc_ref);
+    if (want)
+        assert_memory_equal(copy, p, want);
+}
+
+/*
+ * The AVX2 validator checks 32 bytes a step and hands the bytes around an
+ * error or a cut-off end to the scalar one: every kind of bad or cut
+ * sequence, at every offset of two blocks, on ASCII and on Chinese filler,
+ * and every length (so that the end of the buffer cuts it everywhere), must
+ * give the reference's answer.
+ */
+static void
+test_utf8_vector_paths(void **state)
+{
+    static const struct {
+        const char *bytes, *what;
+    } bad[] = {
+        { "\x80", "lone continuation" }, { "\xBF", "lone continuation BF" },
+        { "\xC0\xAF", "overlong 2 (C0)" }, { "\xC1\xBF", "overlong 2 (C1)" },
+        { "\xE0\x80\x80", "overlong 3" }, { "\xE0\x9F\xBF", "overlong 3 (9F)" },
+        { "\xF0\x80\x80\x80", "overlong 4" }, { "\xF0\x8F\xBF\xBF", "overlong 4 (8F)" },
+        { "\xED\xA0\x80", "surrogate D800" }, { "\xED\xBF\xBF", "surrogate DFFF" },
+        { "\xF4\x90\x80\x80", "above U+10FFFF" }, { "\xF5\x80\x80\x80", "F5 lead" },
+        { "\xF7\xBF\xBF\xBF", "F7 lead" }, { "\xF8\x88\x80\x80\x80", "5-byte lead" },
+        { "\xFE", "FE" }, { "\xFF", "FF" }, { "\xE4\xB8", "cut 3-byte then ASCII" },
+        { "\xE4", "lone 3-byte lead" }, { "\xF0\x9F\x98", "cut 4-byte" },
+        { "\xC2", "lone 2-byte lead" }, { "\xE4\xB8\xAD\x80", "extra continuation" },
+        { "\xE4\xE4\xB8\xAD", "lead then lead" }, { "\xC2\xE4\xB8\xAD", "2-lead then 3-seq" },
+        { "\xF0\x9F\x98\x80\x80", "4-byte then continuation" },
+        { "\xED\x9F\xBF", "valid U+D7FF" }, { "\xEE\x80\x80", "valid U+E000" },
+        { "\xF4\x8F\xBF\xBF", "valid U+10FFFF" }, { "\xF0\x90\x80\x80", "valid U+10000" },
+        { "\xE0\xA0\x80", "valid U+0800" }, { "\xC2\x80", "valid U+0080" },
+    };
+    static const char *const fill[] = { "a", "\xE4\xB8\xAD", "\xC2\xA9",
+                                        "\xF0\x9F\x98\x80" };
+    unsigned char buf[160];
+    size_t b, f, at, n, cut;
+
+    (void)state;
+    for (b = 0; b < sizeof(bad) / sizeof(bad[0]); b++)
+        for (f = 0; f < sizeof(fill) / sizeof(fill[0]); f++)
+            for (at = 0; at < 72; at++) {
+                size_t bl = strlen(bad[b].bytes), fl = strlen(fill[f]);
+                /* filler up to at (whole characters, then ASCII), the bytes, filler */
+                n = 0;
+                while (n + fl <= at) {
+                    memcpy(buf + n, fill[f], fl);
+                    n += fl;
+                }
+                while (n < at)
+                    buf[n++] = 'x';
+                memcpy(buf + n, bad[b].bytes, bl);
+                n += bl;
+                while (n + fl <= 150) {
+                    memcpy(buf + n, fill[f], fl);
+                    n += fl;
+                }
+                check_utf8_paths(buf, n, bad[b].what, at);
+                /* cut at the end of the bytes and just inside them */
+                for (cut = at; cut <= at + bl && cut <= n; cut++)
+                    check_utf8_paths(buf, cut, bad[b].what, at);
+            }
+    /* Every length of a long mixed text, so that 32-byte blocks end everywhere. */
+    n = 0;
+    for (at = 0; n + 4 <= sizeof(buf); at++) {
+        memcpy(buf + n, fill[at % 4], strlen(fill[at % 4]));
+        n += strlen(fill[at % 4]);
+    }
+    for (cut = 0; cut <= n; cut++)
+        check_utf8_paths(buf, cut, "mixed", cut);
+}
+
+/* Random text of valid and invalid pieces, long enough for many blocks. */
+static void
+test_utf8_vector_random(void **state)
+{
+    static const unsigned char pieces[][4] = {
+        { 'a' }, { ',' }, { 0xE4, 0xB8, 0xAD }, { 0xE9, 0xBE, 0xA5 }, { 0xC2, 0xA9 },
+        { 0xF0, 0x9F, 0x98, 0x80 }, { 0xE0, 0xA0, 0x80 }, { 0xED, 0x9F, 0xBF },
+        { 0xED, 0xA0, 0x80 }, { 0xE0, 0x80, 0x80 }, { 0x80 }, { 0xE4, 0xB8 }, { 0xFE },
+        { 0xF4, 0x90, 0x80, 0x80 }, { 0xC1, 0xBF }, { 0xF0, 0x8F, 0xBF, 0xBF },
+    };
+    static const size_t plen[] = { 1, 1, 3, 3, 2, 4, 3, 3, 3, 3, 1, 2, 1, 4, 2, 4 };
+    unsigned char buf[512];
+    unsigned seed = 4242;
+    int round;
+
+    (void)state;
+    for (round = 0; round < 40000; round++) {
+        size_t n = 0, limit;
+        seed = seed * 1103515245u + 12345u;
+        limit = 1 + (seed >> 8) % 500;
+        while (n + 4 <= limit) {
+            size_t k;
+            seed = seed * 1103515245u + 12345u;
+            /* mostly valid; one bad piece in about 300, or none at all */
+            k = (seed >> 16) % 300 == 0 && round % 4 ? 8 + (seed >> 8) % 8
+                                                     : (seed >> 16) % 8;
+            memcpy(buf + n, pieces[k], plen[k]);
+            n += plen[k];
+        }
+        check_utf8_paths(buf, n, "random", (size_t)round);
+    }
+}
+
 /* Splits text both ways: sparse must give the non-empty fields of dense. */
 static void
 check_sparse_equals_dense(const char *text, size_t len, char delim)
@@ -432,6 +632,31 @@ check_sparse_equals_dense(const char *text, size_t len, char delim)
     drc = cb_row_split(&sp, &raw, &dw, &dense, &err);
     src = cb_row_split(&sp, &raw, &sw, &sparse, &err);
     assert_int_equal(drc, src);
+    if (drc == CB_OK && !memchr(text, '"', len)) {
+        /* both against the byte-by-byte reference */
+        size_t s0 = 0, nf = 0, j;
+        for (j = 0; j <= len; j++) {
+            if (j < len && text[j] != delim)
+                continue;
+            assert_true(nf < dense.nfields);
+            if (dense.fields[nf].ptr != text + s0 || dense.fields[nf].len != j - s0)
+                fail_msg("dense field %zu of a %zu-byte row: %zu bytes at %td, want %zu at %zu",
+                         nf, len, dense.fields[nf].len, dense.fields[nf].ptr - text,
+                         j - s0, s0);
+            if (j > s0) {
+                if (k >= sparse.nset || sparse.cols[k] != nf ||
+                    sparse.fields[k].ptr != text + s0 || sparse.fields[k].len != j - s0)
+                    fail_msg("sparse field %zu (column %zu) of a %zu-byte row differs", k,
+                             nf, len);
+                k++;
+            }
+            nf++;
+            s0 = j + 1;
+        }
+        assert_int_equal(nf, dense.nfields);
+        assert_int_equal(k, sparse.nset);
+        k = 0;
+    }
     if (drc == CB_OK) {
         assert_null(dense.cols);
         assert_non_null(sparse.cols);
@@ -485,6 +710,44 @@ test_sparse_split(void **state)
     }
 }
 
+/*
+ * The sparse splitter takes 64 bytes a step (AVX2) then 16 (SSE2) then
+ * one: values of every length at every position across those boundaries,
+ * runs of empty fields that start and end anywhere in a block, and rows
+ * that end (with or without a trailing delimiter) at every offset.
+ */
+static void
+test_split_vector_boundaries(void **state)
+{
+    static char buf[512];
+    size_t at, len, n, tail;
+
+    (void)state;
+    for (at = 0; at < 100; at++)
+        for (len = 0; len <= 40; len++) {
+            memset(buf, ',', 160);
+            memset(buf + at, 'v', len);
+            for (n = 0; n < len; n++) /* multibyte text is only bytes to the splitter */
+                if (n % 3 == 1)
+                    buf[at + n] = (char)0xE4;
+            check_sparse_equals_dense(buf, 160, ',');
+            check_sparse_equals_dense(buf, at + len, ',');
+            check_sparse_equals_dense(buf + 1, at + len + 1 < 159 ? at + len + 1 : 159, ',');
+        }
+    /* alternating values and empty runs of every length, cut at every length */
+    n = 0;
+    for (len = 0; n + len + 2 < sizeof(buf); len++) {
+        memset(buf + n, 'x', len % 5 + 1);
+        n += len % 5 + 1;
+        memset(buf + n, ',', len % 37 + 1);
+        n += len % 37 + 1;
+    }
+    for (tail = 0; tail <= n; tail++)
+        check_sparse_equals_dense(buf, tail, ',');
+    /* a CRLF row: the reader strips the CR, the splitter sees the rest */
+    check_sparse_equals_dense(",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,a,b\r", 34, ',');
+}
+
 /* More than CB_READER_MAX_FIELDS fields is an error, sparse or dense. */
 static void
 test_field_limit(void **state)
@@ -516,6 +779,18 @@ test_field_limit(void **state)
         cb_buf_reset(&err);
         assert_int_equal(cb_row_split(&sp, &raw, &w, &row, &err), CB_ERR_TOO_LARGE);
         assert_non_null(strstr(cb_buf_cstr(&err), "mem.csv: line 0: more than 4096 fields"));
+        /* every field non-empty: the most a block can store */
+        for (n = 0; n < 2 * CB_READER_MAX_FIELDS - 1; n++)
+            buf[n] = n % 2 ? ',' : 'a';
+        raw.text = cb_str_make(buf, n);
+        assert_int_equal(cb_row_split(&sp, &raw, &w, &row, &err), CB_OK);
+        assert_int_equal(row.nfields, CB_READER_MAX_FIELDS);
+        if (sparse)
+            assert_int_equal(row.nset, CB_READER_MAX_FIELDS);
+        for (; n < sizeof(buf) - 1; n++)
+            buf[n] = n % 2 ? ',' : 'a';
+        raw.text = cb_str_make(buf, n);
+        assert_int_equal(cb_row_split(&sp, &raw, &w, &row, &err), CB_ERR_TOO_LARGE);
         cb_split_work_release(&w);
     }
     cb_buf_release(&err);
@@ -536,9 +811,13 @@ main(void)
         cmocka_unit_test(test_ascii_then_gb18030_switches),
         cmocka_unit_test(test_forced_encoding_mismatch),
         cmocka_unit_test(test_large_file_streams),
+        cmocka_unit_test(test_rows_found_across_blocks),
         cmocka_unit_test(test_wide_plain_rows),
         cmocka_unit_test(test_sparse_split),
         cmocka_unit_test(test_utf8_validation),
+        cmocka_unit_test(test_utf8_vector_paths),
+        cmocka_unit_test(test_utf8_vector_random),
+        cmocka_unit_test(test_split_vector_boundaries),
         cmocka_unit_test(test_field_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
