@@ -54,7 +54,7 @@ struct cb__drg_row {
 };
 
 struct cb__fact_row {
-    int64_t        id, hospital_id, gen;
+    int64_t        id, hospital_id;  /* gen: st->fact_gen when flushed */
     struct cb_fact f;             /* dims filled in */
 };
 

@@ -105,12 +105,15 @@ bind_icol(sqlite3_stmt *s, int i, const struct cb_store_row *row, int col)
         sqlite3_bind_int64(s, i, row->ival[col]);
 }
 
-/* Binds parameters 1..27 shared by S_REC_INSERT and S_REC_UPDATE. */
+/*
+ * Binds parameters 1..27 shared by S_REC_INSERT and S_REC_UPDATE; zdata:
+ * the compressed items (row->data, or st->zbuf when the store compressed).
+ */
 static void
 bind_record(sqlite3_stmt *s, int64_t hospital_id, const struct cb_store_row *row,
-            int64_t file_id, const struct cb_buf *zdata)
+            int64_t file_id, struct cb_str zdata)
 {
-    sqlite3_bind_blob(s, 24, zdata->ptr, (int)zdata->len, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 24, zdata.ptr, (int)zdata.len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 1, hospital_id);
     bind_opt_text(s, 2, row->sval[CB_SC_BAH]);
     bind_icol(s, 3, row, CB_IC_ZYCS);
@@ -134,7 +137,6 @@ bind_record(sqlite3_stmt *s, int64_t hospital_id, const struct cb_store_row *row
     bind_icol(s, 21, row, CB_IC_ZFY);
     bind_icol(s, 22, row, CB_IC_BIRTH_WEIGHT);
     sqlite3_bind_int(s, 23, row->nissues);
-    /* the items, compressed by the caller into st->zbuf (see put_record) */
     sqlite3_bind_text(s, 26, row->dx.ptr, (int)row->dx.len, SQLITE_STATIC);
     sqlite3_bind_text(s, 27, row->px.ptr, (int)row->px.len, SQLITE_STATIC);
 }
@@ -361,24 +363,26 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
     sqlite3_stmt *s;
     int64_t id, old_hash, hid;
     enum cb_err rc;
+    /* Bound as it is (SQLITE_STATIC): the row outlives every step below. */
+    struct cb_str zdata = row->data;
 
     if ((rc = cb_store_hospital_ensure(st, row->sval[CB_SC_ZZJGDM],
                                        row->sval[CB_SC_JGMC], &hid, err)) ||
         (rc = note_hospital(st, hid, err)))
         return rc;
-    if (row->data_compressed) {
-        cb_buf_reset(&st->zbuf);
-        rc = cb_buf_add(&st->zbuf, row->data.ptr, row->data.len);
-    } else {
-        rc = cb__codec_compress(st->codec, row->data.ptr, row->data.len, &st->zbuf);
+    if (!row->data_compressed) {
+        if ((rc = cb__codec_compress(st->codec, row->data.ptr, row->data.len, &st->zbuf))) {
+            cb_errf(err, "cannot compress a record (line %llu)",
+                    (unsigned long long)row->line);
+            return rc;
+        }
+        zdata = cb_str_make(st->zbuf.ptr, st->zbuf.len);
     }
-    if (rc) {
-        cb_errf(err, "cannot compress a record (line %llu)", (unsigned long long)row->line);
-        return rc;
-    }
+    if (!zdata.ptr)
+        zdata = cb_str_make("", 0); /* a blob, never NULL (record.data NOT NULL) */
     if (!(s = cb__store_stmt(st, S_REC_INSERT, err)))
         return CB_ERR_DB;
-    bind_record(s, hid, row, file_id, &st->zbuf);
+    bind_record(s, hid, row, file_id, zdata);
     if ((rc = step_done(st, s, "cannot store record", err)))
         return rc;
     if (sqlite3_changes(st->db) == 1) {
@@ -434,7 +438,7 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
         return rc;
     if (!(s = cb__store_stmt(st, S_REC_UPDATE, err)))
         return CB_ERR_DB;
-    bind_record(s, hid, row, file_id, &st->zbuf);
+    bind_record(s, hid, row, file_id, zdata);
     sqlite3_bind_int64(s, 25, id);
     if ((rc = step_done(st, s, "cannot replace record", err)))
         return rc;
