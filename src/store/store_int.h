@@ -46,7 +46,7 @@ enum stmt_id {
  * anything on this connection that could read or change them; a rollback
  * drops them.
  */
-#define CB__BATCH 32
+#define CB__BATCH 64
 
 struct cb__drg_row {
     int64_t             id;       /* record id */
