@@ -646,10 +646,12 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
     *res = CB_PUT_REPLACED;
 
 children:
+    /* Admitted where discharged, nearly always: that department is there now. */
     if ((rc = cb_store_department_ensure(st, hid, row->sval[CB_SC_CYKB],
                                          row->sval[CB_SC_CYKB_NAME], err)) ||
-        (rc = cb_store_department_ensure(st, hid, row->sval[CB_SC_RYKB],
-                                         row->sval[CB_SC_RYKB_NAME], err)) ||
+        (!cb_str_eq(row->sval[CB_SC_RYKB], row->sval[CB_SC_CYKB]) &&
+         (rc = cb_store_department_ensure(st, hid, row->sval[CB_SC_RYKB],
+                                          row->sval[CB_SC_RYKB_NAME], err))) ||
         (rc = put_issues(st, S_WARN_INSERT, id, row->issues, row->nissues, 0, err)) ||
         (rc = check_overlap(st, hid, id, row, new_patient, err)) ||
         (rc = cb__store_put_drg(st, id, row, *res == CB_PUT_INSERTED, err)))
