@@ -43,10 +43,7 @@ int  cb_store_schema_version(const struct cb_store *st);
  * background connection instead of stalling the writer, and foreign keys
  * are not enforced on this connection (the importer writes only keys it
  * has just read or created). Begin it outside a transaction; end it (or
- * close the store) outside one when the bulk work is done. Records that
- * cb_store_put stores in bulk mode may wait for a multi-row INSERT until
- * the commit (or the next record that needs them written): queries on this
- * connection see them after cb_store_commit.
+ * close the store) outside one when the bulk work is done.
  */
 CB_MUST_CHECK enum cb_err cb_store_bulk_begin(struct cb_store *st,
                                               struct cb_buf *err);

@@ -757,7 +757,6 @@ cb_store_begin(struct cb_store *st, struct cb_buf *err)
 
     if (!rc)
         st->in_tx = 1;
-    st->rec_next_id = 0; /* others may have written records since */
     if (!rc && (rc = note_data_version(st, err)))
         cb_store_rollback(st);
     return rc;

@@ -151,9 +151,6 @@ flush_drg(struct cb_store *st, struct cb_buf *err)
     enum cb_err rc = CB_OK;
 
     st->ndrg_wait = 0;
-    /* With foreign keys enforced, a result needs its record first. */
-    if (!st->fk_off && (rc = cb__store_flush_records(st, err)))
-        return rc;
     if (n == CB__BATCH) {
         if (!st->drg_batch &&
             !(st->drg_batch = prepare_upsert(st, "drg_result", drg_cols, DRG_NCOLS,
@@ -182,8 +179,6 @@ flush_facts(struct cb_store *st, struct cb_buf *err)
     enum cb_err rc = CB_OK;
 
     st->nfact_wait = 0;
-    if (!st->fk_off && (rc = cb__store_flush_records(st, err)))
-        return rc;
     if (n == CB__BATCH) {
         if (!st->fact_batch &&
             !(st->fact_batch = prepare_upsert(st, "fact", fact_cols, FACT_NCOLS,
@@ -226,10 +221,9 @@ cb__store_queue_fact(struct cb_store *st, const struct cb__fact_row *f,
 enum cb_err
 cb__store_flush(struct cb_store *st, struct cb_buf *err)
 {
-    /* Records first: the results and facts refer to them. */
-    enum cb_err rc = cb__store_flush_records(st, err);
+    enum cb_err rc = CB_OK;
 
-    if (!rc && st->ndrg_wait)
+    if (st->ndrg_wait)
         rc = flush_drg(st, err);
     if (!rc && st->nfact_wait)
         rc = flush_facts(st, err);
@@ -239,7 +233,6 @@ cb__store_flush(struct cb_store *st, struct cb_buf *err)
 void
 cb__store_batch_drop(struct cb_store *st, int fin)
 {
-    cb__store_records_drop(st, fin);
     st->ndrg_wait = 0;
     st->nfact_wait = 0;
     if (fin) {

@@ -46,24 +46,11 @@ enum stmt_id {
  * anything on this connection that could read or change them; a rollback
  * drops them.
  */
-#define CB__BATCH_LOG2 6
-#define CB__BATCH (1 << CB__BATCH_LOG2)
+#define CB__BATCH 64
 
 struct cb__drg_row {
     int64_t             id;       /* record id */
     struct cb_store_drg d;
-};
-
-/*
- * A record waiting for the multi-row INSERT of records (store_record.c):
- * the row as bind_record reads it, its strings copied into bytes (the
- * caller's row need not outlive cb_store_put), its id chosen in advance.
- */
-struct cb__rec_row {
-    int64_t             id, hid, file_id;
-    struct cb_store_row row;      /* the strings bound point into bytes */
-    struct cb_str       zdata;    /* the compressed items, in bytes */
-    struct cb_buf       bytes;
 };
 
 struct cb__fact_row {
@@ -119,15 +106,6 @@ struct cb_store {
     /* DRG results (store_drg.c): grouped_at, formatted once a second. */
     int64_t           drg_now;
     char              drg_now_text[32];
-    /*
-     * Records of patients new to the database, waiting for a multi-row
-     * INSERT (bulk mode only; store_record.c). rec_next_id: the id the
-     * next one gets, 0 = to be read (after anything else inserted one).
-     */
-    struct cb__rec_row  rec_wait[CB__BATCH];
-    int                 nrec_wait;
-    int64_t             rec_next_id;
-    sqlite3_stmt       *rec_stmt[CB__BATCH_LOG2 + 1]; /* 2^k rows each */
     /* Rows waiting for a multi-row upsert (store_batch.c). */
     struct cb__drg_row  drg_wait[CB__BATCH];
     int                 ndrg_wait;
@@ -167,10 +145,6 @@ enum cb_err cb__store_queue_fact(struct cb_store *st, const struct cb__fact_row 
                                  struct cb_buf *err);
 /* Writes what waits (before a commit, or a statement that needs it). */
 enum cb_err cb__store_flush(struct cb_store *st, struct cb_buf *err);
-/* Writes the records that wait (store_record.c; part of cb__store_flush). */
-enum cb_err cb__store_flush_records(struct cb_store *st, struct cb_buf *err);
-/* Drops the records that wait and, fin = 1, their statements and memory. */
-void cb__store_records_drop(struct cb_store *st, int fin);
 /* Drops what waits (rollback) and the batch statements (close: fin = 1). */
 void cb__store_batch_drop(struct cb_store *st, int fin);
 /* grouped_at for results written now (store_drg.c). */

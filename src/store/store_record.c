@@ -106,40 +106,39 @@ bind_icol(sqlite3_stmt *s, int i, const struct cb_store_row *row, int col)
 }
 
 /*
- * Binds parameters k+1..k+27 but k+25 (the id) as S_REC_INSERT and
- * S_REC_UPDATE number them (k = 0); zdata: the compressed items (row->data,
- * or st->zbuf when the store compressed).
+ * Binds parameters 1..27 shared by S_REC_INSERT and S_REC_UPDATE; zdata:
+ * the compressed items (row->data, or st->zbuf when the store compressed).
  */
 static void
-bind_record(sqlite3_stmt *s, int k, int64_t hospital_id, const struct cb_store_row *row,
+bind_record(sqlite3_stmt *s, int64_t hospital_id, const struct cb_store_row *row,
             int64_t file_id, struct cb_str zdata)
 {
-    sqlite3_bind_blob(s, k + 24, zdata.ptr, (int)zdata.len, SQLITE_STATIC);
-    sqlite3_bind_int64(s, k + 1, hospital_id);
-    bind_opt_text(s, k + 2, row->sval[CB_SC_BAH]);
-    bind_icol(s, k + 3, row, CB_IC_ZYCS);
-    sqlite3_bind_int64(s, k + 4, (sqlite3_int64)row->hash);
-    sqlite3_bind_int64(s, k + 5, file_id);
-    sqlite3_bind_int64(s, k + 6, (sqlite3_int64)row->line);
-    bind_icol(s, k + 7, row, CB_IC_RYSJ);
-    bind_icol(s, k + 8, row, CB_IC_CYSJ);
-    bind_icol(s, k + 9, row, CB_IC_CY_DAY);
-    bind_opt_text(s, k + 10, row->sval[CB_SC_RYKB]);
-    bind_opt_text(s, k + 11, row->sval[CB_SC_CYKB]);
-    bind_opt_text(s, k + 12, row->sval[CB_SC_ZZYS]);
-    bind_opt_text(s, k + 13, row->sval[CB_SC_XB]);
-    bind_icol(s, k + 14, row, CB_IC_NL);
-    bind_icol(s, k + 15, row, CB_IC_AGE_DAYS);
-    bind_opt_text(s, k + 16, row->sval[CB_SC_RYTJ]);
-    bind_opt_text(s, k + 17, row->sval[CB_SC_LYFS]);
-    bind_icol(s, k + 18, row, CB_IC_SJZYTS);
-    bind_opt_text(s, k + 19, row->sval[CB_SC_JBDM]);
-    bind_opt_text(s, k + 20, row->sval[CB_SC_RYBQ]);
-    bind_icol(s, k + 21, row, CB_IC_ZFY);
-    bind_icol(s, k + 22, row, CB_IC_BIRTH_WEIGHT);
-    sqlite3_bind_int(s, k + 23, row->nissues);
-    sqlite3_bind_text(s, k + 26, row->dx.ptr, (int)row->dx.len, SQLITE_STATIC);
-    sqlite3_bind_text(s, k + 27, row->px.ptr, (int)row->px.len, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 24, zdata.ptr, (int)zdata.len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 1, hospital_id);
+    bind_opt_text(s, 2, row->sval[CB_SC_BAH]);
+    bind_icol(s, 3, row, CB_IC_ZYCS);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)row->hash);
+    sqlite3_bind_int64(s, 5, file_id);
+    sqlite3_bind_int64(s, 6, (sqlite3_int64)row->line);
+    bind_icol(s, 7, row, CB_IC_RYSJ);
+    bind_icol(s, 8, row, CB_IC_CYSJ);
+    bind_icol(s, 9, row, CB_IC_CY_DAY);
+    bind_opt_text(s, 10, row->sval[CB_SC_RYKB]);
+    bind_opt_text(s, 11, row->sval[CB_SC_CYKB]);
+    bind_opt_text(s, 12, row->sval[CB_SC_ZZYS]);
+    bind_opt_text(s, 13, row->sval[CB_SC_XB]);
+    bind_icol(s, 14, row, CB_IC_NL);
+    bind_icol(s, 15, row, CB_IC_AGE_DAYS);
+    bind_opt_text(s, 16, row->sval[CB_SC_RYTJ]);
+    bind_opt_text(s, 17, row->sval[CB_SC_LYFS]);
+    bind_icol(s, 18, row, CB_IC_SJZYTS);
+    bind_opt_text(s, 19, row->sval[CB_SC_JBDM]);
+    bind_opt_text(s, 20, row->sval[CB_SC_RYBQ]);
+    bind_icol(s, 21, row, CB_IC_ZFY);
+    bind_icol(s, 22, row, CB_IC_BIRTH_WEIGHT);
+    sqlite3_bind_int(s, 23, row->nissues);
+    sqlite3_bind_text(s, 26, row->dx.ptr, (int)row->dx.len, SQLITE_STATIC);
+    sqlite3_bind_text(s, 27, row->px.ptr, (int)row->px.len, SQLITE_STATIC);
 }
 
 static enum cb_err
@@ -326,13 +325,14 @@ maybe_stored_before(struct cb_store *st, const struct cb_store_row *row)
 /*
  * QC-ID-03 (W): another stay of the same patient (hospital, BAH) whose
  * [RYSJ, CYSJ] overlaps this one. It needs the stored records, so the store
- * applies it; the warning goes with the record that arrives second. A new
- * patient (see put_record) has no other stay: no query (the first import
- * of a hospital's history).
+ * applies it; the warning goes with the record that arrives second. In a
+ * hospital whose records all came through this connection, a patient it
+ * has not stored before has no other stay: no query (the first import of
+ * a hospital's history).
  */
 static enum cb_err
 check_overlap(struct cb_store *st, int64_t hid, int64_t id,
-              const struct cb_store_row *row, int new_patient, struct cb_buf *err)
+              const struct cb_store_row *row, struct cb_buf *err)
 {
     static const char detail_fmt[] = "the stay overlaps the stay with ZYCS %lld "
                                      "of the same patient";
@@ -342,8 +342,10 @@ check_overlap(struct cb_store *st, int64_t hid, int64_t id,
     char detail[96], value[24];
     enum cb_err rc;
 
-    if (new_patient ||
-        (row->null_mask & ((1u << CB_IC_RYSJ) | (1u << CB_IC_CYSJ) | (1u << CB_IC_ZYCS))))
+    if (row->null_mask & ((1u << CB_IC_RYSJ) | (1u << CB_IC_CYSJ) | (1u << CB_IC_ZYCS)))
+        return CB_OK;
+    if (hid > 0 && (size_t)hid < st->ov_cap && st->ov_state[hid] == 1 &&
+        !maybe_stored_before(st, row))
         return CB_OK;
     if (!(s = cb__store_stmt(st, S_REC_OVERLAP, err)))
         return CB_ERR_DB;
@@ -385,153 +387,6 @@ cb_store_overlap_counts(const struct cb_store *st, uint64_t *warnings,
     *first_warning = st->overlaps_first_warning;
 }
 
-/* ---- records of new patients, many rows per INSERT ------------------------- */
-
-static const char rec_cols[] =
-    "INSERT INTO record(hospital_id, bah, zycs, content_hash, file_id, line,"
-    " rysj, cysj, cy_day, rykb, cykb, zzys, xb, nl, age_days, rytj, lyfs,"
-    " sjzyts, jbdm, rybq, zfy, birth_weight, n_warnings, data, id, dx, px) VALUES ";
-enum { REC_NPARAMS = 27 }; /* bind_record's numbering, ?25 the id */
-
-static sqlite3_stmt *
-prepare_records(struct cb_store *st, int nrows, struct cb_buf *err)
-{
-    struct cb_buf sql = CB_BUF_INIT;
-    sqlite3_stmt *s = NULL;
-    enum cb_err rc = cb_buf_adds(&sql, rec_cols);
-
-    for (int r = 0; !rc && r < nrows; r++) {
-        rc = cb_buf_adds(&sql, r ? ",(?" : "(?");
-        for (int c = 1; !rc && c < REC_NPARAMS; c++)
-            rc = cb_buf_adds(&sql, ",?");
-        if (!rc)
-            rc = cb_buf_addc(&sql, ')');
-    }
-    if (rc)
-        cb_errf(err, "out of memory preparing a statement");
-    else if (sqlite3_prepare_v3(st->db, cb_buf_cstr(&sql), (int)sql.len,
-                                SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
-        cb__store_fail(st, "cannot prepare statement", err);
-    cb_buf_release(&sql);
-    return s;
-}
-
-/*
- * A part batch (a patient seen before needs the records written) goes in
- * statements of 32, 16, ... 1 rows: st->rec_stmt[k] inserts 2^k rows.
- */
-enum cb_err
-cb__store_flush_records(struct cb_store *st, struct cb_buf *err)
-{
-    int n = st->nrec_wait, i = 0, rc = SQLITE_DONE;
-
-    st->nrec_wait = 0;
-    for (int k = CB__BATCH_LOG2; k >= 0 && rc == SQLITE_DONE; k--) {
-        int rows = 1 << k;
-        sqlite3_stmt *s;
-
-        if (n - i < rows)
-            continue;
-        if (!st->rec_stmt[k] && !(st->rec_stmt[k] = prepare_records(st, rows, err)))
-            return CB_ERR_DB;
-        s = st->rec_stmt[k];
-        for (int r = 0; r < rows; r++, i++) {
-            const struct cb__rec_row *q = &st->rec_wait[i];
-            bind_record(s, r * REC_NPARAMS, q->hid, &q->row, q->file_id, q->zdata);
-            sqlite3_bind_int64(s, r * REC_NPARAMS + 25, q->id);
-        }
-        rc = sqlite3_step(s);
-        sqlite3_reset(s); /* bindings into rec_wait: all bound again first */
-    }
-    return rc == SQLITE_DONE ? CB_OK : cb__store_fail(st, "cannot store records", err);
-}
-
-void
-cb__store_records_drop(struct cb_store *st, int fin)
-{
-    st->nrec_wait = 0;
-    st->rec_next_id = 0;
-    if (fin) {
-        for (int k = 0; k <= CB__BATCH_LOG2; k++) {
-            sqlite3_finalize(st->rec_stmt[k]);
-            st->rec_stmt[k] = NULL;
-        }
-        for (int i = 0; i < CB__BATCH; i++)
-            cb_buf_release(&st->rec_wait[i].bytes);
-    }
-}
-
-/* The id the next record gets (max + 1), as SQLite would choose it. */
-static enum cb_err
-read_next_id(struct cb_store *st, struct cb_buf *err)
-{
-    sqlite3_stmt *s;
-    int64_t max = -1;
-
-    if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(id), 0) FROM record", -1, &s,
-                           NULL) != SQLITE_OK)
-        return cb__store_fail(st, "cannot read the last record id", err);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        max = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    if (max < 0)
-        return cb__store_fail(st, "cannot read the last record id", err);
-    /* Near the end of the ids SQLite picks them at random: one at a time. */
-    st->rec_next_id = max < INT64_MAX - 1 ? max + 1 : -1;
-    return CB_OK;
-}
-
-/* A copy of v in b (reserved before: b does not move); NULL stays NULL. */
-static struct cb_str
-keep_str(struct cb_buf *b, struct cb_str v)
-{
-    char *p;
-
-    if (!v.ptr)
-        return v;
-    if (!v.len)
-        return cb_str_make("", 0);
-    p = b->ptr + b->len;
-    memcpy(p, v.ptr, v.len);
-    b->len += v.len;
-    return cb_str_make(p, v.len);
-}
-
-/* Queues a record of a new patient as record id (see put_record). */
-static enum cb_err
-queue_record(struct cb_store *st, int64_t id, int64_t hid, int64_t file_id,
-             const struct cb_store_row *row, struct cb_str zdata, struct cb_buf *err)
-{
-    static const int kept[] = { CB_SC_BAH, CB_SC_RYKB, CB_SC_CYKB, CB_SC_ZZYS, CB_SC_XB,
-                                CB_SC_RYTJ, CB_SC_LYFS, CB_SC_JBDM, CB_SC_RYBQ };
-    struct cb__rec_row *q = &st->rec_wait[st->nrec_wait];
-    size_t need = zdata.len + row->dx.len + row->px.len;
-    enum cb_err rc;
-
-    for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
-        need += row->sval[kept[i]].len;
-    if (!q->bytes.max)
-        cb_buf_init(&q->bytes, CB_BUF_MAX_DEFAULT);
-    cb_buf_reset(&q->bytes);
-    if ((rc = cb_buf_reserve(&q->bytes, need + 1)))
-        return rc;
-    q->id = id;
-    q->hid = hid;
-    q->file_id = file_id;
-    q->row = *row;
-    memset(q->row.sval, 0, sizeof(q->row.sval)); /* only what bind_record reads */
-    q->row.data = q->row.raw = q->row.transfer_to = CB_STR_NULL;
-    q->row.issues = NULL;
-    for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
-        q->row.sval[kept[i]] = keep_str(&q->bytes, row->sval[kept[i]]);
-    q->row.dx = keep_str(&q->bytes, row->dx);
-    q->row.px = keep_str(&q->bytes, row->px);
-    q->zdata = keep_str(&q->bytes, zdata);
-    if (++st->nrec_wait == CB__BATCH)
-        return cb__store_flush_records(st, err);
-    return CB_OK;
-}
-
 static enum cb_err
 put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
            enum cb_put_result *res, struct cb_buf *err)
@@ -539,7 +394,6 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
     sqlite3_stmt *s;
     int64_t id, old_hash, hid;
     enum cb_err rc;
-    int new_patient;
     /* Bound as it is (SQLITE_STATIC): the row outlives every step below. */
     struct cb_str zdata = row->data;
 
@@ -557,38 +411,14 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
     }
     if (!zdata.ptr)
         zdata = cb_str_make("", 0); /* a blob, never NULL (record.data NOT NULL) */
-    /*
-     * A new patient: in a hospital that had no records before this
-     * connection's, one the patient filter has not seen (it sees every
-     * record this connection stores there). Its record cannot exist yet:
-     * in bulk mode it waits for a multi-row INSERT, with the id SQLite
-     * would give it. Anything else first writes what waits.
-     */
-    new_patient = hid > 0 && (size_t)hid < st->ov_cap && st->ov_state[hid] == 1 &&
-                  row->sval[CB_SC_BAH].len && !maybe_stored_before(st, row);
-    if (new_patient && st->bulk && !(row->null_mask & (1u << CB_IC_ZYCS))) {
-        if (!st->rec_next_id && (rc = read_next_id(st, err)))
-            return rc;
-        if (st->rec_next_id > 0) {
-            id = st->rec_next_id++;
-            if ((rc = queue_record(st, id, hid, file_id, row, zdata, err)))
-                return rc;
-            *res = CB_PUT_INSERTED;
-            goto children;
-        }
-    }
-    if ((rc = cb__store_flush_records(st, err)))
-        return rc;
     if (!(s = cb__store_stmt(st, S_REC_INSERT, err)))
         return CB_ERR_DB;
-    bind_record(s, 0, hid, row, file_id, zdata);
+    bind_record(s, hid, row, file_id, zdata);
     if ((rc = step_done(st, s, "cannot store record", err)))
         return rc;
     if (sqlite3_changes(st->db) == 1) {
         *res = CB_PUT_INSERTED;
         id = sqlite3_last_insert_rowid(st->db);
-        if (st->rec_next_id > 0)
-            st->rec_next_id = 0; /* read again: SQLite chose this one */
         goto children;
     }
 
@@ -639,7 +469,7 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
         return rc;
     if (!(s = cb__store_stmt(st, S_REC_UPDATE, err)))
         return CB_ERR_DB;
-    bind_record(s, 0, hid, row, file_id, zdata);
+    bind_record(s, hid, row, file_id, zdata);
     sqlite3_bind_int64(s, 25, id);
     if ((rc = step_done(st, s, "cannot replace record", err)))
         return rc;
@@ -653,7 +483,7 @@ children:
          (rc = cb_store_department_ensure(st, hid, row->sval[CB_SC_RYKB],
                                           row->sval[CB_SC_RYKB_NAME], err))) ||
         (rc = put_issues(st, S_WARN_INSERT, id, row->issues, row->nissues, 0, err)) ||
-        (rc = check_overlap(st, hid, id, row, new_patient, err)) ||
+        (rc = check_overlap(st, hid, id, row, err)) ||
         (rc = cb__store_put_drg(st, id, row, *res == CB_PUT_INSERTED, err)))
         return rc;
     return cb__store_put_fact(st, id, hid, row, err);

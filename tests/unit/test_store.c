@@ -349,13 +349,13 @@ test_overlap_across_connections(void **state)
 }
 
 /*
- * Bulk mode: records of patients new to a new hospital wait for a
- * multi-row INSERT with the ids SQLite would give them. A returning
- * patient (an overlapping stay, a repeated key) must see them, and the ids
- * must be those of one INSERT per record.
+ * Bulk mode, the first import of a hospital: its new patients skip the
+ * overlap query (the patient filter). A returning patient (an overlapping
+ * stay, a repeated key, a second file) must still see the stays stored
+ * before, and ids follow the order of the records.
  */
 static void
-test_bulk_new_patients_batched(void **state)
+test_bulk_new_patients(void **state)
 {
     const char *p = db_path("bulk.db");
     struct cb_store *st;
@@ -1002,7 +1002,7 @@ main(void)
         cmocka_unit_test(test_query_is_read_only),
         cmocka_unit_test(test_overlapping_stays_warned),
         cmocka_unit_test(test_overlap_across_connections),
-        cmocka_unit_test(test_bulk_new_patients_batched),
+        cmocka_unit_test(test_bulk_new_patients),
         cmocka_unit_test(test_bulk_mode_foreign_keys),
         cmocka_unit_test(test_migrate_v1_to_v2),
         cmocka_unit_test(test_drg_choice),
