@@ -411,6 +411,9 @@ struct cb_store_row {
     struct cb_str          dx, px;     /* JSON (see docs/architecture.md) */
     struct cb_str          raw;        /* the raw line, for rejects */
     uint64_t               hash;       /* identity of the content */
+    uint64_t               patient_hash; /* cb_store_patient_hash(ZZJGDM, BAH) of an
+                                          accepted row (cb_store_row_encode);
+                                          0: the store computes it */
     int                    nissues;    /* warnings, or every issue of a reject */
     struct cb_store_issue *issues;
     struct cb_store_drg    drg;        /* the DRG result (scheme_id 0: none) */
@@ -455,6 +458,20 @@ CB_MUST_CHECK enum cb_err cb_store_put(struct cb_store *st, int64_t file_id,
                                        const struct cb_store_row *row,
                                        enum cb_put_result *res,
                                        struct cb_buf *err);
+
+/*
+ * The patient of a row, (ZZJGDM, BAH), as a hash: what the store's filter
+ * of patients it has stored (QC-ID-03, store_record.c) is indexed by.
+ * Computed by the encoding threads, so that the store thread need not.
+ */
+uint64_t cb_store_patient_hash(struct cb_str zzjgdm, struct cb_str bah);
+
+/*
+ * A hint that row is about to be stored on st (cb_store_put): starts
+ * loading the memory that storing it reads at random (the patient filter),
+ * so that it is in the cache by then. Changes nothing; optional.
+ */
+void cb_store_prefetch(const struct cb_store *st, const struct cb_store_row *row);
 
 
 /*

@@ -375,6 +375,8 @@ commit_drg(struct store_side *ss)
         memcpy(ss->slot_committed, ss->slot, (size_t)ss->nslots * sizeof(uint64_t));
 }
 
+enum { STORE_PREFETCH = 4 }; /* rows: see cb_store_prefetch */
+
 /* Stores rows [0, c->nout) of a chunk; returns the store's error. */
 static enum cb_err
 store_chunk(struct store_side *ss, struct chunk *c, uint64_t *in_batch)
@@ -386,6 +388,16 @@ store_chunk(struct store_side *ss, struct chunk *c, uint64_t *in_batch)
     for (i = 0; i < c->nout; i++) {
         const struct cb_store_row *row = &c->rows[i];
         enum cb_put_result put;
+
+        /*
+         * Ahead of the store, in two stages: the row 2d ahead into the
+         * cache (the hash that the second stage reads), then what storing
+         * the row d ahead reads at random.
+         */
+        if (i + 2 * STORE_PREFETCH < c->nout)
+            __builtin_prefetch(&c->rows[i + 2 * STORE_PREFETCH].patient_hash);
+        if (i + STORE_PREFETCH < c->nout)
+            cb_store_prefetch(ss->st, &c->rows[i + STORE_PREFETCH]);
 
         if ((rc = cb_store_put(ss->st, ss->file_id, row, &put, &ss->err)))
             return rc;

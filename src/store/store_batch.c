@@ -8,7 +8,16 @@
  * multi-row upsert, those costs are paid once per batch (about 40 % of the
  * store thread's time for these two tables). A part batch is written row
  * by row with the same statement text for one row.
+ *
+ * Parameters are numbered so that a batch binds as little as it can: the
+ * last column (drg_result.grouped_at, fact.gen) is the same for every row
+ * of a flush, so all rows share one parameter for it, numbered after the
+ * others: row r, column c < ncols - 1 is ?(r * (ncols - 1) + c + 1), the
+ * last column ?(nrows * (ncols - 1) + 1). For one row this is ?1 .. ?ncols,
+ * the numbering of S_DRG_PUT and S_FACT_PUT (store.c).
  */
+#include <string.h>
+
 #include "carebase/alloc.h"
 #include "store_int.h"
 
@@ -33,7 +42,7 @@ static const char fact_set[] =
     " cohorts = excluded.cohorts, drg_id = excluded.drg_id, gen = excluded.gen";
 enum { FACT_NCOLS = 13 };
 
-/* "INSERT INTO t(cols) VALUES (?,...),... <set>" for nrows rows. */
+/* "INSERT INTO t(cols) VALUES (?1,...),... <set>" for nrows rows (numbering above). */
 static sqlite3_stmt *
 prepare_upsert(struct cb_store *st, const char *table, const char *cols, int ncols,
                const char *set, int nrows, struct cb_buf *err)
@@ -44,10 +53,10 @@ prepare_upsert(struct cb_store *st, const char *table, const char *cols, int nco
 
     for (int r = 0; !rc && r < nrows; r++) {
         rc = cb_buf_adds(&sql, r ? ",(" : "(");
-        for (int c = 0; !rc && c < ncols; c++)
-            rc = cb_buf_adds(&sql, c ? ",?" : "?");
+        for (int c = 0; !rc && c < ncols - 1; c++)
+            rc = cb_buf_addf(&sql, "%s?%d", c ? "," : "", r * (ncols - 1) + c + 1);
         if (!rc)
-            rc = cb_buf_addc(&sql, ')');
+            rc = cb_buf_addf(&sql, ",?%d)", nrows * (ncols - 1) + 1);
     }
     if (!rc)
         rc = cb_buf_adds(&sql, set);
@@ -60,11 +69,14 @@ prepare_upsert(struct cb_store *st, const char *table, const char *cols, int nco
     return s;
 }
 
+/* With its length: SQLite would otherwise measure z a byte at a time. */
 static void
 bind_textz(sqlite3_stmt *s, int i, const char *z)
 {
-    if (z && *z)
-        sqlite3_bind_text(s, i, z, -1, SQLITE_STATIC);
+    size_t n = z ? strlen(z) : 0;
+
+    if (n)
+        sqlite3_bind_text(s, i, z, (int)n, SQLITE_STATIC);
     else
         sqlite3_bind_null(s, i);
 }
@@ -78,16 +90,15 @@ bind_flag(sqlite3_stmt *s, int i, int v)
         sqlite3_bind_int(s, i, v);
 }
 
-/* Binds one result as parameters k+1 .. k+DRG_NCOLS. */
+/* Binds one result as parameters k+1 .. k+DRG_NCOLS-1 (not grouped_at). */
 static void
-bind_drg(sqlite3_stmt *s, int k, const struct cb__drg_row *r, const char *now)
+bind_drg(sqlite3_stmt *s, int k, const struct cb__drg_row *r)
 {
     const struct cb_store_drg *d = &r->d;
 
     sqlite3_bind_int64(s, k + 1, r->id);
     sqlite3_bind_int64(s, k + 2, d->scheme_id);
-    sqlite3_bind_text(s, k + 3, cb_drg_status_name((enum cb_drg_status)d->status), -1,
-                      SQLITE_STATIC);
+    bind_textz(s, k + 3, cb_drg_status_name((enum cb_drg_status)d->status));
     bind_textz(s, k + 4, d->mdc);
     bind_textz(s, k + 5, d->adrg);
     bind_textz(s, k + 6, d->drg);
@@ -95,10 +106,9 @@ bind_drg(sqlite3_stmt *s, int k, const struct cb__drg_row *r, const char *now)
     bind_flag(s, k + 8, d->cc);
     bind_textz(s, k + 9, d->unmapped);
     bind_textz(s, k + 10, d->choice);
-    sqlite3_bind_text(s, k + 11, now, -1, SQLITE_STATIC);
 }
 
-/* Binds one fact as parameters k+1 .. k+FACT_NCOLS. */
+/* Binds one fact as parameters k+1 .. k+FACT_NCOLS-1 (not gen). */
 static void
 bind_fact(sqlite3_stmt *s, int k, const struct cb__fact_row *r)
 {
@@ -116,16 +126,19 @@ bind_fact(sqlite3_stmt *s, int k, const struct cb__fact_row *r)
     sqlite3_bind_int64(s, k + 10, f->flags);
     sqlite3_bind_int64(s, k + 11, f->cohorts);
     sqlite3_bind_int64(s, k + 12, f->drg);
-    sqlite3_bind_int64(s, k + 13, r->gen);
 }
 
+/*
+ * The bindings stay after the step: they point into the queue, which the
+ * next rows overwrite, but SQLite reads them only in a step, and every
+ * parameter (NULLs included) is bound again before the next one.
+ */
 static enum cb_err
 run(struct cb_store *st, sqlite3_stmt *s, const char *what, struct cb_buf *err)
 {
     int rc = sqlite3_step(s);
 
     sqlite3_reset(s);
-    sqlite3_clear_bindings(s); /* nothing may point into the queue later */
     return rc == SQLITE_DONE ? CB_OK : cb__store_fail(st, what, err);
 }
 
@@ -133,7 +146,7 @@ static enum cb_err
 flush_drg(struct cb_store *st, struct cb_buf *err)
 {
     const char *now = cb__store_now_text(st);
-    int n = st->ndrg_wait;
+    int nnow = (int)strlen(now), n = st->ndrg_wait;
     sqlite3_stmt *s;
     enum cb_err rc = CB_OK;
 
@@ -144,13 +157,15 @@ flush_drg(struct cb_store *st, struct cb_buf *err)
                                              drg_set, CB__BATCH, err)))
             return CB_ERR_DB;
         for (int i = 0; i < n; i++)
-            bind_drg(st->drg_batch, i * DRG_NCOLS, &st->drg_wait[i], now);
+            bind_drg(st->drg_batch, i * (DRG_NCOLS - 1), &st->drg_wait[i]);
+        sqlite3_bind_text(st->drg_batch, n * (DRG_NCOLS - 1) + 1, now, nnow, SQLITE_STATIC);
         return run(st, st->drg_batch, "cannot store DRG results", err);
     }
     for (int i = 0; !rc && i < n; i++) {
         if (!(s = cb__store_stmt(st, S_DRG_PUT, err)))
             return CB_ERR_DB;
-        bind_drg(s, 0, &st->drg_wait[i], now);
+        bind_drg(s, 0, &st->drg_wait[i]);
+        sqlite3_bind_text(s, DRG_NCOLS, now, nnow, SQLITE_STATIC);
         rc = run(st, s, "cannot store a DRG result", err);
     }
     return rc;
@@ -170,13 +185,15 @@ flush_facts(struct cb_store *st, struct cb_buf *err)
                                               fact_set, CB__BATCH, err)))
             return CB_ERR_DB;
         for (int i = 0; i < n; i++)
-            bind_fact(st->fact_batch, i * FACT_NCOLS, &st->fact_wait[i]);
+            bind_fact(st->fact_batch, i * (FACT_NCOLS - 1), &st->fact_wait[i]);
+        sqlite3_bind_int64(st->fact_batch, n * (FACT_NCOLS - 1) + 1, st->fact_gen);
         return run(st, st->fact_batch, "cannot store facts", err);
     }
     for (int i = 0; !rc && i < n; i++) {
         if (!(s = cb__store_stmt(st, S_FACT_PUT, err)))
             return CB_ERR_DB;
         bind_fact(s, 0, &st->fact_wait[i]);
+        sqlite3_bind_int64(s, FACT_NCOLS, st->fact_gen);
         rc = run(st, s, "cannot store a fact", err);
     }
     return rc;

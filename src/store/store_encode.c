@@ -294,6 +294,8 @@ cb_store_row_encode(struct cb_store_row *row, const struct cb_fp *r,
             return rc;
         h = cb_hash64(row->dx.ptr, row->dx.len, h);
         row->hash = cb_hash64(row->px.ptr, row->px.len, h) >> 1;
+        row->patient_hash = cb_store_patient_hash(row->sval[CB_SC_ZZJGDM],
+                                                  row->sval[CB_SC_BAH]);
     }
     if (res->n) {
         row->issues = cb_arena_alloc(a, (size_t)res->n * sizeof(*row->issues));

@@ -29,6 +29,10 @@ enum cb_err
 cb_store_fact_begin(struct cb_store *st, struct cb_buf *err)
 {
     sqlite3_stmt *s;
+    /* Queued facts take the generation of their flush (store_batch.c). */
+    enum cb_err frc = cb__store_flush(st, err);
+    if (frc)
+        return frc;
     if (sqlite3_prepare_v2(st->db,
                            "UPDATE meta SET value = CAST(value AS INTEGER) + 1"
                            " WHERE key = 'fact_gen' RETURNING CAST(value AS INTEGER)",
@@ -217,7 +221,6 @@ cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital_id,
     struct cb__fact_row q;
     q.id = id;
     q.hospital_id = hospital_id;
-    q.gen = st->fact_gen;
     q.f = f;
     q.f.dept = (uint16_t)dept;
     q.f.doctor = doctor;

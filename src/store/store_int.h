@@ -46,7 +46,7 @@ enum stmt_id {
  * anything on this connection that could read or change them; a rollback
  * drops them.
  */
-#define CB__BATCH 32
+#define CB__BATCH 64
 
 struct cb__drg_row {
     int64_t             id;       /* record id */
@@ -54,7 +54,7 @@ struct cb__drg_row {
 };
 
 struct cb__fact_row {
-    int64_t        id, hospital_id, gen;
+    int64_t        id, hospital_id;  /* gen: st->fact_gen when flushed */
     struct cb_fact f;             /* dims filled in */
 };
 

@@ -105,12 +105,15 @@ bind_icol(sqlite3_stmt *s, int i, const struct cb_store_row *row, int col)
         sqlite3_bind_int64(s, i, row->ival[col]);
 }
 
-/* Binds parameters 1..27 shared by S_REC_INSERT and S_REC_UPDATE. */
+/*
+ * Binds parameters 1..27 shared by S_REC_INSERT and S_REC_UPDATE; zdata:
+ * the compressed items (row->data, or st->zbuf when the store compressed).
+ */
 static void
 bind_record(sqlite3_stmt *s, int64_t hospital_id, const struct cb_store_row *row,
-            int64_t file_id, const struct cb_buf *zdata)
+            int64_t file_id, struct cb_str zdata)
 {
-    sqlite3_bind_blob(s, 24, zdata->ptr, (int)zdata->len, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 24, zdata.ptr, (int)zdata.len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 1, hospital_id);
     bind_opt_text(s, 2, row->sval[CB_SC_BAH]);
     bind_icol(s, 3, row, CB_IC_ZYCS);
@@ -134,7 +137,6 @@ bind_record(sqlite3_stmt *s, int64_t hospital_id, const struct cb_store_row *row
     bind_icol(s, 21, row, CB_IC_ZFY);
     bind_icol(s, 22, row, CB_IC_BIRTH_WEIGHT);
     sqlite3_bind_int(s, 23, row->nissues);
-    /* the items, compressed by the caller into st->zbuf (see put_record) */
     sqlite3_bind_text(s, 26, row->dx.ptr, (int)row->dx.len, SQLITE_STATIC);
     sqlite3_bind_text(s, 27, row->px.ptr, (int)row->px.len, SQLITE_STATIC);
 }
@@ -230,7 +232,38 @@ delete_children(struct cb_store *st, int64_t id, struct cb_buf *err)
     return step_done(st, s, "cannot replace record", err);
 }
 
-#define OV_BLOOM_BITS ((size_t)1 << 24)  /* 2 MiB, whatever the file size */
+/*
+ * The patient filter: a blocked Bloom filter of 2 MiB, whatever the file
+ * size. Both bits of a patient lie in one 64-bit word, so a look-up is one
+ * cache miss (cb_store_prefetch can take even that off the store thread's
+ * path); 2^18 words, two of 64 bits each: about 1.5 % false positives
+ * (each an overlap query that finds nothing) after a million patients.
+ */
+#define OV_BLOOM_WORDS ((size_t)1 << 18)
+
+uint64_t
+cb_store_patient_hash(struct cb_str zzjgdm, struct cb_str bah)
+{
+    uint64_t h = cb_hash64(zzjgdm.ptr, zzjgdm.len, 0x9e3779b97f4a7c15ull);
+
+    h = cb_hash64(bah.ptr, bah.len, h);
+    return h ? h : 1;
+}
+
+static uint64_t
+patient_hash(const struct cb_store_row *row)
+{
+    return row->patient_hash ? row->patient_hash
+                             : cb_store_patient_hash(row->sval[CB_SC_ZZJGDM],
+                                                     row->sval[CB_SC_BAH]);
+}
+
+void
+cb_store_prefetch(const struct cb_store *st, const struct cb_store_row *row)
+{
+    if (st->ov_bloom && row->patient_hash)
+        __builtin_prefetch(&st->ov_bloom[row->patient_hash & (OV_BLOOM_WORDS - 1)], 1);
+}
 
 /*
  * Whether hospital hid had records before this connection stored its first
@@ -258,7 +291,7 @@ note_hospital(struct cb_store *st, int64_t hid, struct cb_buf *err)
     }
     if (st->ov_state[hid])
         return CB_OK;
-    if (!st->ov_bloom && !(st->ov_bloom = cb_calloc(OV_BLOOM_BITS / 64, sizeof(uint64_t))))
+    if (!st->ov_bloom && !(st->ov_bloom = cb_calloc(OV_BLOOM_WORDS, sizeof(uint64_t))))
         return CB_ERR_NOMEM;
     if (!(s = cb__store_stmt(st, S_REC_ANY_OF_HOSP, err)))
         return CB_ERR_DB;
@@ -273,19 +306,19 @@ note_hospital(struct cb_store *st, int64_t hid, struct cb_buf *err)
 
 /*
  * For a hospital that had no records before this connection's: whether
- * this connection stored another record of the patient (hid, bah) before
+ * this connection stored another record of the patient (ZZJGDM, BAH) before
  * (maybe: a Bloom filter), noting this one. No means no other stay exists.
  */
 static int
-maybe_stored_before(struct cb_store *st, int64_t hid, struct cb_str bah)
+maybe_stored_before(struct cb_store *st, const struct cb_store_row *row)
 {
-    uint64_t h = cb_hash64(bah.ptr, bah.len, (uint64_t)hid * 0x9e3779b97f4a7c15ull);
-    size_t a = (size_t)(h & (OV_BLOOM_BITS - 1)), b = (size_t)((h >> 32) & (OV_BLOOM_BITS - 1));
-    uint64_t ma = (uint64_t)1 << (a % 64), mb = (uint64_t)1 << (b % 64);
-    int seen = (st->ov_bloom[a / 64] & ma) && (st->ov_bloom[b / 64] & mb);
+    uint64_t h = patient_hash(row);
+    uint64_t *w = &st->ov_bloom[h & (OV_BLOOM_WORDS - 1)];
+    unsigned a = (unsigned)(h >> 32) & 63, b = (a + 1 + (unsigned)(h >> 40) % 63) & 63;
+    uint64_t m = ((uint64_t)1 << a) | ((uint64_t)1 << b); /* two bits, a != b */
+    int seen = (*w & m) == m;
 
-    st->ov_bloom[a / 64] |= ma;
-    st->ov_bloom[b / 64] |= mb;
+    *w |= m;
     return seen;
 }
 
@@ -312,7 +345,7 @@ check_overlap(struct cb_store *st, int64_t hid, int64_t id,
     if (row->null_mask & ((1u << CB_IC_RYSJ) | (1u << CB_IC_CYSJ) | (1u << CB_IC_ZYCS)))
         return CB_OK;
     if (hid > 0 && (size_t)hid < st->ov_cap && st->ov_state[hid] == 1 &&
-        !maybe_stored_before(st, hid, row->sval[CB_SC_BAH]))
+        !maybe_stored_before(st, row))
         return CB_OK;
     if (!(s = cb__store_stmt(st, S_REC_OVERLAP, err)))
         return CB_ERR_DB;
@@ -361,24 +394,26 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
     sqlite3_stmt *s;
     int64_t id, old_hash, hid;
     enum cb_err rc;
+    /* Bound as it is (SQLITE_STATIC): the row outlives every step below. */
+    struct cb_str zdata = row->data;
 
     if ((rc = cb_store_hospital_ensure(st, row->sval[CB_SC_ZZJGDM],
                                        row->sval[CB_SC_JGMC], &hid, err)) ||
         (rc = note_hospital(st, hid, err)))
         return rc;
-    if (row->data_compressed) {
-        cb_buf_reset(&st->zbuf);
-        rc = cb_buf_add(&st->zbuf, row->data.ptr, row->data.len);
-    } else {
-        rc = cb__codec_compress(st->codec, row->data.ptr, row->data.len, &st->zbuf);
+    if (!row->data_compressed) {
+        if ((rc = cb__codec_compress(st->codec, row->data.ptr, row->data.len, &st->zbuf))) {
+            cb_errf(err, "cannot compress a record (line %llu)",
+                    (unsigned long long)row->line);
+            return rc;
+        }
+        zdata = cb_str_make(st->zbuf.ptr, st->zbuf.len);
     }
-    if (rc) {
-        cb_errf(err, "cannot compress a record (line %llu)", (unsigned long long)row->line);
-        return rc;
-    }
+    if (!zdata.ptr)
+        zdata = cb_str_make("", 0); /* a blob, never NULL (record.data NOT NULL) */
     if (!(s = cb__store_stmt(st, S_REC_INSERT, err)))
         return CB_ERR_DB;
-    bind_record(s, hid, row, file_id, &st->zbuf);
+    bind_record(s, hid, row, file_id, zdata);
     if ((rc = step_done(st, s, "cannot store record", err)))
         return rc;
     if (sqlite3_changes(st->db) == 1) {
@@ -434,17 +469,19 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
         return rc;
     if (!(s = cb__store_stmt(st, S_REC_UPDATE, err)))
         return CB_ERR_DB;
-    bind_record(s, hid, row, file_id, &st->zbuf);
+    bind_record(s, hid, row, file_id, zdata);
     sqlite3_bind_int64(s, 25, id);
     if ((rc = step_done(st, s, "cannot replace record", err)))
         return rc;
     *res = CB_PUT_REPLACED;
 
 children:
+    /* Admitted where discharged, nearly always: that department is there now. */
     if ((rc = cb_store_department_ensure(st, hid, row->sval[CB_SC_CYKB],
                                          row->sval[CB_SC_CYKB_NAME], err)) ||
-        (rc = cb_store_department_ensure(st, hid, row->sval[CB_SC_RYKB],
-                                         row->sval[CB_SC_RYKB_NAME], err)) ||
+        (!cb_str_eq(row->sval[CB_SC_RYKB], row->sval[CB_SC_CYKB]) &&
+         (rc = cb_store_department_ensure(st, hid, row->sval[CB_SC_RYKB],
+                                          row->sval[CB_SC_RYKB_NAME], err))) ||
         (rc = put_issues(st, S_WARN_INSERT, id, row->issues, row->nissues, 0, err)) ||
         (rc = check_overlap(st, hid, id, row, err)) ||
         (rc = cb__store_put_drg(st, id, row, *res == CB_PUT_INSERTED, err)))

@@ -348,6 +348,96 @@ test_overlap_across_connections(void **state)
     cb_buf_release(&err);
 }
 
+/*
+ * Bulk mode, the first import of a hospital: its new patients skip the
+ * overlap query (the patient filter). A returning patient (an overlapping
+ * stay, a repeated key, a second file) must still see the stays stored
+ * before, and ids follow the order of the records.
+ */
+static void
+test_bulk_new_patients(void **state)
+{
+    const char *p = db_path("bulk.db");
+    struct cb_store *st;
+    struct cb_buf err = CB_BUF_INIT;
+    struct cb_import_file f = { "/x/a.csv", "a.csv", 10, "western", "utf-8", "csv" };
+    enum cb_put_result res;
+    int64_t fid1, fid2;
+    char bah[16];
+    struct cb_fp *r;
+    int i;
+
+    (void)state;
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_bulk_begin(st, &err), CB_OK);
+    assert_int_equal(cb_store_file_begin(st, &f, &fid1, &err), CB_OK);
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    for (i = 0; i < 70; i++) {  /* a full batch and a part one */
+        snprintf(bah, sizeof(bah), "P%d", i);
+        r = record(bah, "1", "J18.900");
+        stay(r, "2024-05-01 08:00:00", "2024-05-10 10:00:00");
+        assert_int_equal(put(st, r, fid1, (uint64_t)i + 2, &res, &err), CB_OK);
+        assert_int_equal(res, CB_PUT_INSERTED);
+        free(r);
+    }
+    r = record("P3", "2", "J18.900");  /* overlaps P3's first stay, still waiting */
+    stay(r, "2024-05-08 08:00:00", "2024-05-12 10:00:00");
+    assert_int_equal(put(st, r, fid1, 80, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_INSERTED);
+    free(r);
+    r = record("P68", "1", "J18.900");  /* the same key again in this file */
+    stay(r, "2024-05-01 08:00:00", "2024-05-10 10:00:00");
+    assert_int_equal(put(st, r, fid1, 81, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_DUPLICATE);
+    free(r);
+    r = record("Q1", "1", "J18.900");
+    assert_int_equal(put(st, r, fid1, 82, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_INSERTED);
+    free(r);
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+    /* A second file on the same connection: unchanged, a new stay, new patients. */
+    assert_int_equal(cb_store_file_begin(st, &f, &fid2, &err), CB_OK);
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    r = record("P0", "1", "J18.900");
+    stay(r, "2024-05-01 08:00:00", "2024-05-10 10:00:00");
+    assert_int_equal(put(st, r, fid2, 2, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_UNCHANGED);
+    free(r);
+    r = record("R1", "1", "J18.900");
+    assert_int_equal(put(st, r, fid2, 3, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_INSERTED);
+    free(r);
+    r = record("P0", "2", "J18.900");  /* overlaps P0's first stay */
+    stay(r, "2024-05-09 08:00:00", "2024-05-11 10:00:00");
+    assert_int_equal(put(st, r, fid2, 4, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_INSERTED);
+    free(r);
+    r = record("R2", "1", "J18.900");
+    assert_int_equal(put(st, r, fid2, 5, &res, &err), CB_OK);
+    free(r);
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+    cb_store_bulk_end(st);
+    cb_store_close(st);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record"), 75);
+    /* ids in the order the records came, as one INSERT each would give */
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record WHERE bah = 'P' || (id - 1)"
+                               " AND zycs = 1"), 70);
+    assert_int_equal(tu_sql_int(p, "SELECT id FROM record WHERE bah = 'P3' AND zycs = 2"), 71);
+    assert_int_equal(tu_sql_int(p, "SELECT id FROM record WHERE bah = 'Q1'"), 72);
+    assert_int_equal(tu_sql_int(p, "SELECT id FROM record WHERE bah = 'R1'"), 73);
+    assert_int_equal(tu_sql_int(p, "SELECT id FROM record WHERE bah = 'P0' AND zycs = 2"), 74);
+    assert_int_equal(tu_sql_int(p, "SELECT id FROM record WHERE bah = 'R2'"), 75);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record_warning w JOIN record r"
+                               " ON r.id = w.record_id WHERE w.rule = 'QC-ID-03' AND r.zycs = 2"
+                               " AND r.bah IN ('P3', 'P0')"), 2);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record_warning"), 2);
+    assert_int_equal(tu_sql_int(p, "SELECT sum(n_warnings) FROM record"), 2);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM reject_issue WHERE rule = 'QC-ID-02'"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record WHERE length(data) > 0"
+                               " AND dx IS NOT NULL AND px IS NOT NULL"), 75);
+    cb_buf_release(&err);
+}
+
 /* Bulk mode turns foreign keys off for its connection, and back on. */
 static void
 test_bulk_mode_foreign_keys(void **state)
@@ -912,6 +1002,7 @@ main(void)
         cmocka_unit_test(test_query_is_read_only),
         cmocka_unit_test(test_overlapping_stays_warned),
         cmocka_unit_test(test_overlap_across_connections),
+        cmocka_unit_test(test_bulk_new_patients),
         cmocka_unit_test(test_bulk_mode_foreign_keys),
         cmocka_unit_test(test_migrate_v1_to_v2),
         cmocka_unit_test(test_drg_choice),
