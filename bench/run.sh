@@ -26,11 +26,11 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -
 echo "file: $CSV, $(du -h "$CSV" | cut -f1), $N records, $(head -1 "$CSV" | tr ',' '\n' | wc -l) columns"
 
 DB="$OUT/bench.db"
-cb=$(python3 measure.py "$RUNS" "rm -f $DB $DB-wal $DB-shm" -- "$CB" --quiet --db "$DB" import "$CSV")
-small=$(python3 measure.py 1 "rm -f $DB $DB-wal $DB-shm" -- "$CB" --quiet --db "$DB" import "$SMALL")
+cb=$(python3 measure.py "$RUNS" "rm -f $DB $DB-wal $DB-shm; sync" -- "$CB" --quiet --db "$DB" import "$CSV")
+small=$(python3 measure.py 1 "rm -f $DB $DB-wal $DB-shm; sync" -- "$CB" --quiet --db "$DB" import "$SMALL")
 "$CB" --quiet --db "$DB" import --json "$CSV" > "$OUT/last-import.json" || true
 DUCK="$OUT/bench.duckdb"
-duck=$(python3 measure.py "$RUNS" "rm -f $DUCK $DUCK.wal" -- node duckdb_import.mjs "$CSV" "$DUCK")
+duck=$(python3 measure.py "$RUNS" "rm -f $DUCK $DUCK.wal; sync" -- node duckdb_import.mjs "$CSV" "$DUCK")
 rm -f "$DUCK" "$DUCK.wal"
 
 python3 - "$N" "$cb" "$duck" "$small" <<'PY'
