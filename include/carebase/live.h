@@ -123,6 +123,12 @@
  * (an event in a later hour than any before records the census, as it was
  * before that event, for every hour in between), for the forecast.
  *
+ * Event times: an event stamped more than CB_LIVE_CLOCK_AHEAD_MS after
+ * its message was received (received_ms > 0) counts as of received_ms +
+ * CB_LIVE_CLOCK_AHEAD_MS, everywhere, so that one message stamped years
+ * ahead cannot expire every visit, move the census clock or take over a
+ * day's flows (the rings below are keyed by day).
+ *
  * Bounds: discharged visits and pre-admissions expire as the largest
  * event time seen moves on (not the wall clock: replay stays exact); flows
  * and census history are rings of 36 days; ended alerts are a ring of
@@ -235,6 +241,9 @@ CB_MUST_CHECK enum cb_err cb_live_apply(struct cb_live *l,
 
 /* Re-evaluates the time-based alerts (feed silence) at now_ms. */
 CB_MUST_CHECK enum cb_err cb_live_tick(struct cb_live *l, int64_t now_ms);
+
+/* How far an event time may run ahead of its message's receipt. */
+#define CB_LIVE_CLOCK_AHEAD_MS (3600 * 1000LL)
 
 /* A counter that increases on every change (for server-sent events). */
 uint64_t cb_live_version(struct cb_live *l);

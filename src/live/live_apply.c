@@ -775,6 +775,11 @@ apply_locked(struct cb_live *l, const struct cb_adt_event *ev,
     a.l = l;
     a.ev = ev;
     a.t = ev->event_ms;
+    /* An event time is trusted only so far ahead of its receipt: a sender's
+       wrong year must not expire every visit, nor take over a day's flows
+       and the census clock (the rings are keyed by day and hour). */
+    if (received_ms > 0 && a.t > received_ms + CB_LIVE_CLOCK_AHEAD_MS)
+        a.t = received_ms + CB_LIVE_CLOCK_AHEAD_MS;
     if (ev->hospital.len == 0 || ev->hospital.len > CB_ADT_ID_MAX)
         return CB_ERR_USAGE;
     if ((rc = lv_hosp_get(l, ev->hospital, &a.h)) != CB_OK)

@@ -82,6 +82,22 @@ adt(struct cb_live *l, int64_t t, const char *trig, const char *body)
     apply_text(l, text, t + 1000);
 }
 
+/* The same, stamped t but received at `received` (a sender's wrong clock). */
+static void
+adt_received(struct cb_live *l, int64_t t, int64_t received, const char *trig,
+             const char *body)
+{
+    char stamp[13], text[2048];
+    int n;
+
+    ts(t, stamp);
+    n = snprintf(text, sizeof(text),
+                 "MSH|^~\\&|HIS|H1|CB|CB|%s||ADT^%s|C%ld|P|2.5\r"
+                 "EVN|%s|%s\r%s", stamp, trig, msg_no + 1, trig, stamp, body);
+    assert_true(n > 0 && (size_t)n < sizeof(text));
+    apply_text(l, text, received);
+}
+
 /* PID + PV1 for a visit: PV1-2 class, PV1-3 location, PV1-19 visit. */
 static const char *
 pv(char *buf, size_t cap, const char *pid, const char *vid, const char *cls,
@@ -464,6 +480,30 @@ test_discharged_expire(void **state)
     anomalies_are(l, anom);
     bed_is(l, "GEN", "1-4", "occupied", "V2");
     bed_is(l, "GEN", "1-2", "free", "");
+    cb_live_free(l);
+}
+
+/*
+ * One message stamped ten years ahead (received now) counts as of an hour
+ * after its receipt: the visits discharged today are still kept, so an A13
+ * restores one into its bed, and today's flows stay today's.
+ */
+static void
+test_future_stamp(void **state)
+{
+    struct cb_live *l = new_live(5);
+    char body[512];
+    int64_t anom[CB_LIVE_ANOM_COUNT] = { 0 };
+
+    (void)state;
+    adt(l, T(DAY0, 8, 0), "A01", PV("P1", "V1", "I", "GEN^1^1"));
+    adt(l, T(DAY0, 9, 0), "A03", PV("P1", "V1", "I", "GEN^1^1"));
+    adt_received(l, T(2036, 11, 22, 9, 30), T(DAY0, 9, 30), "A01",
+                 PV("P3", "V3", "I", "GEN^1^3"));
+    adt(l, T(DAY0, 10, 0), "A13", PV("P1", "V1", "I", ""));
+    bed_is(l, "GEN", "1-1", "occupied", "V1");
+    bed_is(l, "GEN", "1-3", "occupied", "V3");
+    anomalies_are(l, anom);
     cb_live_free(l);
 }
 
@@ -1075,6 +1115,7 @@ main(void)
         cmocka_unit_test(test_scripted_stream),
         cmocka_unit_test(test_merge_rekeys),
         cmocka_unit_test(test_discharged_expire),
+        cmocka_unit_test(test_future_stamp),
         cmocka_unit_test(test_other_events),
         cmocka_unit_test(test_los_and_boarding),
         cmocka_unit_test(test_feed_silence),
