@@ -136,6 +136,31 @@ arrivals(struct lv_hosp *h, const struct model *m, int64_t h0, int64_t hour)
     return m->hod_adm[hour - floor_div(hour, 24) * 24];
 }
 
+static bool census_at(struct lv_hosp *h, int64_t hour, int32_t *census);
+
+/*
+ * The daily profile for the census at the start of hour h0 + k + 1: the
+ * census now plus the mean change from hour h0 to that hour of day over
+ * the last seven days where both are recorded.
+ */
+static double
+profile_at(struct lv_hosp *h, int64_t h0, unsigned k, double now)
+{
+    double sum = 0;
+    int n = 0;
+
+    for (int64_t d = k / 24 + 1; d <= (int64_t)(k / 24) + 7; d++) {
+        int32_t to, from;
+
+        if (census_at(h, h0 + (int64_t)k + 1 - 24 * d, &to) &&
+            census_at(h, h0 - 24 * d, &from)) {
+            sum += to - from;
+            n++;
+        }
+    }
+    return now + (n ? sum / n : 0);
+}
+
 void
 lv_forecast(struct lv_hosp *h, int64_t now_ms, unsigned hours, double *out)
 {
@@ -156,7 +181,10 @@ lv_forecast(struct lv_hosp *h, int64_t now_ms, unsigned hours, double *out)
         c = c + part * (arrivals(h, &m, h0, hour) - c * m.hazard[hod]);
         if (c < 0)
             c = 0;
-        out[k] = c;
+        /* the flow model and the daily profile, in equal parts */
+        out[k] = 0.5 * c + 0.5 * profile_at(h, h0, k, h->census);
+        if (out[k] < 0)
+            out[k] = 0;
     }
 }
 
