@@ -686,6 +686,7 @@ is_dx_code_field(int f)
            (f - CB_FP_DX_BASE) % CB_DX__FIELDS == CB_DX_CODE;
 }
 
+/* Assigns a copy of a normalised value and parses it again. */
 static enum cb_err
 set_copy(struct cb_fp *r, int f, const char *p, size_t n, struct cb_arena *a)
 {
@@ -694,6 +695,7 @@ set_copy(struct cb_fp *r, int f, const char *p, size_t n, struct cb_arena *a)
     if (!s.ptr)
         return CB_ERR_NOMEM;
     cb_fp_assign(r, f, s);
+    cb_fp_parse_field(r, f);
     return CB_OK;
 }
 
@@ -737,8 +739,21 @@ apply_map(const struct cb_profile *p, struct cb_fp *r, int f)
     return CB_OK;
 }
 
+/*
+ * Parses a slot field again after a change; *recount is set when it became
+ * empty, as the record's ndx/npx may then be lower than counted so far.
+ */
+static void
+reparse_slot_field(struct cb_fp *r, int f, bool *recount)
+{
+    cb_fp_parse_field(r, f);
+    if (r->state[f] == CB_FS_EMPTY)
+        *recount = true;
+}
+
 static enum cb_err
-split_incision(const struct cb_profile *p, struct cb_fp *r, int n)
+split_incision(const struct cb_profile *p, struct cb_fp *r, int n,
+               bool *recount)
 {
     int fq = cb_fp_px(n, CB_PX_QKYH);
     uint32_t i;
@@ -747,11 +762,15 @@ split_incision(const struct cb_profile *p, struct cb_fp *r, int n)
         return CB_OK;
     if (cb_strmap_get(&p->incision, r->v[fq], &i)) {
         cb_fp_assign(r, cb_fp_px(n, CB_PX_QKDJ), cb_str_c(p->inc[i].q));
-        if (p->inc[i].h[0])
+        reparse_slot_field(r, cb_fp_px(n, CB_PX_QKDJ), recount);
+        if (p->inc[i].h[0]) {
             cb_fp_assign(r, cb_fp_px(n, CB_PX_QKYHLB), cb_str_c(p->inc[i].h));
+            reparse_slot_field(r, cb_fp_px(n, CB_PX_QKYHLB), recount);
+        }
     } else if (!r->v[cb_fp_px(n, CB_PX_QKDJ)].len) {
         /* Unknown combined code: keep it visible to the incision rules. */
         cb_fp_assign(r, cb_fp_px(n, CB_PX_QKDJ), r->v[fq]);
+        reparse_slot_field(r, cb_fp_px(n, CB_PX_QKDJ), recount);
     }
     return CB_OK;
 }
@@ -844,6 +863,10 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
     size_t ncols = m->ncols < row->nfields ? m->ncols : row->nfields;
     /* A sparse row lists its non-empty fields only (cols[k] is the column). */
     size_t nfill = row->cols ? row->nset : ncols;
+    /* Mapped fields: parsed last, as their canonical text may be anything. */
+    uint16_t mapped[CB_FP_NFIELDS];
+    size_t nmapped = 0;
+    bool recount = false;
 
     cb_fp_reset(r);
     for (i = 0; i < nfill; i++) {
@@ -857,8 +880,11 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
         if (!v.len || (v.len == 1 && v.ptr[0] == '-'))
             continue;
         cb_fp_assign(r, f, v);
-        if (p->has_map[f])
+        if (p->has_map[f]) {
             apply_map(p, r, f);
+            if (nmapped < CB_FP_NFIELDS)
+                mapped[nmapped++] = (uint16_t)f;
+        }
         if (r->v[f].ptr[0] >= 'a' && r->v[f].ptr[0] <= 'z' && is_dx_code_field(f)) {
             char *d = cb_arena_alloc(a, r->v[f].len);
             if (!d)
@@ -867,9 +893,16 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
             d[0] = (char)(d[0] - 'a' + 'A');
             r->v[f].ptr = d;
         }
+        /*
+         * Parsing now leaves the text as it is (trimmed, not empty), so the
+         * steps below read what they read before parsing; each one parses
+         * again the fields it changes.
+         */
+        if (!p->has_map[f])
+            cb_fp_parse_trimmed(r, f);
     }
     for (n = 1; n <= CB_FP_MAX_PX; n++)
-        if ((rc = split_incision(p, r, n)))
+        if ((rc = split_incision(p, r, n, &recount)))
             return rc;
     if ((rc = fix_float_code(r, CB_F_YLFKFS, a)))
         return rc;
@@ -885,8 +918,18 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
         r->v[CB_F_YZZY_YLJG].len) {
         cb_fp_assign(r, CB_F_WSY_YLJG, r->v[CB_F_YZZY_YLJG]);
         r->v[CB_F_YZZY_YLJG] = CB_STR_NULL;
+        cb_fp_parse_field(r, CB_F_WSY_YLJG);
+        cb_fp_parse_field(r, CB_F_YZZY_YLJG);
     }
-    cb_fp_parse(r);
+    /* What cb_fp_parse would give: every field parsed from its last text. */
+    for (i = 0; i < nmapped; i++)
+        if (mapped[i] >= CB_FP_DX_BASE)
+            reparse_slot_field(r, mapped[i], &recount);
+        else
+            cb_fp_parse_field(r, mapped[i]);
+    /* A slot field emptied after it was counted: count from scratch. */
+    if (recount)
+        cb_fp_parse(r);
     return CB_OK;
 }
 

@@ -48,6 +48,7 @@ const int cb_fp_cost_items[24] = {
 
 /* Slot-expanded view of every field, built on first use. */
 static struct cb_fp_field_info all_info[CB_FP_NFIELDS];
+static uint8_t all_type[CB_FP_NFIELDS]; /* all_info[].type, compact */
 static char all_keys[CB_FP_NFIELDS][16];
 static int all_info_ready;
 
@@ -71,6 +72,7 @@ build_info(void)
             all_info[cb_fp_px(n, f)].slot = n;
         }
     for (i = 0; i < CB_FP_NFIELDS; i++) {
+        all_type[i] = (uint8_t)all_info[i].type;
         if (all_info[i].slot)
             snprintf(all_keys[i], sizeof(all_keys[i]), "%.12s%d",
                      all_info[i].base, all_info[i].slot);
@@ -136,6 +138,7 @@ cb_fp_clear(struct cb_fp *r)
     r->dt_date_only_cysj = 0;
     r->nset = 0;
     r->set_tracked = 0;
+    memset(r->set_bits, 0, sizeof(r->set_bits));
 }
 
 void
@@ -153,30 +156,69 @@ cb_fp_reset(struct cb_fp *r)
         r->state[r->set_ids[i]] = CB_FS_EMPTY;
     }
     r->nset = 0;
+    memset(r->set_bits, 0, sizeof(r->set_bits));
     r->ndx = 0;
     r->npx = 0;
     r->dt_date_only_rysj = 0;
     r->dt_date_only_cysj = 0;
 }
 
+/*
+ * cb_parse_money without its trimming pass: the common shape
+ * -?d{1,15}(.d{0,2})? is read here (no overflow possible), anything else
+ * (spaces included) by cb_parse_money, so the result is always its own.
+ */
+static enum cb_err
+parse_money_fast(struct cb_str s, int64_t *fen)
+{
+    const char *p = s.ptr, *end = s.ptr + s.len;
+    int64_t v = 0;
+    int neg = 0, nd = 0, frac = 0;
+
+    if (p < end && *p == '-') {
+        neg = 1;
+        p++;
+    }
+    while (p < end && (unsigned)(*p - '0') <= 9 && nd < 16) {
+        v = v * 10 + (*p++ - '0');
+        nd++;
+    }
+    if (!nd || nd > 15)
+        return cb_parse_money(s, fen);
+    if (p < end && *p == '.') {
+        p++;
+        while (p < end && (unsigned)(*p - '0') <= 9 && frac < 3) {
+            v = v * 10 + (*p++ - '0');
+            frac++;
+        }
+        if (frac > 2)
+            return cb_parse_money(s, fen);
+    }
+    if (p != end)
+        return cb_parse_money(s, fen);
+    for (; frac < 2; frac++)
+        v *= 10;
+    *fen = neg ? -v : v;
+    return CB_OK;
+}
+
+/*
+ * Parses a non-empty value that is not "-" (untrimmed text is fine: the
+ * parsers trim it).
+ */
 static void
-parse_one(struct cb_fp *r, int id, enum cb_fp_type t)
+parse_value(struct cb_fp *r, int id, enum cb_fp_type t)
 {
     struct cb_str s = r->v[id];
     int64_t v;
     bool has_time;
 
-    if (cb_str_is_empty(s)) {
-        r->v[id] = CB_STR_NULL;
-        r->state[id] = CB_FS_EMPTY;
-        return;
-    }
     switch (t) {
     case CB_T_N:
         r->state[id] = cb_parse_i64(s, &v) == CB_OK ? CB_FS_OK : CB_FS_BAD;
         break;
     case CB_T_M:
-        r->state[id] = cb_parse_money(s, &v) == CB_OK ? CB_FS_OK : CB_FS_BAD;
+        r->state[id] = parse_money_fast(s, &v) == CB_OK ? CB_FS_OK : CB_FS_BAD;
         break;
     case CB_T_D:
     case CB_T_DT:
@@ -208,6 +250,18 @@ parse_one(struct cb_fp *r, int id, enum cb_fp_type t)
 }
 
 static void
+parse_one(struct cb_fp *r, int id, enum cb_fp_type t)
+{
+    if (cb_str_is_empty(r->v[id])) {
+        r->v[id] = CB_STR_NULL;
+        r->state[id] = CB_FS_EMPTY;
+        return;
+    }
+    /* The parsers trim (parse_money_fast hands spaces to cb_parse_money). */
+    parse_value(r, id, t);
+}
+
+static void
 note_slot(struct cb_fp *r, int id)
 {
     if (id >= CB_FP_PX_BASE) {
@@ -219,6 +273,23 @@ note_slot(struct cb_fp *r, int id)
         if (n > r->ndx)
             r->ndx = (uint8_t)n;
     }
+}
+
+void
+cb_fp_parse_field(struct cb_fp *r, int id)
+{
+    build_info();
+    parse_one(r, id, all_info[id].type);
+    if (r->state[id])
+        note_slot(r, id);
+}
+
+void
+cb_fp_parse_trimmed(struct cb_fp *r, int id)
+{
+    build_info();
+    parse_value(r, id, (enum cb_fp_type)all_type[id]);
+    note_slot(r, id);
 }
 
 void
