@@ -162,6 +162,21 @@ cb_fp_assign(struct cb_fp *r, int id, struct cb_str v)
     r->v[id] = v;
 }
 
+/* Raises ndx/npx to the slot of a filled field (no-op for scalars). */
+static inline void
+cb_fp_note_filled(struct cb_fp *r, int id)
+{
+    if (id >= CB_FP_PX_BASE) {
+        int n = (id - CB_FP_PX_BASE) / CB_PX__FIELDS + 1;
+        if (n > r->npx)
+            r->npx = (uint8_t)n;
+    } else if (id >= CB_FP_DX_BASE) {
+        int n = (id - CB_FP_DX_BASE) / CB_DX__FIELDS + 1;
+        if (n > r->ndx)
+            r->ndx = (uint8_t)n;
+    }
+}
+
 /*
  * The first field id >= from assigned since the last cb_fp_reset (in field
  * order), or CB_FP_NFIELDS when there is none. Only while set_tracked.

@@ -110,9 +110,19 @@ check_fmt01(struct qc_ctx *c)
     end_px = cb_fp_px(c->npx + 1, CB_PX_CODE);
     if (c->r->set_tracked) {
         /*
-         * Only assigned fields can be filled: visit those, in field order
-         * (the order of the scan below, so the issues come out the same).
+         * Only assigned fields can be filled. Most records have nothing to
+         * report: find that out in assignment order, then, if needed,
+         * visit the assigned fields in field order (the order of the scan
+         * below, so the issues come out the same).
          */
+        uint16_t k, nset = c->r->nset;
+        const uint16_t *ids = c->r->set_ids;
+
+        for (k = 0; k < nset; k++)
+            if (st[ids[k]] != CB_FS_EMPTY && fmt01_suspect(c, ids[k]))
+                break;
+        if (k == nset && nset < CB_FP_NFIELDS) /* a full list may miss some */
+            return;
         for (id = cb_fp_next_set(c->r, 0); id < CB_FP_NFIELDS;
              id = cb_fp_next_set(c->r, id + 1)) {
             if (id >= end_px || (id >= end_dx && id < CB_FP_PX_BASE))

@@ -42,7 +42,7 @@ struct cb_profile {
     struct cb_strmap vmap_inv;    /* "K\x1fCANON" -> index in raw */
     char           **canon, **raw;
     size_t           nmaps, capmaps;
-    uint8_t          has_map[CB_FP_NFIELDS];
+    uint8_t          kind[CB_FP_NFIELDS]; /* per field: KIND_* | type */
     struct cb_strmap incision;    /* raw -> index in inc */
     struct cb_strmap incision_inv;/* "q/h" -> index */
     struct { char raw[8], q[4], h[4]; } *inc;
@@ -50,6 +50,15 @@ struct cb_profile {
     char            *detect[MAX_DETECT];
     int              ndetect;
 };
+
+/*
+ * What filling a field involves, one byte per field so that the per-column
+ * work of cb_profile_fill is one lookup: the field's enum cb_fp_type in the
+ * low bits and these flags.
+ */
+#define KIND_TYPE   0x07u
+#define KIND_MAP    0x08u  /* the profile has value maps for the field */
+#define KIND_DXCODE 0x10u  /* a diagnosis code: ICD letter upper-cased */
 
 struct cb_profiles {
     struct cb_profile *p[MAX_PROFILES];
@@ -122,6 +131,26 @@ map_key(int field, struct cb_str v, char *buf, size_t n)
         return 0;
     memcpy(buf + k, v.ptr, v.len);
     return (size_t)k + v.len;
+}
+
+static int
+is_dx_code_field(int f)
+{
+    if (f == CB_F_JBDM || f == CB_F_MZZD_JBBM || f == CB_F_H23 || f == CB_F_JBMM)
+        return 1;
+    return f >= CB_FP_DX_BASE && f < CB_FP_PX_BASE &&
+           (f - CB_FP_DX_BASE) % CB_DX__FIELDS == CB_DX_CODE;
+}
+
+/* The kinds of a new profile: types and code flags, no maps yet. */
+static void
+init_kinds(struct cb_profile *p)
+{
+    int f;
+
+    for (f = 0; f < CB_FP_NFIELDS; f++)
+        p->kind[f] = (uint8_t)((unsigned)cb_fp_field(f)->type |
+                               (is_dx_code_field(f) ? KIND_DXCODE : 0u));
 }
 
 struct range {
@@ -314,10 +343,10 @@ add_map(struct cb_profile *p, const struct cb_tsv_line *l, struct cb_buf *err)
         f = field >= CB_FP_PX_BASE ? (field - CB_FP_PX_BASE) % CB_PX__FIELDS
                                    : (field - CB_FP_DX_BASE) % CB_DX__FIELDS;
         for (n = lo; n <= hi; n++)
-            p->has_map[field >= CB_FP_PX_BASE ? cb_fp_px(n, f) : cb_fp_dx(n, f)] = 1;
+            p->kind[field >= CB_FP_PX_BASE ? cb_fp_px(n, f) : cb_fp_dx(n, f)] |= KIND_MAP;
         (void)fi;
     } else {
-        p->has_map[field] = 1;
+        p->kind[field] |= KIND_MAP;
     }
     return CB_OK;
 }
@@ -391,6 +420,7 @@ profile_line(const struct cb_tsv_line *l, void *ctx, struct cb_buf *err)
         cb_strmap_init(&p->vmap_inv);
         cb_strmap_init(&p->incision);
         cb_strmap_init(&p->incision_inv);
+        init_kinds(p);
         p->name = cb_strdup(name);
         p->description = cb_strndup(l->ncols > 3 ? l->col[3].ptr : "",
                                     l->ncols > 3 ? l->col[3].len : 0);
@@ -677,15 +707,6 @@ cb_header_map_release(struct cb_header_map *m)
 
 /* --- normalisation ------------------------------------------------------ */
 
-static int
-is_dx_code_field(int f)
-{
-    if (f == CB_F_JBDM || f == CB_F_MZZD_JBBM || f == CB_F_H23 || f == CB_F_JBMM)
-        return 1;
-    return f >= CB_FP_DX_BASE && f < CB_FP_PX_BASE &&
-           (f - CB_FP_DX_BASE) % CB_DX__FIELDS == CB_DX_CODE;
-}
-
 /* Assigns a copy of a normalised value and parses it again. */
 static enum cb_err
 set_copy(struct cb_fp *r, int f, const char *p, size_t n, struct cb_arena *a)
@@ -867,6 +888,8 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
     uint16_t mapped[CB_FP_NFIELDS];
     size_t nmapped = 0;
     bool recount = false;
+    unsigned k;
+    int npx;
 
     cb_fp_reset(r);
     for (i = 0; i < nfill; i++) {
@@ -879,13 +902,14 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
         v = cb_str_trim(v);
         if (!v.len || (v.len == 1 && v.ptr[0] == '-'))
             continue;
+        k = p->kind[f];
         cb_fp_assign(r, f, v);
-        if (p->has_map[f]) {
+        if (k & KIND_MAP) {
             apply_map(p, r, f);
             if (nmapped < CB_FP_NFIELDS)
                 mapped[nmapped++] = (uint16_t)f;
         }
-        if (r->v[f].ptr[0] >= 'a' && r->v[f].ptr[0] <= 'z' && is_dx_code_field(f)) {
+        if ((k & KIND_DXCODE) && r->v[f].ptr[0] >= 'a' && r->v[f].ptr[0] <= 'z') {
             char *d = cb_arena_alloc(a, r->v[f].len);
             if (!d)
                 return CB_ERR_NOMEM;
@@ -896,12 +920,26 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
         /*
          * Parsing now leaves the text as it is (trimmed, not empty), so the
          * steps below read what they read before parsing; each one parses
-         * again the fields it changes.
+         * again the fields it changes. Text needs no parser.
          */
-        if (!p->has_map[f])
+        if (k & KIND_MAP)
+            continue;
+        switch ((enum cb_fp_type)(k & KIND_TYPE)) {
+        case CB_T_C:
+        case CB_T_K:
+        case CB_T_S:
+            r->state[f] = CB_FS_TEXT;
+            if (f >= CB_FP_DX_BASE)
+                cb_fp_note_filled(r, f);
+            break;
+        default:
             cb_fp_parse_trimmed(r, f);
+            break;
+        }
     }
-    for (n = 1; n <= CB_FP_MAX_PX; n++)
+    /* A combined incision code fills its slot, counted in npx (unless mapped). */
+    npx = nmapped ? CB_FP_MAX_PX : r->npx;
+    for (n = 1; n <= npx; n++)
         if ((rc = split_incision(p, r, n, &recount)))
             return rc;
     if ((rc = fix_float_code(r, CB_F_YLFKFS, a)))
@@ -971,7 +1009,7 @@ cb_profile_denormalise(const struct cb_profile *p, int field,
         if (cb_parse_i64(canonical, &d) == CB_OK)
             return cb_buf_addf(out, "%lld", (long long)(d / 30));
     }
-    if (p->has_map[field]) {
+    if (p->kind[field] & KIND_MAP) {
         kn = map_key(field, canonical, kb, sizeof(kb));
         if (kn && cb_strmap_get(&p->vmap_inv, cb_str_make(kb, kn), &i))
             return cb_buf_adds(out, p->raw[i]);

@@ -264,15 +264,7 @@ parse_one(struct cb_fp *r, int id, enum cb_fp_type t)
 static void
 note_slot(struct cb_fp *r, int id)
 {
-    if (id >= CB_FP_PX_BASE) {
-        int n = (id - CB_FP_PX_BASE) / CB_PX__FIELDS + 1;
-        if (n > r->npx)
-            r->npx = (uint8_t)n;
-    } else if (id >= CB_FP_DX_BASE) {
-        int n = (id - CB_FP_DX_BASE) / CB_DX__FIELDS + 1;
-        if (n > r->ndx)
-            r->ndx = (uint8_t)n;
-    }
+    cb_fp_note_filled(r, id);
 }
 
 void
