@@ -474,12 +474,6 @@ qc__in_vs(const struct cb_qc *qc, int vs, struct cb_str code)
     return cb_strmap_has(&qc->vs[vs], code);
 }
 
-bool
-qc__is(const struct qc_ctx *c, int id, const char *z)
-{
-    return cb_str_eqz(cb_str_trim(c->r->v[id]), z);
-}
-
 /* ---- checking ---- */
 
 static void

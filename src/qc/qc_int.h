@@ -224,8 +224,15 @@ qc_val(const struct qc_ctx *c, int id, int64_t *v)
     return true;
 }
 
-/* Trimmed text of a field equals z. */
-bool qc__is(const struct qc_ctx *c, int id, const char *z);
+/*
+ * Trimmed text of a field equals z (inline: with a literal z the compare
+ * folds into a length test and a byte compare).
+ */
+static inline bool
+qc__is(const struct qc_ctx *c, int id, const char *z)
+{
+    return cb_str_eqz(cb_str_trim(c->r->v[id]), z);
+}
 
 /* Reports an issue of rule on field (-1 for none); detail is printf-like. */
 void qc__report(struct qc_ctx *c, enum qc_rule rule, int field,

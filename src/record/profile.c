@@ -59,6 +59,7 @@ struct cb_profile {
 #define KIND_TYPE   0x07u
 #define KIND_MAP    0x08u  /* the profile has value maps for the field */
 #define KIND_DXCODE 0x10u  /* a diagnosis code: ICD letter upper-cased */
+#define KIND_PARSE  0x20u  /* typed (N, M, D, DT): parsed into val[] */
 
 struct cb_profiles {
     struct cb_profile *p[MAX_PROFILES];
@@ -148,9 +149,14 @@ init_kinds(struct cb_profile *p)
 {
     int f;
 
-    for (f = 0; f < CB_FP_NFIELDS; f++)
-        p->kind[f] = (uint8_t)((unsigned)cb_fp_field(f)->type |
-                               (is_dx_code_field(f) ? KIND_DXCODE : 0u));
+    for (f = 0; f < CB_FP_NFIELDS; f++) {
+        enum cb_fp_type t = cb_fp_field(f)->type;
+        bool text = t == CB_T_C || t == CB_T_K || t == CB_T_S;
+
+        p->kind[f] = (uint8_t)((unsigned)t |
+                               (is_dx_code_field(f) ? KIND_DXCODE : 0u) |
+                               (text ? 0u : KIND_PARSE));
+    }
 }
 
 struct range {
@@ -904,6 +910,13 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
             continue;
         k = p->kind[f];
         cb_fp_assign(r, f, v);
+        if (!(k & (KIND_MAP | KIND_DXCODE | KIND_PARSE))) {
+            /* Plain text, the most common case: nothing to parse. */
+            r->state[f] = CB_FS_TEXT;
+            if (f >= CB_FP_DX_BASE)
+                cb_fp_note_filled(r, f);
+            continue;
+        }
         if (k & KIND_MAP) {
             apply_map(p, r, f);
             if (nmapped < CB_FP_NFIELDS)
@@ -920,21 +933,16 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
         /*
          * Parsing now leaves the text as it is (trimmed, not empty), so the
          * steps below read what they read before parsing; each one parses
-         * again the fields it changes. Text needs no parser.
+         * again the fields it changes. Mapped fields are parsed last.
          */
         if (k & KIND_MAP)
             continue;
-        switch ((enum cb_fp_type)(k & KIND_TYPE)) {
-        case CB_T_C:
-        case CB_T_K:
-        case CB_T_S:
+        if (k & KIND_PARSE) {
+            cb_fp_parse_trimmed(r, f);
+        } else {
             r->state[f] = CB_FS_TEXT;
             if (f >= CB_FP_DX_BASE)
                 cb_fp_note_filled(r, f);
-            break;
-        default:
-            cb_fp_parse_trimmed(r, f);
-            break;
         }
     }
     /* A combined incision code fills its slot, counted in npx (unless mapped). */
