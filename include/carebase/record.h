@@ -211,13 +211,6 @@ void cb_fp_parse(struct cb_fp *r);
  */
 void cb_fp_parse_field(struct cb_fp *r, int id);
 
-/*
- * The same for a value known to be trimmed, non-empty and not "-" (what
- * cb_profile_fill assigns from a column): skips the re-trimming. The
- * results are those of cb_fp_parse_field.
- */
-void cb_fp_parse_trimmed(struct cb_fp *r, int id);
-
 static inline int
 cb_fp_has(const struct cb_fp *r, int id)
 {

@@ -21,6 +21,7 @@
 #include "carebase/profile.h"
 #include "carebase/strmap.h"
 #include "carebase/tsvfile.h"
+#include "record_int.h"
 
 #define MAX_PROFILES 32
 #define MAX_DETECT 16
@@ -938,7 +939,8 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
         if (k & KIND_MAP)
             continue;
         if (k & KIND_PARSE) {
-            cb_fp_parse_trimmed(r, f);
+            cb__fp_parse_value(r, f, (enum cb_fp_type)(k & KIND_TYPE));
+            cb_fp_note_filled(r, f);
         } else {
             r->state[f] = CB_FS_TEXT;
             if (f >= CB_FP_DX_BASE)

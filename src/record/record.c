@@ -7,6 +7,7 @@
 #include "carebase/date.h"
 #include "carebase/record.h"
 #include "carebase/strmap.h"
+#include "record_int.h"
 
 static const struct cb_fp_field_info scalar_info[CB_F__SCALARS] = {
 #define X(key, type, len, req, vset, zh) \
@@ -48,7 +49,6 @@ const int cb_fp_cost_items[24] = {
 
 /* Slot-expanded view of every field, built on first use. */
 static struct cb_fp_field_info all_info[CB_FP_NFIELDS];
-static uint8_t all_type[CB_FP_NFIELDS]; /* all_info[].type, compact */
 static char all_keys[CB_FP_NFIELDS][16];
 static int all_info_ready;
 
@@ -72,7 +72,6 @@ build_info(void)
             all_info[cb_fp_px(n, f)].slot = n;
         }
     for (i = 0; i < CB_FP_NFIELDS; i++) {
-        all_type[i] = (uint8_t)all_info[i].type;
         if (all_info[i].slot)
             snprintf(all_keys[i], sizeof(all_keys[i]), "%.12s%d",
                      all_info[i].base, all_info[i].slot);
@@ -163,92 +162,6 @@ cb_fp_reset(struct cb_fp *r)
     r->dt_date_only_cysj = 0;
 }
 
-/*
- * cb_parse_money without its trimming pass: the common shape
- * -?d{1,15}(.d{0,2})? is read here (no overflow possible), anything else
- * (spaces included) by cb_parse_money, so the result is always its own.
- */
-static enum cb_err
-parse_money_fast(struct cb_str s, int64_t *fen)
-{
-    const char *p = s.ptr, *end = s.ptr + s.len;
-    int64_t v = 0;
-    int neg = 0, nd = 0, frac = 0;
-
-    if (p < end && *p == '-') {
-        neg = 1;
-        p++;
-    }
-    while (p < end && (unsigned)(*p - '0') <= 9 && nd < 16) {
-        v = v * 10 + (*p++ - '0');
-        nd++;
-    }
-    if (!nd || nd > 15)
-        return cb_parse_money(s, fen);
-    if (p < end && *p == '.') {
-        p++;
-        while (p < end && (unsigned)(*p - '0') <= 9 && frac < 3) {
-            v = v * 10 + (*p++ - '0');
-            frac++;
-        }
-        if (frac > 2)
-            return cb_parse_money(s, fen);
-    }
-    if (p != end)
-        return cb_parse_money(s, fen);
-    for (; frac < 2; frac++)
-        v *= 10;
-    *fen = neg ? -v : v;
-    return CB_OK;
-}
-
-/*
- * Parses a non-empty value that is not "-" (untrimmed text is fine: the
- * parsers trim it).
- */
-static void
-parse_value(struct cb_fp *r, int id, enum cb_fp_type t)
-{
-    struct cb_str s = r->v[id];
-    int64_t v;
-    bool has_time;
-
-    switch (t) {
-    case CB_T_N:
-        r->state[id] = cb_parse_i64(s, &v) == CB_OK ? CB_FS_OK : CB_FS_BAD;
-        break;
-    case CB_T_M:
-        r->state[id] = parse_money_fast(s, &v) == CB_OK ? CB_FS_OK : CB_FS_BAD;
-        break;
-    case CB_T_D:
-    case CB_T_DT:
-        if (cb_parse_datetime(s, &v, &has_time) != CB_OK) {
-            r->state[id] = CB_FS_BAD;
-            break;
-        }
-        if (t == CB_T_D) {
-            if (has_time) { /* a date item must not carry a time */
-                r->state[id] = CB_FS_BAD;
-                break;
-            }
-            v = cb_day_of(v);
-        } else if (id == CB_F_RYSJ) {
-            r->dt_date_only_rysj = !has_time;
-        } else if (id == CB_F_CYSJ) {
-            r->dt_date_only_cysj = !has_time;
-        }
-        r->state[id] = CB_FS_OK;
-        break;
-    case CB_T_C:
-    case CB_T_K:
-    case CB_T_S:
-        r->state[id] = CB_FS_TEXT;
-        return;
-    }
-    if (r->state[id] == CB_FS_OK)
-        r->val[id] = v;
-}
-
 static void
 parse_one(struct cb_fp *r, int id, enum cb_fp_type t)
 {
@@ -258,7 +171,7 @@ parse_one(struct cb_fp *r, int id, enum cb_fp_type t)
         return;
     }
     /* The parsers trim (parse_money_fast hands spaces to cb_parse_money). */
-    parse_value(r, id, t);
+    cb__fp_parse_value(r, id, t);
 }
 
 static void
@@ -274,14 +187,6 @@ cb_fp_parse_field(struct cb_fp *r, int id)
     parse_one(r, id, all_info[id].type);
     if (r->state[id])
         note_slot(r, id);
-}
-
-void
-cb_fp_parse_trimmed(struct cb_fp *r, int id)
-{
-    build_info();
-    parse_value(r, id, (enum cb_fp_type)all_type[id]);
-    note_slot(r, id);
 }
 
 void
