@@ -124,6 +124,8 @@ int qc__codeset_match(const struct qc_codeset *s, const struct qc_code *c);
 /* Per-field facts used by the format rules, precomputed at load. */
 struct qc_field {
     uint16_t max_len;  /* characters; 0 = no length check */
+    uint16_t len_lim;  /* bytes beyond which QC-FMT-01 looks closer:
+                          max_len, or UINT16_MAX without a check */
     uint8_t  type;     /* enum cb_fp_type */
     int8_t   vset;     /* index into cb_qc.vs for the generic FMT-02, or -1 */
 };
@@ -153,6 +155,13 @@ struct cb_qc {
 
     struct cb_strmap vs[QC_MAX_VS];        /* value sets, see enum qc_vs */
     uint64_t         vs_one[QC_MAX_VS][4]; /* their one-byte codes, as bits */
+    /*
+     * Their codes of 2..7 bytes packed into integers (bytes, length in the
+     * top byte; 0 = free slot), open addressing: a membership test without
+     * hashing the text. Longer codes are only in vs[].
+     */
+    uint64_t        *vs_short[QC_MAX_VS];
+    uint32_t         vs_short_mask[QC_MAX_VS];
     const char      *vs_table[QC_MAX_VS];  /* "RC019" */
     int              nvs;
     struct qc_field  field[CB_FP_NFIELDS];

@@ -86,16 +86,21 @@ fmt01_field(struct qc_ctx *c, int id)
                    f->type == CB_T_N ? "digits" : "characters");
 }
 
-/* True when fmt01_field has something to report on a filled field. */
+/*
+ * False when fmt01_field has nothing to report on a field (true does not
+ * mean it has: the length test is on bytes).
+ */
 static inline bool
 fmt01_suspect(const struct qc_ctx *c, int id)
 {
     const struct qc_field *f = &c->qc->field[id];
     uint8_t st = c->r->state[id];
 
-    return st == CB_FS_BAD ||
-           (f->type == CB_T_M && st == CB_FS_OK && c->r->val[id] < 0) ||
-           (f->max_len && c->r->v[id].len > f->max_len);
+    if (c->r->v[id].len > f->len_lim)
+        return true;
+    return st >= CB_FS_OK &&
+           (st == CB_FS_BAD ||
+            (f->type == CB_T_M && c->r->val[id] < 0));
 }
 
 static void
@@ -119,7 +124,7 @@ check_fmt01(struct qc_ctx *c)
         const uint16_t *ids = c->r->set_ids;
 
         for (k = 0; k < nset; k++)
-            if (st[ids[k]] != CB_FS_EMPTY && fmt01_suspect(c, ids[k]))
+            if (fmt01_suspect(c, ids[k]))
                 break;
         if (k == nset && nset < CB_FP_NFIELDS) /* a full list may miss some */
             return;
