@@ -128,6 +128,7 @@ struct qc_field {
                           max_len, or UINT16_MAX without a check */
     uint8_t  type;     /* enum cb_fp_type */
     int8_t   vset;     /* index into cb_qc.vs for the generic FMT-02, or -1 */
+    uint16_t pad;      /* 8 bytes: indexing is a shift */
 };
 
 enum qc_vs {

@@ -88,7 +88,8 @@ fmt01_field(struct qc_ctx *c, int id)
 
 /*
  * False when fmt01_field has nothing to report on a field (true does not
- * mean it has: the length test is on bytes).
+ * mean it has: the length test is on bytes). check_fmt01's pre-scan
+ * repeats this test inline.
  */
 static inline bool
 fmt01_suspect(const struct qc_ctx *c, int id)
@@ -120,12 +121,20 @@ check_fmt01(struct qc_ctx *c)
          * visit the assigned fields in field order (the order of the scan
          * below, so the issues come out the same).
          */
-        uint16_t k, nset = c->r->nset;
-        const uint16_t *ids = c->r->set_ids;
+        const struct cb_fp *r = c->r;
+        const struct qc_field *fld = c->qc->field;
+        const struct cb_str *v = r->v;
+        uint16_t k, nset = r->nset;
+        const uint16_t *ids = r->set_ids;
 
-        for (k = 0; k < nset; k++)
-            if (fmt01_suspect(c, ids[k]))
+        for (k = 0; k < nset; k++) {
+            int i = ids[k];
+            if (v[i].len > fld[i].len_lim)
                 break;
+            if (st[i] >= CB_FS_OK &&
+                (st[i] == CB_FS_BAD || (fld[i].type == CB_T_M && r->val[i] < 0)))
+                break;
+        }
         if (k == nset && nset < CB_FP_NFIELDS) /* a full list may miss some */
             return;
         for (id = cb_fp_next_set(c->r, 0); id < CB_FP_NFIELDS;

@@ -886,11 +886,14 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
     int n;
     enum cb_err rc;
 
+    /* Locals: the stores into r below could otherwise alias them. */
     const int *field_of_col = m->field_of_col;
+    const uint8_t *kind = p->kind;
     const struct cb_str *fields = row->fields;
+    const uint16_t *cols = row->cols;
     size_t ncols = m->ncols < row->nfields ? m->ncols : row->nfields;
     /* A sparse row lists its non-empty fields only (cols[k] is the column). */
-    size_t nfill = row->cols ? row->nset : ncols;
+    size_t nfill = cols ? row->nset : ncols;
     /* Mapped fields: parsed last, as their canonical text may be anything. */
     uint16_t mapped[CB_FP_NFIELDS];
     size_t nmapped = 0;
@@ -900,7 +903,7 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
 
     cb_fp_reset(r);
     for (i = 0; i < nfill; i++) {
-        size_t col = row->cols ? row->cols[i] : i;
+        size_t col = cols ? cols[i] : i;
         struct cb_str v = fields[i];
         int f;
 
@@ -909,7 +912,7 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
         v = cb_str_trim(v);
         if (!v.len || (v.len == 1 && v.ptr[0] == '-'))
             continue;
-        k = p->kind[f];
+        k = kind[f];
         cb_fp_assign(r, f, v);
         if (!(k & (KIND_MAP | KIND_DXCODE | KIND_PARSE))) {
             /* Plain text, the most common case: nothing to parse. */
