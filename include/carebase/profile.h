@@ -81,7 +81,8 @@ void cb_header_map_release(struct cb_header_map *m);
  * combined incision code, converts the under-one age unit, merges the TCM
  * hour fields into RYSJ/CYSJ, repairs float artefacts of RC032 codes, sums
  * the TCM 中医类 costs into ZYZLF. New strings are allocated in a (reset by
- * the caller per row). Finally calls cb_fp_parse().
+ * the caller per row). The record ends parsed as by cb_fp_parse() (each
+ * field is parsed as it is filled, and again if a later step changes it).
  * The row must have exactly m->ncols fields (the caller checks).
  */
 CB_MUST_CHECK enum cb_err cb_profile_fill(const struct cb_header_map *m,

@@ -68,6 +68,7 @@ enum cb_fp_px_field {
 #define CB_FP_DX_BASE ((int)CB_F__SCALARS)
 #define CB_FP_PX_BASE (CB_FP_DX_BASE + CB_FP_MAX_DX * CB_DX__FIELDS)
 #define CB_FP_NFIELDS (CB_FP_PX_BASE + CB_FP_MAX_PX * CB_PX__FIELDS)
+#define CB_FP_SET_WORDS ((CB_FP_NFIELDS + 63) / 64)
 
 static inline int
 cb_fp_dx(int n, enum cb_fp_dx_field f)
@@ -121,6 +122,12 @@ struct cb_fp {
     uint8_t  set_tracked;
     uint16_t nset;
     uint16_t set_ids[CB_FP_NFIELDS];
+    /*
+     * The same fields as a bit set (bit id % 64 of word id / 64), so that
+     * readers can visit the assigned fields in field order (cb_fp_next_set).
+     * Valid only while set_tracked is 1.
+     */
+    uint64_t set_bits[CB_FP_SET_WORDS];
 };
 
 const struct cb_fp_field_info *cb_fp_field(int id);
@@ -151,7 +158,44 @@ cb_fp_assign(struct cb_fp *r, int id, struct cb_str v)
 {
     if (!r->v[id].len && r->nset < CB_FP_NFIELDS)
         r->set_ids[r->nset++] = (uint16_t)id;
+    r->set_bits[id >> 6] |= (uint64_t)1 << (id & 63);
     r->v[id] = v;
+}
+
+/* Raises ndx/npx to the slot of a filled field (no-op for scalars). */
+static inline void
+cb_fp_note_filled(struct cb_fp *r, int id)
+{
+    if (id >= CB_FP_PX_BASE) {
+        int n = (id - CB_FP_PX_BASE) / CB_PX__FIELDS + 1;
+        if (n > r->npx)
+            r->npx = (uint8_t)n;
+    } else if (id >= CB_FP_DX_BASE) {
+        int n = (id - CB_FP_DX_BASE) / CB_DX__FIELDS + 1;
+        if (n > r->ndx)
+            r->ndx = (uint8_t)n;
+    }
+}
+
+/*
+ * The first field id >= from assigned since the last cb_fp_reset (in field
+ * order), or CB_FP_NFIELDS when there is none. Only while set_tracked.
+ */
+static inline int
+cb_fp_next_set(const struct cb_fp *r, int from)
+{
+    int w = from >> 6;
+    uint64_t bits;
+
+    if (from >= CB_FP_NFIELDS)
+        return CB_FP_NFIELDS;
+    bits = r->set_bits[w] & (~(uint64_t)0 << (from & 63));
+    while (!bits) {
+        if (++w >= CB_FP_SET_WORDS)
+            return CB_FP_NFIELDS;
+        bits = r->set_bits[w];
+    }
+    return (w << 6) + __builtin_ctzll(bits);
 }
 
 /*
@@ -159,6 +203,13 @@ cb_fp_assign(struct cb_fp *r, int id, struct cb_str v)
  * computes ndx/npx. Pure; never fails: unparseable values get CB_FS_BAD.
  */
 void cb_fp_parse(struct cb_fp *r);
+
+/*
+ * Parses one field as cb_fp_parse does (any text: trims, empties "-") and
+ * raises ndx/npx when it is filled. For producers that normalise a field
+ * after having parsed the record.
+ */
+void cb_fp_parse_field(struct cb_fp *r, int id);
 
 static inline int
 cb_fp_has(const struct cb_fp *r, int id)

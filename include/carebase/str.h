@@ -58,6 +58,10 @@ cb_str_starts(struct cb_str a, const char *prefix)
 static inline struct cb_str
 cb_str_trim(struct cb_str s)
 {
+    /* Most values are already trimmed: bytes above ' ' at both ends. */
+    if (s.len && (unsigned char)s.ptr[0] > ' ' &&
+        (unsigned char)s.ptr[s.len - 1] > ' ')
+        return s;
     while (s.len && (s.ptr[0] == ' ' || s.ptr[0] == '\t')) {
         s.ptr++;
         s.len--;

@@ -252,6 +252,7 @@ load_fields(struct cb_qc *qc, struct cb_buf *err)
         if (id == CB_F_YB1 || id == CB_F_YB2 || id == CB_F_YB3 ||
             id == CB_F_SFZH)
             f->max_len = 0;
+        f->len_lim = f->max_len ? f->max_len : UINT16_MAX;
         if (id >= CB_F__SCALARS)
             continue;
         if (fi->req == CB_REQ_R && !is_doc_field(id)) {
@@ -269,6 +270,55 @@ load_fields(struct cb_qc *qc, struct cb_buf *err)
                 return CB_ERR_TOO_LARGE;
             qc->generic[qc->ngeneric++] = id;
         }
+    }
+    return CB_OK;
+}
+
+/* ---- short codes of a value set ---- */
+
+static inline uint64_t
+short_key(struct cb_str s)
+{
+    uint64_t k = (uint64_t)s.len << 56;
+    size_t i;
+
+    for (i = 0; i < s.len; i++)
+        k |= (uint64_t)(unsigned char)s.ptr[i] << (8 * i);
+    return k;
+}
+
+static inline uint32_t
+short_slot(uint64_t key, uint32_t mask)
+{
+    return (uint32_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 40) & mask;
+}
+
+/* Fills vs_short[i] from the codes of 2..7 bytes of value set i. */
+static enum cb_err
+short_codes_build(struct cb_qc *qc, int i)
+{
+    const struct cb_strmap *m = &qc->vs[i];
+    uint32_t size = 16;
+    struct cb_str key;
+    size_t k;
+
+    while (size < 2 * m->count + 16)
+        size *= 2;
+    qc->vs_short[i] = cb_calloc(size, sizeof(uint64_t));
+    if (!qc->vs_short[i])
+        return CB_ERR_NOMEM;
+    qc->vs_short_mask[i] = size - 1;
+    for (k = 0; k < m->nslots; k++) {
+        uint64_t sk;
+        uint32_t h;
+
+        if (!cb_strmap_slot_key(m, k, &key, NULL) || key.len < 2 || key.len > 7)
+            continue;
+        sk = short_key(key);
+        for (h = short_slot(sk, size - 1); qc->vs_short[i][h] && qc->vs_short[i][h] != sk;
+             h = (h + 1) & (size - 1))
+            ;
+        qc->vs_short[i][h] = sk;
     }
     return CB_OK;
 }
@@ -313,6 +363,11 @@ cb_qc_load(struct cb_qc **out, const char *datadir,
                 qc->vs_one[i][c >> 6] |= (uint64_t)1 << (c & 63);
             }
         }
+    for (int i = 0; i < qc->nvs; i++)
+        if ((rc = short_codes_build(qc, i))) {
+            cb_qc_free(qc);
+            return rc;
+        }
     *out = qc;
     return CB_OK;
 }
@@ -329,8 +384,10 @@ cb_qc_free(struct cb_qc *qc)
         cb_free(qc->name_en[i]);
     }
     cb_strmap_release(&qc->rule_index);
-    for (i = 0; i < QC_MAX_VS; i++)
+    for (i = 0; i < QC_MAX_VS; i++) {
         cb_strmap_release(&qc->vs[i]);
+        cb_free(qc->vs_short[i]);
+    }
     qc__free_lists(qc);
     cb_free(qc);
 }
@@ -471,13 +528,18 @@ qc__in_vs(const struct cb_qc *qc, int vs, struct cb_str code)
         unsigned char c = (unsigned char)code.ptr[0];
         return (qc->vs_one[vs][c >> 6] >> (c & 63)) & 1;
     }
-    return cb_strmap_has(&qc->vs[vs], code);
-}
+    if (code.len >= 2 && code.len <= 7 && qc->vs_short[vs]) {
+        uint64_t sk = short_key(code), have;
+        uint32_t mask = qc->vs_short_mask[vs], h = short_slot(sk, mask);
 
-bool
-qc__is(const struct qc_ctx *c, int id, const char *z)
-{
-    return cb_str_eqz(cb_str_trim(c->r->v[id]), z);
+        while ((have = qc->vs_short[vs][h]) != 0) {
+            if (have == sk)
+                return true;
+            h = (h + 1) & mask;
+        }
+        return false;
+    }
+    return cb_strmap_has(&qc->vs[vs], code);
 }
 
 /* ---- checking ---- */

@@ -124,8 +124,11 @@ int qc__codeset_match(const struct qc_codeset *s, const struct qc_code *c);
 /* Per-field facts used by the format rules, precomputed at load. */
 struct qc_field {
     uint16_t max_len;  /* characters; 0 = no length check */
+    uint16_t len_lim;  /* bytes beyond which QC-FMT-01 looks closer:
+                          max_len, or UINT16_MAX without a check */
     uint8_t  type;     /* enum cb_fp_type */
     int8_t   vset;     /* index into cb_qc.vs for the generic FMT-02, or -1 */
+    uint16_t pad;      /* 8 bytes: indexing is a shift */
 };
 
 enum qc_vs {
@@ -153,6 +156,13 @@ struct cb_qc {
 
     struct cb_strmap vs[QC_MAX_VS];        /* value sets, see enum qc_vs */
     uint64_t         vs_one[QC_MAX_VS][4]; /* their one-byte codes, as bits */
+    /*
+     * Their codes of 2..7 bytes packed into integers (bytes, length in the
+     * top byte; 0 = free slot), open addressing: a membership test without
+     * hashing the text. Longer codes are only in vs[].
+     */
+    uint64_t        *vs_short[QC_MAX_VS];
+    uint32_t         vs_short_mask[QC_MAX_VS];
     const char      *vs_table[QC_MAX_VS];  /* "RC019" */
     int              nvs;
     struct qc_field  field[CB_FP_NFIELDS];
@@ -224,8 +234,15 @@ qc_val(const struct qc_ctx *c, int id, int64_t *v)
     return true;
 }
 
-/* Trimmed text of a field equals z. */
-bool qc__is(const struct qc_ctx *c, int id, const char *z);
+/*
+ * Trimmed text of a field equals z (inline: with a literal z the compare
+ * folds into a length test and a byte compare).
+ */
+static inline bool
+qc__is(const struct qc_ctx *c, int id, const char *z)
+{
+    return cb_str_eqz(cb_str_trim(c->r->v[id]), z);
+}
 
 /* Reports an issue of rule on field (-1 for none); detail is printf-like. */
 void qc__report(struct qc_ctx *c, enum qc_rule rule, int field,

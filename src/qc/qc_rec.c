@@ -86,25 +86,76 @@ fmt01_field(struct qc_ctx *c, int id)
                    f->type == CB_T_N ? "digits" : "characters");
 }
 
+/*
+ * False when fmt01_field has nothing to report on a field (true does not
+ * mean it has: the length test is on bytes). check_fmt01's pre-scan
+ * repeats this test inline.
+ */
+static inline bool
+fmt01_suspect(const struct qc_ctx *c, int id)
+{
+    const struct qc_field *f = &c->qc->field[id];
+    uint8_t st = c->r->state[id];
+
+    if (c->r->v[id].len > f->len_lim)
+        return true;
+    return st >= CB_FS_OK &&
+           (st == CB_FS_BAD ||
+            (f->type == CB_T_M && c->r->val[id] < 0));
+}
+
 static void
 check_fmt01(struct qc_ctx *c)
 {
     const uint8_t *st = c->r->state;
-    int id, end;
+    int id, end, end_dx, end_px;
 
     if (!qc_on(c, QC_FMT_01))
         return;
+    end_dx = cb_fp_dx(c->ndx + 1, CB_DX_CODE);
+    end_px = cb_fp_px(c->npx + 1, CB_PX_CODE);
+    if (c->r->set_tracked) {
+        /*
+         * Only assigned fields can be filled. Most records have nothing to
+         * report: find that out in assignment order, then, if needed,
+         * visit the assigned fields in field order (the order of the scan
+         * below, so the issues come out the same).
+         */
+        const struct cb_fp *r = c->r;
+        const struct qc_field *fld = c->qc->field;
+        const struct cb_str *v = r->v;
+        uint16_t k, nset = r->nset;
+        const uint16_t *ids = r->set_ids;
+
+        for (k = 0; k < nset; k++) {
+            int i = ids[k];
+            if (v[i].len > fld[i].len_lim)
+                break;
+            if (st[i] >= CB_FS_OK &&
+                (st[i] == CB_FS_BAD || (fld[i].type == CB_T_M && r->val[i] < 0)))
+                break;
+        }
+        if (k == nset && nset < CB_FP_NFIELDS) /* a full list may miss some */
+            return;
+        for (id = cb_fp_next_set(c->r, 0); id < CB_FP_NFIELDS;
+             id = cb_fp_next_set(c->r, id + 1)) {
+            if (id >= end_px || (id >= end_dx && id < CB_FP_PX_BASE))
+                continue;
+            if (st[id] != CB_FS_EMPTY && fmt01_suspect(c, id))
+                fmt01_field(c, id);
+        }
+        return;
+    }
     /* Scalars, then the used part of each repeating group. */
     for (id = 0; id < CB_F__SCALARS; id++)
-        if (st[id] != CB_FS_EMPTY)
+        if (st[id] != CB_FS_EMPTY && fmt01_suspect(c, id))
             fmt01_field(c, id);
-    end = cb_fp_dx(c->ndx + 1, CB_DX_CODE);
-    for (id = CB_FP_DX_BASE; id < end; id++)
-        if (st[id] != CB_FS_EMPTY)
+    for (id = CB_FP_DX_BASE; id < end_dx; id++)
+        if (st[id] != CB_FS_EMPTY && fmt01_suspect(c, id))
             fmt01_field(c, id);
-    end = cb_fp_px(c->npx + 1, CB_PX_CODE);
+    end = end_px;
     for (id = CB_FP_PX_BASE; id < end; id++)
-        if (st[id] != CB_FS_EMPTY)
+        if (st[id] != CB_FS_EMPTY && fmt01_suspect(c, id))
             fmt01_field(c, id);
 }
 

@@ -21,6 +21,7 @@
 #include "carebase/profile.h"
 #include "carebase/strmap.h"
 #include "carebase/tsvfile.h"
+#include "record_int.h"
 
 #define MAX_PROFILES 32
 #define MAX_DETECT 16
@@ -42,7 +43,7 @@ struct cb_profile {
     struct cb_strmap vmap_inv;    /* "K\x1fCANON" -> index in raw */
     char           **canon, **raw;
     size_t           nmaps, capmaps;
-    uint8_t          has_map[CB_FP_NFIELDS];
+    uint8_t          kind[CB_FP_NFIELDS]; /* per field: KIND_* | type */
     struct cb_strmap incision;    /* raw -> index in inc */
     struct cb_strmap incision_inv;/* "q/h" -> index */
     struct { char raw[8], q[4], h[4]; } *inc;
@@ -50,6 +51,16 @@ struct cb_profile {
     char            *detect[MAX_DETECT];
     int              ndetect;
 };
+
+/*
+ * What filling a field involves, one byte per field so that the per-column
+ * work of cb_profile_fill is one lookup: the field's enum cb_fp_type in the
+ * low bits and these flags.
+ */
+#define KIND_TYPE   0x07u
+#define KIND_MAP    0x08u  /* the profile has value maps for the field */
+#define KIND_DXCODE 0x10u  /* a diagnosis code: ICD letter upper-cased */
+#define KIND_PARSE  0x20u  /* typed (N, M, D, DT): parsed into val[] */
 
 struct cb_profiles {
     struct cb_profile *p[MAX_PROFILES];
@@ -122,6 +133,31 @@ map_key(int field, struct cb_str v, char *buf, size_t n)
         return 0;
     memcpy(buf + k, v.ptr, v.len);
     return (size_t)k + v.len;
+}
+
+static int
+is_dx_code_field(int f)
+{
+    if (f == CB_F_JBDM || f == CB_F_MZZD_JBBM || f == CB_F_H23 || f == CB_F_JBMM)
+        return 1;
+    return f >= CB_FP_DX_BASE && f < CB_FP_PX_BASE &&
+           (f - CB_FP_DX_BASE) % CB_DX__FIELDS == CB_DX_CODE;
+}
+
+/* The kinds of a new profile: types and code flags, no maps yet. */
+static void
+init_kinds(struct cb_profile *p)
+{
+    int f;
+
+    for (f = 0; f < CB_FP_NFIELDS; f++) {
+        enum cb_fp_type t = cb_fp_field(f)->type;
+        bool text = t == CB_T_C || t == CB_T_K || t == CB_T_S;
+
+        p->kind[f] = (uint8_t)((unsigned)t |
+                               (is_dx_code_field(f) ? KIND_DXCODE : 0u) |
+                               (text ? 0u : KIND_PARSE));
+    }
 }
 
 struct range {
@@ -314,10 +350,10 @@ add_map(struct cb_profile *p, const struct cb_tsv_line *l, struct cb_buf *err)
         f = field >= CB_FP_PX_BASE ? (field - CB_FP_PX_BASE) % CB_PX__FIELDS
                                    : (field - CB_FP_DX_BASE) % CB_DX__FIELDS;
         for (n = lo; n <= hi; n++)
-            p->has_map[field >= CB_FP_PX_BASE ? cb_fp_px(n, f) : cb_fp_dx(n, f)] = 1;
+            p->kind[field >= CB_FP_PX_BASE ? cb_fp_px(n, f) : cb_fp_dx(n, f)] |= KIND_MAP;
         (void)fi;
     } else {
-        p->has_map[field] = 1;
+        p->kind[field] |= KIND_MAP;
     }
     return CB_OK;
 }
@@ -391,6 +427,7 @@ profile_line(const struct cb_tsv_line *l, void *ctx, struct cb_buf *err)
         cb_strmap_init(&p->vmap_inv);
         cb_strmap_init(&p->incision);
         cb_strmap_init(&p->incision_inv);
+        init_kinds(p);
         p->name = cb_strdup(name);
         p->description = cb_strndup(l->ncols > 3 ? l->col[3].ptr : "",
                                     l->ncols > 3 ? l->col[3].len : 0);
@@ -677,15 +714,7 @@ cb_header_map_release(struct cb_header_map *m)
 
 /* --- normalisation ------------------------------------------------------ */
 
-static int
-is_dx_code_field(int f)
-{
-    if (f == CB_F_JBDM || f == CB_F_MZZD_JBBM || f == CB_F_H23 || f == CB_F_JBMM)
-        return 1;
-    return f >= CB_FP_DX_BASE && f < CB_FP_PX_BASE &&
-           (f - CB_FP_DX_BASE) % CB_DX__FIELDS == CB_DX_CODE;
-}
-
+/* Assigns a copy of a normalised value and parses it again. */
 static enum cb_err
 set_copy(struct cb_fp *r, int f, const char *p, size_t n, struct cb_arena *a)
 {
@@ -694,6 +723,7 @@ set_copy(struct cb_fp *r, int f, const char *p, size_t n, struct cb_arena *a)
     if (!s.ptr)
         return CB_ERR_NOMEM;
     cb_fp_assign(r, f, s);
+    cb_fp_parse_field(r, f);
     return CB_OK;
 }
 
@@ -737,8 +767,21 @@ apply_map(const struct cb_profile *p, struct cb_fp *r, int f)
     return CB_OK;
 }
 
+/*
+ * Parses a slot field again after a change; *recount is set when it became
+ * empty, as the record's ndx/npx may then be lower than counted so far.
+ */
+static void
+reparse_slot_field(struct cb_fp *r, int f, bool *recount)
+{
+    cb_fp_parse_field(r, f);
+    if (r->state[f] == CB_FS_EMPTY)
+        *recount = true;
+}
+
 static enum cb_err
-split_incision(const struct cb_profile *p, struct cb_fp *r, int n)
+split_incision(const struct cb_profile *p, struct cb_fp *r, int n,
+               bool *recount)
 {
     int fq = cb_fp_px(n, CB_PX_QKYH);
     uint32_t i;
@@ -747,11 +790,15 @@ split_incision(const struct cb_profile *p, struct cb_fp *r, int n)
         return CB_OK;
     if (cb_strmap_get(&p->incision, r->v[fq], &i)) {
         cb_fp_assign(r, cb_fp_px(n, CB_PX_QKDJ), cb_str_c(p->inc[i].q));
-        if (p->inc[i].h[0])
+        reparse_slot_field(r, cb_fp_px(n, CB_PX_QKDJ), recount);
+        if (p->inc[i].h[0]) {
             cb_fp_assign(r, cb_fp_px(n, CB_PX_QKYHLB), cb_str_c(p->inc[i].h));
+            reparse_slot_field(r, cb_fp_px(n, CB_PX_QKYHLB), recount);
+        }
     } else if (!r->v[cb_fp_px(n, CB_PX_QKDJ)].len) {
         /* Unknown combined code: keep it visible to the incision rules. */
         cb_fp_assign(r, cb_fp_px(n, CB_PX_QKDJ), r->v[fq]);
+        reparse_slot_field(r, cb_fp_px(n, CB_PX_QKDJ), recount);
     }
     return CB_OK;
 }
@@ -839,15 +886,24 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
     int n;
     enum cb_err rc;
 
+    /* Locals: the stores into r below could otherwise alias them. */
     const int *field_of_col = m->field_of_col;
+    const uint8_t *kind = p->kind;
     const struct cb_str *fields = row->fields;
+    const uint16_t *cols = row->cols;
     size_t ncols = m->ncols < row->nfields ? m->ncols : row->nfields;
     /* A sparse row lists its non-empty fields only (cols[k] is the column). */
-    size_t nfill = row->cols ? row->nset : ncols;
+    size_t nfill = cols ? row->nset : ncols;
+    /* Mapped fields: parsed last, as their canonical text may be anything. */
+    uint16_t mapped[CB_FP_NFIELDS];
+    size_t nmapped = 0;
+    bool recount = false;
+    unsigned k;
+    int npx;
 
     cb_fp_reset(r);
     for (i = 0; i < nfill; i++) {
-        size_t col = row->cols ? row->cols[i] : i;
+        size_t col = cols ? cols[i] : i;
         struct cb_str v = fields[i];
         int f;
 
@@ -856,10 +912,21 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
         v = cb_str_trim(v);
         if (!v.len || (v.len == 1 && v.ptr[0] == '-'))
             continue;
+        k = kind[f];
         cb_fp_assign(r, f, v);
-        if (p->has_map[f])
+        if (!(k & (KIND_MAP | KIND_DXCODE | KIND_PARSE))) {
+            /* Plain text, the most common case: nothing to parse. */
+            r->state[f] = CB_FS_TEXT;
+            if (f >= CB_FP_DX_BASE)
+                cb_fp_note_filled(r, f);
+            continue;
+        }
+        if (k & KIND_MAP) {
             apply_map(p, r, f);
-        if (r->v[f].ptr[0] >= 'a' && r->v[f].ptr[0] <= 'z' && is_dx_code_field(f)) {
+            if (nmapped < CB_FP_NFIELDS)
+                mapped[nmapped++] = (uint16_t)f;
+        }
+        if ((k & KIND_DXCODE) && r->v[f].ptr[0] >= 'a' && r->v[f].ptr[0] <= 'z') {
             char *d = cb_arena_alloc(a, r->v[f].len);
             if (!d)
                 return CB_ERR_NOMEM;
@@ -867,9 +934,26 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
             d[0] = (char)(d[0] - 'a' + 'A');
             r->v[f].ptr = d;
         }
+        /*
+         * Parsing now leaves the text as it is (trimmed, not empty), so the
+         * steps below read what they read before parsing; each one parses
+         * again the fields it changes. Mapped fields are parsed last.
+         */
+        if (k & KIND_MAP)
+            continue;
+        if (k & KIND_PARSE) {
+            cb__fp_parse_value(r, f, (enum cb_fp_type)(k & KIND_TYPE));
+            cb_fp_note_filled(r, f);
+        } else {
+            r->state[f] = CB_FS_TEXT;
+            if (f >= CB_FP_DX_BASE)
+                cb_fp_note_filled(r, f);
+        }
     }
-    for (n = 1; n <= CB_FP_MAX_PX; n++)
-        if ((rc = split_incision(p, r, n)))
+    /* A combined incision code fills its slot, counted in npx (unless mapped). */
+    npx = nmapped ? CB_FP_MAX_PX : r->npx;
+    for (n = 1; n <= npx; n++)
+        if ((rc = split_incision(p, r, n, &recount)))
             return rc;
     if ((rc = fix_float_code(r, CB_F_YLFKFS, a)))
         return rc;
@@ -885,8 +969,18 @@ cb_profile_fill(const struct cb_header_map *m, const struct cb_row *row,
         r->v[CB_F_YZZY_YLJG].len) {
         cb_fp_assign(r, CB_F_WSY_YLJG, r->v[CB_F_YZZY_YLJG]);
         r->v[CB_F_YZZY_YLJG] = CB_STR_NULL;
+        cb_fp_parse_field(r, CB_F_WSY_YLJG);
+        cb_fp_parse_field(r, CB_F_YZZY_YLJG);
     }
-    cb_fp_parse(r);
+    /* What cb_fp_parse would give: every field parsed from its last text. */
+    for (i = 0; i < nmapped; i++)
+        if (mapped[i] >= CB_FP_DX_BASE)
+            reparse_slot_field(r, mapped[i], &recount);
+        else
+            cb_fp_parse_field(r, mapped[i]);
+    /* A slot field emptied after it was counted: count from scratch. */
+    if (recount)
+        cb_fp_parse(r);
     return CB_OK;
 }
 
@@ -928,7 +1022,7 @@ cb_profile_denormalise(const struct cb_profile *p, int field,
         if (cb_parse_i64(canonical, &d) == CB_OK)
             return cb_buf_addf(out, "%lld", (long long)(d / 30));
     }
-    if (p->has_map[field]) {
+    if (p->kind[field] & KIND_MAP) {
         kn = map_key(field, canonical, kb, sizeof(kb));
         if (kn && cb_strmap_get(&p->vmap_inv, cb_str_make(kb, kn), &i))
             return cb_buf_adds(out, p->raw[i]);

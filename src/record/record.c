@@ -7,6 +7,7 @@
 #include "carebase/date.h"
 #include "carebase/record.h"
 #include "carebase/strmap.h"
+#include "record_int.h"
 
 static const struct cb_fp_field_info scalar_info[CB_F__SCALARS] = {
 #define X(key, type, len, req, vset, zh) \
@@ -136,6 +137,7 @@ cb_fp_clear(struct cb_fp *r)
     r->dt_date_only_cysj = 0;
     r->nset = 0;
     r->set_tracked = 0;
+    memset(r->set_bits, 0, sizeof(r->set_bits));
 }
 
 void
@@ -153,6 +155,7 @@ cb_fp_reset(struct cb_fp *r)
         r->state[r->set_ids[i]] = CB_FS_EMPTY;
     }
     r->nset = 0;
+    memset(r->set_bits, 0, sizeof(r->set_bits));
     r->ndx = 0;
     r->npx = 0;
     r->dt_date_only_rysj = 0;
@@ -162,63 +165,28 @@ cb_fp_reset(struct cb_fp *r)
 static void
 parse_one(struct cb_fp *r, int id, enum cb_fp_type t)
 {
-    struct cb_str s = r->v[id];
-    int64_t v;
-    bool has_time;
-
-    if (cb_str_is_empty(s)) {
+    if (cb_str_is_empty(r->v[id])) {
         r->v[id] = CB_STR_NULL;
         r->state[id] = CB_FS_EMPTY;
         return;
     }
-    switch (t) {
-    case CB_T_N:
-        r->state[id] = cb_parse_i64(s, &v) == CB_OK ? CB_FS_OK : CB_FS_BAD;
-        break;
-    case CB_T_M:
-        r->state[id] = cb_parse_money(s, &v) == CB_OK ? CB_FS_OK : CB_FS_BAD;
-        break;
-    case CB_T_D:
-    case CB_T_DT:
-        if (cb_parse_datetime(s, &v, &has_time) != CB_OK) {
-            r->state[id] = CB_FS_BAD;
-            break;
-        }
-        if (t == CB_T_D) {
-            if (has_time) { /* a date item must not carry a time */
-                r->state[id] = CB_FS_BAD;
-                break;
-            }
-            v = cb_day_of(v);
-        } else if (id == CB_F_RYSJ) {
-            r->dt_date_only_rysj = !has_time;
-        } else if (id == CB_F_CYSJ) {
-            r->dt_date_only_cysj = !has_time;
-        }
-        r->state[id] = CB_FS_OK;
-        break;
-    case CB_T_C:
-    case CB_T_K:
-    case CB_T_S:
-        r->state[id] = CB_FS_TEXT;
-        return;
-    }
-    if (r->state[id] == CB_FS_OK)
-        r->val[id] = v;
+    /* The parsers trim (parse_money_fast hands spaces to cb_parse_money). */
+    cb__fp_parse_value(r, id, t);
 }
 
 static void
 note_slot(struct cb_fp *r, int id)
 {
-    if (id >= CB_FP_PX_BASE) {
-        int n = (id - CB_FP_PX_BASE) / CB_PX__FIELDS + 1;
-        if (n > r->npx)
-            r->npx = (uint8_t)n;
-    } else if (id >= CB_FP_DX_BASE) {
-        int n = (id - CB_FP_DX_BASE) / CB_DX__FIELDS + 1;
-        if (n > r->ndx)
-            r->ndx = (uint8_t)n;
-    }
+    cb_fp_note_filled(r, id);
+}
+
+void
+cb_fp_parse_field(struct cb_fp *r, int id)
+{
+    build_info();
+    parse_one(r, id, all_info[id].type);
+    if (r->state[id])
+        note_slot(r, id);
 }
 
 void

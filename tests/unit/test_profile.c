@@ -253,6 +253,95 @@ test_dash_is_empty_and_bad_types(void **state)
     free(r);
 }
 
+/*
+ * cb_profile_fill parses each value as it assigns it (its own fast money
+ * reader included): the result must be what cb_parse_money / cb_parse_i64
+ * say, and parsing the filled record again with cb_fp_parse must change
+ * nothing (states, values, slot counts).
+ */
+static void
+test_fill_parses_as_cb_fp_parse(void **state)
+{
+    static const char *const cols[] = { "ZFY", "NL", "CYSJ", "CSRQ", "JBDM3", "QKDJ2" };
+    static const char *const fixed[] = {
+        "0", "-0", "5.", "5.1", "5.12", "5.123", "-5.5", ".5", "-.5", "-",
+        "--5", "+5", "5..", "5.a", " 12.30 ", "1234567890123456",
+        "12345678901234567", "123456789012345.6", "-123456789012345",
+        "9223372036854775807", "99999999999999999999", "1e5", "12 3",
+    };
+    static const char alphabet[] = "0123456789.-+ a";
+    struct cb_fp *r = calloc(1, sizeof(*r)), *r2 = calloc(1, sizeof(*r2));
+    struct cb_arena a;
+    uint32_t seed = 12345;
+    size_t i, nfixed = sizeof(fixed) / sizeof(fixed[0]);
+
+    (void)state;
+    assert_non_null(r);
+    assert_non_null(r2);
+    cb_arena_init(&a, 4096);
+    for (i = 0; i < nfixed + 3000; i++) {
+        char buf[32];
+        const char *vals[6];
+        int64_t want, got;
+        int f;
+
+        if (i < nfixed) {
+            snprintf(buf, sizeof(buf), "%s", fixed[i]);
+        } else {
+            size_t n, k;
+            seed = seed * 1103515245u + 12345u;
+            n = 1 + (seed >> 16) % 20;
+            for (k = 0; k < n; k++) {
+                seed = seed * 1103515245u + 12345u;
+                buf[k] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+            }
+            buf[n] = '\0';
+        }
+        vals[0] = buf;
+        vals[1] = buf;
+        vals[2] = i % 2 ? "2024-02-03 10:00:00" : "2024-02-03";
+        vals[3] = "2001-01-31";
+        vals[4] = i % 3 ? "k35.800" : "";
+        vals[5] = i % 5 ? "1" : "";
+        cb_arena_reset(&a);
+        fill("n041", cols, vals, 6, r, &a);
+        {
+            struct cb_str t = cb_str_trim(cb_str_c(buf));
+            bool empty = t.len == 0 || (t.len == 1 && t.ptr[0] == '-');
+            enum cb_err rc = cb_parse_money(cb_str_c(buf), &want);
+
+            if (empty)
+                assert_int_equal(r->state[CB_F_ZFY], CB_FS_EMPTY);
+            else if (rc != CB_OK)
+                assert_int_equal(r->state[CB_F_ZFY], CB_FS_BAD);
+            else {
+                assert_int_equal(r->state[CB_F_ZFY], CB_FS_OK);
+                assert_int_equal(r->val[CB_F_ZFY], want);
+            }
+            rc = cb_parse_i64(cb_str_c(buf), &got);
+            if (!empty)
+                assert_int_equal(r->state[CB_F_NL], rc == CB_OK ? CB_FS_OK : CB_FS_BAD);
+            if (!empty && rc == CB_OK)
+                assert_int_equal(r->val[CB_F_NL], got);
+        }
+        memcpy(r2, r, sizeof(*r));
+        cb_fp_parse(r2);
+        assert_int_equal(r2->ndx, r->ndx);
+        assert_int_equal(r2->npx, r->npx);
+        assert_int_equal(r2->dt_date_only_cysj, r->dt_date_only_cysj);
+        for (f = 0; f < CB_FP_NFIELDS; f++) {
+            char key[32];
+            if (r2->state[f] != r->state[f] ||
+                (r->state[f] == CB_FS_OK && r2->val[f] != r->val[f]))
+                fail_msg("'%s': %s parses differently again", buf,
+                         cb_fp_key(f, key, sizeof(key)));
+        }
+    }
+    cb_arena_release(&a);
+    free(r);
+    free(r2);
+}
+
 static const struct cb_profile *
 detect(const char *const *cols, size_t n)
 {
@@ -383,6 +472,7 @@ main(void)
         cmocka_unit_test(test_tcm_value_maps),
         cmocka_unit_test(test_n041_healing_other),
         cmocka_unit_test(test_dash_is_empty_and_bad_types),
+        cmocka_unit_test(test_fill_parses_as_cb_fp_parse),
         cmocka_unit_test(test_detection),
         cmocka_unit_test(test_missing_required_columns),
         cmocka_unit_test(test_denormalise_inverts_maps),
