@@ -76,22 +76,31 @@ cb_store_row_compress(struct cb_store_row *row, struct cb_store_encoder *enc,
 static inline void
 put_bytes(unsigned char *o, const char *p, size_t n)
 {
-    uint64_t w;
-    uint32_t h;
+    uint64_t w, w2;
+    uint32_t h, h2;
     size_t i;
 
-    if (n >= 8) {
-        for (i = 0; i + 8 < n; i += 8) {
+    if (n >= 16) {
+        for (i = 0; i + 16 < n; i += 16) {
             memcpy(&w, p + i, 8);
+            memcpy(&w2, p + i + 8, 8);
             memcpy(o + i, &w, 8);
+            memcpy(o + i + 8, &w2, 8);
         }
-        memcpy(&w, p + n - 8, 8);
-        memcpy(o + n - 8, &w, 8);
+        memcpy(&w, p + n - 16, 8);
+        memcpy(&w2, p + n - 8, 8);
+        memcpy(o + n - 16, &w, 8);
+        memcpy(o + n - 8, &w2, 8);
+    } else if (n >= 8) {
+        memcpy(&w, p, 8);
+        memcpy(&w2, p + n - 8, 8);
+        memcpy(o, &w, 8);
+        memcpy(o + n - 8, &w2, 8);
     } else if (n >= 4) {
         memcpy(&h, p, 4);
+        memcpy(&h2, p + n - 4, 4);
         memcpy(o, &h, 4);
-        memcpy(&h, p + n - 4, 4);
-        memcpy(o + n - 4, &h, 4);
+        memcpy(o + n - 4, &h2, 4);
     } else if (n) {
         o[0] = (unsigned char)p[0];
         o[n / 2] = (unsigned char)p[n / 2];
@@ -144,27 +153,13 @@ json_clean(const char *p, size_t n)
     return 1;
 }
 
-/* Room a JSON string of n bytes may take: every byte \u00XX, the quotes. */
-#define JSON_STR_ROOM(n) (6 * (n) + 2)
-
-/*
- * Writes s as a JSON string at o (room: JSON_STR_ROOM(s.len)), exactly as
- * cb_json_str does (\" \\ \n \r \t, other controls \u00xx, every other
- * byte as it is); returns the end.
- */
+/* The escaping loop of put_json_str, for values that need it. */
 static unsigned char *
-put_json_str(unsigned char *o, struct cb_str s)
+put_json_escaped(unsigned char *o, struct cb_str s)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i;
 
-    *o++ = '"';
-    if (json_clean(s.ptr, s.len)) {
-        put_bytes(o, s.ptr, s.len);
-        o += s.len;
-        *o++ = '"';
-        return o;
-    }
     for (i = 0; i < s.len; i++) {
         unsigned char c = (unsigned char)s.ptr[i];
 
@@ -187,84 +182,169 @@ put_json_str(unsigned char *o, struct cb_str s)
             *o++ = (unsigned char)hex[c & 15];
         }
     }
-    *o++ = '"';
     return o;
 }
 
 /*
- * A JSON text being written into a cb_buf with plain stores: o is the
- * write position, room() makes sure n more bytes fit.
+ * A field's value at o: null when empty, else a JSON string exactly as
+ * cb_json_str writes it (\" \\ \n \r \t, other controls \u00xx, every
+ * other byte as it is). Room: VALUE_ROOM(len). Returns the end.
  */
-struct jw {
-    struct cb_buf *b;
-    unsigned char *o, *end;
-};
+#define VALUE_ROOM(n) (6 * (size_t)(n) + 4)
 
-static enum cb_err
-jw_grow(struct jw *w, size_t n)
+static inline unsigned char *
+put_value(unsigned char *o, const struct cb_fp *r, int f)
 {
-    enum cb_err rc;
-
-    w->b->len = (size_t)((char *)w->o - w->b->ptr);
-    if ((rc = cb_buf_reserve(w->b, n)))
-        return rc;
-    w->o = (unsigned char *)w->b->ptr + w->b->len;
-    w->end = (unsigned char *)w->b->ptr + w->b->cap - 1; /* keep the NUL's byte */
-    return CB_OK;
-}
-
-/* Starts writing at the end of b with room for n bytes. */
-static enum cb_err
-jw_start(struct jw *w, struct cb_buf *b, size_t n)
-{
-    enum cb_err rc;
-
-    if ((rc = cb_buf_reserve(b, n)))
-        return rc;
-    w->b = b;
-    w->o = (unsigned char *)b->ptr + b->len;
-    w->end = (unsigned char *)b->ptr + b->cap - 1;
-    return CB_OK;
-}
-
-static inline enum cb_err
-jw_room(struct jw *w, size_t n)
-{
-    return (size_t)(w->end - w->o) >= n ? CB_OK : jw_grow(w, n);
-}
-
-/* A field's value: null when empty, else a JSON string. Room: its own. */
-static inline enum cb_err
-jw_value(struct jw *w, const struct cb_fp *r, int f)
-{
-    enum cb_err rc;
+    struct cb_str s = r->v[f];
 
     if (!r->state[f]) {
-        if ((rc = jw_room(w, 4)))
-            return rc;
-        memcpy(w->o, "null", 4);
-        w->o += 4;
-        return CB_OK;
+        memcpy(o, "null", 4);
+        return o + 4;
     }
-    if ((rc = jw_room(w, JSON_STR_ROOM(r->v[f].len) + 1)))
-        return rc;
-    w->o = put_json_str(w->o, r->v[f]);
-    return CB_OK;
+    *o++ = '"';
+    if (json_clean(s.ptr, s.len)) {
+        put_bytes(o, s.ptr, s.len);
+        o += s.len;
+    } else {
+        o = put_json_escaped(o, s);
+    }
+    *o++ = '"';
+    return o;
 }
 
-/* "[n" (n a slot number, 0..99) after a comma unless first. Room: 8. */
-static inline void
-jw_slot(struct jw *w, int n, int first)
+/* ",[n" (no comma if first; n a slot number, 0..99). Room: 4. */
+static inline unsigned char *
+put_slot(unsigned char *o, int n, int first)
 {
-    unsigned char *o = w->o;
-
     if (!first)
         *o++ = ',';
     *o++ = '[';
     if (n >= 10)
         *o++ = (unsigned char)('0' + n / 10 % 10);
     *o++ = (unsigned char)('0' + n % 10);
-    w->o = o;
+    return o;
+}
+
+/* Values of a dx and a px slot, in their order in the JSON. */
+static const int dxf[] = { CB_DX_CODE, CB_DX_NAME, CB_DX_POA };
+static const int pxf[] = { CB_PX_CODE, CB_PX_NAME, CB_PX_DATE, CB_PX_LEVEL,
+                           CB_PX_SZ, CB_PX_YZ, CB_PX_EZ, CB_PX_QKDJ,
+                           CB_PX_QKYHLB, CB_PX_MZFS, CB_PX_MZYS };
+#define NDXF (sizeof(dxf) / sizeof(dxf[0]))
+#define NPXF (sizeof(pxf) / sizeof(pxf[0]))
+#define SLOT_ROOM 8  /* ",[nn" and "]", with a margin */
+
+/* An upper bound of the bytes dx and px take (see put_dx, put_px). */
+static size_t
+dx_px_room(const struct cb_fp *r)
+{
+    size_t need = 4 + SLOT_ROOM + VALUE_ROOM(r->v[CB_F_JBDM].len) +
+                  VALUE_ROOM(r->v[CB_F_ZYZD].len) + VALUE_ROOM(r->v[CB_F_RYBQ].len) + 3;
+    size_t k;
+    int n;
+
+    for (n = 1; n <= r->ndx; n++)
+        if (r->state[cb_fp_dx(n, CB_DX_CODE)]) {
+            need += SLOT_ROOM;
+            for (k = 0; k < NDXF; k++)
+                need += VALUE_ROOM(r->v[cb_fp_dx(n, dxf[k])].len) + 1;
+        }
+    for (n = 1; n <= r->npx; n++)
+        if (r->state[cb_fp_px(n, CB_PX_CODE)]) {
+            need += SLOT_ROOM;
+            for (k = 0; k < NPXF; k++)
+                need += VALUE_ROOM(r->v[cb_fp_px(n, pxf[k])].len) + 1;
+        }
+    return need;
+}
+
+/* dx: [[slot, code, name, poa],...], slot 0 = the principal (JBDM). */
+static unsigned char *
+put_dx(unsigned char *o, const struct cb_fp *r)
+{
+    int n, first = 1;
+
+    *o++ = '[';
+    if (r->state[CB_F_JBDM]) {
+        o = put_slot(o, 0, 1);
+        *o++ = ',';
+        o = put_value(o, r, CB_F_JBDM);
+        *o++ = ',';
+        o = put_value(o, r, CB_F_ZYZD);
+        *o++ = ',';
+        o = put_value(o, r, CB_F_RYBQ);
+        *o++ = ']';
+        first = 0;
+    }
+    for (n = 1; n <= r->ndx; n++) {
+        if (!r->state[cb_fp_dx(n, CB_DX_CODE)])
+            continue;
+        o = put_slot(o, n, first);
+        *o++ = ',';
+        o = put_value(o, r, cb_fp_dx(n, CB_DX_CODE));
+        *o++ = ',';
+        o = put_value(o, r, cb_fp_dx(n, CB_DX_NAME));
+        *o++ = ',';
+        o = put_value(o, r, cb_fp_dx(n, CB_DX_POA));
+        *o++ = ']';
+        first = 0;
+    }
+    *o++ = ']';
+    return o;
+}
+
+/*
+ * px: [[slot, code, name, time, level, surgeon, assistant1, assistant2,
+ * incision, healing, anaesthesia, anaesthetist],...].
+ */
+static unsigned char *
+put_px(unsigned char *o, const struct cb_fp *r)
+{
+    int n, first = 1;
+    size_t k;
+
+    *o++ = '[';
+    for (n = 1; n <= r->npx; n++) {
+        if (!r->state[cb_fp_px(n, CB_PX_CODE)])
+            continue;
+        o = put_slot(o, n, first);
+        for (k = 0; k < NPXF; k++) {
+            *o++ = ',';
+            o = put_value(o, r, cb_fp_px(n, pxf[k]));
+        }
+        *o++ = ']';
+        first = 0;
+    }
+    *o++ = ']';
+    return o;
+}
+
+/*
+ * Builds dx then px in scratch (one reservation, then plain stores) and
+ * copies both into the arena at once (each a view; px is NUL-terminated,
+ * dx is not).
+ */
+static enum cb_err
+json_dx_px(struct cb_store_row *row, const struct cb_fp *r, struct cb_arena *a,
+           struct cb_buf *scratch)
+{
+    unsigned char *o, *dxend;
+    enum cb_err rc;
+    struct cb_str both;
+
+    cb_buf_reset(scratch);
+    if ((rc = cb_buf_reserve(scratch, dx_px_room(r))))
+        return rc;
+    o = (unsigned char *)scratch->ptr;
+    dxend = put_dx(o, r);
+    o = put_px(dxend, r);
+    scratch->len = (size_t)((char *)o - scratch->ptr);
+    both = cb_arena_dup(a, scratch->ptr, scratch->len);
+    if (!both.ptr)
+        return CB_ERR_NOMEM;
+    row->dx = cb_str_make(both.ptr, (size_t)((char *)dxend - scratch->ptr));
+    row->px = cb_str_make(both.ptr + row->dx.len, both.len - row->dx.len);
+    return CB_OK;
 }
 
 /*
@@ -272,152 +352,54 @@ jw_slot(struct jw *w, int n, int first)
  * then for each scalar field in fields.def order a varint n (0 = empty,
  * else the value's length + 1) and the value's bytes; trailing empty fields
  * are left out. fields.def is append-only, so every version decodes.
- * Written with plain stores; room is checked per non-empty value only.
+ *
+ * Room is reserved up front for every field to take up to ITEM_ROOM bytes
+ * (a one-byte varint and a value of up to ITEM_ROOM - 1 bytes), so only a
+ * longer value checks for room, enough for itself and ITEM_ROOM for each
+ * field after it.
  */
+#define ITEM_ROOM 64
+
 static enum cb_err
 items_data(struct cb_buf *b, const struct cb_fp *r)
 {
     int f, last = CB_F__SCALARS - 1;
-    struct jw w;
+    unsigned char *o;
     enum cb_err rc;
 
     while (last >= 0 && !r->state[last])
         last--;
-    /* Every empty field takes one byte: room for all of them up front. */
-    if ((rc = jw_start(&w, b, (size_t)(last + 2) + 64)))
+    if ((rc = cb_buf_reserve(b, 1 + (size_t)(last + 1) * ITEM_ROOM)))
         return rc;
-    *w.o++ = (unsigned char)CB_STORE_ITEMS_V1;
+    o = (unsigned char *)b->ptr + b->len;
+    *o++ = (unsigned char)CB_STORE_ITEMS_V1;
     for (f = 0; f <= last; f++) {
         size_t len;
         uint64_t n;
 
         if (!r->state[f]) {
-            *w.o++ = 0;
+            *o++ = 0;
             continue;
         }
         len = r->v[f].len;
-        /* This value, its varint and one byte for each field still to come. */
-        if ((rc = jw_room(&w, len + 10 + (size_t)(last - f))))
-            return rc;
-        n = (uint64_t)len + 1;
-        if (n <= 0x7f) {
-            *w.o++ = (unsigned char)n;
+        if (len < ITEM_ROOM) {
+            *o++ = (unsigned char)(len + 1);
         } else {
+            b->len = (size_t)((char *)o - b->ptr);
+            if ((rc = cb_buf_reserve(b, len + 10 + (size_t)(last - f) * ITEM_ROOM)))
+                return rc;
+            o = (unsigned char *)b->ptr + b->len;
+            n = (uint64_t)len + 1;
             do {
-                *w.o++ = (unsigned char)((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+                *o++ = (unsigned char)((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
                 n >>= 7;
             } while (n);
         }
-        put_bytes(w.o, r->v[f].ptr, len);
-        w.o += len;
+        put_bytes(o, r->v[f].ptr, len);
+        o += len;
     }
-    b->len = (size_t)((char *)w.o - b->ptr);
+    b->len = (size_t)((char *)o - b->ptr);
     b->ptr[b->len] = '\0';
-    return CB_OK;
-}
-
-/* dx: [[slot, code, name, poa],...], slot 0 = the principal (JBDM). */
-static enum cb_err
-json_dx(struct jw *w, const struct cb_fp *r)
-{
-    enum cb_err rc;
-    int n, first = 1;
-
-    if ((rc = jw_room(w, 8)))
-        return rc;
-    *w->o++ = '[';
-    if (r->state[CB_F_JBDM]) {
-        jw_slot(w, 0, 1);
-        *w->o++ = ',';
-        if ((rc = jw_value(w, r, CB_F_JBDM)) || (rc = jw_room(w, 1)))
-            return rc;
-        *w->o++ = ',';
-        if ((rc = jw_value(w, r, CB_F_ZYZD)) || (rc = jw_room(w, 1)))
-            return rc;
-        *w->o++ = ',';
-        if ((rc = jw_value(w, r, CB_F_RYBQ)) || (rc = jw_room(w, 8)))
-            return rc;
-        *w->o++ = ']';
-        first = 0;
-    }
-    for (n = 1; n <= r->ndx; n++) {
-        if (!r->state[cb_fp_dx(n, CB_DX_CODE)])
-            continue;
-        jw_slot(w, n, first);
-        *w->o++ = ',';
-        if ((rc = jw_value(w, r, cb_fp_dx(n, CB_DX_CODE))) || (rc = jw_room(w, 1)))
-            return rc;
-        *w->o++ = ',';
-        if ((rc = jw_value(w, r, cb_fp_dx(n, CB_DX_NAME))) || (rc = jw_room(w, 1)))
-            return rc;
-        *w->o++ = ',';
-        if ((rc = jw_value(w, r, cb_fp_dx(n, CB_DX_POA))) || (rc = jw_room(w, 8)))
-            return rc;
-        *w->o++ = ']';
-        first = 0;
-    }
-    *w->o++ = ']';
-    return CB_OK;
-}
-
-/*
- * px: [[slot, code, name, time, level, surgeon, assistant1, assistant2,
- * incision, healing, anaesthesia, anaesthetist],...].
- */
-static enum cb_err
-json_px(struct jw *w, const struct cb_fp *r)
-{
-    static const int pxf[] = { CB_PX_CODE, CB_PX_NAME, CB_PX_DATE, CB_PX_LEVEL,
-                               CB_PX_SZ, CB_PX_YZ, CB_PX_EZ, CB_PX_QKDJ,
-                               CB_PX_QKYHLB, CB_PX_MZFS, CB_PX_MZYS };
-    enum cb_err rc;
-    int n, first = 1;
-    size_t k;
-
-    if ((rc = jw_room(w, 8)))
-        return rc;
-    *w->o++ = '[';
-    for (n = 1; n <= r->npx; n++) {
-        if (!r->state[cb_fp_px(n, CB_PX_CODE)])
-            continue;
-        jw_slot(w, n, first);
-        for (k = 0; k < sizeof(pxf) / sizeof(pxf[0]); k++) {
-            *w->o++ = ',';
-            if ((rc = jw_value(w, r, cb_fp_px(n, pxf[k]))) || (rc = jw_room(w, 8)))
-                return rc;
-        }
-        *w->o++ = ']';
-        first = 0;
-    }
-    *w->o++ = ']';
-    return CB_OK;
-}
-
-/*
- * Builds dx then px in scratch and copies both into the arena at once
- * (each a view; dx is not NUL-terminated, px is).
- */
-static enum cb_err
-json_dx_px(struct cb_store_row *row, const struct cb_fp *r, struct cb_arena *a,
-           struct cb_buf *scratch)
-{
-    struct jw w;
-    enum cb_err rc;
-    size_t dxlen;
-    struct cb_str both;
-
-    cb_buf_reset(scratch);
-    if ((rc = jw_start(&w, scratch, 1024)) || (rc = json_dx(&w, r)))
-        return rc;
-    dxlen = (size_t)((char *)w.o - scratch->ptr);
-    if ((rc = json_px(&w, r)))
-        return rc;
-    scratch->len = (size_t)((char *)w.o - scratch->ptr);
-    both = cb_arena_dup(a, scratch->ptr, scratch->len);
-    if (!both.ptr)
-        return CB_ERR_NOMEM;
-    row->dx = cb_str_make(both.ptr, dxlen);
-    row->px = cb_str_make(both.ptr + dxlen, both.len - dxlen);
     return CB_OK;
 }
 
