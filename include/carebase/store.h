@@ -396,7 +396,8 @@ enum cb_store_scol {
 /*
  * A row ready for the store: everything the database needs, already
  * encoded, with every string owned by the arena given to
- * cb_store_row_encode except raw (borrowed from the caller). Encoding is
+ * cb_store_row_encode except raw (borrowed from the caller) and the
+ * columns whose text lies inside raw (borrowed from it). Encoding is
  * pure and may run on another thread than the store (the importer's
  * workers do).
  */
@@ -435,8 +436,9 @@ CB_MUST_CHECK enum cb_err cb_store_row_compress(struct cb_store_row *row,
 /*
  * Encodes r (normalised, parsed, checked: res) into row, copying what it
  * needs into a, and compresses the items (row->data_compressed). raw is
- * not copied: it must stay valid as long as the row. rejected follows
- * res->nerrors.
+ * not copied: it must stay valid, unchanged, as long as the row, and so
+ * are the values of r that point inside it (the importer's come from the
+ * row's text in its chunk). rejected follows res->nerrors.
  */
 CB_MUST_CHECK enum cb_err cb_store_row_encode(struct cb_store_row *row,
                                               const struct cb_fp *r,

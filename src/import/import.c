@@ -227,7 +227,10 @@ encode_row(const struct run *ru, struct worker *w, const struct cb_row *row,
         return CB_OK;
     /* Names live in the reference tables, which outlive the chunk. */
     sr->sval[CB_SC_CYKB_NAME] = dept_name(ru->rd, sr->sval[CB_SC_CYKB]);
-    sr->sval[CB_SC_RYKB_NAME] = dept_name(ru->rd, sr->sval[CB_SC_RYKB]);
+    /* Most stays end in the department they began in: one lookup then. */
+    sr->sval[CB_SC_RYKB_NAME] = cb_str_eq(sr->sval[CB_SC_RYKB], sr->sval[CB_SC_CYKB])
+                                    ? sr->sval[CB_SC_CYKB_NAME]
+                                    : dept_name(ru->rd, sr->sval[CB_SC_RYKB]);
     /* Grouping: no SQL, no allocation (the chooser holds the works). */
     if (ru->opts->drg &&
         (rc = cb_store_drg_chooser_group_on(ru->opts->drg, w->index, w->rec,

@@ -70,8 +70,10 @@ cb_prefix_match(const struct cb_prefix_list *l, struct cb_str code)
 {
     if (!l || !code.len)
         return false;
+    /* Prefixes are never empty: the first byte rules out most without a call. */
     for (int i = 0; i < l->n; i++)
-        if (code.len >= l->p[i].len && !memcmp(code.ptr, l->p[i].ptr, l->p[i].len))
+        if (l->p[i].ptr[0] == code.ptr[0] && code.len >= l->p[i].len &&
+            !memcmp(code.ptr, l->p[i].ptr, l->p[i].len))
             return true;
     return false;
 }

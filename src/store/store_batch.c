@@ -42,7 +42,14 @@ static const char fact_set[] =
     " cohorts = excluded.cohorts, drg_id = excluded.drg_id, gen = excluded.gen";
 enum { FACT_NCOLS = 13 };
 
-/* "INSERT INTO t(cols) VALUES (?1,...),... <set>" for nrows rows (numbering above). */
+/*
+ * "INSERT INTO t(cols) VALUES (?2,...,?1),(...,?1),... <set>" for nrows rows:
+ * the last column, the same for every row, is ?1; row r's others are
+ * ?(2 + r * (ncols - 1)) on. The shared one comes first in the numbering
+ * because SQLite looks up every ?N at or below the highest number seen so
+ * far in a list of those seen: with the shared one numbered last, that is
+ * every parameter, and preparing grew with the square of their count.
+ */
 static sqlite3_stmt *
 prepare_upsert(struct cb_store *st, const char *table, const char *cols, int ncols,
                const char *set, int nrows, struct cb_buf *err)
@@ -54,9 +61,9 @@ prepare_upsert(struct cb_store *st, const char *table, const char *cols, int nco
     for (int r = 0; !rc && r < nrows; r++) {
         rc = cb_buf_adds(&sql, r ? ",(" : "(");
         for (int c = 0; !rc && c < ncols - 1; c++)
-            rc = cb_buf_addf(&sql, "%s?%d", c ? "," : "", r * (ncols - 1) + c + 1);
+            rc = cb_buf_addf(&sql, "%s?%d", c ? "," : "", r * (ncols - 1) + c + 2);
         if (!rc)
-            rc = cb_buf_addf(&sql, ",?%d)", nrows * (ncols - 1) + 1);
+            rc = cb_buf_adds(&sql, ",?1)");
     }
     if (!rc)
         rc = cb_buf_adds(&sql, set);
@@ -157,8 +164,8 @@ flush_drg(struct cb_store *st, struct cb_buf *err)
                                              drg_set, CB__BATCH, err)))
             return CB_ERR_DB;
         for (int i = 0; i < n; i++)
-            bind_drg(st->drg_batch, i * (DRG_NCOLS - 1), &st->drg_wait[i]);
-        sqlite3_bind_text(st->drg_batch, n * (DRG_NCOLS - 1) + 1, now, nnow, SQLITE_STATIC);
+            bind_drg(st->drg_batch, 1 + i * (DRG_NCOLS - 1), &st->drg_wait[i]);
+        sqlite3_bind_text(st->drg_batch, 1, now, nnow, SQLITE_STATIC);
         return run(st, st->drg_batch, "cannot store DRG results", err);
     }
     for (int i = 0; !rc && i < n; i++) {
@@ -185,8 +192,8 @@ flush_facts(struct cb_store *st, struct cb_buf *err)
                                               fact_set, CB__BATCH, err)))
             return CB_ERR_DB;
         for (int i = 0; i < n; i++)
-            bind_fact(st->fact_batch, i * (FACT_NCOLS - 1), &st->fact_wait[i]);
-        sqlite3_bind_int64(st->fact_batch, n * (FACT_NCOLS - 1) + 1, st->fact_gen);
+            bind_fact(st->fact_batch, 1 + i * (FACT_NCOLS - 1), &st->fact_wait[i]);
+        sqlite3_bind_int64(st->fact_batch, 1, st->fact_gen);
         return run(st, st->fact_batch, "cannot store facts", err);
     }
     for (int i = 0; !rc && i < n; i++) {
