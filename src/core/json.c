@@ -3,17 +3,6 @@
 
 #include "carebase/json.h"
 
-/* Whether any of the 8 bytes in w is < 0x20, '"' or '\\' (SWAR). */
-static inline int
-needs_escape8(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-    uint64_t ctl = (w - ones * 0x20) & ~w;
-    uint64_t zq = (q - ones) & ~q, zb = (bs - ones) & ~bs;
-
-    return ((ctl | zq | zb) & highs) != 0;
-}
 
 enum cb_err
 cb_json_str(struct cb_buf *b, struct cb_str s)
@@ -33,7 +22,7 @@ cb_json_str(struct cb_buf *b, struct cb_str s)
         /* Skip clean stretches eight bytes at a time. */
         while (i + 8 <= s.len) {
             memcpy(&w, s.ptr + i, 8);
-            if (needs_escape8(w))
+            if (cb_json_needs_escape8(w))
                 break;
             i += 8;
         }

@@ -108,17 +108,6 @@ put_bytes(unsigned char *o, const char *p, size_t n)
     }
 }
 
-/* Whether any of the 8 bytes in w is < 0x20, '"' or '\\' (SWAR, as json.c). */
-static inline int
-needs_escape8(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-    uint64_t ctl = (w - ones * 0x20) & ~w;
-    uint64_t zq = (q - ones) & ~q, zb = (bs - ones) & ~bs;
-
-    return ((ctl | zq | zb) & highs) != 0;
-}
 
 /*
  * Whether p[0..n) needs no JSON escape: a word (two overlapping ones for
@@ -134,16 +123,16 @@ json_clean(const char *p, size_t n)
     if (n >= 8) {
         for (i = 0; i + 8 < n; i += 8) {
             memcpy(&w, p + i, 8);
-            if (needs_escape8(w))
+            if (cb_json_needs_escape8(w))
                 return 0;
         }
         memcpy(&w, p + n - 8, 8);
-        return !needs_escape8(w);
+        return !cb_json_needs_escape8(w);
     }
     if (n >= 4) {
         memcpy(&lo, p, 4);
         memcpy(&hi, p + n - 4, 4);
-        return !needs_escape8((uint64_t)lo | (uint64_t)hi << 32);
+        return !cb_json_needs_escape8((uint64_t)lo | (uint64_t)hi << 32);
     }
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
