@@ -40,14 +40,19 @@ int  cb_store_schema_version(const struct cb_store *st);
 
 /*
  * Bulk mode, for imports: checkpoints of the write-ahead log run on a
- * background connection instead of stalling the writer, and foreign keys
- * are not enforced on this connection (the importer writes only keys it
- * has just read or created). Begin it outside a transaction; end it (or
- * close the store) outside one when the bulk work is done.
+ * background connection instead of stalling the writer; once the log is
+ * past its limit (cb_store_set_wal_limit), a commit waits for them to
+ * catch up, so that the next transaction writes the log from its start
+ * again (without that the log would grow to the size of the import);
+ * foreign keys are not enforced on this connection (the importer writes
+ * only keys it has just read or created). Begin it outside a transaction;
+ * end it (or close the store) outside one when the bulk work is done.
  */
 CB_MUST_CHECK enum cb_err cb_store_bulk_begin(struct cb_store *st,
                                               struct cb_buf *err);
 void cb_store_bulk_end(struct cb_store *st);
+/* The log size, in pages, past which a bulk commit waits (<= 0: 16384). */
+void cb_store_set_wal_limit(struct cb_store *st, int frames);
 
 CB_MUST_CHECK enum cb_err cb_store_begin(struct cb_store *st, struct cb_buf *err);
 CB_MUST_CHECK enum cb_err cb_store_commit(struct cb_store *st, struct cb_buf *err);

@@ -639,6 +639,10 @@ checkpoint_main(void *arg)
     if (sqlite3_open_v2(st->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         sqlite3_close(db);
+        pthread_mutex_lock(&st->ckpt_mu);
+        st->ckpt_stop = 1;                 /* nobody waits for it then */
+        pthread_cond_broadcast(&st->ckpt_done_cv);
+        pthread_mutex_unlock(&st->ckpt_mu);
         return NULL;
     }
     sqlite3_busy_timeout(db, 100);
@@ -659,12 +663,68 @@ checkpoint_main(void *arg)
         if (st->ckpt_stop)
             break;
         pthread_mutex_unlock(&st->ckpt_mu);
-        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        int nlog = -1, nckpt = -2;
+        int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog,
+                                           &nckpt);
         pthread_mutex_lock(&st->ckpt_mu);
+        if (rc == SQLITE_OK && nlog == nckpt) {
+            st->ckpt_full_frames = nlog;
+            pthread_cond_broadcast(&st->ckpt_done_cv);
+        }
     }
     pthread_mutex_unlock(&st->ckpt_mu);
     sqlite3_close(db);
     return NULL;
+}
+
+/* The writer's WAL hook in bulk mode: the log's size after each commit. */
+static int
+wal_size_hook(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+    struct cb_store *st = ctx;
+
+    (void)db;
+    (void)name;
+    st->wal_frames = frames;
+    return SQLITE_OK;
+}
+
+/*
+ * A log that a writer keeps appending to is never found fully copied when
+ * its next transaction starts, so SQLite never starts it again from the
+ * beginning: it would grow to the size of the whole import (and be dropped
+ * from the page cache at close). Past WAL_WRAP_FRAMES, the writer waits
+ * after a commit for the checkpointer to copy what is left, so that its
+ * next transaction restarts the log.
+ */
+#ifndef WAL_WRAP_FRAMES /* -DWAL_WRAP_FRAMES=n to measure */
+#define WAL_WRAP_FRAMES 16384
+#endif
+#define WAL_WRAP_WAIT_MS 5000
+
+static void
+wait_for_checkpoint(struct cb_store *st)
+{
+    struct timespec until;
+
+    if (!st->bulk ||
+        st->wal_frames < (st->wal_wrap_frames > 0 ? st->wal_wrap_frames : WAL_WRAP_FRAMES))
+        return;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += WAL_WRAP_WAIT_MS / 1000;
+    pthread_mutex_lock(&st->ckpt_mu);
+    st->ckpt_full_frames = 0;
+    pthread_cond_broadcast(&st->ckpt_cv);   /* a pass now, not at its next tick */
+    while (st->ckpt_full_frames < st->wal_frames && !st->ckpt_stop &&
+           pthread_cond_timedwait(&st->ckpt_done_cv, &st->ckpt_mu, &until) == 0)
+        ;
+    pthread_mutex_unlock(&st->ckpt_mu);
+}
+
+void
+cb_store_set_wal_limit(struct cb_store *st, int frames)
+{
+    st->wal_wrap_frames = frames > 0 ? frames : 0;
 }
 
 enum cb_err
@@ -687,13 +747,18 @@ cb_store_bulk_begin(struct cb_store *st, struct cb_buf *err)
         return rc;
     pthread_mutex_init(&st->ckpt_mu, NULL);
     pthread_cond_init(&st->ckpt_cv, NULL);
+    pthread_cond_init(&st->ckpt_done_cv, NULL);
     st->ckpt_stop = 0;
+    st->wal_frames = 0;
+    st->ckpt_full_frames = 0;
     if (pthread_create(&st->ckpt_thread, NULL, checkpoint_main, st) != 0) {
         pthread_mutex_destroy(&st->ckpt_mu);
         pthread_cond_destroy(&st->ckpt_cv);
+        pthread_cond_destroy(&st->ckpt_done_cv);
         (void)cb__store_exec(st, "PRAGMA wal_autocheckpoint = 4096", err);
         return CB_OK; /* fall back to checkpoints on the writer */
     }
+    sqlite3_wal_hook(st->db, wal_size_hook, st);   /* autocheckpoint is off */
     st->bulk = 1;
     return CB_OK;
 }
@@ -714,6 +779,7 @@ cb_store_bulk_end(struct cb_store *st)
     pthread_join(st->ckpt_thread, NULL);
     pthread_mutex_destroy(&st->ckpt_mu);
     pthread_cond_destroy(&st->ckpt_cv);
+    pthread_cond_destroy(&st->ckpt_done_cv);
     st->bulk = 0;
     sqlite3_exec(st->db, "PRAGMA wal_autocheckpoint = 4096", NULL, NULL, NULL);
 }
@@ -770,8 +836,10 @@ cb_store_commit(struct cb_store *st, struct cb_buf *err)
     if (!rc)
         rc = cb__store_exec(st, "COMMIT", err);
 
-    if (!rc)
+    if (!rc) {
         st->in_tx = 0;
+        wait_for_checkpoint(st);
+    }
     return rc;
 }
 

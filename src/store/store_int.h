@@ -94,6 +94,12 @@ struct cb_store {
     pthread_mutex_t   ckpt_mu;
     pthread_cond_t    ckpt_cv;
     int               ckpt_stop;
+    /* The log's size after the last commit (frames, the WAL hook), and
+       passes of the checkpointer that left it fully copied (ckpt_mu). */
+    int               wal_frames;
+    int               wal_wrap_frames;   /* 0: WAL_WRAP_FRAMES */
+    int               ckpt_full_frames;
+    pthread_cond_t    ckpt_done_cv;
     /* Facts (store_fact.c): dimension caches, scheme texts, generation. */
     struct cb_strmap  dim_cache[3];  /* dept, doctor, drg: "scope\x1fcode" -> id */
     struct cb_strmap  transfer_cache;/* "hospital\x1fname" -> 1 if a down-transfer */

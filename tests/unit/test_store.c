@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "carebase/date.h"
 #include "carebase/drg.h"
@@ -435,6 +436,68 @@ test_bulk_new_patients(void **state)
     assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM reject_issue WHERE rule = 'QC-ID-02'"), 1);
     assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record WHERE length(data) > 0"
                                " AND dx IS NOT NULL AND px IS NOT NULL"), 75);
+    cb_buf_release(&err);
+}
+
+/* The size of the WAL file of database p, in pages of 16 KiB (rounded up). */
+static long
+wal_pages(const char *p)
+{
+    char w[512];
+    struct stat sb;
+
+    snprintf(w, sizeof w, "%s-wal", p);
+    return stat(w, &sb) ? 0 : (long)((sb.st_size + 16383) / 16384);
+}
+
+/*
+ * Bulk mode: past its limit, a commit waits for the checkpointer, so the
+ * next transaction writes the log from its start again: the log file stays
+ * near the limit. With no limit in reach it grows with the data.
+ */
+static void
+test_bulk_wal_restarts(void **state)
+{
+    struct cb_import_file f = { "/x/a.csv", "a.csv", 10, "western", "utf-8", "csv" };
+    struct cb_buf err = CB_BUF_INIT;
+    long pages[2];
+
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        const char *p = db_path(k ? "walbig.db" : "walwrap.db");
+        struct cb_store *st;
+        enum cb_put_result res;
+        int64_t fid;
+        char bah[16];
+
+        assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+        cb_store_set_wal_limit(st, k ? 1000000 : 40);
+        assert_int_equal(cb_store_bulk_begin(st, &err), CB_OK);
+        assert_int_equal(cb_store_file_begin(st, &f, &fid, &err), CB_OK);
+        pages[k] = 0;
+        for (int c = 0; c < 60; c++) {      /* 60 commits of 40 records */
+            assert_int_equal(cb_store_begin(st, &err), CB_OK);
+            for (int i = 0; i < 40; i++) {
+                struct cb_fp *r;
+                snprintf(bah, sizeof(bah), "W%d", c * 40 + i);
+                r = record(bah, "1", "J18.900");
+                assert_int_equal(put(st, r, fid, (uint64_t)(c * 40 + i) + 2, &res, &err),
+                                 CB_OK);
+                free(r);
+            }
+            assert_int_equal(cb_store_commit(st, &err), CB_OK);
+            if (wal_pages(p) > pages[k])
+                pages[k] = wal_pages(p);
+        }
+        cb_store_bulk_end(st);
+        cb_store_close(st);
+        assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record"), 2400);
+    }
+    /* a commit of 40 records is a few pages: the log stays under twice the
+       limit with it, and grows well past that without */
+    print_message("log pages: %ld with a limit of 40, %ld without\n", pages[0], pages[1]);
+    if (pages[0] > 80 || pages[1] < 2 * pages[0])
+        fail_msg("log pages: %ld with a limit of 40, %ld without", pages[0], pages[1]);
     cb_buf_release(&err);
 }
 
@@ -1004,6 +1067,7 @@ main(void)
         cmocka_unit_test(test_overlap_across_connections),
         cmocka_unit_test(test_bulk_new_patients),
         cmocka_unit_test(test_bulk_mode_foreign_keys),
+        cmocka_unit_test(test_bulk_wal_restarts),
         cmocka_unit_test(test_migrate_v1_to_v2),
         cmocka_unit_test(test_drg_choice),
         cmocka_unit_test(test_drg_result_with_record),
