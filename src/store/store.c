@@ -700,16 +700,26 @@ wal_size_hook(void *ctx, sqlite3 *db, const char *name, int frames)
 #ifndef WAL_WRAP_FRAMES /* -DWAL_WRAP_FRAMES=n to measure */
 #define WAL_WRAP_FRAMES 16384
 #endif
-#define WAL_WRAP_WAIT_MS 5000
+#define WAL_WRAP_WAIT_MS 2000
 
 static void
 wait_for_checkpoint(struct cb_store *st)
 {
+    int limit = st->wal_wrap_frames > 0 ? st->wal_wrap_frames : WAL_WRAP_FRAMES;
     struct timespec until;
 
-    if (!st->bulk ||
-        st->wal_frames < (st->wal_wrap_frames > 0 ? st->wal_wrap_frames : WAL_WRAP_FRAMES))
+    if (!st->bulk)
         return;
+    if (st->wal_frames < limit)
+        st->wal_next_wait = limit;          /* the log restarted */
+    if (st->wal_frames < st->wal_next_wait)
+        return;
+    /*
+     * Another connection's long read (a server loading its facts) keeps the
+     * log from being copied in full: then wait at most once more per
+     * `limit` pages of growth.
+     */
+    st->wal_next_wait = st->wal_frames + limit;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += WAL_WRAP_WAIT_MS / 1000;
     pthread_mutex_lock(&st->ckpt_mu);
@@ -750,6 +760,7 @@ cb_store_bulk_begin(struct cb_store *st, struct cb_buf *err)
     pthread_cond_init(&st->ckpt_done_cv, NULL);
     st->ckpt_stop = 0;
     st->wal_frames = 0;
+    st->wal_next_wait = 0;
     st->ckpt_full_frames = 0;
     if (pthread_create(&st->ckpt_thread, NULL, checkpoint_main, st) != 0) {
         pthread_mutex_destroy(&st->ckpt_mu);

@@ -98,6 +98,7 @@ struct cb_store {
        passes of the checkpointer that left it fully copied (ckpt_mu). */
     int               wal_frames;
     int               wal_wrap_frames;   /* 0: WAL_WRAP_FRAMES */
+    int               wal_next_wait;     /* log size of the next wait */
     int               ckpt_full_frames;
     pthread_cond_t    ckpt_done_cv;
     /* Facts (store_fact.c): dimension caches, scheme texts, generation. */

@@ -443,10 +443,11 @@ test_bulk_new_patients(void **state)
 static long
 wal_pages(const char *p)
 {
-    char w[512];
+    char w[4096];
     struct stat sb;
 
-    snprintf(w, sizeof w, "%s-wal", p);
+    if ((size_t)snprintf(w, sizeof w, "%s-wal", p) >= sizeof w)
+        return -1;
     return stat(w, &sb) ? 0 : (long)((sb.st_size + 16383) / 16384);
 }
 
