@@ -667,10 +667,11 @@ checkpoint_main(void *arg)
         int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog,
                                            &nckpt);
         pthread_mutex_lock(&st->ckpt_mu);
-        if (rc == SQLITE_OK && nlog == nckpt) {
+        st->ckpt_passes++;
+        st->ckpt_copied = rc == SQLITE_OK ? nckpt : -1;
+        if (rc == SQLITE_OK && nlog == nckpt)
             st->ckpt_full_frames = nlog;
-            pthread_cond_broadcast(&st->ckpt_done_cv);
-        }
+        pthread_cond_broadcast(&st->ckpt_done_cv);
     }
     pthread_mutex_unlock(&st->ckpt_mu);
     sqlite3_close(db);
@@ -725,9 +726,17 @@ wait_for_checkpoint(struct cb_store *st)
     pthread_mutex_lock(&st->ckpt_mu);
     st->ckpt_full_frames = 0;
     pthread_cond_broadcast(&st->ckpt_cv);   /* a pass now, not at its next tick */
-    while (st->ckpt_full_frames < st->wal_frames && !st->ckpt_stop &&
-           pthread_cond_timedwait(&st->ckpt_done_cv, &st->ckpt_mu, &until) == 0)
-        ;
+    for (uint64_t seen = st->ckpt_passes; st->ckpt_full_frames < st->wal_frames &&
+                                          !st->ckpt_stop;) {
+        int copied = st->ckpt_copied;
+        if (pthread_cond_timedwait(&st->ckpt_done_cv, &st->ckpt_mu, &until))
+            break;
+        /* A pass that copied nothing more: a reader holds the rest. */
+        if (st->ckpt_passes != seen && st->ckpt_full_frames < st->wal_frames &&
+            st->ckpt_copied <= copied)
+            break;
+        seen = st->ckpt_passes;
+    }
     pthread_mutex_unlock(&st->ckpt_mu);
 }
 
@@ -762,6 +771,8 @@ cb_store_bulk_begin(struct cb_store *st, struct cb_buf *err)
     st->wal_frames = 0;
     st->wal_next_wait = 0;
     st->ckpt_full_frames = 0;
+    st->ckpt_copied = 0;
+    st->ckpt_passes = 0;
     if (pthread_create(&st->ckpt_thread, NULL, checkpoint_main, st) != 0) {
         pthread_mutex_destroy(&st->ckpt_mu);
         pthread_cond_destroy(&st->ckpt_cv);

@@ -99,7 +99,9 @@ struct cb_store {
     int               wal_frames;
     int               wal_wrap_frames;   /* 0: WAL_WRAP_FRAMES */
     int               wal_next_wait;     /* log size of the next wait */
-    int               ckpt_full_frames;
+    int               ckpt_full_frames;  /* log size at the last full pass */
+    int               ckpt_copied;       /* frames copied at the last pass */
+    uint64_t          ckpt_passes;
     pthread_cond_t    ckpt_done_cv;
     /* Facts (store_fact.c): dimension caches, scheme texts, generation. */
     struct cb_strmap  dim_cache[3];  /* dept, doctor, drg: "scope\x1fcode" -> id */
