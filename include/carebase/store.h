@@ -413,7 +413,7 @@ struct cb_store_row {
     uint32_t               null_mask;  /* 1 << CB_IC_x: NULL */
     struct cb_str          sval[CB_SC__COUNT];
     struct cb_str          data;       /* items, binary layout (store_encode.c) */
-    int                    data_compressed; /* data is already a zstd frame */
+    int                    data_compressed; /* data is already a codec frame */
     struct cb_str          dx, px;     /* JSON (see docs/architecture.md) */
     struct cb_str          raw;        /* the raw line, for rejects */
     uint64_t               hash;       /* identity of the content */
@@ -432,11 +432,6 @@ struct cb_store_row {
 struct cb_store_encoder;
 CB_MUST_CHECK enum cb_err cb_store_encoder_new(struct cb_store_encoder **out);
 void cb_store_encoder_free(struct cb_store_encoder *e);
-
-/* Compresses row->data in place (into a) unless it is already. */
-CB_MUST_CHECK enum cb_err cb_store_row_compress(struct cb_store_row *row,
-                                                struct cb_store_encoder *enc,
-                                                struct cb_arena *a);
 
 /*
  * Encodes r (normalised, parsed, checked: res) into row, copying what it

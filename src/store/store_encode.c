@@ -5,8 +5,9 @@
  *
  * Layouts (documented in docs/architecture.md):
  *   data  every non-empty scalar item, in the binary layout of
- *         items_data() below, compressed here (a zstd frame, dictionary in
- *         src/store/dict; SQL reads it as a JSON object with fp_data(data))
+ *         items_data() below, compressed here (store_codec.c: an LZ4
+ *         frame, dictionary in src/store/dict; SQL reads it as a JSON
+ *         object with fp_data(data))
  *   dx    [[slot, code, name, poa],...]      slot 0 = principal (JBDM)
  *   px    [[slot, code, name, time, level, surgeon, assistant1, assistant2,
  *           incision, healing, anaesthesia, anaesthetist],...]
@@ -22,7 +23,6 @@
 
 struct cb_store_encoder {
     struct cb_buf    scratch;  /* JSON being built */
-    struct cb_buf    zbuf;     /* a compressed frame */
     struct cb_codec *codec;    /* created on first use */
 };
 
@@ -35,7 +35,6 @@ cb_store_encoder_new(struct cb_store_encoder **out)
     if (!e)
         return CB_ERR_NOMEM;
     cb_buf_init(&e->scratch, 16u << 20);
-    cb_buf_init(&e->zbuf, 16u << 20);
     *out = e;
     return CB_OK;
 }
@@ -46,28 +45,8 @@ cb_store_encoder_free(struct cb_store_encoder *e)
     if (!e)
         return;
     cb_buf_release(&e->scratch);
-    cb_buf_release(&e->zbuf);
     cb__codec_free(e->codec);
     cb_free(e);
-}
-
-enum cb_err
-cb_store_row_compress(struct cb_store_row *row, struct cb_store_encoder *enc,
-                      struct cb_arena *a)
-{
-    enum cb_err rc;
-
-    if (row->rejected || row->data_compressed)
-        return CB_OK;
-    if (!enc->codec && (rc = cb__codec_new(&enc->codec)))
-        return rc;
-    if ((rc = cb__codec_compress(enc->codec, row->data.ptr, row->data.len, &enc->zbuf)))
-        return rc;
-    row->data = cb_arena_dup(a, enc->zbuf.ptr, enc->zbuf.len);
-    if (!row->data.ptr)
-        return CB_ERR_NOMEM;
-    row->data_compressed = 1;
-    return CB_OK;
 }
 
 /* ---- plain stores into reserved room ---------------------------------------- */
