@@ -13,6 +13,8 @@
 #ifndef CAREBASE_READER_H
 #define CAREBASE_READER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "carebase/buf.h"
@@ -136,5 +138,8 @@ CB_MUST_CHECK enum cb_err cb_xlsx_next(struct cb_xlsx *x, struct cb_row *row,
                                        struct cb_buf *err);
 void cb_xlsx_progress(const struct cb_xlsx *x, uint64_t *done, uint64_t *total);
 void cb_xlsx_free(struct cb_xlsx *x);
+
+/* Whether p[0..n) is valid UTF-8 (RFC 3629), with the reader's validator. */
+bool cb_utf8_valid(const void *p, size_t n);
 
 #endif

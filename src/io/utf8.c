@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "carebase/reader.h"
 #include "io_int.h"
 
 #if defined(__SSE2__)
@@ -279,4 +280,12 @@ cb__utf8_valid_copy(unsigned char *dst, const unsigned char *p, size_t n,
     ok = cb__utf8_valid_prefix_scalar(p, n, incomplete);
     memcpy(dst, p, ok);
     return ok;
+}
+
+bool
+cb_utf8_valid(const void *p, size_t n)
+{
+    int incomplete;
+
+    return cb__utf8_valid_prefix(p, n, &incomplete) == n;
 }

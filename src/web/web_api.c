@@ -18,6 +18,7 @@
 #include "carebase/alloc.h"
 #include "carebase/date.h"
 #include "carebase/json.h"
+#include "carebase/reader.h"
 #include "web_int.h"
 
 #define BODY_MAX ((size_t)256 << 20)   /* a response (indicators by doctor) */
@@ -104,16 +105,6 @@ arg(const struct web_req *rq, const char *key)
     return NULL;
 }
 
-/* Whether s[0..n) is valid UTF-8 (jansson checks it when it makes a string). */
-static bool
-utf8_ok(const char *s, size_t n)
-{
-    json_t *j = json_stringn(s, n);
-
-    json_decref(j);
-    return j != NULL;
-}
-
 /*
  * Whether s has 1..max bytes, each a letter, digit, one of extra or part of
  * a non-ASCII character (valid UTF-8: a parameter may be echoed in JSON).
@@ -131,7 +122,7 @@ plain(const char *s, size_t max, const char *extra)
               (c >= 0x80) || strchr(extra, c)))
             return false;
     }
-    return n > 0 && n <= max && (!wide || utf8_ok(s, n));
+    return n > 0 && n <= max && (!wide || cb_utf8_valid(s, n));
 }
 
 /* A name (a doctor's): 1..max bytes of UTF-8 text without control characters. */
@@ -143,7 +134,7 @@ name_text(const char *s, size_t max)
     for (; s[n]; n++)
         if ((unsigned char)s[n] < 0x20 || s[n] == 0x7f)
             return false;
-    return n > 0 && n <= max && utf8_ok(s, n);
+    return n > 0 && n <= max && cb_utf8_valid(s, n);
 }
 
 static bool
@@ -1509,30 +1500,9 @@ h_live_wards(struct cb_web_server *s, struct cb_store *st, const struct web_req 
  * The stream: a "summary" event (the JSON of GET /api/live/summary for the
  * user's hospitals) whenever the live state changed, and at least every
  * WEB_STREAM_PING_S so that the freshness shown stays true when a feed
- * goes quiet.
+ * goes quiet. live_stream_due: whether there is one to send now (the
+ * streams thread asks it before waking a suspended stream).
  */
-static enum cb_err
-live_stream_poll(void *ctx, uint64_t *seen, struct cb_buf *out)
-{
-    struct live_scope *ls = ctx;
-    uint64_t v = cb_live_version(ls->s->live);
-    double now = cb__web_mono();
-    enum cb_err rc;
-
-    (void)seen;   /* what was sent is kept in ls */
-    if (ls->sent_at > 0 && v == ls->sent_version && now - ls->sent_at < WEB_STREAM_PING_S)
-        return CB_OK;
-    if ((rc = cb_buf_addf(out, "event: summary\nid: %llu\ndata: ", (unsigned long long)v)) ||
-        (rc = cb_live_summary_json(ls->s->live, live_filter, ls, cb__web_live_now(ls->s),
-                                   out)) ||
-        (rc = cb_buf_adds(out, "\n\n")))
-        return rc;
-    ls->sent_version = v;
-    ls->sent_at = now;
-    return CB_OK;
-}
-
-/* Whether live_stream_poll would send: the state changed or a refresh is due. */
 static bool
 live_stream_due(void *ctx)
 {
@@ -1540,6 +1510,27 @@ live_stream_due(void *ctx)
 
     return ls->sent_at <= 0 || cb_live_version(ls->s->live) != ls->sent_version ||
            cb__web_mono() - ls->sent_at >= WEB_STREAM_PING_S;
+}
+
+static enum cb_err
+live_stream_poll(void *ctx, uint64_t *seen, struct cb_buf *out)
+{
+    struct live_scope *ls = ctx;
+    uint64_t v;
+    enum cb_err rc;
+
+    (void)seen;   /* what was sent is kept in ls */
+    if (!live_stream_due(ls))
+        return CB_OK;
+    v = cb_live_version(ls->s->live);
+    if ((rc = cb_buf_addf(out, "event: summary\nid: %llu\ndata: ", (unsigned long long)v)) ||
+        (rc = cb_live_summary_json(ls->s->live, live_filter, ls, cb__web_live_now(ls->s),
+                                   out)) ||
+        (rc = cb_buf_adds(out, "\n\n")))
+        return rc;
+    ls->sent_version = v;
+    ls->sent_at = cb__web_mono();
+    return CB_OK;
 }
 
 static void
