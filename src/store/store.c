@@ -13,9 +13,11 @@
  *   7  the HL7 message journal (hl7_message, store_hl7.c)
  *   8  record without its index on (hospital_id, cy_day)
  */
+#include <fcntl.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "carebase/alloc.h"
 #include "carebase/json.h"
@@ -627,6 +629,15 @@ cb_store_close(struct cb_store *st)
  * The checkpointer: its own connection runs PASSIVE checkpoints, which
  * never block the writer, so the fsyncs of checkpointing overlap the import
  * instead of stalling it.
+ *
+ * Drop-behind: a pass that copied pages ends with a sync of the database
+ * file, after which its pages in the OS page cache are clean and nobody
+ * needs them (the writer keeps the pages it works on in its own cache, and
+ * the log still holds what was written since). They are dropped, so that
+ * an import does not grow the page cache by the size of the database:
+ * growing it cost this project's 2-core VM about 2 s of kernel time per GB
+ * (fresh guest pages), where reusing freed ones costs 0.3 s; and an import
+ * of millions of records should not push everything else out of the cache.
  */
 static void *
 checkpoint_main(void *arg)
@@ -646,6 +657,9 @@ checkpoint_main(void *arg)
         return NULL;
     }
     sqlite3_busy_timeout(db, 100);
+    /* At NORMAL and above a pass syncs the file; any descriptor drops pages. */
+    sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+    int drop_fd = open(st->path, O_RDONLY | O_CLOEXEC);
     /*
      * A new connection learns that the database is in WAL mode only when it
      * first reads it; until then a checkpoint does nothing.
@@ -666,6 +680,8 @@ checkpoint_main(void *arg)
         int nlog = -1, nckpt = -2;
         int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog,
                                            &nckpt);
+        if (rc == SQLITE_OK && nckpt > 0 && drop_fd >= 0)
+            (void)posix_fadvise(drop_fd, 0, 0, POSIX_FADV_DONTNEED);
         pthread_mutex_lock(&st->ckpt_mu);
         st->ckpt_passes++;
         st->ckpt_copied = rc == SQLITE_OK ? nckpt : -1;
@@ -675,6 +691,8 @@ checkpoint_main(void *arg)
     }
     pthread_mutex_unlock(&st->ckpt_mu);
     sqlite3_close(db);
+    if (drop_fd >= 0)
+        close(drop_fd);
     return NULL;
 }
 
