@@ -282,11 +282,10 @@ static const char *const migrations[CB_SCHEMA_VERSION] = {
 
 static const char *const stmt_sql[S__COUNT] = {
     [S_REC_INSERT] =
-        "INSERT INTO record(hospital_id, bah, zycs, content_hash, file_id, line,"
-        " rysj, cysj, cy_day, rykb, cykb, zzys, xb, nl, age_days, rytj, lyfs,"
-        " sjzyts, jbdm, rybq, zfy, birth_weight, n_warnings, data, dx, px)"
+        /* ?25: the id, NULL for SQLite's choice */
+        "INSERT INTO record(" CB__RECORD_COLUMNS ")"
         " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
-        "?18,?19,?20,?21,?22,?23,?24,?26,?27)"
+        "?18,?19,?20,?21,?22,?23,?24,?25,?26,?27)"
         " ON CONFLICT (hospital_id, bah, zycs) DO NOTHING",
     [S_REC_FIND] =
         "SELECT id, content_hash, file_id FROM record"
@@ -309,6 +308,7 @@ static const char *const stmt_sql[S__COUNT] = {
         "SELECT zycs FROM record WHERE hospital_id = ?1 AND bah = ?2"
         " AND zycs <> ?3 AND rysj < ?5 AND cysj > ?4 LIMIT 1",
     [S_REC_ANY_OF_HOSP] = "SELECT 1 FROM record WHERE hospital_id = ?1 LIMIT 1",
+    [S_REC_MAX_ID] = "SELECT coalesce(max(id), 0) + 1 FROM record",
     [S_REC_ADD_WARNING] = "UPDATE record SET n_warnings = n_warnings + 1 WHERE id = ?1",
     [S_WARN_INSERT] =
         "INSERT INTO record_warning(record_id, rule, field, value, detail)"
@@ -544,6 +544,7 @@ cb_store_open(struct cb_store **out, const char *path, struct cb_buf *err)
     st->keys_file = -1;
     cb_buf_init(&st->fnbuf, 32u << 20);
     cb_buf_init(&st->zbuf, 32u << 20);
+    cb_arena_init(&st->rec_text, 256u << 10);
 
     st->path = cb_strdup(path);
     if (!st->path) {
@@ -861,6 +862,7 @@ cb_store_begin(struct cb_store *st, struct cb_buf *err)
 {
     enum cb_err rc = cb__store_exec(st, "BEGIN IMMEDIATE", err);
 
+    st->next_id = 0;
     if (!rc)
         st->in_tx = 1;
     if (!rc && (rc = note_data_version(st, err)))
@@ -878,6 +880,7 @@ cb_store_commit(struct cb_store *st, struct cb_buf *err)
 
     if (!rc) {
         st->in_tx = 0;
+        st->next_id = 0;
         wait_for_checkpoint(st);
     }
     return rc;
@@ -889,6 +892,7 @@ cb_store_rollback(struct cb_store *st)
     if (st->in_tx)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->in_tx = 0;
+    st->next_id = 0;
     cb__store_batch_drop(st, 0);
     /* Caches may hold ids created inside the rolled-back transaction. */
     cb_strmap_release(&st->hosp_cache);

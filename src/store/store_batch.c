@@ -228,9 +228,9 @@ cb__store_queue_fact(struct cb_store *st, const struct cb__fact_row *f,
 enum cb_err
 cb__store_flush(struct cb_store *st, struct cb_buf *err)
 {
-    enum cb_err rc = CB_OK;
+    enum cb_err rc = cb__store_flush_records(st, err);
 
-    if (st->ndrg_wait)
+    if (!rc && st->ndrg_wait)
         rc = flush_drg(st, err);
     if (!rc && st->nfact_wait)
         rc = flush_facts(st, err);
@@ -242,6 +242,7 @@ cb__store_batch_drop(struct cb_store *st, int fin)
 {
     st->ndrg_wait = 0;
     st->nfact_wait = 0;
+    cb__store_records_drop(st, fin);
     if (fin) {
         sqlite3_finalize(st->drg_batch);
         sqlite3_finalize(st->fact_batch);

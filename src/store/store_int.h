@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "carebase/arena.h"
 #include "carebase/store.h"
 #include "carebase/strmap.h"
 #include "store_codec.h"
@@ -20,6 +21,7 @@ enum stmt_id {
     S_REC_TOUCH,
     S_REC_OVERLAP,
     S_REC_ANY_OF_HOSP,
+    S_REC_MAX_ID,
     S_REC_ADD_WARNING,
     S_WARN_INSERT,
     S_WARN_DELETE,
@@ -40,6 +42,16 @@ enum stmt_id {
 };
 
 /*
+ * The columns of a record row in the order of the parameters that bind
+ * them (store_record.c, bind_record): id is ?25 (S_REC_UPDATE's key).
+ */
+#define CB__RECORD_COLUMNS                                                      \
+    "hospital_id, bah, zycs, content_hash, file_id, line, rysj, cysj, cy_day,"  \
+    " rykb, cykb, zzys, xb, nl, age_days, rytj, lyfs, sjzyts, jbdm, rybq, zfy," \
+    " birth_weight, n_warnings, data, id, dx, px"
+#define CB__RECORD_NCOLS 27
+
+/*
  * Rows of drg_result and fact wait here and go to the database in
  * multi-row upserts of CB__BATCH rows (store_batch.c): one statement, and
  * one cursor, for many rows. They are flushed before a commit and before
@@ -57,6 +69,16 @@ struct cb__fact_row {
     int64_t        id, hospital_id;  /* gen: st->fact_gen when flushed */
     struct cb_fact f;             /* dims filled in */
 };
+
+/*
+ * A new record waiting for a multi-row insert (store_record.c): the row
+ * as given, its texts copied into st->rec_text, with the id it will have.
+ */
+struct cb__rec_row {
+    int64_t             id, hospital_id, file_id;
+    struct cb_store_row row;
+};
+enum { CB__REC_BATCH_SIZES = 7 };  /* statements of 64, 32, ..., 1 rows */
 
 struct cb_store {
     sqlite3          *db;
@@ -121,6 +143,16 @@ struct cb_store {
     struct cb__fact_row fact_wait[CB__BATCH];
     int                 nfact_wait;
     sqlite3_stmt       *drg_batch, *fact_batch;
+    /*
+     * New records of bulk mode (store_record.c): ids are given by the
+     * store, from next_id (0: to be read in this transaction), so that a
+     * record has its id before it is written.
+     */
+    struct cb__rec_row  rec_wait[CB__BATCH];
+    int                 nrec_wait;
+    struct cb_arena     rec_text;
+    sqlite3_stmt       *rec_batch[CB__REC_BATCH_SIZES];
+    int64_t             next_id;
 };
 
 /* The prepared statement for id (prepared on first use); NULL on error. */
@@ -154,6 +186,10 @@ enum cb_err cb__store_queue_fact(struct cb_store *st, const struct cb__fact_row 
                                  struct cb_buf *err);
 /* Writes what waits (before a commit, or a statement that needs it). */
 enum cb_err cb__store_flush(struct cb_store *st, struct cb_buf *err);
+/* Writes the waiting records (store_record.c); part of cb__store_flush. */
+enum cb_err cb__store_flush_records(struct cb_store *st, struct cb_buf *err);
+/* Drops the waiting records; fin: also their statements (store_record.c). */
+void cb__store_records_drop(struct cb_store *st, int fin);
 /* Drops what waits (rollback) and the batch statements (close: fin = 1). */
 void cb__store_batch_drop(struct cb_store *st, int fin);
 /* grouped_at for results written now (store_drg.c). */

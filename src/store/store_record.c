@@ -106,39 +106,45 @@ bind_icol(sqlite3_stmt *s, int i, const struct cb_store_row *row, int col)
 }
 
 /*
- * Binds parameters 1..27 shared by S_REC_INSERT and S_REC_UPDATE; zdata:
- * the compressed items (row->data, or st->zbuf when the store compressed).
+ * Binds a record's columns as parameters o+1 .. o+27 (CB__RECORD_COLUMNS;
+ * S_REC_INSERT and S_REC_UPDATE have o = 0); zdata: the compressed items
+ * (row->data, or st->zbuf when the store compressed); id 0: NULL, SQLite's
+ * choice.
  */
 static void
-bind_record(sqlite3_stmt *s, int64_t hospital_id, const struct cb_store_row *row,
-            int64_t file_id, struct cb_str zdata)
+bind_record(sqlite3_stmt *s, int o, int64_t hospital_id, const struct cb_store_row *row,
+            int64_t file_id, struct cb_str zdata, int64_t id)
 {
-    sqlite3_bind_blob(s, 24, zdata.ptr, (int)zdata.len, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 1, hospital_id);
-    bind_opt_text(s, 2, row->sval[CB_SC_BAH]);
-    bind_icol(s, 3, row, CB_IC_ZYCS);
-    sqlite3_bind_int64(s, 4, (sqlite3_int64)row->hash);
-    sqlite3_bind_int64(s, 5, file_id);
-    sqlite3_bind_int64(s, 6, (sqlite3_int64)row->line);
-    bind_icol(s, 7, row, CB_IC_RYSJ);
-    bind_icol(s, 8, row, CB_IC_CYSJ);
-    bind_icol(s, 9, row, CB_IC_CY_DAY);
-    bind_opt_text(s, 10, row->sval[CB_SC_RYKB]);
-    bind_opt_text(s, 11, row->sval[CB_SC_CYKB]);
-    bind_opt_text(s, 12, row->sval[CB_SC_ZZYS]);
-    bind_opt_text(s, 13, row->sval[CB_SC_XB]);
-    bind_icol(s, 14, row, CB_IC_NL);
-    bind_icol(s, 15, row, CB_IC_AGE_DAYS);
-    bind_opt_text(s, 16, row->sval[CB_SC_RYTJ]);
-    bind_opt_text(s, 17, row->sval[CB_SC_LYFS]);
-    bind_icol(s, 18, row, CB_IC_SJZYTS);
-    bind_opt_text(s, 19, row->sval[CB_SC_JBDM]);
-    bind_opt_text(s, 20, row->sval[CB_SC_RYBQ]);
-    bind_icol(s, 21, row, CB_IC_ZFY);
-    bind_icol(s, 22, row, CB_IC_BIRTH_WEIGHT);
-    sqlite3_bind_int(s, 23, row->nissues);
-    sqlite3_bind_text(s, 26, row->dx.ptr, (int)row->dx.len, SQLITE_STATIC);
-    sqlite3_bind_text(s, 27, row->px.ptr, (int)row->px.len, SQLITE_STATIC);
+    sqlite3_bind_blob(s, o + 24, zdata.ptr, (int)zdata.len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, o + 1, hospital_id);
+    bind_opt_text(s, o + 2, row->sval[CB_SC_BAH]);
+    bind_icol(s, o + 3, row, CB_IC_ZYCS);
+    sqlite3_bind_int64(s, o + 4, (sqlite3_int64)row->hash);
+    sqlite3_bind_int64(s, o + 5, file_id);
+    sqlite3_bind_int64(s, o + 6, (sqlite3_int64)row->line);
+    bind_icol(s, o + 7, row, CB_IC_RYSJ);
+    bind_icol(s, o + 8, row, CB_IC_CYSJ);
+    bind_icol(s, o + 9, row, CB_IC_CY_DAY);
+    bind_opt_text(s, o + 10, row->sval[CB_SC_RYKB]);
+    bind_opt_text(s, o + 11, row->sval[CB_SC_CYKB]);
+    bind_opt_text(s, o + 12, row->sval[CB_SC_ZZYS]);
+    bind_opt_text(s, o + 13, row->sval[CB_SC_XB]);
+    bind_icol(s, o + 14, row, CB_IC_NL);
+    bind_icol(s, o + 15, row, CB_IC_AGE_DAYS);
+    bind_opt_text(s, o + 16, row->sval[CB_SC_RYTJ]);
+    bind_opt_text(s, o + 17, row->sval[CB_SC_LYFS]);
+    bind_icol(s, o + 18, row, CB_IC_SJZYTS);
+    bind_opt_text(s, o + 19, row->sval[CB_SC_JBDM]);
+    bind_opt_text(s, o + 20, row->sval[CB_SC_RYBQ]);
+    bind_icol(s, o + 21, row, CB_IC_ZFY);
+    bind_icol(s, o + 22, row, CB_IC_BIRTH_WEIGHT);
+    sqlite3_bind_int(s, o + 23, row->nissues);
+    if (id)
+        sqlite3_bind_int64(s, o + 25, id);
+    else
+        sqlite3_bind_null(s, o + 25);
+    sqlite3_bind_text(s, o + 26, row->dx.ptr, (int)row->dx.len, SQLITE_STATIC);
+    sqlite3_bind_text(s, o + 27, row->px.ptr, (int)row->px.len, SQLITE_STATIC);
 }
 
 static enum cb_err
@@ -325,14 +331,14 @@ maybe_stored_before(struct cb_store *st, const struct cb_store_row *row)
 /*
  * QC-ID-03 (W): another stay of the same patient (hospital, BAH) whose
  * [RYSJ, CYSJ] overlaps this one. It needs the stored records, so the store
- * applies it; the warning goes with the record that arrives second. In a
- * hospital whose records all came through this connection, a patient it
- * has not stored before has no other stay: no query (the first import of
- * a hospital's history).
+ * applies it; the warning goes with the record that arrives second. seen 0:
+ * the patient has no other stay (in a hospital whose records all came
+ * through this connection, one that maybe_stored_before has not seen: the
+ * first import of a hospital's history), so no query.
  */
 static enum cb_err
 check_overlap(struct cb_store *st, int64_t hid, int64_t id,
-              const struct cb_store_row *row, struct cb_buf *err)
+              const struct cb_store_row *row, int seen, struct cb_buf *err)
 {
     static const char detail_fmt[] = "the stay overlaps the stay with ZYCS %lld "
                                      "of the same patient";
@@ -344,8 +350,7 @@ check_overlap(struct cb_store *st, int64_t hid, int64_t id,
 
     if (row->null_mask & ((1u << CB_IC_RYSJ) | (1u << CB_IC_CYSJ) | (1u << CB_IC_ZYCS)))
         return CB_OK;
-    if (hid > 0 && (size_t)hid < st->ov_cap && st->ov_state[hid] == 1 &&
-        !maybe_stored_before(st, row))
+    if (!seen)
         return CB_OK;
     if (!(s = cb__store_stmt(st, S_REC_OVERLAP, err)))
         return CB_ERR_DB;
@@ -369,11 +374,15 @@ check_overlap(struct cb_store *st, int64_t hid, int64_t id,
     is.detail = cb_str_c(detail);
     if ((rc = put_issues(st, S_WARN_INSERT, id, &is, 1, 0, err)))
         return rc;
-    if (!(s = cb__store_stmt(st, S_REC_ADD_WARNING, err)))
-        return CB_ERR_DB;
-    sqlite3_bind_int64(s, 1, id);
-    if ((rc = step_done(st, s, "cannot count a warning", err)))
-        return rc;
+    if (st->nrec_wait && st->rec_wait[st->nrec_wait - 1].id == id) {
+        st->rec_wait[st->nrec_wait - 1].row.nissues++;  /* not written yet */
+    } else {
+        if (!(s = cb__store_stmt(st, S_REC_ADD_WARNING, err)))
+            return CB_ERR_DB;
+        sqlite3_bind_int64(s, 1, id);
+        if ((rc = step_done(st, s, "cannot count a warning", err)))
+            return rc;
+    }
     st->overlaps++;
     st->overlaps_first_warning += row->nissues == 0;
     return CB_OK;
@@ -387,12 +396,252 @@ cb_store_overlap_counts(const struct cb_store *st, uint64_t *warnings,
     *first_warning = st->overlaps_first_warning;
 }
 
+/* The id of the next record of this transaction (bulk mode), from the table. */
+static enum cb_err
+next_record_id(struct cb_store *st, int64_t *id, struct cb_buf *err)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (!st->next_id) {
+        if (!(s = cb__store_stmt(st, S_REC_MAX_ID, err)))
+            return CB_ERR_DB;
+        rc = sqlite3_step(s);
+        st->next_id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+        sqlite3_reset(s);
+        if (rc != SQLITE_ROW || st->next_id <= 0)
+            return cb__store_fail(st, "cannot read the last record id", err);
+    }
+    *id = st->next_id;
+    return CB_OK;
+}
+
+/*
+ * What goes with a stored record: its departments, warnings, the QC-ID-03
+ * check (seen: as for check_overlap), its DRG result and fact.
+ */
+static enum cb_err
+put_children(struct cb_store *st, int64_t hid, int64_t id, const struct cb_store_row *row,
+             int seen, int inserted, struct cb_buf *err)
+{
+    enum cb_err rc;
+
+    /* Admitted where discharged, nearly always: that department is there now. */
+    if ((rc = cb_store_department_ensure(st, hid, row->sval[CB_SC_CYKB],
+                                         row->sval[CB_SC_CYKB_NAME], err)) ||
+        (!cb_str_eq(row->sval[CB_SC_RYKB], row->sval[CB_SC_CYKB]) &&
+         (rc = cb_store_department_ensure(st, hid, row->sval[CB_SC_RYKB],
+                                          row->sval[CB_SC_RYKB_NAME], err))) ||
+        (rc = put_issues(st, S_WARN_INSERT, id, row->issues, row->nissues, 0, err)) ||
+        (rc = check_overlap(st, hid, id, row, seen, err)) ||
+        (rc = cb__store_put_drg(st, id, row, inserted, err)))
+        return rc;
+    return cb__store_put_fact(st, id, hid, row, err);
+}
+
+/* Texts of a waiting record that bind_record reads. */
+static const int waiting_texts[] = {
+    CB_SC_BAH, CB_SC_RYKB, CB_SC_CYKB, CB_SC_ZZYS, CB_SC_XB,
+    CB_SC_RYTJ, CB_SC_LYFS, CB_SC_JBDM, CB_SC_RYBQ,
+};
+
+static struct cb_str
+keep_text(struct cb_store *st, struct cb_str v, int *oom)
+{
+    struct cb_str d;
+
+    if (!v.len)
+        return v;
+    d = cb_arena_dup(&st->rec_text, v.ptr, v.len);
+    *oom |= !d.ptr;
+    return d;
+}
+
+/*
+ * A new record (see put_record) waits for a multi-row insert with the id
+ * it will have, the next of the transaction, so that records go in in the
+ * order of their ids (appended, pages left full); what goes with it is
+ * written now. Its texts are copied: the caller's row need not outlive the
+ * call.
+ */
+static enum cb_err
+queue_record(struct cb_store *st, int64_t file_id, int64_t hid,
+             const struct cb_store_row *row, struct cb_str zdata, int seen,
+             struct cb_buf *err)
+{
+    struct cb__rec_row *w = &st->rec_wait[st->nrec_wait];
+    struct cb_store_row *c = &w->row;
+    int oom = 0;
+    enum cb_err rc;
+
+    if ((rc = next_record_id(st, &w->id, err)))
+        return rc;
+    w->hospital_id = hid;
+    w->file_id = file_id;
+    memset(c, 0, sizeof(*c));
+    c->line = row->line;
+    memcpy(c->ival, row->ival, sizeof(c->ival));
+    c->null_mask = row->null_mask;
+    for (size_t i = 0; i < sizeof(waiting_texts) / sizeof(waiting_texts[0]); i++)
+        c->sval[waiting_texts[i]] = keep_text(st, row->sval[waiting_texts[i]], &oom);
+    c->data = keep_text(st, zdata, &oom);
+    c->data_compressed = 1;
+    c->dx = keep_text(st, row->dx, &oom);
+    c->px = keep_text(st, row->px, &oom);
+    c->hash = row->hash;
+    c->patient_hash = patient_hash(row);
+    c->nissues = row->nissues;
+    if (oom)
+        return CB_ERR_NOMEM;
+    st->nrec_wait++;
+    st->next_id++;
+    if ((rc = put_children(st, hid, w->id, row, seen, 1, err)))
+        return rc;
+    return st->nrec_wait == CB__BATCH ? cb__store_flush_records(st, err) : CB_OK;
+}
+
+/* Whether a waiting record is of the patient of row. */
+static int
+patient_waits(const struct cb_store *st, int64_t hid, const struct cb_store_row *row)
+{
+    uint64_t h = patient_hash(row);
+
+    for (int i = 0; i < st->nrec_wait; i++) {
+        const struct cb__rec_row *w = &st->rec_wait[i];
+        if (w->row.patient_hash == h && w->hospital_id == hid &&
+            cb_str_eq(w->row.sval[CB_SC_BAH], row->sval[CB_SC_BAH]))
+            return 1;
+    }
+    return 0;
+}
+
+/* The multi-row insert of n rows (a power of two up to CB__BATCH). */
+static sqlite3_stmt *
+record_batch_stmt(struct cb_store *st, int k, struct cb_buf *err)
+{
+    int n = CB__BATCH >> k;
+    struct cb_buf sql = CB_BUF_INIT;
+    enum cb_err rc;
+
+    if (st->rec_batch[k])
+        return st->rec_batch[k];
+    /*
+     * OR IGNORE, then a count of the rows written: with the default ABORT,
+     * a multi-row statement keeps a statement journal (copies of the pages
+     * it changes) to undo its own first rows. Nothing is expected to be
+     * ignored: the keys are new and the ids this transaction's own.
+     */
+    rc = cb_buf_adds(&sql, "INSERT OR IGNORE INTO record(" CB__RECORD_COLUMNS ") VALUES ");
+    for (int r = 0; !rc && r < n; r++) {
+        rc = cb_buf_adds(&sql, r ? ",(" : "(");
+        for (int c = 1; !rc && c <= CB__RECORD_NCOLS; c++)
+            rc = cb_buf_addf(&sql, "%s?%d", c > 1 ? "," : "", r * CB__RECORD_NCOLS + c);
+        if (!rc)
+            rc = cb_buf_adds(&sql, ")");
+    }
+    if (rc)
+        cb_errf(err, "out of memory preparing a statement");
+    else if (sqlite3_prepare_v3(st->db, cb_buf_cstr(&sql), (int)sql.len,
+                                SQLITE_PREPARE_PERSISTENT, &st->rec_batch[k],
+                                NULL) != SQLITE_OK)
+        cb__store_fail(st, "cannot prepare statement", err);
+    cb_buf_release(&sql);
+    return st->rec_batch[k];
+}
+
+enum cb_err
+cb__store_flush_records(struct cb_store *st, struct cb_buf *err)
+{
+    int n = st->nrec_wait, done = 0;
+    enum cb_err rc = CB_OK;
+
+    for (int k = 0; !rc && k < CB__REC_BATCH_SIZES && done < n; k++) {
+        int size = CB__BATCH >> k;
+        sqlite3_stmt *s;
+
+        while (!rc && n - done >= size) {
+            if (!(s = record_batch_stmt(st, k, err))) {
+                rc = CB_ERR_DB;
+                break;
+            }
+            for (int r = 0; r < size; r++) {
+                const struct cb__rec_row *w = &st->rec_wait[done + r];
+                bind_record(s, r * CB__RECORD_NCOLS, w->hospital_id, &w->row,
+                            w->file_id, w->row.data, w->id);
+            }
+            if (sqlite3_step(s) != SQLITE_DONE)
+                rc = cb__store_fail(st, "cannot store records", err);
+            else if (sqlite3_changes(st->db) != size) {
+                cb_errf(err, "cannot store records: %d of %d were already stored"
+                             " (another writer?)", size - sqlite3_changes(st->db), size);
+                rc = CB_ERR_DB;
+            }
+            sqlite3_reset(s);
+            done += size;
+        }
+    }
+    st->nrec_wait = 0;
+    cb_arena_reset(&st->rec_text);
+    return rc;
+}
+
+void
+cb__store_records_drop(struct cb_store *st, int fin)
+{
+    st->nrec_wait = 0;
+    cb_arena_reset(&st->rec_text);
+    if (fin) {
+        for (int k = 0; k < CB__REC_BATCH_SIZES; k++) {
+            sqlite3_finalize(st->rec_batch[k]);
+            st->rec_batch[k] = NULL;
+        }
+        cb_arena_release(&st->rec_text);
+    }
+}
+
+/* The stored record with row's key: *found 0 if there is none. */
+static enum cb_err
+find_record(struct cb_store *st, int64_t hid, const struct cb_store_row *row, int *found,
+            int64_t *id, int64_t *hash, int64_t *file_id, struct cb_buf *err)
+{
+    sqlite3_stmt *s = cb__store_stmt(st, S_REC_FIND, err);
+    int rc;
+
+    if (!s)
+        return CB_ERR_DB;
+    sqlite3_bind_int64(s, 1, hid);
+    bind_opt_text(s, 2, row->sval[CB_SC_BAH]);
+    bind_icol(s, 3, row, CB_IC_ZYCS);
+    rc = sqlite3_step(s);
+    *found = rc == SQLITE_ROW;
+    if (*found) {
+        *id = sqlite3_column_int64(s, 0);
+        *hash = sqlite3_column_int64(s, 1);
+        *file_id = sqlite3_column_int64(s, 2);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return cb__store_fail(st, "cannot look up a record", err);
+    return CB_OK;
+}
+
+/*
+ * Stores one accepted record: new, a new version of a stored one (which
+ * goes to record_history), unchanged, or a duplicate in this file.
+ *
+ * In bulk mode (inside a transaction) a new record waits for a multi-row
+ * insert (queue_record). Whether its key is new: in a hospital whose
+ * records all came through this connection, a patient that
+ * maybe_stored_before has not seen has no stay stored, so neither is this
+ * key; else a look-up, after any waiting record of the patient is written.
+ */
 static enum cb_err
 put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
            enum cb_put_result *res, struct cb_buf *err)
 {
     sqlite3_stmt *s;
-    int64_t id, old_hash, hid;
+    int64_t id, old_hash, old_file, hid;
+    int fresh, seen = 1, found, bulk = st->bulk && st->in_tx;
     enum cb_err rc;
     /* Bound as it is (SQLITE_STATIC): the row outlives every step below. */
     struct cb_str zdata = row->data;
@@ -400,6 +649,12 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
     if ((rc = cb_store_hospital_ensure(st, row->sval[CB_SC_ZZJGDM],
                                        row->sval[CB_SC_JGMC], &hid, err)) ||
         (rc = note_hospital(st, hid, err)))
+        return rc;
+    fresh = hid > 0 && (size_t)hid < st->ov_cap && st->ov_state[hid] == 1;
+    if (fresh)
+        seen = maybe_stored_before(st, row);
+    if (seen && st->nrec_wait && patient_waits(st, hid, row) &&
+        (rc = cb__store_flush_records(st, err)))
         return rc;
     if (!row->data_compressed) {
         if ((rc = cb__codec_compress(st->codec, row->data.ptr, row->data.len, &st->zbuf))) {
@@ -411,35 +666,35 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
     }
     if (!zdata.ptr)
         zdata = cb_str_make("", 0); /* a blob, never NULL (record.data NOT NULL) */
-    if (!(s = cb__store_stmt(st, S_REC_INSERT, err)))
-        return CB_ERR_DB;
-    bind_record(s, hid, row, file_id, zdata);
-    if ((rc = step_done(st, s, "cannot store record", err)))
-        return rc;
-    if (sqlite3_changes(st->db) == 1) {
-        *res = CB_PUT_INSERTED;
-        id = sqlite3_last_insert_rowid(st->db);
-        goto children;
+    if (bulk) {
+        if (seen && (rc = find_record(st, hid, row, &found, &id, &old_hash, &old_file, err)))
+            return rc;
+        if (!seen || !found) {
+            *res = CB_PUT_INSERTED;
+            return queue_record(st, file_id, hid, row, zdata, seen, err);
+        }
+    } else {
+        if (!(s = cb__store_stmt(st, S_REC_INSERT, err)))
+            return CB_ERR_DB;
+        bind_record(s, 0, hid, row, file_id, zdata, 0);
+        if ((rc = step_done(st, s, "cannot store record", err)))
+            return rc;
+        if (sqlite3_changes(st->db) == 1) {
+            *res = CB_PUT_INSERTED;
+            id = sqlite3_last_insert_rowid(st->db);
+            return put_children(st, hid, id, row, seen, 1, err);
+        }
+        if ((rc = find_record(st, hid, row, &found, &id, &old_hash, &old_file, err)))
+            return rc;
+        if (!found)
+            return cb__store_fail(st, "cannot find the stored version of a record", err);
     }
 
     /* The key exists: unchanged, a new version, or a duplicate in this file. */
-    if (!(s = cb__store_stmt(st, S_REC_FIND, err)))
-        return CB_ERR_DB;
-    sqlite3_bind_int64(s, 1, hid);
-    bind_opt_text(s, 2, row->sval[CB_SC_BAH]);
-    bind_icol(s, 3, row, CB_IC_ZYCS);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return cb__store_fail(st, "cannot find the stored version of a record", err);
-    }
-    id = sqlite3_column_int64(s, 0);
-    old_hash = sqlite3_column_int64(s, 1);
-    if (sqlite3_column_int64(s, 2) == file_id) {
-        sqlite3_reset(s);
+    if (old_file == file_id) {
         *res = CB_PUT_DUPLICATE;
         return CB_OK;
     }
-    sqlite3_reset(s);
     if ((uint64_t)old_hash == row->hash) {
         /*
          * Record which file confirmed it last, so that a second row with
@@ -469,24 +724,11 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
         return rc;
     if (!(s = cb__store_stmt(st, S_REC_UPDATE, err)))
         return CB_ERR_DB;
-    bind_record(s, hid, row, file_id, zdata);
-    sqlite3_bind_int64(s, 25, id);
+    bind_record(s, 0, hid, row, file_id, zdata, id);
     if ((rc = step_done(st, s, "cannot replace record", err)))
         return rc;
     *res = CB_PUT_REPLACED;
-
-children:
-    /* Admitted where discharged, nearly always: that department is there now. */
-    if ((rc = cb_store_department_ensure(st, hid, row->sval[CB_SC_CYKB],
-                                         row->sval[CB_SC_CYKB_NAME], err)) ||
-        (!cb_str_eq(row->sval[CB_SC_RYKB], row->sval[CB_SC_CYKB]) &&
-         (rc = cb_store_department_ensure(st, hid, row->sval[CB_SC_RYKB],
-                                          row->sval[CB_SC_RYKB_NAME], err))) ||
-        (rc = put_issues(st, S_WARN_INSERT, id, row->issues, row->nissues, 0, err)) ||
-        (rc = check_overlap(st, hid, id, row, err)) ||
-        (rc = cb__store_put_drg(st, id, row, *res == CB_PUT_INSERTED, err)))
-        return rc;
-    return cb__store_put_fact(st, id, hid, row, err);
+    return put_children(st, hid, id, row, seen, 0, err);
 }
 
 /* The record key as one string: "zzjgdm\x1fbah\x1fzycs"; 0 if it does not fit. */
@@ -556,6 +798,9 @@ cb_store_resolve_rejects(struct cb_store *st, int64_t file_id,
     sqlite3_stmt *s;
     int ok;
 
+    /* This file's records may still wait to be written. */
+    if (cb__store_flush(st, err))
+        return CB_ERR_DB;
     if (sqlite3_prepare_v2(st->db,
             "UPDATE reject SET status = 'resolved' WHERE status = 'open'"
             " AND file_id <> ?1 AND"
