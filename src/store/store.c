@@ -12,6 +12,7 @@
  *   6  user.show_identifiers: who may see patient identifiers
  *   7  the HL7 message journal (hl7_message, store_hl7.c)
  *   8  record without its index on (hospital_id, cy_day)
+ *   9  DRG results in the fact row (drg_outcome), drg_result a view
  */
 #include <fcntl.h>
 #include <string.h>
@@ -278,6 +279,46 @@ static const char *const migrations[CB_SCHEMA_VERSION] = {
      * about 12 % of the import's store thread.
      */
     "DROP INDEX IF EXISTS record_discharge;",
+
+    /*
+     * v9: a record's DRG result moves into its fact row: the import wrote
+     * a drg_result row beside each fact, 15 % of its store thread's work.
+     * What a result says apart from its record and time (scheme, status,
+     * codes, MCC/CC, unmapped code, choice) takes few distinct values: one
+     * drg_outcome row each; the fact keeps its id (negative: the record
+     * was not grouped) and when it was grouped (unix seconds). drg_result
+     * is now a view with the columns and values of the table it was.
+     * Results of records without a fact (imported before v3 and never
+     * regrouped with --facts) come back with `carebase regroup --facts`.
+     */
+    "CREATE TABLE drg_outcome("
+    "  id INTEGER PRIMARY KEY,"
+    "  scheme_id INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  mdc TEXT, adrg TEXT, drg TEXT,"
+    "  mcc INTEGER, cc INTEGER,"
+    "  unmapped TEXT,"
+    "  choice TEXT);"
+    "CREATE INDEX drg_outcome_drg ON drg_outcome(scheme_id, drg);"
+    "ALTER TABLE fact ADD COLUMN drg_outcome INTEGER;"
+    "ALTER TABLE fact ADD COLUMN grouped_at INTEGER;"
+    "INSERT INTO drg_outcome(scheme_id, status, mdc, adrg, drg, mcc, cc, unmapped, choice)"
+    "  SELECT DISTINCT scheme_id, status, mdc, adrg, drg, mcc, cc, unmapped, choice"
+    "  FROM drg_result;"
+    "UPDATE fact SET (drg_outcome, grouped_at) = (SELECT o.id,"
+    "    CAST(strftime('%s', r.grouped_at) AS INTEGER)"
+    "  FROM drg_result r JOIN drg_outcome o ON o.scheme_id = r.scheme_id"
+    "    AND o.drg IS r.drg AND o.status = r.status AND o.mdc IS r.mdc"
+    "    AND o.adrg IS r.adrg AND o.mcc IS r.mcc AND o.cc IS r.cc"
+    "    AND o.unmapped IS r.unmapped AND o.choice IS r.choice"
+    "  WHERE r.record_id = fact.record_id);"
+    "DROP TABLE drg_result;"
+    "CREATE VIEW drg_result AS SELECT f.record_id AS record_id,"
+    "  o.scheme_id AS scheme_id, o.status AS status, o.mdc AS mdc, o.adrg AS adrg,"
+    "  o.drg AS drg, o.mcc AS mcc, o.cc AS cc, o.unmapped AS unmapped,"
+    "  o.choice AS choice,"
+    "  strftime('%Y-%m-%dT%H:%M:%SZ', f.grouped_at, 'unixepoch') AS grouped_at"
+    "  FROM fact f JOIN drg_outcome o ON o.id = f.drg_outcome;",
 };
 
 static const char *const stmt_sql[S__COUNT] = {
@@ -330,25 +371,28 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_DEPT_INSERT] =
         "INSERT INTO department(hospital_id, code, name) VALUES (?1,?2,?3)"
         " ON CONFLICT DO NOTHING",
-    /* An upsert, not INSERT OR REPLACE: see drg_result in the migration. */
-    [S_DRG_PUT] =
-        "INSERT INTO drg_result(record_id, scheme_id, status, mdc,"
-        " adrg, drg, mcc, cc, unmapped, choice, grouped_at)"
-        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
-        " ON CONFLICT (record_id) DO UPDATE SET scheme_id = ?2, status = ?3,"
-        " mdc = ?4, adrg = ?5, drg = ?6, mcc = ?7, cc = ?8, unmapped = ?9,"
-        " choice = ?10, grouped_at = ?11",
-    [S_DRG_DELETE] = "DELETE FROM drg_result WHERE record_id = ?1",
+    /* drg_outcome < 0: keep the result there is (the record was not grouped). */
     [S_FACT_PUT] =
         "INSERT INTO fact(record_id, hospital_id, dept_id, doctor_id, cy_day, los,"
-        " zfy, drug, material, flags, cohorts, drg_id, gen)"
-        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
+        " zfy, drug, material, flags, cohorts, drg_id, drg_outcome, grouped_at, gen)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
         " ON CONFLICT (record_id) DO UPDATE SET hospital_id = ?2, dept_id = ?3,"
         " doctor_id = ?4, cy_day = ?5, los = ?6, zfy = ?7, drug = ?8,"
-        " material = ?9, flags = ?10, cohorts = ?11, drg_id = ?12, gen = ?13",
+        " material = ?9, flags = ?10, cohorts = ?11, drg_id = ?12,"
+        " drg_outcome = iif(?13 < 0, drg_outcome, ?13),"
+        " grouped_at = iif(?13 < 0, grouped_at, ?14), gen = ?15",
     [S_FACT_SET_DRG] =
-        "UPDATE fact SET drg_id = ?2, flags = (flags & ~?3) | ?4, gen = ?5"
-        " WHERE record_id = ?1",
+        "UPDATE fact SET drg_id = ?2, flags = (flags & ~?3) | ?4, gen = ?5,"
+        " drg_outcome = ?6, grouped_at = ?7 WHERE record_id = ?1",
+    [S_FACT_SET_OUTCOME] =
+        "UPDATE fact SET drg_outcome = ?2, grouped_at = ?3 WHERE record_id = ?1",
+    [S_OUTCOME_FIND] =
+        "SELECT id FROM drg_outcome WHERE scheme_id = ?1 AND drg IS ?5"
+        " AND status = ?2 AND mdc IS ?3 AND adrg IS ?4 AND mcc IS ?6 AND cc IS ?7"
+        " AND unmapped IS ?8 AND choice IS ?9",
+    [S_OUTCOME_INSERT] =
+        "INSERT INTO drg_outcome(scheme_id, status, mdc, adrg, drg, mcc, cc, unmapped,"
+        " choice) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9) RETURNING id",
     [S_DIM_DEPT] =
         "INSERT INTO dim_dept(hospital_id, code) VALUES (?1, ?2)"
         " ON CONFLICT DO UPDATE SET code = code RETURNING id",

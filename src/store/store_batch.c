@@ -1,46 +1,36 @@
 /*
- * store_batch.c - drg_result and fact rows written many at a time.
+ * store_batch.c - fact rows written many at a time.
  *
- * An import writes one DRG result and one fact per record. Each written on
- * its own costs a statement execution: its start, a cursor opened and
- * closed, its end (and, for drg_result, whose record_id is a foreign key, a
- * statement journal). Queued and written CB__BATCH at a time as one
+ * An import writes one fact per record (with its DRG result, schema v9).
+ * Each written on its own costs a statement execution: its start, a cursor
+ * opened and closed, its end. Queued and written CB__BATCH at a time as one
  * multi-row upsert, those costs are paid once per batch (about 40 % of the
- * store thread's time for these two tables). A part batch is written row
- * by row with the same statement text for one row.
+ * store thread's time for this table). A part batch is written row by row
+ * with the same statement text for one row (S_FACT_PUT).
  *
  * Parameters are numbered so that a batch binds as little as it can: the
- * last column (drg_result.grouped_at, fact.gen) is the same for every row
- * of a flush, so all rows share one parameter for it, numbered after the
- * others: row r, column c < ncols - 1 is ?(r * (ncols - 1) + c + 1), the
- * last column ?(nrows * (ncols - 1) + 1). For one row this is ?1 .. ?ncols,
- * the numbering of S_DRG_PUT and S_FACT_PUT (store.c).
+ * last column (fact.gen) is the same for every row of a flush, so all rows
+ * share one parameter for it (see prepare_upsert).
  */
 #include <string.h>
 
 #include "carebase/alloc.h"
 #include "store_int.h"
 
-static const char drg_cols[] =
-    "record_id, scheme_id, status, mdc, adrg, drg, mcc, cc, unmapped, choice, grouped_at";
-static const char drg_set[] =
-    " ON CONFLICT (record_id) DO UPDATE SET scheme_id = excluded.scheme_id,"
-    " status = excluded.status, mdc = excluded.mdc, adrg = excluded.adrg,"
-    " drg = excluded.drg, mcc = excluded.mcc, cc = excluded.cc,"
-    " unmapped = excluded.unmapped, choice = excluded.choice,"
-    " grouped_at = excluded.grouped_at";
-enum { DRG_NCOLS = 11 };
-
 static const char fact_cols[] =
     "record_id, hospital_id, dept_id, doctor_id, cy_day, los, zfy, drug, material,"
-    " flags, cohorts, drg_id, gen";
+    " flags, cohorts, drg_id, drg_outcome, grouped_at, gen";
+/* drg_outcome < 0: keep the result there is (the record was not grouped). */
 static const char fact_set[] =
     " ON CONFLICT (record_id) DO UPDATE SET hospital_id = excluded.hospital_id,"
     " dept_id = excluded.dept_id, doctor_id = excluded.doctor_id,"
     " cy_day = excluded.cy_day, los = excluded.los, zfy = excluded.zfy,"
     " drug = excluded.drug, material = excluded.material, flags = excluded.flags,"
-    " cohorts = excluded.cohorts, drg_id = excluded.drg_id, gen = excluded.gen";
-enum { FACT_NCOLS = 13 };
+    " cohorts = excluded.cohorts, drg_id = excluded.drg_id,"
+    " drg_outcome = iif(excluded.drg_outcome < 0, drg_outcome, excluded.drg_outcome),"
+    " grouped_at = iif(excluded.drg_outcome < 0, grouped_at, excluded.grouped_at),"
+    " gen = excluded.gen";
+enum { FACT_NCOLS = 15 };
 
 /*
  * "INSERT INTO t(cols) VALUES (?2,...,?1),(...,?1),... <set>" for nrows rows:
@@ -76,45 +66,6 @@ prepare_upsert(struct cb_store *st, const char *table, const char *cols, int nco
     return s;
 }
 
-/* With its length: SQLite would otherwise measure z a byte at a time. */
-static void
-bind_textz(sqlite3_stmt *s, int i, const char *z)
-{
-    size_t n = z ? strlen(z) : 0;
-
-    if (n)
-        sqlite3_bind_text(s, i, z, (int)n, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-static void
-bind_flag(sqlite3_stmt *s, int i, int v)
-{
-    if (v < 0)
-        sqlite3_bind_null(s, i);
-    else
-        sqlite3_bind_int(s, i, v);
-}
-
-/* Binds one result as parameters k+1 .. k+DRG_NCOLS-1 (not grouped_at). */
-static void
-bind_drg(sqlite3_stmt *s, int k, const struct cb__drg_row *r)
-{
-    const struct cb_store_drg *d = &r->d;
-
-    sqlite3_bind_int64(s, k + 1, r->id);
-    sqlite3_bind_int64(s, k + 2, d->scheme_id);
-    bind_textz(s, k + 3, cb_drg_status_name((enum cb_drg_status)d->status));
-    bind_textz(s, k + 4, d->mdc);
-    bind_textz(s, k + 5, d->adrg);
-    bind_textz(s, k + 6, d->drg);
-    bind_flag(s, k + 7, d->mcc);
-    bind_flag(s, k + 8, d->cc);
-    bind_textz(s, k + 9, d->unmapped);
-    bind_textz(s, k + 10, d->choice);
-}
-
 /* Binds one fact as parameters k+1 .. k+FACT_NCOLS-1 (not gen). */
 static void
 bind_fact(sqlite3_stmt *s, int k, const struct cb__fact_row *r)
@@ -133,6 +84,14 @@ bind_fact(sqlite3_stmt *s, int k, const struct cb__fact_row *r)
     sqlite3_bind_int64(s, k + 10, f->flags);
     sqlite3_bind_int64(s, k + 11, f->cohorts);
     sqlite3_bind_int64(s, k + 12, f->drg);
+    if (r->outcome)
+        sqlite3_bind_int64(s, k + 13, r->outcome);
+    else
+        sqlite3_bind_null(s, k + 13);
+    if (r->outcome > 0)
+        sqlite3_bind_int64(s, k + 14, r->grouped_at);
+    else
+        sqlite3_bind_null(s, k + 14);
 }
 
 /*
@@ -147,35 +106,6 @@ run(struct cb_store *st, sqlite3_stmt *s, const char *what, struct cb_buf *err)
 
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? CB_OK : cb__store_fail(st, what, err);
-}
-
-static enum cb_err
-flush_drg(struct cb_store *st, struct cb_buf *err)
-{
-    const char *now = cb__store_now_text(st);
-    int nnow = (int)strlen(now), n = st->ndrg_wait;
-    sqlite3_stmt *s;
-    enum cb_err rc = CB_OK;
-
-    st->ndrg_wait = 0;
-    if (n == CB__BATCH) {
-        if (!st->drg_batch &&
-            !(st->drg_batch = prepare_upsert(st, "drg_result", drg_cols, DRG_NCOLS,
-                                             drg_set, CB__BATCH, err)))
-            return CB_ERR_DB;
-        for (int i = 0; i < n; i++)
-            bind_drg(st->drg_batch, 1 + i * (DRG_NCOLS - 1), &st->drg_wait[i]);
-        sqlite3_bind_text(st->drg_batch, 1, now, nnow, SQLITE_STATIC);
-        return run(st, st->drg_batch, "cannot store DRG results", err);
-    }
-    for (int i = 0; !rc && i < n; i++) {
-        if (!(s = cb__store_stmt(st, S_DRG_PUT, err)))
-            return CB_ERR_DB;
-        bind_drg(s, 0, &st->drg_wait[i]);
-        sqlite3_bind_text(s, DRG_NCOLS, now, nnow, SQLITE_STATIC);
-        rc = run(st, s, "cannot store a DRG result", err);
-    }
-    return rc;
 }
 
 static enum cb_err
@@ -207,17 +137,6 @@ flush_facts(struct cb_store *st, struct cb_buf *err)
 }
 
 enum cb_err
-cb__store_queue_drg(struct cb_store *st, int64_t id, const struct cb_store_drg *d,
-                    struct cb_buf *err)
-{
-    struct cb__drg_row *r = &st->drg_wait[st->ndrg_wait++];
-
-    r->id = id;
-    r->d = *d;
-    return st->ndrg_wait == CB__BATCH ? flush_drg(st, err) : CB_OK;
-}
-
-enum cb_err
 cb__store_queue_fact(struct cb_store *st, const struct cb__fact_row *f,
                      struct cb_buf *err)
 {
@@ -230,8 +149,6 @@ cb__store_flush(struct cb_store *st, struct cb_buf *err)
 {
     enum cb_err rc = cb__store_flush_records(st, err);
 
-    if (!rc && st->ndrg_wait)
-        rc = flush_drg(st, err);
     if (!rc && st->nfact_wait)
         rc = flush_facts(st, err);
     return rc;
@@ -240,12 +157,10 @@ cb__store_flush(struct cb_store *st, struct cb_buf *err)
 void
 cb__store_batch_drop(struct cb_store *st, int fin)
 {
-    st->ndrg_wait = 0;
     st->nfact_wait = 0;
     cb__store_records_drop(st, fin);
     if (fin) {
-        sqlite3_finalize(st->drg_batch);
         sqlite3_finalize(st->fact_batch);
-        st->drg_batch = st->fact_batch = NULL;
+        st->fact_batch = NULL;
     }
 }

@@ -24,7 +24,8 @@ const char *const cb_case_id_keys[CB_CASE_NIDS] = {
     " dr.scheme_id, r.data, r.dx, r.px" \
     " FROM record r JOIN hospital h ON h.id = r.hospital_id" \
     " LEFT JOIN department dp ON dp.hospital_id = r.hospital_id AND dp.code = r.cykb" \
-    " LEFT JOIN drg_result dr ON dr.record_id = r.id" \
+    " LEFT JOIN fact f ON f.record_id = r.id" \
+    " LEFT JOIN drg_outcome dr ON dr.id = f.drg_outcome" \
     " LEFT JOIN drg_scheme s ON s.id = dr.scheme_id"
 enum { COL_SCHEME_ID = 1 + CB_CASE__N, COL_DATA, COL_DX, COL_PX };
 

@@ -1,9 +1,10 @@
 /*
  * store_drg.c - DRG schemes, where and when each applies, and the result
  * of grouping each record (schema version 2; see store.h "DRG results"):
- * installing schemes, the per-record choice of a scheme, writing
- * drg_result, decoding a stored record back into a struct cb_fp, and
- * regrouping stored records.
+ * installing schemes, the per-record choice of a scheme, decoding a
+ * stored record back into a struct cb_fp, and regrouping stored records.
+ * Results are written with the fact of their record (store_fact.c; the
+ * drg_result view, schema v9).
  *
  * The choice is made for every imported record, so it is an in-memory
  * table: the uses sorted by preference and, per hospital, a bit set of the
@@ -24,23 +25,6 @@
 
 #define REGROUP_BATCH 20000
 
-/* ---- results --------------------------------------------------------------- */
-
-/* grouped_at: formatted again only when the second changes. */
-const char *
-cb__store_now_text(struct cb_store *st)
-{
-    time_t t = time(NULL);
-
-    if ((int64_t)t != st->drg_now || !st->drg_now_text[0]) {
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(st->drg_now_text, sizeof(st->drg_now_text), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        st->drg_now = (int64_t)t;
-    }
-    return st->drg_now_text;
-}
-
 static void
 bind_textz(sqlite3_stmt *s, int i, const char *z)
 {
@@ -48,45 +32,6 @@ bind_textz(sqlite3_stmt *s, int i, const char *z)
         sqlite3_bind_text(s, i, z, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(s, i);
-}
-
-static enum cb_err
-put_drg(struct cb_store *st, int64_t id, const struct cb_store_drg *d,
-        struct cb_buf *err)
-{
-    return cb__store_queue_drg(st, id, d, err);
-}
-
-static enum cb_err
-delete_drg(struct cb_store *st, int64_t id, struct cb_buf *err)
-{
-    sqlite3_stmt *s;
-    enum cb_err frc;
-    int rc;
-
-    /* A queued result for the record would come back after the delete. */
-    if ((frc = cb__store_flush(st, err)))
-        return frc;
-    if (!(s = cb__store_stmt(st, S_DRG_DELETE, err)))
-        return CB_ERR_DB;
-    sqlite3_bind_int64(s, 1, id);
-    rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
-        return cb__store_fail(st, "cannot remove a DRG result", err);
-    return CB_OK;
-}
-
-enum cb_err
-cb__store_put_drg(struct cb_store *st, int64_t id, const struct cb_store_row *row,
-                  int inserted, struct cb_buf *err)
-{
-    if (row->drg.scheme_id > 0)
-        return put_drg(st, id, &row->drg, err);
-    /* No scheme applies: an earlier result would describe another choice. */
-    if (row->drg.scheme_id < 0 && !inserted)
-        return delete_drg(st, id, err);
-    return CB_OK;
 }
 
 /* ---- installing ------------------------------------------------------------ */
@@ -1169,9 +1114,8 @@ cb_store_drg_regroup(struct cb_store *st, struct cb_store_drg_chooser *c,
                 continue;
             }
             if (use < 0 && !o->facts) {
-                static const struct cb_store_drg none;  /* scheme_id 0: ungrouped */
-                if ((rc = delete_drg(st, id, err)) ||
-                    (rc = cb__store_fact_set_drg(st, id, &none, err)))
+                static const struct cb_store_drg none;  /* scheme_id 0: no result */
+                if ((rc = cb__store_fact_set_drg(st, id, &none, err)))
                     break;
                 cur.no_scheme++;
                 continue;
@@ -1190,11 +1134,9 @@ cb_store_drg_regroup(struct cb_store *st, struct cb_store_drg_chooser *c,
                 break;
             }
             memset(&d, 0, sizeof d);
+            d.scheme_id = -1;  /* no scheme applies: the fact keeps no result */
             if (use >= 0 &&
-                ((rc = cb_store_drg_chooser_group_use(c, use, fp, o->translate, &d, err)) ||
-                 (rc = put_drg(st, id, &d, err))))
-                break;
-            if (use < 0 && (rc = delete_drg(st, id, err)))
+                (rc = cb_store_drg_chooser_group_use(c, use, fp, o->translate, &d, err)))
                 break;
             if (o->facts) {
                 /* Re-derive the whole fact (new catalogues), beside the DRG. */

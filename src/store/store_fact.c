@@ -1,10 +1,12 @@
 /*
  * store_fact.c - the indicator engine's facts: one row per accepted record
  * (table fact, schema v3), its dimensions interned into dense ids
- * (dim_dept, dim_doctor per hospital; dim_drg per scheme), and loading
- * them into an engine, all or only what changed since a generation.
+ * (dim_dept, dim_doctor per hospital; dim_drg per scheme), its DRG result
+ * (drg_outcome, schema v9), and loading them into an engine, all or only
+ * what changed since a generation.
  */
 #include <inttypes.h>
+#include <time.h>
 
 #include "carebase/alloc.h"
 #include "carebase/engine.h"
@@ -16,6 +18,7 @@ cb__store_fact_release(struct cb_store *st)
     for (int i = 0; i < 3; i++)
         cb_strmap_release(&st->dim_cache[i]);
     cb_strmap_release(&st->transfer_cache);
+    cb_strmap_release(&st->outcome_cache);
     cb_strmap_release(&st->scheme_text);
     for (int i = 0; i < st->nscheme_names; i++)
         cb_free(st->scheme_names[i]);
@@ -143,6 +146,104 @@ drg_dim(struct cb_store *st, const struct cb_store_drg *d, uint32_t *id, bool *g
     return dim_id(st, CB_DIM_DRG, 0, scheme, cb_str_c(d->drg), id, err);
 }
 
+/* Appends z, NUL included, to key (room: n); n when it does not fit. */
+static size_t
+key_add(char *key, size_t k, size_t n, const char *z, size_t max)
+{
+    size_t len = z ? strnlen(z, max) : 0;
+
+    if (k + len + 1 > n)
+        return n;
+    memcpy(key + k, z, len);
+    key[k + len] = '\0';
+    return k + len + 1;
+}
+
+static void
+bind_code(sqlite3_stmt *s, int i, const char *z)
+{
+    if (z && *z)
+        sqlite3_bind_text(s, i, z, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static void
+bind_flag(sqlite3_stmt *s, int i, int v)
+{
+    if (v < 0)
+        sqlite3_bind_null(s, i);
+    else
+        sqlite3_bind_int(s, i, v);
+}
+
+/*
+ * The drg_outcome row of a result (d->scheme_id > 0): found or added, and
+ * cached for the connection (a rollback forgets the cache).
+ */
+static enum cb_err
+outcome_id(struct cb_store *st, const struct cb_store_drg *d, int64_t *out,
+           struct cb_buf *err)
+{
+    static const enum stmt_id steps[2] = { S_OUTCOME_FIND, S_OUTCOME_INSERT };
+    const char *status = cb_drg_status_name((enum cb_drg_status)d->status);
+    /* The key: the parts in binary, each code up to its NUL (one per record). */
+    char key[256];
+    size_t k = sizeof d->scheme_id + 3;
+    uint32_t v;
+
+    memcpy(key, &d->scheme_id, sizeof d->scheme_id);
+    key[8] = (char)d->status;
+    key[9] = (char)d->mcc;
+    key[10] = (char)d->cc;
+    k = key_add(key, k, sizeof key, d->drg, sizeof d->drg);
+    k = key_add(key, k, sizeof key, d->mdc, sizeof d->mdc);
+    k = key_add(key, k, sizeof key, d->adrg, sizeof d->adrg);
+    k = key_add(key, k, sizeof key, d->unmapped, sizeof d->unmapped);
+    k = key_add(key, k, sizeof key, d->choice, 160);
+    if (k >= sizeof key)
+        return CB_ERR_TOO_LARGE;
+    if (cb_strmap_get(&st->outcome_cache, cb_str_make(key, k), &v)) {
+        *out = v;
+        return CB_OK;
+    }
+    *out = 0;
+    for (int i = 0; i < 2 && !*out; i++) {
+        sqlite3_stmt *s = cb__store_stmt(st, steps[i], err);
+        if (!s)
+            return CB_ERR_DB;
+        sqlite3_bind_int64(s, 1, d->scheme_id);
+        bind_code(s, 2, status);
+        bind_code(s, 3, d->mdc);
+        bind_code(s, 4, d->adrg);
+        bind_code(s, 5, d->drg);
+        bind_flag(s, 6, d->mcc);
+        bind_flag(s, 7, d->cc);
+        bind_code(s, 8, d->unmapped);
+        bind_code(s, 9, d->choice);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+            *out = sqlite3_column_int64(s, 0);
+        sqlite3_reset(s);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return cb__store_fail(st, "cannot record a DRG result", err);
+    }
+    if (*out <= 0 || *out > (int64_t)UINT32_MAX) {
+        cb_errf(err, "too many distinct DRG results");
+        return CB_ERR_TOO_LARGE;
+    }
+    return cb_strmap_put(&st->outcome_cache, cb_str_make(key, k), (uint32_t)*out);
+}
+
+/* drg_outcome of a fact for d: 0 none (scheme_id < 0), -1 keep (0). */
+static enum cb_err
+outcome_of(struct cb_store *st, const struct cb_store_drg *d, int64_t *out,
+           struct cb_buf *err)
+{
+    *out = d->scheme_id < 0 ? 0 : -1;
+    return d->scheme_id > 0 ? outcome_id(st, d, out, err) : CB_OK;
+}
+
 /*
  * Spec c.5.6: a transfer (LYFS = 2) counts as a down-referral when the
  * receiving institution (YZZY_YLJG, a name) is a hospital of a consortium
@@ -219,6 +320,9 @@ cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital_id,
             f.flags |= CB_FACT_DOWN_TRANSFER;
     }
     struct cb__fact_row q;
+    if ((rc = outcome_of(st, &row->drg, &q.outcome, err)))
+        return rc;
+    q.grouped_at = (int64_t)time(NULL);
     q.id = id;
     q.hospital_id = hospital_id;
     q.f = f;
@@ -233,8 +337,10 @@ cb__store_fact_set_drg(struct cb_store *st, int64_t id, const struct cb_store_dr
 {
     uint32_t drg = 0;
     bool grouped = false;
+    int64_t outcome = 0;
     enum cb_err rc;
-    if (d->scheme_id > 0 && (rc = drg_dim(st, d, &drg, &grouped, err)))
+    if (d->scheme_id > 0 && ((rc = drg_dim(st, d, &drg, &grouped, err)) ||
+                             (rc = outcome_id(st, d, &outcome, err))))
         return rc;
     if (st->nfact_wait && (rc = cb__store_flush(st, err)))  /* the fact may wait */
         return rc;
@@ -246,10 +352,47 @@ cb__store_fact_set_drg(struct cb_store *st, int64_t id, const struct cb_store_dr
     sqlite3_bind_int64(s, 3, CB_FACT_GROUPED);
     sqlite3_bind_int64(s, 4, grouped ? CB_FACT_GROUPED : 0);
     sqlite3_bind_int64(s, 5, st->fact_gen);
+    if (outcome) {
+        sqlite3_bind_int64(s, 6, outcome);
+        sqlite3_bind_int64(s, 7, (int64_t)time(NULL));
+    } else {
+        sqlite3_bind_null(s, 6);
+        sqlite3_bind_null(s, 7);
+    }
     int r = sqlite3_step(s);
     sqlite3_reset(s);
     if (r != SQLITE_DONE)
         return cb__store_fail(st, "cannot update a fact", err);
+    return CB_OK;
+}
+
+enum cb_err
+cb__store_put_drg(struct cb_store *st, int64_t id, const struct cb_store_row *row,
+                  struct cb_buf *err)
+{
+    int64_t outcome;
+    enum cb_err rc;
+    if (row->has_fact || !row->drg.scheme_id)
+        return CB_OK;
+    if ((rc = outcome_of(st, &row->drg, &outcome, err)))
+        return rc;
+    if (st->nfact_wait && (rc = cb__store_flush(st, err)))  /* the fact may wait */
+        return rc;
+    sqlite3_stmt *s = cb__store_stmt(st, S_FACT_SET_OUTCOME, err);
+    if (!s)
+        return CB_ERR_DB;
+    sqlite3_bind_int64(s, 1, id);
+    if (outcome > 0) {
+        sqlite3_bind_int64(s, 2, outcome);
+        sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
+    } else {
+        sqlite3_bind_null(s, 2);
+        sqlite3_bind_null(s, 3);
+    }
+    int r = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (r != SQLITE_DONE)
+        return cb__store_fail(st, "cannot store a DRG result", err);
     return CB_OK;
 }
 

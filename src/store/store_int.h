@@ -31,10 +31,11 @@ enum stmt_id {
     S_HOSP_INSERT,
     S_HOSP_FIND,
     S_DEPT_INSERT,
-    S_DRG_PUT,
-    S_DRG_DELETE,
     S_FACT_PUT,
     S_FACT_SET_DRG,
+    S_FACT_SET_OUTCOME,
+    S_OUTCOME_FIND,
+    S_OUTCOME_INSERT,
     S_DIM_DEPT,
     S_DIM_DOCTOR,
     S_DIM_DRG,
@@ -52,7 +53,7 @@ enum stmt_id {
 #define CB__RECORD_NCOLS 27
 
 /*
- * Rows of drg_result and fact wait here and go to the database in
+ * Fact rows wait here and go to the database in
  * multi-row upserts of CB__BATCH rows (store_batch.c): one statement, and
  * one cursor, for many rows. They are flushed before a commit and before
  * anything on this connection that could read or change them; a rollback
@@ -60,13 +61,10 @@ enum stmt_id {
  */
 #define CB__BATCH 64
 
-struct cb__drg_row {
-    int64_t             id;       /* record id */
-    struct cb_store_drg d;
-};
-
 struct cb__fact_row {
     int64_t        id, hospital_id;  /* gen: st->fact_gen when flushed */
+    int64_t        outcome;      /* drg_outcome.id; 0: none; < 0: keep */
+    int64_t        grouped_at;   /* unix seconds, with an outcome */
     struct cb_fact f;             /* dims filled in */
 };
 
@@ -128,21 +126,17 @@ struct cb_store {
     /* Facts (store_fact.c): dimension caches, scheme texts, generation. */
     struct cb_strmap  dim_cache[3];  /* dept, doctor, drg: "scope\x1fcode" -> id */
     struct cb_strmap  transfer_cache;/* "hospital\x1fname" -> 1 if a down-transfer */
+    struct cb_strmap  outcome_cache; /* a DRG result's parts -> drg_outcome.id */
     struct cb_strmap  scheme_text;   /* drg_scheme.id (decimal) -> 1 + index */
     char            **scheme_names;
     int               nscheme_names;
     int64_t           scheme_last_id;/* the last scheme_of() answer */
     const char       *scheme_last;
     int64_t           fact_gen;      /* 0 until cb_store_fact_begin */
-    /* DRG results (store_drg.c): grouped_at, formatted once a second. */
-    int64_t           drg_now;
-    char              drg_now_text[32];
     /* Rows waiting for a multi-row upsert (store_batch.c). */
-    struct cb__drg_row  drg_wait[CB__BATCH];
-    int                 ndrg_wait;
     struct cb__fact_row fact_wait[CB__BATCH];
     int                 nfact_wait;
-    sqlite3_stmt       *drg_batch, *fact_batch;
+    sqlite3_stmt       *fact_batch;
     /*
      * New records of bulk mode (store_record.c): ids are given by the
      * store, from next_id (0: to be read in this transaction), so that a
@@ -166,22 +160,22 @@ enum cb_err cb__store_exec(struct cb_store *st, const char *sql,
                            struct cb_buf *err);
 
 /*
- * Writes (or, for a record no scheme applies to, deletes) the DRG result of
- * record id; does nothing when row->drg.scheme_id is 0 (store_drg.c).
+ * The DRG result of record id for a row without a fact: written into the
+ * fact the record has (or, for a record no scheme applies to, removed);
+ * nothing when row->drg.scheme_id is 0 (store_fact.c). A row with a fact
+ * carries its result in cb__store_put_fact.
  */
 enum cb_err cb__store_put_drg(struct cb_store *st, int64_t id,
-                              const struct cb_store_row *row, int inserted,
-                              struct cb_buf *err);
+                              const struct cb_store_row *row, struct cb_buf *err);
 
 /*
- * Writes the fact of record id (store_fact.c); nothing when the row has
- * none. Called after the DRG result, whose code it interns.
+ * Writes the fact of record id with its DRG result (store_fact.c; a
+ * scheme_id of 0 keeps the result there is); nothing when the row has
+ * none.
  */
 enum cb_err cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital_id,
                                const struct cb_store_row *row, struct cb_buf *err);
-/* Queues a DRG result / a fact for the multi-row upserts (store_batch.c). */
-enum cb_err cb__store_queue_drg(struct cb_store *st, int64_t id,
-                                const struct cb_store_drg *d, struct cb_buf *err);
+/* Queues a fact for the multi-row upserts (store_batch.c). */
 enum cb_err cb__store_queue_fact(struct cb_store *st, const struct cb__fact_row *f,
                                  struct cb_buf *err);
 /* Writes what waits (before a commit, or a statement that needs it). */
@@ -192,10 +186,11 @@ enum cb_err cb__store_flush_records(struct cb_store *st, struct cb_buf *err);
 void cb__store_records_drop(struct cb_store *st, int fin);
 /* Drops what waits (rollback) and the batch statements (close: fin = 1). */
 void cb__store_batch_drop(struct cb_store *st, int fin);
-/* grouped_at for results written now (store_drg.c). */
-const char *cb__store_now_text(struct cb_store *st);
 
-/* Keeps a fact's DRG in step with a rewritten result (regroup). */
+/*
+ * Rewrites the DRG of record id's fact (regroup): its DRG id and grouped
+ * flag, and its result; d->scheme_id <= 0: no result.
+ */
 enum cb_err cb__store_fact_set_drg(struct cb_store *st, int64_t id,
                                    const struct cb_store_drg *d, struct cb_buf *err);
 void cb__store_fact_release(struct cb_store *st);

@@ -422,7 +422,7 @@ next_record_id(struct cb_store *st, int64_t *id, struct cb_buf *err)
  */
 static enum cb_err
 put_children(struct cb_store *st, int64_t hid, int64_t id, const struct cb_store_row *row,
-             int seen, int inserted, struct cb_buf *err)
+             int seen, struct cb_buf *err)
 {
     enum cb_err rc;
 
@@ -434,7 +434,7 @@ put_children(struct cb_store *st, int64_t hid, int64_t id, const struct cb_store
                                           row->sval[CB_SC_RYKB_NAME], err))) ||
         (rc = put_issues(st, S_WARN_INSERT, id, row->issues, row->nissues, 0, err)) ||
         (rc = check_overlap(st, hid, id, row, seen, err)) ||
-        (rc = cb__store_put_drg(st, id, row, inserted, err)))
+        (rc = cb__store_put_drg(st, id, row, err)))
         return rc;
     return cb__store_put_fact(st, id, hid, row, err);
 }
@@ -495,7 +495,7 @@ queue_record(struct cb_store *st, int64_t file_id, int64_t hid,
         return CB_ERR_NOMEM;
     st->nrec_wait++;
     st->next_id++;
-    if ((rc = put_children(st, hid, w->id, row, seen, 1, err)))
+    if ((rc = put_children(st, hid, w->id, row, seen, err)))
         return rc;
     return st->nrec_wait == CB__BATCH ? cb__store_flush_records(st, err) : CB_OK;
 }
@@ -682,7 +682,7 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
         if (sqlite3_changes(st->db) == 1) {
             *res = CB_PUT_INSERTED;
             id = sqlite3_last_insert_rowid(st->db);
-            return put_children(st, hid, id, row, seen, 1, err);
+            return put_children(st, hid, id, row, seen, err);
         }
         if ((rc = find_record(st, hid, row, &found, &id, &old_hash, &old_file, err)))
             return rc;
@@ -710,7 +710,7 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
             return rc;
         *res = CB_PUT_UNCHANGED;
         /* A new scheme regroups on re-import; the fact follows. */
-        if ((rc = cb__store_put_drg(st, id, row, 0, err)))
+        if ((rc = cb__store_put_drg(st, id, row, err)))
             return rc;
         return cb__store_put_fact(st, id, hid, row, err);
     }
@@ -728,7 +728,7 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
     if ((rc = step_done(st, s, "cannot replace record", err)))
         return rc;
     *res = CB_PUT_REPLACED;
-    return put_children(st, hid, id, row, seen, 0, err);
+    return put_children(st, hid, id, row, seen, err);
 }
 
 /* The record key as one string: "zzjgdm\x1fbah\x1fzycs"; 0 if it does not fit. */

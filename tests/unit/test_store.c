@@ -610,7 +610,8 @@ test_migrate_v1_to_v2(void **state)
     assert_int_equal(cb_store_commit(st, &err), CB_OK);
     cb_store_close(st);
     /* Back to exactly the version 1 schema. */
-    exec_sql(p, "DROP TABLE drg_result; DROP TABLE drg_scheme_use; DROP TABLE drg_scheme;"
+    exec_sql(p, "DROP VIEW drg_result; DROP TABLE drg_outcome;"
+                "DROP TABLE drg_scheme_use; DROP TABLE drg_scheme;"
                 "DROP TABLE fact; DROP TABLE dim_dept; DROP TABLE dim_doctor;"
                 "DROP TABLE dim_drg; DROP TABLE reference_drg; DROP TABLE reference;"
                 "DROP TABLE session; DROP TABLE audit; DROP TABLE user;"
@@ -633,7 +634,10 @@ test_migrate_v1_to_v2(void **state)
     assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                " AND name = 'hl7_message'"), 1);
     assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                               " AND name IN ('drg_scheme', 'drg_scheme_use', 'drg_result')"), 3);
+                               " AND name IN ('drg_scheme', 'drg_scheme_use', 'drg_outcome')"), 3);
+    /* v9: results live in the fact; drg_result is a view of them. */
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM sqlite_master WHERE type = 'view'"
+                               " AND name = 'drg_result'"), 1);
     assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                                " AND name IN ('drg_result_drg', 'drg_result_scheme')"), 0);
     /* v7: record's index on (hospital_id, cy_day) goes too. */
@@ -643,9 +647,12 @@ test_migrate_v1_to_v2(void **state)
     assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_result"), 0);
     /* The upgraded database takes results. */
     exec_sql(p, "INSERT INTO drg_scheme(scheme, digest, path) VALUES ('x', 'd', '/x');"
-                "INSERT INTO drg_result(record_id, scheme_id, status)"
-                " SELECT id, 1, 'SUCCESS' FROM record;");
-    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_result"), 1);
+                "INSERT INTO drg_outcome(scheme_id, status) VALUES (1, 'SUCCESS');"
+                "INSERT INTO fact(record_id, hospital_id, dept_id, doctor_id, cy_day, los,"
+                " zfy, drug, material, flags, cohorts, drg_id, gen, drg_outcome, grouped_at)"
+                " SELECT id, hospital_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0 FROM record;");
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_result WHERE status = 'SUCCESS'"
+                               " AND grouped_at = '1970-01-01T00:00:00Z'"), 1);
     free(r);
     cb_buf_release(&err);
 }
@@ -838,9 +845,10 @@ test_drg_choice(void **state)
 }
 
 /* Encodes r with a DRG result and stores it. */
+/* with_fact 0: as an import without facts, the result goes on its own. */
 static enum cb_err
 put_grouped(struct cb_store *st, struct cb_fp *r, int64_t file_id,
-            const struct cb_store_drg *d, enum cb_put_result *res,
+            const struct cb_store_drg *d, int with_fact, enum cb_put_result *res,
             struct cb_buf *err)
 {
     struct cb_store_row row;
@@ -854,6 +862,8 @@ put_grouped(struct cb_store *st, struct cb_fp *r, int64_t file_id,
     assert_int_equal(cb_store_encoder_new(&enc), CB_OK);
     rc = cb_store_row_encode(&row, r, NULL, &qres, cb_str_c("raw"), 2, &a, enc);
     row.drg = *d;
+    row.has_fact = with_fact;
+    memset(&row.fact, 0, sizeof(row.fact));
     if (!rc)
         rc = cb_store_put(st, file_id, &row, res, err);
     cb_arena_release(&a);
@@ -886,14 +896,14 @@ test_drg_result_with_record(void **state)
     assert_int_equal(cb_store_drg_use_add(st, chs, NULL, NULL, NULL, NULL, &err), CB_OK);
     {
         struct cb_import_file f = { "/x/a.csv", "a.csv", 10, "western", "utf-8", "csv" };
-        for (k = 1; k <= 5; k++)
+        for (k = 1; k <= 6; k++)
             assert_int_equal(cb_store_file_begin(st, &f, &fid, &err), CB_OK);
     }
     assert_int_equal(cb_store_drg_chooser_new(st, &c, &err), CB_OK);
     assert_int_equal(cb_store_drg_chooser_group(c, r, CB_DRG_TR_CODES, &d, &err), CB_OK);
     assert_int_equal(d.scheme_id, chs);
     assert_int_equal(cb_store_begin(st, &err), CB_OK);
-    assert_int_equal(put_grouped(st, r, 1, &d, &res, &err), CB_OK);
+    assert_int_equal(put_grouped(st, r, 1, &d, 1, &res, &err), CB_OK);
     assert_int_equal(res, CB_PUT_INSERTED);
     assert_int_equal(cb_store_commit(st, &err), CB_OK);
     cb_store_drg_chooser_free(c); /* it owns the choice text */
@@ -909,10 +919,12 @@ test_drg_result_with_record(void **state)
     assert_int_equal(cb_store_drg_chooser_group(c, r, CB_DRG_TR_CODES, &d, &err), CB_OK);
     assert_int_equal(d.scheme_id, bj);
     assert_int_equal(cb_store_begin(st, &err), CB_OK);
-    assert_int_equal(put_grouped(st, r, 2, &d, &res, &err), CB_OK);
+    assert_int_equal(put_grouped(st, r, 2, &d, 1, &res, &err), CB_OK);
     assert_int_equal(res, CB_PUT_UNCHANGED);
-    /* Grouping off: the result stays as it is. */
-    assert_int_equal(put_grouped(st, r, 3, &off, &res, &err), CB_OK);
+    /* Grouping off: the result stays as it is, with a fact or without. */
+    assert_int_equal(put_grouped(st, r, 3, &off, 1, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_UNCHANGED);
+    assert_int_equal(put_grouped(st, r, 4, &off, 0, &res, &err), CB_OK);
     assert_int_equal(res, CB_PUT_UNCHANGED);
     assert_int_equal(cb_store_commit(st, &err), CB_OK);
     cb_store_drg_chooser_free(c);
@@ -927,7 +939,7 @@ test_drg_result_with_record(void **state)
     assert_int_equal(d.status, CB_DRG_ZD_NOT_MAPPING);
     assert_string_equal(d.unmapped, "dx:NOT.A.CODE");
     assert_int_equal(cb_store_begin(st, &err), CB_OK);
-    assert_int_equal(put_grouped(st, r, 4, &d, &res, &err), CB_OK);
+    assert_int_equal(put_grouped(st, r, 5, &d, 1, &res, &err), CB_OK);
     assert_int_equal(res, CB_PUT_REPLACED);
     assert_int_equal(cb_store_commit(st, &err), CB_OK);
     assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_result WHERE status = 'ZD_NOT_MAPPING'"
@@ -936,17 +948,87 @@ test_drg_result_with_record(void **state)
     assert_int_equal(cb_store_drg_chooser_group(c, r, CB_DRG_TR_OFF, &d, &err), CB_OK);
     assert_int_equal(d.status, CB_DRG_SUCCESS);
     assert_string_equal(d.unmapped, "");
-    /* No scheme applies any more: the stale result goes. */
+    /* No scheme applies any more: the stale result goes (here from a row
+       without a fact: the fact the record has loses its result). */
     assert_int_equal(cb_store_drg_chooser_group_use(c, -1, r, CB_DRG_TR_CODES, &d, &err), CB_OK);
     assert_int_equal(d.scheme_id, -1);
     assert_int_equal(cb_store_begin(st, &err), CB_OK);
-    assert_int_equal(put_grouped(st, r, 5, &d, &res, &err), CB_OK);
+    assert_int_equal(put_grouped(st, r, 6, &d, 0, &res, &err), CB_OK);
     assert_int_equal(res, CB_PUT_UNCHANGED);
     assert_int_equal(cb_store_commit(st, &err), CB_OK);
     cb_store_drg_chooser_free(c);
     assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_result"), 0);
     cb_store_close(st);
     free(r);
+    cb_buf_release(&err);
+}
+
+/*
+ * v8 -> v9: the results of drg_result move into the facts and the view
+ * shows them as the table did, value for value.
+ */
+static void
+test_migrate_v8_drg_results(void **state)
+{
+    static const char all[] =
+        "SELECT group_concat(v, ';') FROM (SELECT record_id || '|' || scheme_id || '|'"
+        " || status || '|' || ifnull(mdc, '-') || '|' || ifnull(adrg, '-') || '|'"
+        " || ifnull(drg, '-') || '|' || ifnull(mcc, '-') || '|' || ifnull(cc, '-') || '|'"
+        " || ifnull(unmapped, '-') || '|' || ifnull(choice, '-') || '|' || grouped_at AS v"
+        " FROM drg_result ORDER BY record_id)";
+    const char *p = db_path("v8.db");
+    struct cb_store *st;
+    struct cb_store_drg_chooser *c;
+    struct cb_buf err = CB_BUF_INIT;
+    struct cb_store_drg d;
+    enum cb_put_result res;
+    int64_t chs;
+    char before[256];
+    struct cb_fp *r;
+
+    (void)state;
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_drg_scheme_put(st, g_chs, &chs, NULL, &err), CB_OK);
+    assert_int_equal(cb_store_drg_use_add(st, chs, NULL, NULL, NULL, NULL, &err), CB_OK);
+    assert_int_equal(cb_store_drg_chooser_new(st, &c, &err), CB_OK);
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    for (int i = 0; i < 3; i++) {
+        char bah[8];
+        snprintf(bah, sizeof bah, "V%d", i);
+        r = grouping_record(bah);
+        if (i == 1) {  /* unmapped */
+            r->v[cb_fp_dx(1, CB_DX_CODE)] = cb_str_c("NOT.A.CODE");
+            cb_fp_parse(r);
+        }
+        assert_int_equal(cb_store_drg_chooser_group(c, r, CB_DRG_TR_CODES, &d, &err), CB_OK);
+        assert_int_equal(put_grouped(st, r, 1, &d, 1, &res, &err), CB_OK);
+        free(r);
+    }
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+    cb_store_drg_chooser_free(c);
+    cb_store_close(st);
+    snprintf(before, sizeof before, "%s", store_scalar(p, all));
+    assert_non_null(strstr(before, "dx:NOT.A.CODE"));
+    assert_non_null(strstr(before, "|SUCCESS|MDCF|"));
+    /* Back to the version 8 schema, with the results as a table. */
+    exec_sql(p, "CREATE TABLE r8 AS SELECT * FROM drg_result;"
+                "DROP VIEW drg_result;"
+                "CREATE TABLE drg_result("
+                "  record_id INTEGER PRIMARY KEY REFERENCES record(id) ON DELETE CASCADE,"
+                "  scheme_id INTEGER NOT NULL, status TEXT NOT NULL,"
+                "  mdc TEXT, adrg TEXT, drg TEXT, mcc INTEGER, cc INTEGER,"
+                "  unmapped TEXT, choice TEXT, grouped_at TEXT);"
+                "INSERT INTO drg_result SELECT * FROM r8; DROP TABLE r8;"
+                "ALTER TABLE fact DROP COLUMN drg_outcome;"
+                "ALTER TABLE fact DROP COLUMN grouped_at;"
+                "DROP TABLE drg_outcome;"
+                "PRAGMA user_version = 8;");
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_result"), 3);
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    cb_store_close(st);
+    assert_int_equal(tu_sql_int(p, "PRAGMA user_version"), CB_SCHEMA_VERSION);
+    assert_string_equal(store_scalar(p, all), before);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_outcome"), 2);
     cb_buf_release(&err);
 }
 
@@ -1072,6 +1154,7 @@ main(void)
         cmocka_unit_test(test_migrate_v1_to_v2),
         cmocka_unit_test(test_drg_choice),
         cmocka_unit_test(test_drg_result_with_record),
+        cmocka_unit_test(test_migrate_v8_drg_results),
         cmocka_unit_test(test_record_decode),
     };
     return cmocka_run_group_tests(tests, load_schemes, free_schemes);
