@@ -33,7 +33,7 @@ static const char fact_set[] =
 enum { FACT_NCOLS = 15 };
 
 /*
- * "INSERT INTO t(cols) VALUES (?2,...,?1),(...,?1),... <set>" for nrows rows:
+ * "<verb> INTO t(cols) VALUES (?2,...,?1),(...,?1),... <set>" for nrows rows:
  * the last column, the same for every row, is ?1; row r's others are
  * ?(2 + r * (ncols - 1)) on. The shared one comes first in the numbering
  * because SQLite looks up every ?N at or below the highest number seen so
@@ -41,12 +41,12 @@ enum { FACT_NCOLS = 15 };
  * every parameter, and preparing grew with the square of their count.
  */
 static sqlite3_stmt *
-prepare_upsert(struct cb_store *st, const char *table, const char *cols, int ncols,
-               const char *set, int nrows, struct cb_buf *err)
+prepare_batch(struct cb_store *st, const char *verb, const char *table, const char *cols,
+              int ncols, const char *set, int nrows, struct cb_buf *err)
 {
     struct cb_buf sql = CB_BUF_INIT;
     sqlite3_stmt *s = NULL;
-    enum cb_err rc = cb_buf_addf(&sql, "INSERT INTO %s(%s) VALUES ", table, cols);
+    enum cb_err rc = cb_buf_addf(&sql, "%s INTO %s(%s) VALUES ", verb, table, cols);
 
     for (int r = 0; !rc && r < nrows; r++) {
         rc = cb_buf_adds(&sql, r ? ",(" : "(");
@@ -108,23 +108,43 @@ run(struct cb_store *st, sqlite3_stmt *s, const char *what, struct cb_buf *err)
     return rc == SQLITE_DONE ? CB_OK : cb__store_fail(st, what, err);
 }
 
+/*
+ * A full batch of facts of new records (the usual case: an import's) goes
+ * in with INSERT OR IGNORE: an upsert of many rows can fail half-way on a
+ * NOT NULL, so SQLite keeps a statement journal for it, a copy of every
+ * page it changes. Nothing is ignored unless a fact outlived its record
+ * (deleted by hand); the upsert then writes them all.
+ */
+static enum cb_err
+flush_full(struct cb_store *st, int fresh, struct cb_buf *err)
+{
+    sqlite3_stmt **s = fresh ? &st->fact_insert_batch : &st->fact_batch;
+
+    if (!*s && !(*s = prepare_batch(st, fresh ? "INSERT OR IGNORE" : "INSERT", "fact",
+                                    fact_cols, FACT_NCOLS, fresh ? "" : fact_set,
+                                    CB__BATCH, err)))
+        return CB_ERR_DB;
+    for (int i = 0; i < CB__BATCH; i++)
+        bind_fact(*s, 1 + i * (FACT_NCOLS - 1), &st->fact_wait[i]);
+    sqlite3_bind_int64(*s, 1, st->fact_gen);
+    enum cb_err rc = run(st, *s, "cannot store facts", err);
+    if (!rc && fresh && sqlite3_changes(st->db) != CB__BATCH)
+        return flush_full(st, 0, err);
+    return rc;
+}
+
 static enum cb_err
 flush_facts(struct cb_store *st, struct cb_buf *err)
 {
-    int n = st->nfact_wait;
+    int n = st->nfact_wait, fresh = 1;
     sqlite3_stmt *s;
     enum cb_err rc = CB_OK;
 
     st->nfact_wait = 0;
     if (n == CB__BATCH) {
-        if (!st->fact_batch &&
-            !(st->fact_batch = prepare_upsert(st, "fact", fact_cols, FACT_NCOLS,
-                                              fact_set, CB__BATCH, err)))
-            return CB_ERR_DB;
         for (int i = 0; i < n; i++)
-            bind_fact(st->fact_batch, 1 + i * (FACT_NCOLS - 1), &st->fact_wait[i]);
-        sqlite3_bind_int64(st->fact_batch, 1, st->fact_gen);
-        return run(st, st->fact_batch, "cannot store facts", err);
+            fresh &= st->fact_wait[i].fresh;
+        return flush_full(st, fresh, err);
     }
     for (int i = 0; !rc && i < n; i++) {
         if (!(s = cb__store_stmt(st, S_FACT_PUT, err)))
@@ -161,6 +181,7 @@ cb__store_batch_drop(struct cb_store *st, int fin)
     cb__store_records_drop(st, fin);
     if (fin) {
         sqlite3_finalize(st->fact_batch);
-        st->fact_batch = NULL;
+        sqlite3_finalize(st->fact_insert_batch);
+        st->fact_batch = st->fact_insert_batch = NULL;
     }
 }

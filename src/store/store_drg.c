@@ -1149,7 +1149,7 @@ cb_store_drg_regroup(struct cb_store *st, struct cb_store_drg_chooser *c,
                 row.transfer_to = fp->v[CB_F_YZZY_YLJG];
                 cb_fact_derive(fp, o->rd, o->facts,
                                d.scheme_id > 0 && d.status == CB_DRG_SUCCESS, &row.fact);
-                if ((rc = cb__store_put_fact(st, id, sqlite3_column_int64(sel, 6), &row, err)))
+                if ((rc = cb__store_put_fact(st, id, sqlite3_column_int64(sel, 6), &row, 0, err)))
                     break;
             } else if ((rc = cb__store_fact_set_drg(st, id, &d, err))) {
                 break;

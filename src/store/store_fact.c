@@ -291,7 +291,7 @@ down_transfer(struct cb_store *st, int64_t hospital_id, struct cb_str to, bool *
 
 enum cb_err
 cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital_id,
-                   const struct cb_store_row *row, struct cb_buf *err)
+                   const struct cb_store_row *row, int fresh, struct cb_buf *err)
 {
     if (!row->has_fact)
         return CB_OK;
@@ -323,6 +323,7 @@ cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital_id,
     if ((rc = outcome_of(st, &row->drg, &q.outcome, err)))
         return rc;
     q.grouped_at = (int64_t)time(NULL);
+    q.fresh = fresh;
     q.id = id;
     q.hospital_id = hospital_id;
     q.f = f;

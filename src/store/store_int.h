@@ -65,6 +65,7 @@ struct cb__fact_row {
     int64_t        id, hospital_id;  /* gen: st->fact_gen when flushed */
     int64_t        outcome;      /* drg_outcome.id; 0: none; < 0: keep */
     int64_t        grouped_at;   /* unix seconds, with an outcome */
+    int            fresh;        /* of a record just inserted: no fact yet */
     struct cb_fact f;             /* dims filled in */
 };
 
@@ -136,7 +137,7 @@ struct cb_store {
     /* Rows waiting for a multi-row upsert (store_batch.c). */
     struct cb__fact_row fact_wait[CB__BATCH];
     int                 nfact_wait;
-    sqlite3_stmt       *fact_batch;
+    sqlite3_stmt       *fact_batch, *fact_insert_batch;
     /*
      * New records of bulk mode (store_record.c): ids are given by the
      * store, from next_id (0: to be read in this transaction), so that a
@@ -171,10 +172,11 @@ enum cb_err cb__store_put_drg(struct cb_store *st, int64_t id,
 /*
  * Writes the fact of record id with its DRG result (store_fact.c; a
  * scheme_id of 0 keeps the result there is); nothing when the row has
- * none.
+ * none. fresh: the record was inserted just now (so it has no fact).
  */
 enum cb_err cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital_id,
-                               const struct cb_store_row *row, struct cb_buf *err);
+                               const struct cb_store_row *row, int fresh,
+                               struct cb_buf *err);
 /* Queues a fact for the multi-row upserts (store_batch.c). */
 enum cb_err cb__store_queue_fact(struct cb_store *st, const struct cb__fact_row *f,
                                  struct cb_buf *err);

@@ -418,11 +418,12 @@ next_record_id(struct cb_store *st, int64_t *id, struct cb_buf *err)
 
 /*
  * What goes with a stored record: its departments, warnings, the QC-ID-03
- * check (seen: as for check_overlap), its DRG result and fact.
+ * check (seen: as for check_overlap), its DRG result and fact (fresh: the
+ * record is new).
  */
 static enum cb_err
 put_children(struct cb_store *st, int64_t hid, int64_t id, const struct cb_store_row *row,
-             int seen, struct cb_buf *err)
+             int seen, int fresh, struct cb_buf *err)
 {
     enum cb_err rc;
 
@@ -436,7 +437,7 @@ put_children(struct cb_store *st, int64_t hid, int64_t id, const struct cb_store
         (rc = check_overlap(st, hid, id, row, seen, err)) ||
         (rc = cb__store_put_drg(st, id, row, err)))
         return rc;
-    return cb__store_put_fact(st, id, hid, row, err);
+    return cb__store_put_fact(st, id, hid, row, fresh, err);
 }
 
 /* Texts of a waiting record that bind_record reads. */
@@ -495,7 +496,7 @@ queue_record(struct cb_store *st, int64_t file_id, int64_t hid,
         return CB_ERR_NOMEM;
     st->nrec_wait++;
     st->next_id++;
-    if ((rc = put_children(st, hid, w->id, row, seen, err)))
+    if ((rc = put_children(st, hid, w->id, row, seen, 1, err)))
         return rc;
     return st->nrec_wait == CB__BATCH ? cb__store_flush_records(st, err) : CB_OK;
 }
@@ -682,7 +683,7 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
         if (sqlite3_changes(st->db) == 1) {
             *res = CB_PUT_INSERTED;
             id = sqlite3_last_insert_rowid(st->db);
-            return put_children(st, hid, id, row, seen, err);
+            return put_children(st, hid, id, row, seen, 1, err);
         }
         if ((rc = find_record(st, hid, row, &found, &id, &old_hash, &old_file, err)))
             return rc;
@@ -712,7 +713,7 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
         /* A new scheme regroups on re-import; the fact follows. */
         if ((rc = cb__store_put_drg(st, id, row, err)))
             return rc;
-        return cb__store_put_fact(st, id, hid, row, err);
+        return cb__store_put_fact(st, id, hid, row, 0, err);
     }
     if (!(s = cb__store_stmt(st, S_REC_TO_HISTORY, err)))
         return CB_ERR_DB;
@@ -728,7 +729,7 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
     if ((rc = step_done(st, s, "cannot replace record", err)))
         return rc;
     *res = CB_PUT_REPLACED;
-    return put_children(st, hid, id, row, seen, err);
+    return put_children(st, hid, id, row, seen, 0, err);
 }
 
 /* The record key as one string: "zzjgdm\x1fbah\x1fzycs"; 0 if it does not fit. */

@@ -964,6 +964,53 @@ test_drg_result_with_record(void **state)
 }
 
 /*
+ * The facts of new records go in 64 at a time without an upsert; a fact
+ * left behind by a record deleted by hand is then written over, not kept.
+ */
+static void
+test_fact_outlives_record(void **state)
+{
+    const char *p = db_path("stale.db");
+    struct cb_store *st;
+    struct cb_buf err = CB_BUF_INIT;
+    struct cb_store_drg off;
+    enum cb_put_result res;
+    struct cb_fp *r;
+    char bah[16];
+
+    (void)state;
+    memset(&off, 0, sizeof off);
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    r = record("S0", "1", "J18.900");
+    assert_int_equal(put_grouped(st, r, 1, &off, 1, &res, &err), CB_OK);
+    free(r);
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+    cb_store_close(st);
+    exec_sql(p, "DELETE FROM record; UPDATE fact SET cy_day = 1, los = 99;");
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM fact"), 1);
+
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_bulk_begin(st, &err), CB_OK);
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    for (int i = 0; i < 64; i++) {
+        snprintf(bah, sizeof bah, "N%d", i);
+        r = record(bah, "1", "J18.900");
+        assert_int_equal(put_grouped(st, r, 2, &off, 1, &res, &err), CB_OK);
+        assert_int_equal(res, CB_PUT_INSERTED);
+        free(r);
+    }
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+    cb_store_bulk_end(st);
+    cb_store_close(st);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record"), 64);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM fact f JOIN record r"
+                               " ON r.id = f.record_id"), 64);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM fact WHERE los = 99"), 0);
+    cb_buf_release(&err);
+}
+
+/*
  * v8 -> v9: the results of drg_result move into the facts and the view
  * shows them as the table did, value for value.
  */
@@ -1155,6 +1202,7 @@ main(void)
         cmocka_unit_test(test_drg_choice),
         cmocka_unit_test(test_drg_result_with_record),
         cmocka_unit_test(test_migrate_v8_drg_results),
+        cmocka_unit_test(test_fact_outlives_record),
         cmocka_unit_test(test_record_decode),
     };
     return cmocka_run_group_tests(tests, load_schemes, free_schemes);
