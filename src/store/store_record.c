@@ -445,16 +445,18 @@ static const int waiting_texts[] = {
     CB_SC_BAH, CB_SC_RYKB, CB_SC_CYKB, CB_SC_ZZYS, CB_SC_XB,
     CB_SC_RYTJ, CB_SC_LYFS, CB_SC_JBDM, CB_SC_RYBQ,
 };
+enum { nwaiting_texts = sizeof(waiting_texts) / sizeof(waiting_texts[0]) };
 
+/* Copies v to *at and views it there (empty stays empty). */
 static struct cb_str
-keep_text(struct cb_store *st, struct cb_str v, int *oom)
+keep_text(char **at, struct cb_str v)
 {
-    struct cb_str d;
+    struct cb_str d = { *at, v.len };
 
     if (!v.len)
         return v;
-    d = cb_arena_dup(&st->rec_text, v.ptr, v.len);
-    *oom |= !d.ptr;
+    memcpy(*at, v.ptr, v.len);
+    *at += v.len;
     return d;
 }
 
@@ -472,28 +474,31 @@ queue_record(struct cb_store *st, int64_t file_id, int64_t hid,
 {
     struct cb__rec_row *w = &st->rec_wait[st->nrec_wait];
     struct cb_store_row *c = &w->row;
-    int oom = 0;
     enum cb_err rc;
 
     if ((rc = next_record_id(st, &w->id, err)))
         return rc;
     w->hospital_id = hid;
     w->file_id = file_id;
-    memset(c, 0, sizeof(*c));
+    /* The texts in one block; the rest of the copy as given (not read). */
+    size_t n = zdata.len + row->dx.len + row->px.len;
+    for (size_t i = 0; i < nwaiting_texts; i++)
+        n += row->sval[waiting_texts[i]].len;
+    char *at = cb_arena_alloc(&st->rec_text, n ? n : 1);
+    if (!at)
+        return CB_ERR_NOMEM;
     c->line = row->line;
     memcpy(c->ival, row->ival, sizeof(c->ival));
     c->null_mask = row->null_mask;
-    for (size_t i = 0; i < sizeof(waiting_texts) / sizeof(waiting_texts[0]); i++)
-        c->sval[waiting_texts[i]] = keep_text(st, row->sval[waiting_texts[i]], &oom);
-    c->data = keep_text(st, zdata, &oom);
+    for (size_t i = 0; i < nwaiting_texts; i++)
+        c->sval[waiting_texts[i]] = keep_text(&at, row->sval[waiting_texts[i]]);
+    c->data = keep_text(&at, zdata);
     c->data_compressed = 1;
-    c->dx = keep_text(st, row->dx, &oom);
-    c->px = keep_text(st, row->px, &oom);
+    c->dx = keep_text(&at, row->dx);
+    c->px = keep_text(&at, row->px);
     c->hash = row->hash;
     c->patient_hash = patient_hash(row);
     c->nissues = row->nissues;
-    if (oom)
-        return CB_ERR_NOMEM;
     st->nrec_wait++;
     st->next_id++;
     if ((rc = put_children(st, hid, w->id, row, seen, 1, err)))
