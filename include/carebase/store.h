@@ -21,7 +21,7 @@
 #include "carebase/qc.h"
 #include "carebase/record.h"
 
-#define CB_SCHEMA_VERSION 9
+#define CB_SCHEMA_VERSION 10
 
 /* First byte of a record's items in their binary layout (store_encode.c). */
 #define CB_STORE_ITEMS_V1 '\x01'

@@ -13,6 +13,7 @@
  *   7  the HL7 message journal (hl7_message, store_hl7.c)
  *   8  record without its index on (hospital_id, cy_day)
  *   9  DRG results in the fact row (drg_outcome), drg_result a view
+ *  10  fact_change (the record ids each generation wrote) for fact_gen
  */
 #include <fcntl.h>
 #include <string.h>
@@ -319,6 +320,23 @@ static const char *const migrations[CB_SCHEMA_VERSION] = {
     "  o.choice AS choice,"
     "  strftime('%Y-%m-%dT%H:%M:%SZ', f.grouped_at, 'unixepoch') AS grouped_at"
     "  FROM fact f JOIN drg_outcome o ON o.id = f.drg_outcome;",
+
+    /*
+     * v10: which facts a generation wrote, as runs of record ids
+     * (store_fact.c), instead of an index on fact(gen): an import's new
+     * records are one run per transaction, where the index took an entry
+     * per record (6 % of the import's store thread). A running server
+     * loads the facts of the runs of the generations it has not seen.
+     * Existing facts: one run per generation from its lowest id to its
+     * highest (loads check fact.gen, so a wide run costs reading, not
+     * correctness).
+     */
+    "CREATE TABLE fact_change("
+    "  gen INTEGER NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL);"
+    "CREATE INDEX fact_change_gen ON fact_change(gen);"
+    "INSERT INTO fact_change(gen, lo, hi)"
+    "  SELECT gen, min(record_id), max(record_id) FROM fact GROUP BY gen;"
+    "DROP INDEX IF EXISTS fact_gen;",
 };
 
 static const char *const stmt_sql[S__COUNT] = {
@@ -386,6 +404,7 @@ static const char *const stmt_sql[S__COUNT] = {
         " drg_outcome = ?6, grouped_at = ?7 WHERE record_id = ?1",
     [S_FACT_SET_OUTCOME] =
         "UPDATE fact SET drg_outcome = ?2, grouped_at = ?3 WHERE record_id = ?1",
+    [S_FACT_CHANGE] = "INSERT INTO fact_change(gen, lo, hi) VALUES (?1, ?2, ?3)",
     [S_OUTCOME_FIND] =
         "SELECT id FROM drg_outcome WHERE scheme_id = ?1 AND drg IS ?5"
         " AND status = ?2 AND mdc IS ?3 AND adrg IS ?4 AND mcc IS ?6 AND cc IS ?7"

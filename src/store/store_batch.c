@@ -160,6 +160,10 @@ enum cb_err
 cb__store_queue_fact(struct cb_store *st, const struct cb__fact_row *f,
                      struct cb_buf *err)
 {
+    enum cb_err rc = cb__store_fact_changed(st, f->id, err);
+
+    if (rc)
+        return rc;
     st->fact_wait[st->nfact_wait++] = *f;
     return st->nfact_wait == CB__BATCH ? flush_facts(st, err) : CB_OK;
 }
@@ -171,6 +175,8 @@ cb__store_flush(struct cb_store *st, struct cb_buf *err)
 
     if (!rc && st->nfact_wait)
         rc = flush_facts(st, err);
+    if (!rc && st->run_hi)
+        rc = cb__store_fact_run_write(st, err);
     return rc;
 }
 
@@ -178,6 +184,7 @@ void
 cb__store_batch_drop(struct cb_store *st, int fin)
 {
     st->nfact_wait = 0;
+    st->run_hi = 0;
     cb__store_records_drop(st, fin);
     if (fin) {
         sqlite3_finalize(st->fact_batch);

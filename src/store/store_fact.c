@@ -50,6 +50,45 @@ cb_store_fact_begin(struct cb_store *st, struct cb_buf *err)
     return CB_OK;
 }
 
+enum cb_err
+cb__store_fact_run_write(struct cb_store *st, struct cb_buf *err)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (!st->run_hi)
+        return CB_OK;
+    if (!(s = cb__store_stmt(st, S_FACT_CHANGE, err)))
+        return CB_ERR_DB;
+    sqlite3_bind_int64(s, 1, st->run_gen);
+    sqlite3_bind_int64(s, 2, st->run_lo);
+    sqlite3_bind_int64(s, 3, st->run_hi);
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    st->run_hi = 0;
+    return rc == SQLITE_DONE ? CB_OK : cb__store_fail(st, "cannot note changed facts", err);
+}
+
+enum cb_err
+cb__store_fact_changed(struct cb_store *st, int64_t id, struct cb_buf *err)
+{
+    enum cb_err rc;
+
+    if (st->run_hi && st->run_gen == st->fact_gen) {
+        if (id == st->run_hi + 1) {
+            st->run_hi = id;
+            return CB_OK;
+        }
+        if (id >= st->run_lo && id <= st->run_hi)
+            return CB_OK;
+    }
+    if ((rc = cb__store_fact_run_write(st, err)))
+        return rc;
+    st->run_gen = st->fact_gen;
+    st->run_lo = st->run_hi = id;
+    return CB_OK;
+}
+
 /* Interns (scope, code) in dimension table which; 0 for an empty code. */
 static enum cb_err
 dim_id(struct cb_store *st, int which, int64_t scope_id, const char *scope_text,
@@ -343,7 +382,8 @@ cb__store_fact_set_drg(struct cb_store *st, int64_t id, const struct cb_store_dr
     if (d->scheme_id > 0 && ((rc = drg_dim(st, d, &drg, &grouped, err)) ||
                              (rc = outcome_id(st, d, &outcome, err))))
         return rc;
-    if (st->nfact_wait && (rc = cb__store_flush(st, err)))  /* the fact may wait */
+    if ((st->nfact_wait && (rc = cb__store_flush(st, err))) ||  /* the fact may wait */
+        (rc = cb__store_fact_changed(st, id, err)))
         return rc;
     sqlite3_stmt *s = cb__store_stmt(st, S_FACT_SET_DRG, err);
     if (!s)
@@ -397,42 +437,23 @@ cb__store_put_drg(struct cb_store *st, int64_t id, const struct cb_store_row *ro
     return CB_OK;
 }
 
-enum cb_err
-cb_store_facts_load(struct cb_store *st, struct cb_engine *e, int64_t since,
-                    int64_t *gen_out, struct cb_buf *err)
+/* What one load shares between its statements. */
+struct load {
+    struct cb_engine *e;
+    struct cb_fact   *batch;
+    size_t            n;
+    int64_t           gen;     /* the highest generation seen */
+};
+enum { LOAD_BATCH = 4096 };
+
+/* Puts the rows of s (the columns of FACT_SELECT) into the engine. */
+static enum cb_err
+load_rows(struct cb_store *st, sqlite3_stmt *s, struct load *l, struct cb_buf *err)
 {
-    sqlite3_stmt *s;
-    enum cb_err frc = cb__store_flush(st, err);  /* facts of this connection wait */
-    if (frc)
-        return frc;
-    if (!since) {  /* a full load: reserve once instead of growing */
-        if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM fact", -1, &s, NULL) != SQLITE_OK)
-            return cb__store_fail(st, "cannot count facts", err);
-        int64_t total = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-        sqlite3_finalize(s);
-        if (total > 0 && cb_engine_reserve(e, (size_t)total)) {
-            cb_errf(err, "out of memory for %lld facts", (long long)total);
-            return CB_ERR_NOMEM;
-        }
-    }
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT record_id, hospital_id, dept_id, doctor_id, cy_day,"
-                           " los, zfy, drug, material, flags, cohorts, drg_id, gen"
-                           " FROM fact WHERE gen >= ?1", -1, &s, NULL) != SQLITE_OK)
-        return cb__store_fail(st, "cannot read facts", err);
-    sqlite3_bind_int64(s, 1, since ? since + 1 : 0);  /* 0: everything */
-    enum { BATCH = 4096 };
-    struct cb_fact *batch = cb_malloc(BATCH * sizeof *batch);
-    if (!batch) {
-        sqlite3_finalize(s);
-        return CB_ERR_NOMEM;
-    }
-    size_t n = 0;
-    int64_t gen = since;
     enum cb_err rc = CB_OK;
     int r;
     while (!rc && (r = sqlite3_step(s)) == SQLITE_ROW) {
-        struct cb_fact *f = &batch[n++];
+        struct cb_fact *f = &l->batch[l->n++];
         f->record_id = sqlite3_column_int64(s, 0);
         f->hospital = (uint16_t)sqlite3_column_int64(s, 1);
         f->dept = (uint16_t)sqlite3_column_int64(s, 2);
@@ -446,25 +467,156 @@ cb_store_facts_load(struct cb_store *st, struct cb_engine *e, int64_t since,
         f->cohorts = (uint16_t)sqlite3_column_int64(s, 10);
         f->drg = (uint16_t)sqlite3_column_int64(s, 11);
         int64_t g = sqlite3_column_int64(s, 12);
-        if (g > gen)
-            gen = g;
-        if (n == BATCH) {
-            rc = cb_engine_put(e, batch, n);
-            n = 0;
+        if (g > l->gen)
+            l->gen = g;
+        if (l->n == LOAD_BATCH) {
+            rc = cb_engine_put(l->e, l->batch, l->n);
+            l->n = 0;
         }
     }
+    sqlite3_reset(s);
     if (!rc && r != SQLITE_DONE)
         rc = cb__store_fail(st, "cannot read facts", err);
-    if (!rc && n)
-        rc = cb_engine_put(e, batch, n);
+    return rc;
+}
+
+#define FACT_SELECT                                                             \
+    "SELECT record_id, hospital_id, dept_id, doctor_id, cy_day, los, zfy, drug," \
+    " material, flags, cohorts, drg_id, gen FROM fact"
+
+/* Record id runs of fact_change, sorted and merged. */
+struct runs {
+    int64_t (*r)[2];
+    size_t   n, cap;
+};
+
+static enum cb_err
+changed_runs(struct cb_store *st, int64_t since, struct runs *out, struct cb_buf *err)
+{
+    sqlite3_stmt *s;
+    int r;
+    if (sqlite3_prepare_v2(st->db, "SELECT lo, hi FROM fact_change WHERE gen > ?1"
+                                   " ORDER BY lo, hi", -1, &s, NULL) != SQLITE_OK)
+        return cb__store_fail(st, "cannot read changed facts", err);
+    sqlite3_bind_int64(s, 1, since);
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t lo = sqlite3_column_int64(s, 0), hi = sqlite3_column_int64(s, 1);
+        if (out->n && lo <= out->r[out->n - 1][1] + 1) {  /* touches the last */
+            if (hi > out->r[out->n - 1][1])
+                out->r[out->n - 1][1] = hi;
+            continue;
+        }
+        if (out->n == out->cap) {
+            size_t cap = out->cap ? out->cap * 2 : 64;
+            int64_t (*p)[2] = cb_reallocarray(out->r, cap, sizeof *p);
+            if (!p) {
+                sqlite3_finalize(s);
+                return CB_ERR_NOMEM;
+            }
+            out->r = p;
+            out->cap = cap;
+        }
+        out->r[out->n][0] = lo;
+        out->r[out->n++][1] = hi;
+    }
+    sqlite3_finalize(s);
+    return r == SQLITE_DONE ? CB_OK : cb__store_fail(st, "cannot read changed facts", err);
+}
+
+/* The facts in the runs of record ids changed by generations after since. */
+static enum cb_err
+load_changed(struct cb_store *st, int64_t since, struct load *l, struct cb_buf *err)
+{
+    struct runs runs = { NULL, 0, 0 };
+    sqlite3_stmt *s = NULL;
+    enum cb_err rc = changed_runs(st, since, &runs, err);
+    if (!rc && sqlite3_prepare_v2(st->db, FACT_SELECT " WHERE record_id BETWEEN ?2 AND ?3"
+                                          " AND gen > ?1", -1, &s, NULL) != SQLITE_OK)
+        rc = cb__store_fail(st, "cannot read facts", err);
+    if (!rc)
+        sqlite3_bind_int64(s, 1, since);
+    for (size_t i = 0; !rc && i < runs.n; i++) {
+        sqlite3_bind_int64(s, 2, runs.r[i][0]);
+        sqlite3_bind_int64(s, 3, runs.r[i][1]);
+        rc = load_rows(st, s, l, err);
+    }
+    sqlite3_finalize(s);
+    cb_free(runs.r);
+    return rc;
+}
+
+static enum cb_err
+load_all(struct cb_store *st, struct load *l, struct cb_buf *err)
+{
+    sqlite3_stmt *s;
+    enum cb_err rc;
+    if (sqlite3_prepare_v2(st->db, FACT_SELECT, -1, &s, NULL) != SQLITE_OK)
+        return cb__store_fail(st, "cannot read facts", err);
+    rc = load_rows(st, s, l, err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Raises *gen to the newest generation that wrote facts. */
+static enum cb_err
+newest_gen(struct cb_store *st, int64_t *gen, struct cb_buf *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(gen), 0) FROM fact_change", -1, &s,
+                           NULL) != SQLITE_OK)
+        return cb__store_fail(st, "cannot read changed facts", err);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW && sqlite3_column_int64(s, 0) > *gen)
+        *gen = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return r == SQLITE_ROW ? CB_OK : cb__store_fail(st, "cannot read changed facts", err);
+}
+
+/*
+ * A full load scans the table; a later one reads the runs of record ids
+ * that the newer generations wrote (fact_change) and, in each, the facts
+ * whose gen is newer. Both in one snapshot with the newest generation,
+ * which is what *gen_out says was loaded (a generation may have noted a
+ * change without a fact to show for it: a record without one).
+ */
+enum cb_err
+cb_store_facts_load(struct cb_store *st, struct cb_engine *e, int64_t since,
+                    int64_t *gen_out, struct cb_buf *err)
+{
+    sqlite3_stmt *s;
+    enum cb_err rc = cb__store_flush(st, err);  /* facts of this connection wait */
+    if (rc)
+        return rc;
+    if (!since) {  /* a full load: reserve once instead of growing */
+        if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM fact", -1, &s, NULL) != SQLITE_OK)
+            return cb__store_fail(st, "cannot count facts", err);
+        int64_t total = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+        sqlite3_finalize(s);
+        if (total > 0 && cb_engine_reserve(e, (size_t)total)) {
+            cb_errf(err, "out of memory for %lld facts", (long long)total);
+            return CB_ERR_NOMEM;
+        }
+    }
+    struct load l = { e, cb_malloc(LOAD_BATCH * sizeof(struct cb_fact)), 0, since };
+    if (!l.batch)
+        return CB_ERR_NOMEM;
+    if (!(rc = cb__store_exec(st, "SAVEPOINT facts_load", err))) {
+        rc = newest_gen(st, &l.gen, err);
+        if (!rc)
+            rc = since ? load_changed(st, since, &l, err) : load_all(st, &l, err);
+        if (!rc && l.n)
+            rc = cb_engine_put(e, l.batch, l.n);
+        enum cb_err rrc = cb__store_exec(st, "RELEASE facts_load", err);
+        if (!rc)
+            rc = rrc;
+    }
     if (!rc && !since)
         cb_engine_shrink(e);  /* a full load: no room kept for growth */
     if (rc == CB_ERR_NOMEM)
         cb_errf(err, "out of memory loading facts");
-    sqlite3_finalize(s);
-    cb_free(batch);
+    cb_free(l.batch);
     if (!rc && gen_out)
-        *gen_out = gen;
+        *gen_out = l.gen;
     return rc;
 }
 

@@ -34,6 +34,7 @@ enum stmt_id {
     S_FACT_PUT,
     S_FACT_SET_DRG,
     S_FACT_SET_OUTCOME,
+    S_FACT_CHANGE,
     S_OUTCOME_FIND,
     S_OUTCOME_INSERT,
     S_DIM_DEPT,
@@ -134,6 +135,9 @@ struct cb_store {
     int64_t           scheme_last_id;/* the last scheme_of() answer */
     const char       *scheme_last;
     int64_t           fact_gen;      /* 0 until cb_store_fact_begin */
+    /* The run of record ids whose facts were written since the last row
+       of fact_change: [run_lo, run_hi] of generation run_gen (0: none). */
+    int64_t           run_gen, run_lo, run_hi;
     /* Rows waiting for a multi-row upsert (store_batch.c). */
     struct cb__fact_row fact_wait[CB__BATCH];
     int                 nfact_wait;
@@ -177,6 +181,13 @@ enum cb_err cb__store_put_drg(struct cb_store *st, int64_t id,
 enum cb_err cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital_id,
                                const struct cb_store_row *row, int fresh,
                                struct cb_buf *err);
+/*
+ * Notes that the fact of record id is written in this generation (its
+ * run of ids goes to fact_change, store_fact.c), and writes that run.
+ */
+enum cb_err cb__store_fact_changed(struct cb_store *st, int64_t id, struct cb_buf *err);
+enum cb_err cb__store_fact_run_write(struct cb_store *st, struct cb_buf *err);
+
 /* Queues a fact for the multi-row upserts (store_batch.c). */
 enum cb_err cb__store_queue_fact(struct cb_store *st, const struct cb__fact_row *f,
                                  struct cb_buf *err);

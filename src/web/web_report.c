@@ -258,8 +258,8 @@ read_state(struct cb_store *st, int64_t gen, struct state *s, struct cb_buf *err
     char sql[256];
 
     snprintf(sql, sizeof sql,
-             "SELECT (SELECT coalesce(max(gen), 0) FROM fact),"
-             " (SELECT count(*) FROM fact WHERE gen >= %lld),"
+             "SELECT (SELECT coalesce(max(gen), 0) FROM fact_change),"
+             " (SELECT coalesce(sum(hi - lo + 1), 0) FROM fact_change WHERE gen >= %lld),"
              " (SELECT coalesce(max(id), 0) FROM reference),"
              " (SELECT coalesce(max(id), 0) FROM reject)", (long long)gen);
     memset(s, 0, sizeof *s);

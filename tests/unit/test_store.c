@@ -10,6 +10,7 @@
 
 #include "carebase/date.h"
 #include "carebase/drg.h"
+#include "carebase/engine.h"
 #include "carebase/store.h"
 #include "testutil.h"
 
@@ -610,7 +611,7 @@ test_migrate_v1_to_v2(void **state)
     assert_int_equal(cb_store_commit(st, &err), CB_OK);
     cb_store_close(st);
     /* Back to exactly the version 1 schema. */
-    exec_sql(p, "DROP VIEW drg_result; DROP TABLE drg_outcome;"
+    exec_sql(p, "DROP VIEW drg_result; DROP TABLE drg_outcome; DROP TABLE fact_change;"
                 "DROP TABLE drg_scheme_use; DROP TABLE drg_scheme;"
                 "DROP TABLE fact; DROP TABLE dim_dept; DROP TABLE dim_doctor;"
                 "DROP TABLE dim_drg; DROP TABLE reference_drg; DROP TABLE reference;"
@@ -1010,6 +1011,82 @@ test_fact_outlives_record(void **state)
     cb_buf_release(&err);
 }
 
+/* Facts that cb_store_facts_load(since) puts into a new engine. */
+static size_t
+loaded_since(struct cb_store *st, int64_t since, int64_t *gen)
+{
+    struct cb_engine *e;
+    struct cb_buf err = CB_BUF_INIT;
+    size_t n;
+
+    assert_int_equal(cb_engine_new(&e), CB_OK);
+    if (cb_store_facts_load(st, e, since, gen, &err) != CB_OK)
+        fail_msg("%s", cb_buf_cstr(&err));
+    n = cb_engine_count(e);
+    cb_engine_free(e);
+    cb_buf_release(&err);
+    return n;
+}
+
+/*
+ * A later load reads only the facts that newer generations wrote: new
+ * records and records written again, found by the runs of ids in
+ * fact_change.
+ */
+static void
+test_facts_load_changed(void **state)
+{
+    const char *p = db_path("gen.db");
+    struct cb_store *st;
+    struct cb_buf err = CB_BUF_INIT;
+    struct cb_store_drg off;
+    enum cb_put_result res;
+    int64_t g1, g2, g3;
+    struct cb_fp *r;
+    char bah[16];
+
+    (void)state;
+    memset(&off, 0, sizeof off);
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    assert_int_equal(cb_store_fact_begin(st, &err), CB_OK);
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    for (int i = 0; i < 100; i++) {
+        snprintf(bah, sizeof bah, "G%d", i);
+        r = record(bah, "1", "J18.900");
+        assert_int_equal(put_grouped(st, r, 1, &off, 1, &res, &err), CB_OK);
+        free(r);
+    }
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+    assert_int_equal(loaded_since(st, 0, &g1), 100);
+    assert_int_equal(g1, 1);
+
+    /* Generation 2: two new records, and two of the first written again. */
+    assert_int_equal(cb_store_fact_begin(st, &err), CB_OK);
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    const char *again[] = { "G7", "N1", "G50", "N2" };
+    for (int i = 0; i < 4; i++) {
+        r = record(again[i], "1", "J18.900");
+        assert_int_equal(put_grouped(st, r, 2, &off, 1, &res, &err), CB_OK);
+        assert_int_equal(res, again[i][0] == 'N' ? CB_PUT_INSERTED : CB_PUT_UNCHANGED);
+        free(r);
+    }
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+    assert_int_equal(loaded_since(st, g1, &g2), 4);
+    assert_int_equal(g2, 2);
+    assert_int_equal(loaded_since(st, 0, NULL), 102);
+    assert_int_equal(loaded_since(st, g2, &g3), 0);
+    assert_int_equal(g3, 2);
+    cb_store_close(st);
+    /* Runs, not a row per fact: 1..100 at first, then 8, 101, 51, 102. */
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM fact_change"), 5);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM fact_change WHERE gen = 1"
+                               " AND lo = 1 AND hi = 100"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT sum(hi - lo + 1) FROM fact_change WHERE gen = 2"), 4);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM sqlite_master WHERE name = 'fact_gen'"),
+                     0);
+    cb_buf_release(&err);
+}
+
 /*
  * v8 -> v9: the results of drg_result move into the facts and the view
  * shows them as the table did, value for value.
@@ -1069,6 +1146,7 @@ test_migrate_v8_drg_results(void **state)
                 "ALTER TABLE fact DROP COLUMN drg_outcome;"
                 "ALTER TABLE fact DROP COLUMN grouped_at;"
                 "DROP TABLE drg_outcome;"
+                "DROP TABLE fact_change; CREATE INDEX fact_gen ON fact(gen);"
                 "PRAGMA user_version = 8;");
     assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_result"), 3);
     assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
@@ -1076,6 +1154,12 @@ test_migrate_v8_drg_results(void **state)
     assert_int_equal(tu_sql_int(p, "PRAGMA user_version"), CB_SCHEMA_VERSION);
     assert_string_equal(store_scalar(p, all), before);
     assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM drg_outcome"), 2);
+    /* v10: the facts' generations become runs of ids; the index goes. */
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM fact_change f WHERE lo ="
+                               " (SELECT min(record_id) FROM fact WHERE gen = f.gen) AND hi ="
+                               " (SELECT max(record_id) FROM fact WHERE gen = f.gen)"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM sqlite_master WHERE name = 'fact_gen'"),
+                     0);
     cb_buf_release(&err);
 }
 
@@ -1203,6 +1287,7 @@ main(void)
         cmocka_unit_test(test_drg_result_with_record),
         cmocka_unit_test(test_migrate_v8_drg_results),
         cmocka_unit_test(test_fact_outlives_record),
+        cmocka_unit_test(test_facts_load_changed),
         cmocka_unit_test(test_record_decode),
     };
     return cmocka_run_group_tests(tests, load_schemes, free_schemes);
