@@ -25,15 +25,6 @@
 
 #define REGROUP_BATCH 20000
 
-static void
-bind_textz(sqlite3_stmt *s, int i, const char *z)
-{
-    if (z && *z)
-        sqlite3_bind_text(s, i, z, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, i);
-}
-
 /* ---- installing ------------------------------------------------------------ */
 
 /* Runs a prepared one-shot statement to completion and finalises it. */

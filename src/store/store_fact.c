@@ -199,15 +199,6 @@ key_add(char *key, size_t k, size_t n, const char *z, size_t max)
 }
 
 static void
-bind_code(sqlite3_stmt *s, int i, const char *z)
-{
-    if (z && *z)
-        sqlite3_bind_text(s, i, z, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-static void
 bind_flag(sqlite3_stmt *s, int i, int v)
 {
     if (v < 0)
@@ -252,14 +243,14 @@ outcome_id(struct cb_store *st, const struct cb_store_drg *d, int64_t *out,
         if (!s)
             return CB_ERR_DB;
         sqlite3_bind_int64(s, 1, d->scheme_id);
-        bind_code(s, 2, status);
-        bind_code(s, 3, d->mdc);
-        bind_code(s, 4, d->adrg);
-        bind_code(s, 5, d->drg);
+        bind_textz(s, 2, status);
+        bind_textz(s, 3, d->mdc);
+        bind_textz(s, 4, d->adrg);
+        bind_textz(s, 5, d->drg);
         bind_flag(s, 6, d->mcc);
         bind_flag(s, 7, d->cc);
-        bind_code(s, 8, d->unmapped);
-        bind_code(s, 9, d->choice);
+        bind_textz(s, 8, d->unmapped);
+        bind_textz(s, 9, d->choice);
         int rc = sqlite3_step(s);
         if (rc == SQLITE_ROW)
             *out = sqlite3_column_int64(s, 0);

@@ -283,4 +283,13 @@ bind_str(sqlite3_stmt *s, int i, struct cb_str v)
     return sqlite3_bind_text(s, i, v.ptr, (int)v.len, SQLITE_STATIC);
 }
 
+/* A C string, NULL or "" bound as NULL. */
+static inline int
+bind_textz(sqlite3_stmt *s, int i, const char *z)
+{
+    if (!z || !*z)
+        return sqlite3_bind_null(s, i);
+    return sqlite3_bind_text(s, i, z, -1, SQLITE_STATIC);
+}
+
 #endif
