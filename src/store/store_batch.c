@@ -10,7 +10,7 @@
  *
  * Parameters are numbered so that a batch binds as little as it can: the
  * last column (fact.gen) is the same for every row of a flush, so all rows
- * share one parameter for it (see prepare_upsert).
+ * share one parameter for it (see prepare_batch).
  */
 #include <string.h>
 

@@ -193,7 +193,8 @@ key_add(char *key, size_t k, size_t n, const char *z, size_t max)
 
     if (k + len + 1 > n)
         return n;
-    memcpy(key + k, z, len);
+    if (len)
+        memcpy(key + k, z, len);
     key[k + len] = '\0';
     return k + len + 1;
 }

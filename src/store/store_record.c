@@ -647,7 +647,7 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
 {
     sqlite3_stmt *s;
     int64_t id, old_hash, old_file, hid;
-    int fresh, seen = 1, found, bulk = st->bulk && st->in_tx;
+    int all_ours, seen = 1, found, bulk = st->bulk && st->in_tx;
     enum cb_err rc;
     /* Bound as it is (SQLITE_STATIC): the row outlives every step below. */
     struct cb_str zdata = row->data;
@@ -656,8 +656,9 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
                                        row->sval[CB_SC_JGMC], &hid, err)) ||
         (rc = note_hospital(st, hid, err)))
         return rc;
-    fresh = hid > 0 && (size_t)hid < st->ov_cap && st->ov_state[hid] == 1;
-    if (fresh)
+    /* The hospital's records all came through this connection. */
+    all_ours = hid > 0 && (size_t)hid < st->ov_cap && st->ov_state[hid] == 1;
+    if (all_ours)
         seen = maybe_stored_before(st, row);
     if (seen && st->nrec_wait && patient_waits(st, hid, row) &&
         (rc = cb__store_flush_records(st, err)))
