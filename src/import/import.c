@@ -14,7 +14,7 @@
  *                    committing every batch_rows rows.
  *
  * Chunks come back to the reading thread when stored, and there are at
- * most 2n + 2 of them, so memory stays bounded whatever the file size. The
+ * most 8n + 16 of them, so memory stays bounded whatever the file size. The
  * order of the rows in the database, the counts and the commits are those
  * of a single thread: only the work between reading and storing runs in
  * parallel. A worker that cannot take a row further (a row the splitter

@@ -147,8 +147,9 @@ static const char *const migrations[CB_SCHEMA_VERSION] = {
      * unmapped: 'dx:CODE' / 'px:CODE' for *_NOT_MAPPING; choice: why this
      * scheme ('default', 'national 2024-01-01..', 'region 北京 2022-01-01..').
      * scheme_id has no foreign key on purpose: with one, rewriting a result
-     * (the upsert in S_DRG_PUT) needs a statement journal, which doubles
-     * the cost of the write; schemes are never deleted.
+     * (by the upsert that wrote results until v9) needs a statement
+     * journal, which doubles the cost of the write; schemes are never
+     * deleted.
      */
     "CREATE TABLE drg_result("
     "  record_id INTEGER PRIMARY KEY REFERENCES record(id) ON DELETE CASCADE,"
