@@ -17,7 +17,7 @@ packages=(
   libsqlite3-dev    # the embedded store (SQLite, WAL)
   libzip-dev        # .xlsx import: the workbook is a zip archive
   libexpat1-dev     # .xlsx import: streaming XML parser for the sheets
-  liblz4-dev        # the record store compresses each record's items (LZ4 + dictionary)
+  liblz4-dev        # reading the LZ4 frames of records stored by schema v8 to v10
   libzstd-dev       # the record store reads items of older databases (zstd frames)
   libjansson-dev    # JSON parsing: DRG rule packages (rules.json, manifest.json)
   libsodium-dev     # SHA-256 of DRG package files; argon2id password hashing

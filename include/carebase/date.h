@@ -16,6 +16,8 @@
 /* Days since 1970-01-01 of a proleptic Gregorian date (no validation). */
 int64_t cb_days_from_civil(int y, int m, int d);
 void    cb_civil_from_days(int64_t days, int *y, int *m, int *d);
+/* Days in month m (1..12) of year y, proleptic Gregorian. */
+int     cb_days_in_month(int y, int m);
 
 /*
  * Parses "yyyy-MM-dd", "yyyy/MM/dd", "yyyyMMdd", optionally followed by

@@ -21,10 +21,19 @@
 #include "carebase/qc.h"
 #include "carebase/record.h"
 
-#define CB_SCHEMA_VERSION 10
+#define CB_SCHEMA_VERSION 11
 
 /* First byte of a record's items in their binary layout (store_encode.c). */
 #define CB_STORE_ITEMS_V1 '\x01'
+
+/*
+ * record.content_hash: a hash of the canonical items, dx and px. With this
+ * bit set (a negative integer in SQL): cb_hash64_wide over the items in
+ * layout V2 (schema v11 on). Without: cb_hash64 over layout V1, shifted
+ * right by one, as databases before v11 stored it; the store compares a
+ * row with such a record by computing that hash of the row.
+ */
+#define CB_STORE_HASH_V2 (UINT64_C(1) << 63)
 
 struct cb_store;
 
@@ -412,11 +421,10 @@ struct cb_store_row {
     int64_t                ival[CB_IC__COUNT];
     uint32_t               null_mask;  /* 1 << CB_IC_x: NULL */
     struct cb_str          sval[CB_SC__COUNT];
-    struct cb_str          data;       /* items, binary layout (store_encode.c) */
-    int                    data_compressed; /* data is already a codec frame */
+    struct cb_str          data;       /* items, stored layout V2 (store_items.h) */
     struct cb_str          dx, px;     /* JSON (see docs/architecture.md) */
     struct cb_str          raw;        /* the raw line, for rejects */
-    uint64_t               hash;       /* identity of the content */
+    uint64_t               hash;       /* identity of the content: see below */
     uint64_t               patient_hash; /* cb_store_patient_hash(ZZJGDM, BAH) of an
                                           accepted row (cb_store_row_encode);
                                           0: the store computes it */
@@ -435,7 +443,7 @@ void cb_store_encoder_free(struct cb_store_encoder *e);
 
 /*
  * Encodes r (normalised, parsed, checked: res) into row, copying what it
- * needs into a, and compresses the items (row->data_compressed). raw is
+ * needs into a, with the items in their stored layout (row->data). raw is
  * not copied: it must stay valid, unchanged, as long as the row, and so
  * are the values of r that point inside it (the importer's come from the
  * row's text in its chunk). rejected follows res->nerrors.

@@ -92,5 +92,10 @@ CB_MUST_CHECK enum cb_err cb_parse_money(struct cb_str s, int64_t *fen);
 
 /* A fast 64-bit non-cryptographic hash, for hash tables and content fingerprints. */
 uint64_t cb_hash64(const void *p, size_t n, uint64_t seed);
+/*
+ * The same kind of hash with four independent lanes over 32-byte blocks
+ * (about four times as fast on long input; other values than cb_hash64).
+ */
+uint64_t cb_hash64_wide(const void *p, size_t n, uint64_t seed);
 
 #endif

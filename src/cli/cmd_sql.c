@@ -15,7 +15,7 @@ const char cmd_sql_usage[] =
     "\n"
     "Runs one read-only SQL statement on the database and prints the rows.\n"
     "Besides SQLite's functions, fp_data(record.data) returns a record's\n"
-    "items as JSON (the column is stored compressed), so for example:\n"
+    "items as JSON (the column is stored in a binary layout), so for example:\n"
     "\n"
     "  carebase sql \"SELECT bah, json_extract(fp_data(data), '$.ZFY')\n"
     "                FROM record LIMIT 5\"\n"

@@ -30,8 +30,8 @@ cb_civil_from_days(int64_t z, int *y, int *m, int *d)
     *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-static int
-days_in_month(int y, int m)
+int
+cb_days_in_month(int y, int m)
 {
     static const int dim[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -75,7 +75,7 @@ cb_parse_datetime(struct cb_str s, int64_t *secs, bool *has_time)
         return CB_ERR_PROTO;
     }
     if (y < 1800 || y > 2200 || mo < 1 || mo > 12 || d < 1 ||
-        d > days_in_month(y, mo))
+        d > cb_days_in_month(y, mo))
         return CB_ERR_PROTO;
     *has_time = false;
     if (i < n) {

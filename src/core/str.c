@@ -139,3 +139,31 @@ cb_hash64(const void *p, size_t n, uint64_t seed)
     h = (h ^ w ^ 0xa0761d6478bd642fULL) * 0x9e3779b97f4a7c15ULL;
     return mix64(h);
 }
+
+uint64_t
+cb_hash64_wide(const void *p, size_t n, uint64_t seed)
+{
+    const uint64_t k = 0x9e3779b97f4a7c15ULL;
+    const unsigned char *b = p;
+    uint64_t h0 = seed ^ (n * k), h1 = h0 ^ 0xa0761d6478bd642fULL,
+             h2 = h0 ^ 0xe7037ed1a0b428dbULL, h3 = h0 ^ 0x8ebc6af09c88c6e3ULL, w;
+    size_t i = 0;
+
+    /* Four chains that do not wait for one another. */
+    for (; i + 32 <= n; i += 32) {
+        memcpy(&w, b + i, 8);
+        h0 = (h0 ^ w) * k;
+        h0 ^= h0 >> 32;
+        memcpy(&w, b + i + 8, 8);
+        h1 = (h1 ^ w) * k;
+        h1 ^= h1 >> 32;
+        memcpy(&w, b + i + 16, 8);
+        h2 = (h2 ^ w) * k;
+        h2 ^= h2 >> 32;
+        memcpy(&w, b + i + 24, 8);
+        h3 = (h3 ^ w) * k;
+        h3 ^= h3 >> 32;
+    }
+    h0 = mix64(h0 ^ mix64(h1 ^ mix64(h2 ^ mix64(h3))));
+    return cb_hash64(b + i, n - i, h0);
+}

@@ -14,6 +14,9 @@
  *   8  record without its index on (hospital_id, cy_day)
  *   9  DRG results in the fact row (drg_outcome), drg_result a view
  *  10  fact_change (the record ids each generation wrote) for fact_gen
+ *  11  record.data in items layout V2 (typed, not compressed) and
+ *      content hashes over it (CB_STORE_HASH_V2); nothing to convert, but
+ *      older binaries cannot read such rows
  */
 #include <fcntl.h>
 #include <string.h>
@@ -338,6 +341,14 @@ static const char *const migrations[CB_SCHEMA_VERSION] = {
     "INSERT INTO fact_change(gen, lo, hi)"
     "  SELECT gen, min(record_id), max(record_id) FROM fact GROUP BY gen;"
     "DROP INDEX IF EXISTS fact_gen;",
+
+    /*
+     * v11: records written from now on hold their items in layout V2
+     * (store_items.h) with a content hash over it (CB_STORE_HASH_V2).
+     * Existing rows keep their frames and hashes, which still read and
+     * compare; the version tells older binaries that they cannot.
+     */
+    "SELECT 1;",
 };
 
 static const char *const stmt_sql[S__COUNT] = {
@@ -510,49 +521,38 @@ migrate(struct cb_store *st, struct cb_buf *err)
     return CB_OK;
 }
 
-/* The binary items layout (store_encode.c) as a JSON object into out. */
+/* Decoded items (cb__items_decode) as a JSON object into out. */
 static enum cb_err
-items_json(const unsigned char *p, size_t n, struct cb_buf *out)
+items_json(const struct cb_str *v, struct cb_buf *out)
 {
-    size_t i = 1;
-    int f = 0, first = 1;
+    int f, first = 1;
     enum cb_err rc;
 
     cb_buf_reset(out);
     if ((rc = cb_buf_addc(out, '{')))
         return rc;
-    for (; i < n; f++) {
-        uint64_t len = 0;
-        int shift = 0;
-
-        do {
-            if (i >= n || shift > 35)
-                return CB_ERR_PROTO;
-            len |= (uint64_t)(p[i] & 0x7f) << shift;
-            shift += 7;
-        } while (p[i++] & 0x80);
-        if (!len)
+    for (f = 0; f < CB_F__SCALARS; f++) {
+        if (!v[f].ptr)
             continue;
-        len--;
-        if (len > n - i || f >= CB_F__SCALARS)
-            return CB_ERR_PROTO;
         if ((!first && (rc = cb_buf_addc(out, ','))) ||
             (rc = cb_json_strz(out, cb_fp_key_str(f))) ||
             (rc = cb_buf_addc(out, ':')) ||
-            (rc = cb_json_str(out, cb_str_make((const char *)p + i, (size_t)len))))
+            (rc = cb_json_str(out, v[f])))
             return rc;
         first = 0;
-        i += (size_t)len;
     }
     return cb_buf_addc(out, '}');
 }
 
-/* SQL: fp_data(blob) -> the record's items as JSON text. */
+/*
+ * SQL: fp_data(blob) -> the record's items as JSON text. Payloads that are
+ * not items (the JSON of early versions) come back as they are.
+ */
 static void
 sql_fp_data(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     struct cb_store *st = sqlite3_user_data(ctx);
-    const void *p;
+    const unsigned char *p;
     int n;
 
     (void)argc;
@@ -562,16 +562,20 @@ sql_fp_data(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     }
     p = sqlite3_value_blob(argv[0]);
     n = sqlite3_value_bytes(argv[0]);
-    if (cb__codec_decompress(st->codec, p, (size_t)n, &st->zbuf) != CB_OK ||
-        (st->zbuf.len && st->zbuf.ptr[0] == CB_STORE_ITEMS_V1 &&
-         items_json((const unsigned char *)st->zbuf.ptr, st->zbuf.len, &st->fnbuf) != CB_OK)) {
+    if (cb__codec_decompress(st->codec, p, (size_t)n, &st->zbuf) != CB_OK) {
         sqlite3_result_error(ctx, "fp_data: damaged record payload", -1);
         return;
     }
-    if (!st->zbuf.len || st->zbuf.ptr[0] != CB_STORE_ITEMS_V1) {
-        /* not the binary layout (plain text): returned as it is */
+    p = (const unsigned char *)st->zbuf.ptr;
+    if (!st->zbuf.len || (p[0] != (unsigned char)CB_STORE_ITEMS_V1 &&
+                          p[0] != (unsigned char)CB_STORE_ITEMS_V2)) {
         sqlite3_result_text(ctx, cb_buf_cstr(&st->zbuf), (int)st->zbuf.len,
                             SQLITE_TRANSIENT);
+        return;
+    }
+    if (cb__items_decode(p, st->zbuf.len, &st->items_text, st->items) != CB_OK ||
+        items_json(st->items, &st->fnbuf) != CB_OK) {
+        sqlite3_result_error(ctx, "fp_data: damaged record payload", -1);
         return;
     }
     sqlite3_result_text(ctx, cb_buf_cstr(&st->fnbuf), (int)st->fnbuf.len,
@@ -608,6 +612,7 @@ cb_store_open(struct cb_store **out, const char *path, struct cb_buf *err)
     st->keys_file = -1;
     cb_buf_init(&st->fnbuf, 32u << 20);
     cb_buf_init(&st->zbuf, 32u << 20);
+    cb_buf_init(&st->items_text, 512u << 20);
     cb_arena_init(&st->rec_text, 256u << 10);
 
     st->path = cb_strdup(path);
@@ -685,6 +690,7 @@ cb_store_close(struct cb_store *st)
     cb_free(st->ov_bloom);
     cb__codec_free(st->codec);
     cb_buf_release(&st->fnbuf);
+    cb_buf_release(&st->items_text);
     cb_buf_release(&st->zbuf);
     cb_free(st->path);
     cb_free(st);

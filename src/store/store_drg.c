@@ -986,31 +986,32 @@ decode_list(struct cb_fp *fp, struct cb_str text, int px, struct cb_arena *a)
     return jeat(&j, ']') ? CB_OK : CB_ERR_PROTO;
 }
 
-/* The scalar items (store_encode.c items_data) into fp. */
+/*
+ * The scalar items (store_items.h) into fp. The values are copied into a:
+ * they point into st's buffers, which the next record reuses.
+ */
 static enum cb_err
-decode_items(struct cb_fp *fp, const unsigned char *p, size_t n)
+decode_items(struct cb_store *st, struct cb_fp *fp, struct cb_arena *a)
 {
-    size_t i = 1;
-    int f;
+    const unsigned char *p = (const unsigned char *)st->zbuf.ptr;
+    size_t n = 0, f;
+    char *at;
+    enum cb_err rc;
 
-    for (f = 0; i < n; f++) {
-        uint64_t len = 0;
-        int shift = 0;
+    if ((rc = cb__items_decode(p, st->zbuf.len, &st->items_text, st->items)))
+        return rc;
+    for (f = 0; f < CB_F__SCALARS; f++)
+        n += st->items[f].len;
+    if (!(at = cb_arena_alloc(a, n ? n : 1)))
+        return CB_ERR_NOMEM;
+    for (f = 0; f < CB_F__SCALARS; f++) {
+        struct cb_str v = st->items[f];
 
-        do {
-            if (i >= n || shift > 35)
-                return CB_ERR_PROTO;
-            len |= (uint64_t)(p[i] & 0x7f) << shift;
-            shift += 7;
-        } while (p[i++] & 0x80);
-        if (!len)
+        if (!v.len)
             continue;
-        len--;
-        if (len > n - i || f >= CB_F__SCALARS)
-            return CB_ERR_PROTO;
-        if (len)
-            cb_fp_assign(fp, f, cb_str_make((const char *)p + i, (size_t)len));
-        i += (size_t)len;
+        memcpy(at, v.ptr, v.len);
+        cb_fp_assign(fp, (int)f, cb_str_make(at, v.len));
+        at += v.len;
     }
     return CB_OK;
 }
@@ -1020,22 +1021,21 @@ cb_store_record_decode(struct cb_store *st, const void *data, size_t n,
                        struct cb_str dx, struct cb_str px, struct cb_fp *fp,
                        struct cb_arena *a, struct cb_buf *err)
 {
-    struct cb_str items;
     enum cb_err rc;
 
     cb_fp_reset(fp);
     rc = cb__codec_decompress(st->codec, data, n, &st->zbuf);
     if (rc == CB_ERR_NOMEM)
         return rc;
-    if (rc || !st->zbuf.len || st->zbuf.ptr[0] != CB_STORE_ITEMS_V1) {
+    if (!rc)
+        rc = decode_items(st, fp, a);
+    if (rc == CB_ERR_NOMEM)
+        return rc;
+    if (rc) {
         cb_errf(err, "damaged or unknown record payload");
         return CB_ERR_PROTO;
     }
-    items = cb_arena_dup(a, st->zbuf.ptr, st->zbuf.len);
-    if (!items.ptr)
-        return CB_ERR_NOMEM;
-    if ((rc = decode_items(fp, (const unsigned char *)items.ptr, items.len)) ||
-        (rc = decode_list(fp, dx, 0, a)) || (rc = decode_list(fp, px, 1, a))) {
+    if ((rc = decode_list(fp, dx, 0, a)) || (rc = decode_list(fp, px, 1, a))) {
         if (rc == CB_ERR_PROTO)
             cb_errf(err, "damaged record payload or diagnosis/procedure list");
         return rc;

@@ -4,10 +4,9 @@
  * it on its parsing thread while the store thread writes.
  *
  * Layouts (documented in docs/architecture.md):
- *   data  every non-empty scalar item, in the binary layout of
- *         items_data() below, compressed here (store_codec.c: an LZ4
- *         frame, dictionary in src/store/dict; SQL reads it as a JSON
- *         object with fp_data(data))
+ *   data  every non-empty scalar item in layout V2 (store_items.c; SQL
+ *         reads it as a JSON object with fp_data(data)); the content hash
+ *         is over layout V1, written in the same pass
  *   dx    [[slot, code, name, poa],...]      slot 0 = principal (JBDM)
  *   px    [[slot, code, name, time, level, surgeon, assistant1, assistant2,
  *           incision, healing, anaesthesia, anaesthetist],...]
@@ -19,11 +18,10 @@
 #include "carebase/date.h"
 #include "carebase/json.h"
 #include "carebase/store.h"
-#include "store_codec.h"
+#include "store_items.h"
 
 struct cb_store_encoder {
     struct cb_buf    scratch;  /* JSON being built */
-    struct cb_codec *codec;    /* created on first use */
 };
 
 enum cb_err
@@ -45,48 +43,8 @@ cb_store_encoder_free(struct cb_store_encoder *e)
     if (!e)
         return;
     cb_buf_release(&e->scratch);
-    cb__codec_free(e->codec);
     cb_free(e);
 }
-
-/* ---- plain stores into reserved room ---------------------------------------- */
-
-/* Copies n bytes to o (room for n) without a libc call for short values. */
-static inline void
-put_bytes(unsigned char *o, const char *p, size_t n)
-{
-    uint64_t w, w2;
-    uint32_t h, h2;
-    size_t i;
-
-    if (n >= 16) {
-        for (i = 0; i + 16 < n; i += 16) {
-            memcpy(&w, p + i, 8);
-            memcpy(&w2, p + i + 8, 8);
-            memcpy(o + i, &w, 8);
-            memcpy(o + i + 8, &w2, 8);
-        }
-        memcpy(&w, p + n - 16, 8);
-        memcpy(&w2, p + n - 8, 8);
-        memcpy(o + n - 16, &w, 8);
-        memcpy(o + n - 8, &w2, 8);
-    } else if (n >= 8) {
-        memcpy(&w, p, 8);
-        memcpy(&w2, p + n - 8, 8);
-        memcpy(o, &w, 8);
-        memcpy(o + n - 8, &w2, 8);
-    } else if (n >= 4) {
-        memcpy(&h, p, 4);
-        memcpy(&h2, p + n - 4, 4);
-        memcpy(o, &h, 4);
-        memcpy(o + n - 4, &h2, 4);
-    } else if (n) {
-        o[0] = (unsigned char)p[0];
-        o[n / 2] = (unsigned char)p[n / 2];
-        o[n - 1] = (unsigned char)p[n - 1];
-    }
-}
-
 
 /*
  * Whether p[0..n) needs no JSON escape: a word (two overlapping ones for
@@ -171,7 +129,7 @@ put_value(unsigned char *o, const struct cb_fp *r, int f)
     }
     *o++ = '"';
     if (json_clean(s.ptr, s.len)) {
-        put_bytes(o, s.ptr, s.len);
+        cb__put_bytes(o, s.ptr, s.len);
         o += s.len;
     } else {
         o = put_json_escaped(o, s);
@@ -316,62 +274,6 @@ json_dx_px(struct cb_store_row *row, const struct cb_fp *r, struct cb_arena *a,
 }
 
 /*
- * The items in their stored layout (before compression): version byte 1,
- * then for each scalar field in fields.def order a varint n (0 = empty,
- * else the value's length + 1) and the value's bytes; trailing empty fields
- * are left out. fields.def is append-only, so every version decodes.
- *
- * Room is reserved up front for every field to take up to ITEM_ROOM bytes
- * (a one-byte varint and a value of up to ITEM_ROOM - 1 bytes), so only a
- * longer value checks for room, enough for itself and ITEM_ROOM for each
- * field after it.
- */
-#define ITEM_ROOM 64
-
-static enum cb_err
-items_data(struct cb_buf *b, const struct cb_fp *r)
-{
-    int f, last = CB_F__SCALARS - 1;
-    unsigned char *o;
-    enum cb_err rc;
-
-    while (last >= 0 && !r->state[last])
-        last--;
-    if ((rc = cb_buf_reserve(b, 1 + (size_t)(last + 1) * ITEM_ROOM)))
-        return rc;
-    o = (unsigned char *)b->ptr + b->len;
-    *o++ = (unsigned char)CB_STORE_ITEMS_V1;
-    for (f = 0; f <= last; f++) {
-        size_t len;
-        uint64_t n;
-
-        if (!r->state[f]) {
-            *o++ = 0;
-            continue;
-        }
-        len = r->v[f].len;
-        if (len < ITEM_ROOM) {
-            *o++ = (unsigned char)(len + 1);
-        } else {
-            b->len = (size_t)((char *)o - b->ptr);
-            if ((rc = cb_buf_reserve(b, len + 10 + (size_t)(last - f) * ITEM_ROOM)))
-                return rc;
-            o = (unsigned char *)b->ptr + b->len;
-            n = (uint64_t)len + 1;
-            do {
-                *o++ = (unsigned char)((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
-                n >>= 7;
-            } while (n);
-        }
-        put_bytes(o, r->v[f].ptr, len);
-        o += len;
-    }
-    b->len = (size_t)((char *)o - b->ptr);
-    b->ptr[b->len] = '\0';
-    return CB_OK;
-}
-
-/*
  * A column's text: borrowed when it lies inside keep (the row's raw text,
  * which outlives the row), else copied into the arena.
  */
@@ -435,31 +337,25 @@ cb_store_row_encode(struct cb_store_row *row, const struct cb_fp *r,
     row->raw = raw;
     if (!row->rejected) {
         /*
-         * Identity of the content: the canonical items, not the file bytes.
-         * The items are compressed here, on the encoding thread, straight
-         * from the scratch buffer into the arena.
+         * The items in their stored layout, then the identity of the
+         * content: a hash of the canonical items, not of the file bytes
+         * (CB_STORE_HASH_V2).
          */
-        char *z;
-        size_t zn, zcap;
+        struct cb_str items;
 
         cb_buf_reset(scratch);
-        if ((rc = items_data(scratch, r)))
+        if ((rc = cb_buf_reserve(scratch, cb__items_room(r))))
             return rc;
-        h = cb_hash64(scratch->ptr, scratch->len, 0);
-        if (!enc->codec && (rc = cb__codec_new(&enc->codec)))
-            return rc;
-        zcap = cb__codec_bound(scratch->len);
-        if (!(z = cb_arena_alloc(a, zcap)))
+        scratch->len = cb__items_put(r, (unsigned char *)scratch->ptr);
+        items = cb_arena_dup(a, scratch->ptr, scratch->len);
+        if (!items.ptr)
             return CB_ERR_NOMEM;
-        if ((rc = cb__codec_compress_to(enc->codec, scratch->ptr, scratch->len, z,
-                                        zcap, &zn)))
-            return rc;
-        row->data = cb_str_make(z, zn);
-        row->data_compressed = 1;
+        row->data = items;
         if ((rc = json_dx_px(row, r, a, scratch)))
             return rc;
-        h = cb_hash64(row->dx.ptr, row->dx.len, h);
-        row->hash = cb_hash64(row->px.ptr, row->px.len, h) >> 1;
+        h = cb_hash64_wide(row->data.ptr, row->data.len, 0);
+        h = cb_hash64_wide(row->dx.ptr, row->dx.len, h);
+        row->hash = cb_hash64_wide(row->px.ptr, row->px.len, h) | CB_STORE_HASH_V2;
         row->patient_hash = cb_store_patient_hash(row->sval[CB_SC_ZZJGDM],
                                                   row->sval[CB_SC_BAH]);
     }

@@ -12,6 +12,7 @@
 #include "carebase/store.h"
 #include "carebase/strmap.h"
 #include "store_codec.h"
+#include "store_items.h"
 
 enum stmt_id {
     S_REC_INSERT,
@@ -107,7 +108,9 @@ struct cb_store {
     struct cb_strmap  rejected_keys; /* keys rejected from keys_file (QC-ID-02) */
     struct cb_codec  *codec;         /* fp_data() on this connection */
     struct cb_buf     fnbuf;         /* fp_data() output */
-    struct cb_buf     zbuf;          /* the compressed items of a record */
+    struct cb_buf     zbuf;          /* the items of a record, out of their frame */
+    struct cb_buf     items_text;    /* decoded typed items (store_items.h) */
+    struct cb_str     items[CB_F__SCALARS]; /* a record's decoded items */
     /* Bulk mode: a second connection checkpoints the WAL in the background,
        and foreign keys are not enforced (fk_off). */
     int               bulk;

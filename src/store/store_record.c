@@ -107,9 +107,8 @@ bind_icol(sqlite3_stmt *s, int i, const struct cb_store_row *row, int col)
 
 /*
  * Binds a record's columns as parameters o+1 .. o+27 (CB__RECORD_COLUMNS;
- * S_REC_INSERT and S_REC_UPDATE have o = 0); zdata: the compressed items
- * (row->data, or st->zbuf when the store compressed); id 0: NULL, SQLite's
- * choice.
+ * S_REC_INSERT and S_REC_UPDATE have o = 0); zdata: the items in their
+ * stored layout (row->data, never NULL); id 0: NULL, SQLite's choice.
  */
 static void
 bind_record(sqlite3_stmt *s, int o, int64_t hospital_id, const struct cb_store_row *row,
@@ -493,7 +492,6 @@ queue_record(struct cb_store *st, int64_t file_id, int64_t hid,
     for (size_t i = 0; i < nwaiting_texts; i++)
         c->sval[waiting_texts[i]] = keep_text(&at, row->sval[waiting_texts[i]]);
     c->data = keep_text(&at, zdata);
-    c->data_compressed = 1;
     c->dx = keep_text(&at, row->dx);
     c->px = keep_text(&at, row->px);
     c->hash = row->hash;
@@ -605,6 +603,26 @@ cb__store_records_drop(struct cb_store *st, int fin)
     }
 }
 
+/*
+ * The content hash a database before v11 stored (CB_STORE_HASH_V2): of the
+ * row's items in layout V1, then dx and px, shifted right by one. Only for
+ * a row whose key exists with such a hash; 0 (no hash of that kind) when
+ * the items do not decode.
+ */
+static uint64_t
+v1_hash(struct cb_store *st, const struct cb_store_row *row)
+{
+    uint64_t h;
+
+    if (cb__items_decode((const unsigned char *)row->data.ptr, row->data.len,
+                         &st->items_text, st->items) != CB_OK ||
+        cb__items_v1(st->items, &st->zbuf) != CB_OK)
+        return 0;
+    h = cb_hash64(st->zbuf.ptr, st->zbuf.len, 0);
+    h = cb_hash64(row->dx.ptr, row->dx.len, h);
+    return cb_hash64(row->px.ptr, row->px.len, h) >> 1;
+}
+
 /* The stored record with row's key: *found 0 if there is none. */
 static enum cb_err
 find_record(struct cb_store *st, int64_t hid, const struct cb_store_row *row, int *found,
@@ -663,14 +681,6 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
     if (seen && st->nrec_wait && patient_waits(st, hid, row) &&
         (rc = cb__store_flush_records(st, err)))
         return rc;
-    if (!row->data_compressed) {
-        if ((rc = cb__codec_compress(st->codec, row->data.ptr, row->data.len, &st->zbuf))) {
-            cb_errf(err, "cannot compress a record (line %llu)",
-                    (unsigned long long)row->line);
-            return rc;
-        }
-        zdata = cb_str_make(st->zbuf.ptr, st->zbuf.len);
-    }
     if (!zdata.ptr)
         zdata = cb_str_make("", 0); /* a blob, never NULL (record.data NOT NULL) */
     if (bulk) {
@@ -702,7 +712,9 @@ put_record(struct cb_store *st, int64_t file_id, const struct cb_store_row *row,
         *res = CB_PUT_DUPLICATE;
         return CB_OK;
     }
-    if ((uint64_t)old_hash == row->hash) {
+    if ((uint64_t)old_hash == row->hash ||
+        (old_hash >= 0 && (row->hash & CB_STORE_HASH_V2) &&
+         v1_hash(st, row) == (uint64_t)old_hash)) {
         /*
          * Record which file confirmed it last, so that a second row with
          * this key later in the same file is seen as a duplicate (QC-ID-02)

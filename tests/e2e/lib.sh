@@ -31,7 +31,7 @@ eq() { if [ "$2" == "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'";
 sql() { sqlite3 -batch -noheader "${2:-$DB}" "$1"; }
 
 # cbsql QUERY [DB]: like sql, through `carebase sql`, where fp_data() decodes
-# record.data (stored compressed). One value per line, as CSV.
+# record.data (stored in a binary layout). One value per line, as CSV.
 cbsql() { "$CAREBASE" --db "${2:-$DB}" sql --format csv "$1" | tail -n +2; }
 
 # json FILE EXPR: evaluate a Python expression on the parsed JSON 'j'.

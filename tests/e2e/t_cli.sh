@@ -29,7 +29,7 @@ eq "joining an unknown grouping fails" "$rc" 1
 out=$(cb org list)
 check "org list shows the consortium" grep -q 'YLT01' <<<"$out"
 check "org list shows the hospital" grep -q '某市人民医院' <<<"$out"
-out=$(cb status); check "status shows the schema version" grep -q 'schema version 10' <<<"$out"
+out=$(cb status); check "status shows the schema version" grep -q 'schema version 11' <<<"$out"
 
 # A database written by a newer Carebase is refused, not damaged.
 sqlite3 "$T/new.db" 'PRAGMA user_version = 42; CREATE TABLE x(y);'

@@ -12,6 +12,7 @@
 #include "carebase/drg.h"
 #include "carebase/engine.h"
 #include "carebase/store.h"
+#include "store/store_items.h"
 #include "testutil.h"
 
 static const char *
@@ -1267,6 +1268,100 @@ test_record_decode(void **state)
     cb_buf_release(&err);
 }
 
+/*
+ * Records written before schema v11 hold their items in layout V1 and a
+ * content hash over V1 (cb_hash64 >> 1). They still read (fp_data,
+ * cb_store_record_decode), and the same content imported again is
+ * unchanged, not a new version.
+ */
+static void
+test_records_before_v11(void **state)
+{
+    const char *p = db_path("v1.db");
+    struct cb_store *st;
+    struct cb_buf err = CB_BUF_INIT, text = CB_BUF_INIT, v1 = CB_BUF_INIT;
+    struct cb_fp *r1 = record("B7", "1", "I21.000"), *r2 = record("B7", "1", "I21.100");
+    struct cb_fp *back = calloc(1, sizeof(*back));
+    struct cb_str items[CB_F__SCALARS];
+    struct cb_store_encoder *enc;
+    struct cb_store_row row;
+    struct cb_qc_result qres;
+    struct cb_arena a;
+    enum cb_put_result res;
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    uint64_t h;
+    size_t i;
+
+    (void)state;
+    memset(&qres, 0, sizeof(qres));
+    cb_arena_init(&a, 4096);
+    assert_int_equal(cb_store_open(&st, p, &err), CB_OK);
+    {
+        struct cb_import_file f = { "/x/a.csv", "a.csv", 10, "western", "utf-8", "csv" };
+        int64_t fid;
+        int k;
+        for (k = 1; k <= 3; k++)
+            assert_int_equal(cb_store_file_begin(st, &f, &fid, &err), CB_OK);
+    }
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    assert_int_equal(put(st, r1, 1, 2, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_INSERTED);
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+
+    /* Turn the row into what v10 wrote: V1 items (plain) and their hash. */
+    assert_int_equal(cb_store_encoder_new(&enc), CB_OK);
+    assert_int_equal(cb_store_row_encode(&row, r1, NULL, &qres, cb_str_c("raw"), 2, &a, enc),
+                     CB_OK);
+    assert_int_equal(cb__items_decode((const unsigned char *)row.data.ptr, row.data.len,
+                                      &text, items), CB_OK);
+    assert_int_equal(cb__items_v1(items, &v1), CB_OK);
+    h = cb_hash64(v1.ptr, v1.len, 0);
+    h = cb_hash64(row.dx.ptr, row.dx.len, h);
+    h = cb_hash64(row.px.ptr, row.px.len, h) >> 1;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "UPDATE record SET data = ?1, content_hash = ?2",
+                                        -1, &s, NULL), SQLITE_OK);
+    sqlite3_bind_blob(s, 1, v1.ptr, (int)v1.len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)h);
+    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+
+    /* It reads. */
+    assert_string_equal(store_scalar(p, "SELECT json_extract(fp_data(data), '$.BAH')"
+                                        " FROM record"), "B7");
+    assert_string_equal(store_scalar(p, "SELECT json_extract(fp_data(data), '$.CYSJ')"
+                                        " FROM record"), "2024-05-01 10:00:00");
+    {
+        const void *data = v1.ptr;
+
+        assert_int_equal(cb_store_record_decode(st, data, v1.len, row.dx, row.px, back, &a,
+                                                &err), CB_OK);
+        for (i = 0; i < CB_F__SCALARS; i++)
+            assert_true(cb_str_eq(back->v[i], r1->v[i]));
+    }
+    /* The same content again: unchanged, with the hash of before. */
+    assert_int_equal(cb_store_begin(st, &err), CB_OK);
+    assert_int_equal(put(st, r1, 2, 2, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_UNCHANGED);
+    assert_int_equal(put(st, r2, 3, 2, &res, &err), CB_OK);
+    assert_int_equal(res, CB_PUT_REPLACED);
+    assert_int_equal(cb_store_commit(st, &err), CB_OK);
+    assert_int_equal(tu_sql_int(p, "SELECT count(*) FROM record_history"), 1);
+    assert_int_equal(tu_sql_int(p, "SELECT content_hash < 0 FROM record"), 1);
+    assert_true(tu_sql_int(p, "SELECT content_hash FROM record_history") == (long long)h);
+    cb_store_encoder_free(enc);
+    cb_arena_release(&a);
+    cb_store_close(st);
+    free(r1);
+    free(r2);
+    free(back);
+    cb_buf_release(&err);
+    cb_buf_release(&text);
+    cb_buf_release(&v1);
+}
+
 int
 main(void)
 {
@@ -1289,6 +1384,7 @@ main(void)
         cmocka_unit_test(test_fact_outlives_record),
         cmocka_unit_test(test_facts_load_changed),
         cmocka_unit_test(test_record_decode),
+        cmocka_unit_test(test_records_before_v11),
     };
     return cmocka_run_group_tests(tests, load_schemes, free_schemes);
 }
