@@ -744,9 +744,13 @@ checkpoint_main(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        pthread_cond_timedwait(&st->ckpt_cv, &st->ckpt_mu, &until);
+        while (!st->ckpt_kick && !st->ckpt_stop &&
+               !pthread_cond_timedwait(&st->ckpt_cv, &st->ckpt_mu, &until))
+            ;
         if (st->ckpt_stop)
             break;
+        st->ckpt_kick = 0;
+        uint64_t begun = ++st->ckpt_begun;
         pthread_mutex_unlock(&st->ckpt_mu);
         int nlog = -1, nckpt = -2;
         int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog,
@@ -755,6 +759,7 @@ checkpoint_main(void *arg)
             (void)posix_fadvise(drop_fd, 0, 0, POSIX_FADV_DONTNEED);
         pthread_mutex_lock(&st->ckpt_mu);
         st->ckpt_passes++;
+        st->ckpt_done_begun = begun;
         st->ckpt_copied = rc == SQLITE_OK ? nckpt : -1;
         if (rc == SQLITE_OK && nlog == nckpt)
             st->ckpt_full_frames = nlog;
@@ -802,8 +807,22 @@ wait_for_checkpoint(struct cb_store *st)
         return;
     if (st->wal_frames < limit)
         st->wal_next_wait = limit;          /* the log restarted */
-    if (st->wal_frames < st->wal_next_wait)
+    if (st->wal_frames < st->wal_next_wait) {
+        /*
+         * In the second half of the log, a pass after every commit, not at
+         * the checkpointer's next tick: kept close behind the writer, it
+         * has about one transaction left to copy when the writer waits
+         * below, on the import's critical path (1M records: 1.0 s of
+         * waiting became 0.2 s).
+         */
+        if (st->wal_frames >= st->wal_next_wait - limit / 2) {
+            pthread_mutex_lock(&st->ckpt_mu);
+            st->ckpt_kick = 1;
+            pthread_cond_broadcast(&st->ckpt_cv);
+            pthread_mutex_unlock(&st->ckpt_mu);
+        }
         return;
+    }
     /*
      * Another connection's long read (a server loading its facts) keeps the
      * log from being copied in full: then wait at most once more per
@@ -814,15 +833,18 @@ wait_for_checkpoint(struct cb_store *st)
     until.tv_sec += WAL_WRAP_WAIT_MS / 1000;
     pthread_mutex_lock(&st->ckpt_mu);
     st->ckpt_full_frames = 0;
+    st->ckpt_kick = 1;
     pthread_cond_broadcast(&st->ckpt_cv);   /* a pass now, not at its next tick */
+    /* Passes begun before this one may not have seen the last commit. */
+    uint64_t first = st->ckpt_begun + 1;
     for (uint64_t seen = st->ckpt_passes; st->ckpt_full_frames < st->wal_frames &&
                                           !st->ckpt_stop;) {
         int copied = st->ckpt_copied;
         if (pthread_cond_timedwait(&st->ckpt_done_cv, &st->ckpt_mu, &until))
             break;
-        /* A pass that copied nothing more: a reader holds the rest. */
-        if (st->ckpt_passes != seen && st->ckpt_full_frames < st->wal_frames &&
-            st->ckpt_copied <= copied)
+        /* A pass that saw it and copied nothing more: a reader holds the rest. */
+        if (st->ckpt_passes != seen && st->ckpt_done_begun >= first &&
+            st->ckpt_full_frames < st->wal_frames && st->ckpt_copied <= copied)
             break;
         seen = st->ckpt_passes;
     }

@@ -119,6 +119,7 @@ struct cb_store {
     pthread_mutex_t   ckpt_mu;
     pthread_cond_t    ckpt_cv;
     int               ckpt_stop;
+    int               ckpt_kick;     /* a commit since the last pass began */
     /* The log's size after the last commit (frames, the WAL hook), and
        passes of the checkpointer that left it fully copied (ckpt_mu). */
     int               wal_frames;
@@ -127,6 +128,8 @@ struct cb_store {
     int               ckpt_full_frames;  /* log size at the last full pass */
     int               ckpt_copied;       /* frames copied at the last pass */
     uint64_t          ckpt_passes;
+    uint64_t          ckpt_begun;        /* passes begun */
+    uint64_t          ckpt_done_begun;   /* ckpt_begun of the last pass done */
     pthread_cond_t    ckpt_done_cv;
     /* Facts (store_fact.c): dimension caches, scheme texts, generation. */
     struct cb_strmap  dim_cache[3];  /* dept, doctor, drg: "scope\x1fcode" -> id */
