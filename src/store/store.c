@@ -21,6 +21,8 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -718,6 +720,12 @@ checkpoint_main(void *arg)
     struct timespec until;
 
     prctl(PR_SET_NAME, "cb-checkpoint", 0, 0, 0);
+    /*
+     * Behind the writer, whose commits it follows, and ahead of an
+     * import's reading thread and workers (nice 19, import.c): the writer
+     * waits for it at the log's wrap point.
+     */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
     if (sqlite3_open_v2(st->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         sqlite3_close(db);
