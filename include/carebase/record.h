@@ -128,6 +128,15 @@ struct cb_fp {
      * Valid only while set_tracked is 1.
      */
     uint64_t set_bits[CB_FP_SET_WORDS];
+    /*
+     * Fields whose text is exactly what their parsed value writes in its
+     * plain form (N: digits, no leading zero, at most 18; M: "[-]I.FF",
+     * no leading zero, not "-0.00"; D: "yyyy-MM-dd"; DT: "yyyy-MM-dd
+     * HH:mm:ss"; years from 1900), so that the store can write the value
+     * instead of the text (store_items.c). Set by parsing, cleared by
+     * cb_fp_assign and cb_fp_reset.
+     */
+    uint64_t exact_bits[CB_FP_SET_WORDS];
 };
 
 const struct cb_fp_field_info *cb_fp_field(int id);
@@ -159,7 +168,15 @@ cb_fp_assign(struct cb_fp *r, int id, struct cb_str v)
     if (!r->v[id].len && r->nset < CB_FP_NFIELDS)
         r->set_ids[r->nset++] = (uint16_t)id;
     r->set_bits[id >> 6] |= (uint64_t)1 << (id & 63);
+    r->exact_bits[id >> 6] &= ~((uint64_t)1 << (id & 63));
     r->v[id] = v;
+}
+
+/* Whether field id's text is exactly its parsed value's plain form. */
+static inline int
+cb_fp_exact(const struct cb_fp *r, int id)
+{
+    return (int)((r->exact_bits[id >> 6] >> (id & 63)) & 1);
 }
 
 /* Raises ndx/npx to the slot of a filled field (no-op for scalars). */

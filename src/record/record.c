@@ -138,6 +138,7 @@ cb_fp_clear(struct cb_fp *r)
     r->nset = 0;
     r->set_tracked = 0;
     memset(r->set_bits, 0, sizeof(r->set_bits));
+    memset(r->exact_bits, 0, sizeof(r->exact_bits));
 }
 
 void
@@ -156,6 +157,7 @@ cb_fp_reset(struct cb_fp *r)
     }
     r->nset = 0;
     memset(r->set_bits, 0, sizeof(r->set_bits));
+    memset(r->exact_bits, 0, sizeof(r->exact_bits));
     r->ndx = 0;
     r->npx = 0;
     r->dt_date_only_rysj = 0;

@@ -19,6 +19,7 @@
  *      older binaries cannot read such rows
  */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -712,6 +713,26 @@ cb_store_close(struct cb_store *st)
  * (fresh guest pages), where reusing freed ones costs 0.3 s; and an import
  * of millions of records should not push everything else out of the cache.
  */
+/*
+ * Drops the database file's clean pages from the OS page cache, except
+ * its last DROP_KEEP bytes: an import appends records in the order of the
+ * file, which hospitals export by discharge date, so the earlier stays
+ * that the overlap check (QC-ID-03) reads are mostly recent, and reading
+ * them back from disk stalled the writer.
+ */
+#ifndef DROP_KEEP
+#define DROP_KEEP ((off_t)128 << 20)
+#endif
+
+static void
+drop_behind(int fd)
+{
+    struct stat sb;
+
+    if (fstat(fd, &sb) == 0 && sb.st_size > DROP_KEEP)
+        (void)posix_fadvise(fd, 0, sb.st_size - DROP_KEEP, POSIX_FADV_DONTNEED);
+}
+
 static void *
 checkpoint_main(void *arg)
 {
@@ -764,7 +785,7 @@ checkpoint_main(void *arg)
         int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog,
                                            &nckpt);
         if (rc == SQLITE_OK && nckpt > 0 && drop_fd >= 0)
-            (void)posix_fadvise(drop_fd, 0, 0, POSIX_FADV_DONTNEED);
+            drop_behind(drop_fd);
         pthread_mutex_lock(&st->ckpt_mu);
         st->ckpt_passes++;
         st->ckpt_done_begun = begun;
@@ -881,12 +902,20 @@ cb_store_bulk_begin(struct cb_store *st, struct cb_buf *err)
     if (!st->in_tx && (rc = cb__store_exec(st, "PRAGMA foreign_keys = OFF", err)))
         return rc;
     st->fk_off = !st->in_tx;
-    if ((rc = cb__store_exec(st, "PRAGMA wal_autocheckpoint = 0", err)))
+    /*
+     * secure_delete (on in Debian's SQLite) zeroes every new page once more
+     * and overwrites what is freed; an import frees nothing that is gone
+     * from the database (earlier versions move to record_history). Back
+     * on at cb_store_bulk_end.
+     */
+    if ((rc = cb__store_exec(st, "PRAGMA wal_autocheckpoint = 0;"
+                                 "PRAGMA secure_delete = OFF", err)))
         return rc;
     pthread_mutex_init(&st->ckpt_mu, NULL);
     pthread_cond_init(&st->ckpt_cv, NULL);
     pthread_cond_init(&st->ckpt_done_cv, NULL);
     st->ckpt_stop = 0;
+    st->ckpt_kick = 0;
     st->wal_frames = 0;
     st->wal_next_wait = 0;
     st->ckpt_full_frames = 0;
@@ -911,6 +940,7 @@ cb_store_bulk_end(struct cb_store *st)
         sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
         st->fk_off = 0;
     }
+    sqlite3_exec(st->db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
     if (!st->bulk)
         return;
     pthread_mutex_lock(&st->ckpt_mu);

@@ -217,6 +217,38 @@ same_slot(const char *p, size_t n)
     return (unsigned)(a >> (64 - SAME_BITS));
 }
 
+/* The type of each scalar field (fields.def). */
+static const unsigned char scalar_type[CB_F__SCALARS] = {
+#define X(key, type, len, req, vset, zh) CB_T_##type,
+#include "carebase/fields.def"
+#undef X
+};
+
+/*
+ * The kind and arg of a field whose text is exactly its parsed value's
+ * plain form (cb_fp_exact): the same as typed() gives for that text.
+ */
+static inline uint64_t
+exact_arg(const struct cb_fp *r, int f, enum item_kind *kind)
+{
+    int64_t v = r->val[f];
+
+    switch ((enum cb_fp_type)scalar_type[f]) {
+    case CB_T_M:
+        *kind = v < 0 ? K_NEGMONEY : K_MONEY;
+        return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    case CB_T_D:
+        *kind = K_DATE;
+        return (uint64_t)(v - DAYS_1900);
+    case CB_T_DT:
+        *kind = K_DATETIME;
+        return (uint64_t)(v - DAYS_1900 * 86400);
+    default: /* CB_T_N */
+        *kind = K_UINT;
+        return (uint64_t)v;
+    }
+}
+
 size_t
 cb__items_room(const struct cb_fp *r)
 {
@@ -259,6 +291,10 @@ cb__items_put(const struct cb_fp *r, unsigned char *o0)
                 continue;
             }
             seen[k] = (unsigned char)(f + 1);
+        }
+        if (cb_fp_exact(r, f)) { /* parsed already: what typed() would give */
+            o = put_varint(o, exact_arg(r, f, &kind) << 3 | kind);
+            continue;
         }
         if (n && (is_digit(p[0]) || p[0] == '-') &&
             (kind = typed(p, n, &arg)) != K_TEXT) {
