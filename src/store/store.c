@@ -405,15 +405,6 @@ static const char *const stmt_sql[S__COUNT] = {
         "INSERT INTO department(hospital_id, code, name) VALUES (?1,?2,?3)"
         " ON CONFLICT DO NOTHING",
     /* drg_outcome < 0: keep the result there is (the record was not grouped). */
-    [S_FACT_PUT] =
-        "INSERT INTO fact(record_id, hospital_id, dept_id, doctor_id, cy_day, los,"
-        " zfy, drug, material, flags, cohorts, drg_id, drg_outcome, grouped_at, gen)"
-        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
-        " ON CONFLICT (record_id) DO UPDATE SET hospital_id = ?2, dept_id = ?3,"
-        " doctor_id = ?4, cy_day = ?5, los = ?6, zfy = ?7, drug = ?8,"
-        " material = ?9, flags = ?10, cohorts = ?11, drg_id = ?12,"
-        " drg_outcome = iif(?13 < 0, drg_outcome, ?13),"
-        " grouped_at = iif(?13 < 0, grouped_at, ?14), gen = ?15",
     [S_FACT_SET_DRG] =
         "UPDATE fact SET drg_id = ?2, flags = (flags & ~?3) | ?4, gen = ?5,"
         " drg_outcome = ?6, grouped_at = ?7 WHERE record_id = ?1",
@@ -659,6 +650,10 @@ cb_store_open(struct cb_store **out, const char *path, struct cb_buf *err)
                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC, st,
                                    sql_fp_data, NULL, NULL, NULL) != SQLITE_OK) {
         rc = cb__store_fail(st, "cannot register fp_data()", err);
+        goto fail;
+    }
+    if (cb__rows_register(st->db) != SQLITE_OK) {
+        rc = cb__store_fail(st, "cannot register cb_rows()", err);
         goto fail;
     }
     *out = st;

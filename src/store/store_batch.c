@@ -4,13 +4,8 @@
  * An import writes one fact per record (with its DRG result, schema v9).
  * Each written on its own costs a statement execution: its start, a cursor
  * opened and closed, its end. Queued and written CB__BATCH at a time as one
- * multi-row upsert, those costs are paid once per batch (about 40 % of the
- * store thread's time for this table). A part batch is written row by row
- * with the same statement text for one row (S_FACT_PUT).
- *
- * Parameters are numbered so that a batch binds as little as it can: the
- * last column (fact.gen) is the same for every row of a flush, so all rows
- * share one parameter for it (see prepare_batch).
+ * INSERT ... SELECT from the queue (cb_rows, store_rows.c), those costs
+ * are paid once per batch, and no parameter is bound per column.
  */
 #include <string.h>
 
@@ -32,31 +27,66 @@ static const char fact_set[] =
     " gen = excluded.gen";
 enum { FACT_NCOLS = 15 };
 
+/* Column c of a waiting fact (cb_rows); the generation is bound apart. */
+static void
+fact_column(sqlite3_context *ctx, const void *row, int c, const void *arg)
+{
+    const struct cb__fact_row *r = row;
+    const struct cb_fact *f = &r->f;
+    int64_t v;
+
+    (void)arg;
+    switch (c) {
+    case 0: v = r->id; break;
+    case 1: v = r->hospital_id; break;
+    case 2: v = f->dept; break;
+    case 3: v = f->doctor; break;
+    case 4: v = f->day; break;
+    case 5: v = f->los; break;
+    case 6: v = f->zfy; break;
+    case 7: v = f->drug; break;
+    case 8: v = f->material; break;
+    case 9: v = f->flags; break;
+    case 10: v = f->cohorts; break;
+    case 11: v = f->drg; break;
+    case 12:
+        if (!r->outcome) {
+            sqlite3_result_null(ctx);
+            return;
+        }
+        v = r->outcome;
+        break;
+    case 13:
+        if (r->outcome <= 0) {
+            sqlite3_result_null(ctx);
+            return;
+        }
+        v = r->grouped_at;
+        break;
+    default:
+        sqlite3_result_null(ctx);
+        return;
+    }
+    sqlite3_result_int64(ctx, v);
+}
+
 /*
- * "<verb> INTO t(cols) VALUES (?2,...,?1),(...,?1),... <set>" for nrows rows:
- * the last column, the same for every row, is ?1; row r's others are
- * ?(2 + r * (ncols - 1)) on. The shared one comes first in the numbering
- * because SQLite looks up every ?N at or below the highest number seen so
- * far in a list of those seen: with the shared one numbered last, that is
- * every parameter, and preparing grew with the square of their count.
+ * "<verb> INTO fact(cols) SELECT c0, ..., c13, ?2 FROM cb_rows(?1) <set>":
+ * the waiting facts as one statement, whatever their number.
  */
 static sqlite3_stmt *
-prepare_batch(struct cb_store *st, const char *verb, const char *table, const char *cols,
-              int ncols, const char *set, int nrows, struct cb_buf *err)
+prepare_facts(struct cb_store *st, int upsert, struct cb_buf *err)
 {
     struct cb_buf sql = CB_BUF_INIT;
     sqlite3_stmt *s = NULL;
-    enum cb_err rc = cb_buf_addf(&sql, "%s INTO %s(%s) VALUES ", verb, table, cols);
+    enum cb_err rc = cb_buf_addf(&sql, "%s INTO fact(%s) SELECT ",
+                                 upsert ? "INSERT" : "INSERT OR IGNORE", fact_cols);
 
-    for (int r = 0; !rc && r < nrows; r++) {
-        rc = cb_buf_adds(&sql, r ? ",(" : "(");
-        for (int c = 0; !rc && c < ncols - 1; c++)
-            rc = cb_buf_addf(&sql, "%s?%d", c ? "," : "", r * (ncols - 1) + c + 2);
-        if (!rc)
-            rc = cb_buf_adds(&sql, ",?1)");
-    }
+    for (int c = 0; !rc && c < FACT_NCOLS - 1; c++)
+        rc = cb_buf_addf(&sql, "c%d, ", c);
+    /* WHERE true: an upsert after a SELECT needs it (SQLite's grammar). */
     if (!rc)
-        rc = cb_buf_adds(&sql, set);
+        rc = cb_buf_addf(&sql, "?2 FROM cb_rows(?1) WHERE true%s", upsert ? fact_set : "");
     if (rc)
         cb_errf(err, "out of memory preparing a statement");
     else if (sqlite3_prepare_v3(st->db, cb_buf_cstr(&sql), (int)sql.len,
@@ -66,38 +96,9 @@ prepare_batch(struct cb_store *st, const char *verb, const char *table, const ch
     return s;
 }
 
-/* Binds one fact as parameters k+1 .. k+FACT_NCOLS-1 (not gen). */
-static void
-bind_fact(sqlite3_stmt *s, int k, const struct cb__fact_row *r)
-{
-    const struct cb_fact *f = &r->f;
-
-    sqlite3_bind_int64(s, k + 1, r->id);
-    sqlite3_bind_int64(s, k + 2, r->hospital_id);
-    sqlite3_bind_int64(s, k + 3, f->dept);
-    sqlite3_bind_int64(s, k + 4, f->doctor);
-    sqlite3_bind_int64(s, k + 5, f->day);
-    sqlite3_bind_int64(s, k + 6, f->los);
-    sqlite3_bind_int64(s, k + 7, f->zfy);
-    sqlite3_bind_int64(s, k + 8, f->drug);
-    sqlite3_bind_int64(s, k + 9, f->material);
-    sqlite3_bind_int64(s, k + 10, f->flags);
-    sqlite3_bind_int64(s, k + 11, f->cohorts);
-    sqlite3_bind_int64(s, k + 12, f->drg);
-    if (r->outcome)
-        sqlite3_bind_int64(s, k + 13, r->outcome);
-    else
-        sqlite3_bind_null(s, k + 13);
-    if (r->outcome > 0)
-        sqlite3_bind_int64(s, k + 14, r->grouped_at);
-    else
-        sqlite3_bind_null(s, k + 14);
-}
-
 /*
- * The bindings stay after the step: they point into the queue, which the
- * next rows overwrite, but SQLite reads them only in a step, and every
- * parameter (NULLs included) is bound again before the next one.
+ * The rows are read in the step: the queue must not change before the
+ * reset, which run() does right after it.
  */
 static enum cb_err
 run(struct cb_store *st, sqlite3_stmt *s, const char *what, struct cb_buf *err)
@@ -109,27 +110,25 @@ run(struct cb_store *st, sqlite3_stmt *s, const char *what, struct cb_buf *err)
 }
 
 /*
- * A full batch of facts of new records (the usual case: an import's) goes
- * in with INSERT OR IGNORE: an upsert of many rows can fail half-way on a
- * NOT NULL, so SQLite keeps a statement journal for it, a copy of every
- * page it changes. Nothing is ignored unless a fact outlived its record
- * (deleted by hand); the upsert then writes them all.
+ * Facts of new records only (the usual case: an import's) go in with
+ * INSERT OR IGNORE: an upsert of many rows can fail half-way on a NOT NULL,
+ * so SQLite keeps a statement journal for it, a copy of every page it
+ * changes. Nothing is ignored unless a fact outlived its record (deleted
+ * by hand); the upsert then writes them all.
  */
 static enum cb_err
-flush_full(struct cb_store *st, int fresh, struct cb_buf *err)
+write_facts(struct cb_store *st, int n, int fresh, struct cb_buf *err)
 {
     sqlite3_stmt **s = fresh ? &st->fact_insert_batch : &st->fact_batch;
+    struct cb__rows rows = { st->fact_wait, sizeof(st->fact_wait[0]), n, fact_column, NULL };
 
-    if (!*s && !(*s = prepare_batch(st, fresh ? "INSERT OR IGNORE" : "INSERT", "fact",
-                                    fact_cols, FACT_NCOLS, fresh ? "" : fact_set,
-                                    CB__BATCH, err)))
+    if (!*s && !(*s = prepare_facts(st, !fresh, err)))
         return CB_ERR_DB;
-    for (int i = 0; i < CB__BATCH; i++)
-        bind_fact(*s, 1 + i * (FACT_NCOLS - 1), &st->fact_wait[i]);
-    sqlite3_bind_int64(*s, 1, st->fact_gen);
+    cb__rows_bind(*s, 1, &rows);
+    sqlite3_bind_int64(*s, 2, st->fact_gen);
     enum cb_err rc = run(st, *s, "cannot store facts", err);
-    if (!rc && fresh && sqlite3_changes(st->db) != CB__BATCH)
-        return flush_full(st, 0, err);
+    if (!rc && fresh && sqlite3_changes(st->db) != n)
+        return write_facts(st, n, 0, err);
     return rc;
 }
 
@@ -137,23 +136,11 @@ static enum cb_err
 flush_facts(struct cb_store *st, struct cb_buf *err)
 {
     int n = st->nfact_wait, fresh = 1;
-    sqlite3_stmt *s;
-    enum cb_err rc = CB_OK;
 
     st->nfact_wait = 0;
-    if (n == CB__BATCH) {
-        for (int i = 0; i < n; i++)
-            fresh &= st->fact_wait[i].fresh;
-        return flush_full(st, fresh, err);
-    }
-    for (int i = 0; !rc && i < n; i++) {
-        if (!(s = cb__store_stmt(st, S_FACT_PUT, err)))
-            return CB_ERR_DB;
-        bind_fact(s, 0, &st->fact_wait[i]);
-        sqlite3_bind_int64(s, FACT_NCOLS, st->fact_gen);
-        rc = run(st, s, "cannot store a fact", err);
-    }
-    return rc;
+    for (int i = 0; i < n; i++)
+        fresh &= st->fact_wait[i].fresh;
+    return n ? write_facts(st, n, fresh, err) : CB_OK;
 }
 
 enum cb_err

@@ -32,7 +32,6 @@ enum stmt_id {
     S_HOSP_INSERT,
     S_HOSP_FIND,
     S_DEPT_INSERT,
-    S_FACT_PUT,
     S_FACT_SET_DRG,
     S_FACT_SET_OUTCOME,
     S_FACT_CHANGE,
@@ -55,13 +54,28 @@ enum stmt_id {
 #define CB__RECORD_NCOLS 27
 
 /*
- * Fact rows wait here and go to the database in
- * multi-row upserts of CB__BATCH rows (store_batch.c): one statement, and
- * one cursor, for many rows. They are flushed before a commit and before
+ * Fact rows wait here and go to the database CB__BATCH at a time, as one
+ * INSERT ... SELECT from cb_rows (store_batch.c): one statement, and one
+ * cursor, for many rows. They are flushed before a commit and before
  * anything on this connection that could read or change them; a rollback
  * drops them.
  */
 #define CB__BATCH 64
+
+/*
+ * Rows in memory as the table-valued function cb_rows(?) (store_rows.c):
+ * n rows of stride bytes from base; column(ctx, row, c, arg) gives column
+ * c (0..31) of a row with sqlite3_result_* (texts and blobs SQLITE_STATIC).
+ */
+struct cb__rows {
+    const void *base;
+    size_t      stride;
+    int         n;
+    void      (*column)(sqlite3_context *ctx, const void *row, int col, const void *arg);
+    const void *arg;
+};
+int cb__rows_register(sqlite3 *db);
+void cb__rows_bind(sqlite3_stmt *s, int i, const struct cb__rows *rows);
 
 struct cb__fact_row {
     int64_t        id, hospital_id;  /* gen: st->fact_gen when flushed */
@@ -72,14 +86,13 @@ struct cb__fact_row {
 };
 
 /*
- * A new record waiting for a multi-row insert (store_record.c): the row
+ * A new record waiting to be inserted with others (store_record.c): the row
  * as given, its texts copied into st->rec_text, with the id it will have.
  */
 struct cb__rec_row {
     int64_t             id, hospital_id, file_id;
     struct cb_store_row row;
 };
-enum { CB__REC_BATCH_SIZES = 7 };  /* statements of 64, 32, ..., 1 rows */
 
 struct cb_store {
     sqlite3          *db;
@@ -144,7 +157,7 @@ struct cb_store {
     /* The run of record ids whose facts were written since the last row
        of fact_change: [run_lo, run_hi] of generation run_gen (0: none). */
     int64_t           run_gen, run_lo, run_hi;
-    /* Rows waiting for a multi-row upsert (store_batch.c). */
+    /* Rows waiting to be written together (store_batch.c). */
     struct cb__fact_row fact_wait[CB__BATCH];
     int                 nfact_wait;
     sqlite3_stmt       *fact_batch, *fact_insert_batch;
@@ -156,7 +169,7 @@ struct cb_store {
     struct cb__rec_row  rec_wait[CB__BATCH];
     int                 nrec_wait;
     struct cb_arena     rec_text;
-    sqlite3_stmt       *rec_batch[CB__REC_BATCH_SIZES];
+    sqlite3_stmt       *rec_batch;     /* INSERT ... SELECT FROM cb_rows(?) */
     int64_t             next_id;
 };
 
@@ -194,7 +207,7 @@ enum cb_err cb__store_put_fact(struct cb_store *st, int64_t id, int64_t hospital
 enum cb_err cb__store_fact_changed(struct cb_store *st, int64_t id, struct cb_buf *err);
 enum cb_err cb__store_fact_run_write(struct cb_store *st, struct cb_buf *err);
 
-/* Queues a fact for the multi-row upserts (store_batch.c). */
+/* Queues a fact to be written with others (store_batch.c). */
 enum cb_err cb__store_queue_fact(struct cb_store *st, const struct cb__fact_row *f,
                                  struct cb_buf *err);
 /* Writes what waits (before a commit, or a statement that needs it). */

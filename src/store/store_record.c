@@ -460,7 +460,7 @@ keep_text(char **at, struct cb_str v)
 }
 
 /*
- * A new record (see put_record) waits for a multi-row insert with the id
+ * A new record (see put_record) waits to be inserted with others, with the id
  * it will have, the next of the transaction, so that records go in in the
  * order of their ids (appended, pages left full); what goes with it is
  * written now. Its texts are copied: the caller's row need not outlive the
@@ -519,69 +519,120 @@ patient_waits(const struct cb_store *st, int64_t hid, const struct cb_store_row 
     return 0;
 }
 
-/* The multi-row insert of n rows (a power of two up to CB__BATCH). */
-static sqlite3_stmt *
-record_batch_stmt(struct cb_store *st, int k, struct cb_buf *err)
+/* Column c of a waiting record (cb_rows), in CB__RECORD_COLUMNS order. */
+static void
+record_column(sqlite3_context *ctx, const void *p, int c, const void *arg)
 {
-    int n = CB__BATCH >> k;
+    /* The record columns that are ints of the row, by position. */
+    static const signed char icol[CB__RECORD_NCOLS] = {
+        [2] = CB_IC_ZYCS + 1, [6] = CB_IC_RYSJ + 1, [7] = CB_IC_CYSJ + 1,
+        [8] = CB_IC_CY_DAY + 1, [13] = CB_IC_NL + 1, [14] = CB_IC_AGE_DAYS + 1,
+        [17] = CB_IC_SJZYTS + 1, [20] = CB_IC_ZFY + 1, [21] = CB_IC_BIRTH_WEIGHT + 1,
+    };
+    static const signed char scol[CB__RECORD_NCOLS] = {
+        [1] = CB_SC_BAH + 1, [9] = CB_SC_RYKB + 1, [10] = CB_SC_CYKB + 1,
+        [11] = CB_SC_ZZYS + 1, [12] = CB_SC_XB + 1, [15] = CB_SC_RYTJ + 1,
+        [16] = CB_SC_LYFS + 1, [18] = CB_SC_JBDM + 1, [19] = CB_SC_RYBQ + 1,
+    };
+    const struct cb__rec_row *w = p;
+    const struct cb_store_row *row = &w->row;
+    struct cb_str v;
+
+    (void)arg;
+    if (c < 0 || c >= CB__RECORD_NCOLS) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    if (icol[c]) {
+        int k = icol[c] - 1;
+
+        if (row->null_mask & (1u << k))
+            sqlite3_result_null(ctx);
+        else
+            sqlite3_result_int64(ctx, row->ival[k]);
+        return;
+    }
+    if (scol[c]) {
+        v = row->sval[scol[c] - 1];
+        if (v.len)
+            sqlite3_result_text(ctx, v.ptr, (int)v.len, SQLITE_STATIC);
+        else
+            sqlite3_result_null(ctx);
+        return;
+    }
+    switch (c) {
+    case 0: sqlite3_result_int64(ctx, w->hospital_id); return;
+    case 3: sqlite3_result_int64(ctx, (sqlite3_int64)row->hash); return;
+    case 4: sqlite3_result_int64(ctx, w->file_id); return;
+    case 5: sqlite3_result_int64(ctx, (sqlite3_int64)row->line); return;
+    case 22: sqlite3_result_int(ctx, row->nissues); return;
+    case 23: /* a blob, never NULL (record.data NOT NULL) */
+        sqlite3_result_blob(ctx, row->data.ptr ? row->data.ptr : "", (int)row->data.len,
+                            SQLITE_STATIC);
+        return;
+    case 24:
+        if (w->id)
+            sqlite3_result_int64(ctx, w->id);
+        else
+            sqlite3_result_null(ctx);
+        return;
+    case 25: sqlite3_result_text(ctx, row->dx.ptr, (int)row->dx.len, SQLITE_STATIC); return;
+    case 26: sqlite3_result_text(ctx, row->px.ptr, (int)row->px.len, SQLITE_STATIC); return;
+    default: sqlite3_result_null(ctx); return;
+    }
+}
+
+/* The insert of the waiting records: one statement for any number. */
+static sqlite3_stmt *
+record_batch_stmt(struct cb_store *st, struct cb_buf *err)
+{
     struct cb_buf sql = CB_BUF_INIT;
     enum cb_err rc;
 
-    if (st->rec_batch[k])
-        return st->rec_batch[k];
+    if (st->rec_batch)
+        return st->rec_batch;
     /*
      * OR IGNORE, then a count of the rows written: with the default ABORT,
      * a multi-row statement keeps a statement journal (copies of the pages
      * it changes) to undo its own first rows. Nothing is expected to be
      * ignored: the keys are new and the ids this transaction's own.
      */
-    rc = cb_buf_adds(&sql, "INSERT OR IGNORE INTO record(" CB__RECORD_COLUMNS ") VALUES ");
-    for (int r = 0; !rc && r < n; r++) {
-        rc = cb_buf_adds(&sql, r ? ",(" : "(");
-        for (int c = 1; !rc && c <= CB__RECORD_NCOLS; c++)
-            rc = cb_buf_addf(&sql, "%s?%d", c > 1 ? "," : "", r * CB__RECORD_NCOLS + c);
-        if (!rc)
-            rc = cb_buf_adds(&sql, ")");
-    }
+    rc = cb_buf_adds(&sql, "INSERT OR IGNORE INTO record(" CB__RECORD_COLUMNS ") SELECT ");
+    for (int c = 0; !rc && c < CB__RECORD_NCOLS; c++)
+        rc = cb_buf_addf(&sql, "%sc%d", c ? "," : "", c);
+    if (!rc)
+        rc = cb_buf_adds(&sql, " FROM cb_rows(?1)");
     if (rc)
         cb_errf(err, "out of memory preparing a statement");
     else if (sqlite3_prepare_v3(st->db, cb_buf_cstr(&sql), (int)sql.len,
-                                SQLITE_PREPARE_PERSISTENT, &st->rec_batch[k],
+                                SQLITE_PREPARE_PERSISTENT, &st->rec_batch,
                                 NULL) != SQLITE_OK)
         cb__store_fail(st, "cannot prepare statement", err);
     cb_buf_release(&sql);
-    return st->rec_batch[k];
+    return st->rec_batch;
 }
 
 enum cb_err
 cb__store_flush_records(struct cb_store *st, struct cb_buf *err)
 {
-    int n = st->nrec_wait, done = 0;
+    int n = st->nrec_wait;
+    struct cb__rows rows = { st->rec_wait, sizeof(st->rec_wait[0]), n, record_column, NULL };
     enum cb_err rc = CB_OK;
+    sqlite3_stmt *s;
 
-    for (int k = 0; !rc && k < CB__REC_BATCH_SIZES && done < n; k++) {
-        int size = CB__BATCH >> k;
-        sqlite3_stmt *s;
-
-        while (!rc && n - done >= size) {
-            if (!(s = record_batch_stmt(st, k, err))) {
-                rc = CB_ERR_DB;
-                break;
-            }
-            for (int r = 0; r < size; r++) {
-                const struct cb__rec_row *w = &st->rec_wait[done + r];
-                bind_record(s, r * CB__RECORD_NCOLS, w->hospital_id, &w->row,
-                            w->file_id, w->row.data, w->id);
-            }
+    if (n) {
+        if (!(s = record_batch_stmt(st, err))) {
+            rc = CB_ERR_DB;
+        } else {
+            cb__rows_bind(s, 1, &rows);
             if (sqlite3_step(s) != SQLITE_DONE)
                 rc = cb__store_fail(st, "cannot store records", err);
-            else if (sqlite3_changes(st->db) != size) {
+            else if (sqlite3_changes(st->db) != n) {
                 cb_errf(err, "cannot store records: %d of %d were already stored"
-                             " (another writer?)", size - sqlite3_changes(st->db), size);
+                             " (another writer?)", n - sqlite3_changes(st->db), n);
                 rc = CB_ERR_DB;
             }
             sqlite3_reset(s);
-            done += size;
         }
     }
     st->nrec_wait = 0;
@@ -595,10 +646,8 @@ cb__store_records_drop(struct cb_store *st, int fin)
     st->nrec_wait = 0;
     cb_arena_reset(&st->rec_text);
     if (fin) {
-        for (int k = 0; k < CB__REC_BATCH_SIZES; k++) {
-            sqlite3_finalize(st->rec_batch[k]);
-            st->rec_batch[k] = NULL;
-        }
+        sqlite3_finalize(st->rec_batch);
+        st->rec_batch = NULL;
         cb_arena_release(&st->rec_text);
     }
 }
@@ -653,8 +702,8 @@ find_record(struct cb_store *st, int64_t hid, const struct cb_store_row *row, in
  * Stores one accepted record: new, a new version of a stored one (which
  * goes to record_history), unchanged, or a duplicate in this file.
  *
- * In bulk mode (inside a transaction) a new record waits for a multi-row
- * insert (queue_record). Whether its key is new: in a hospital whose
+ * In bulk mode (inside a transaction) a new record waits to be inserted
+ * with others (queue_record). Whether its key is new: in a hospital whose
  * records all came through this connection, a patient that
  * maybe_stored_before has not seen has no stay stored, so neither is this
  * key; else a look-up, after any waiting record of the patient is written.
