@@ -127,6 +127,7 @@ write_facts(struct cb_store *st, int n, int fresh, struct cb_buf *err)
     cb__rows_bind(*s, 1, &rows);
     sqlite3_bind_int64(*s, 2, st->fact_gen);
     enum cb_err rc = run(st, *s, "cannot store facts", err);
+    sqlite3_bind_null(*s, 1); /* no pointer to this frame left bound */
     if (!rc && fresh && sqlite3_changes(st->db) != n)
         return write_facts(st, n, 0, err);
     return rc;

@@ -633,6 +633,7 @@ cb__store_flush_records(struct cb_store *st, struct cb_buf *err)
                 rc = CB_ERR_DB;
             }
             sqlite3_reset(s);
+            sqlite3_bind_null(s, 1); /* no pointer to this frame left bound */
         }
     }
     st->nrec_wait = 0;
