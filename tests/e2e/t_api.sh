@@ -80,10 +80,13 @@ EOF
 # launch CONFIG OUT ERR: starts a server in the background (SPID); returns
 # once it listens (URL set, status 0) or has exited (status 1).
 launch() {
+  # No stale "listening on" from an earlier server with the same files: the
+  # wait below could see it before the new server's redirect empties them.
+  rm -f "$2" "$3"
   "$CAREBASE" serve --config "$1" >"$2" 2>"$3" &
   SPID=$!
   wait_until $((60 * MULT)) \
-    bash -c 'grep -q "^listening on" "$1" || ! kill -0 "$2" 2>/dev/null' _ "$2" "$SPID" || true
+    bash -c 'grep -qs "^listening on" "$1" || ! kill -0 "$2" 2>/dev/null' _ "$2" "$SPID" || true
   grep -q '^listening on' "$2" || return 1
   URL=$(sed -n 's/^listening on //p' "$2")
 }

@@ -22,10 +22,13 @@ EOF
 
 # launch CONFIG OUT ERR: starts a server (SPID), sets URL and MLLP_PORT.
 launch() {
+  # No stale "listening on" from an earlier server with the same files: the
+  # wait below could see it before the new server's redirect empties them.
+  rm -f "$2" "$3"
   "$CAREBASE" serve --config "$1" >"$2" 2>"$3" &
   SPID=$!
   wait_until $((30 * MULT)) \
-    bash -c 'grep -q "^listening on" "$1" || ! kill -0 "$2" 2>/dev/null' _ "$2" "$SPID" || true
+    bash -c 'grep -qs "^listening on" "$1" || ! kill -0 "$2" 2>/dev/null' _ "$2" "$SPID" || true
   grep -q '^listening on' "$2" || return 1
   URL=$(sed -n 's/^listening on //p' "$2")
   MLLP_PORT=$(sed -n 's/^mllp listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$2")
