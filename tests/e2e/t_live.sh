@@ -45,10 +45,11 @@ wards = $T/wards.tsv
 EOF
 SPID=""
 start_server() {
+  rm -f "$T/serve.out" "$T/serve.err" # no stale lines from an earlier server
   "$CAREBASE" serve --config "$T/serve.conf" >"$T/serve.out" 2>"$T/serve.err" &
   SPID=$!
   wait_until $((30 * MULT)) \
-    bash -c 'grep -q "^listening on" "$1" || ! kill -0 "$2" 2>/dev/null' _ "$T/serve.out" "$SPID" || true
+    bash -c 'grep -qs "^listening on" "$1" || ! kill -0 "$2" 2>/dev/null' _ "$T/serve.out" "$SPID" || true
   MLLP_PORT=$(sed -n 's/^mllp listening on .*:\([0-9]*\)$/\1/p' "$T/serve.out")
   HTTP_PORT=$(sed -n 's/^listening on https*:\/\/.*:\([0-9]*\)$/\1/p' "$T/serve.out")
   if [ -z "$MLLP_PORT" ] || [ -z "$HTTP_PORT" ]; then
