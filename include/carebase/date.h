@@ -16,6 +16,9 @@
 /* Days since 1970-01-01 of a proleptic Gregorian date (no validation). */
 int64_t cb_days_from_civil(int y, int m, int d);
 void    cb_civil_from_days(int64_t days, int *y, int *m, int *d);
+/* Day numbers of 1900-01-01 and of 10000-01-01 (cb_days_from_civil). */
+#define CB_DAY_1900  INT64_C(-25567)
+#define CB_DAY_10000 INT64_C(2932897)
 /* Days in month m (1..12) of year y, proleptic Gregorian. */
 int     cb_days_in_month(int y, int m);
 

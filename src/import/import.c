@@ -110,7 +110,7 @@ struct worker {
     struct cb_fp            *rec;
     struct cb_qc_result     *res;
     struct cb_arena          arena;      /* per-row normalisation */
-    struct cb_store_encoder *enc;        /* JSON and compression */
+    struct cb_store_encoder *enc;        /* items layout and dx/px JSON */
     uint8_t                 *rule_hit;   /* per rule, for the current row */
     struct cb_split_work     split;
 };
@@ -215,7 +215,7 @@ dept_name(const struct cb_refdata *rd, struct cb_str code)
 
 /*
  * Encodes the checked row (w->rec, w->res) into sr, with every string in
- * the arena a or the chunk: the record's columns, compressed items,
+ * the arena a or the chunk: the record's columns, items (layout V2),
  * diagnoses and procedures, its DRG result and indicator fact.
  */
 static enum cb_err

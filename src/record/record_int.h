@@ -66,10 +66,6 @@ cb__exact_uint(struct cb_str s)
            (unsigned char)(s.ptr[s.len - 1] - '0') <= 9 && (s.ptr[0] != '0' || s.len == 1);
 }
 
-/* Days of 1900-01-01 and 10000-01-01 (exclusive) since 1970-01-01. */
-#define CB__DAY_1900 INT64_C(-25567)
-#define CB__DAY_10000 INT64_C(2932897)
-
 /* s (parsed as a date or date-time of day d) is "yyyy-MM-dd[ HH:mm:ss]". */
 static inline bool
 cb__exact_date(struct cb_str s, bool with_time, int64_t d)
@@ -77,7 +73,7 @@ cb__exact_date(struct cb_str s, bool with_time, int64_t d)
     const char *p = s.ptr;
 
     if (s.len != (with_time ? 19u : 10u) || p[4] != '-' || p[7] != '-' ||
-        d < CB__DAY_1900 || d >= CB__DAY_10000)
+        d < CB_DAY_1900 || d >= CB_DAY_10000)
         return false;
     return !with_time || (p[10] == ' ' && p[13] == ':' && p[16] == ':');
 }

@@ -29,13 +29,12 @@ enum { FACT_NCOLS = 15 };
 
 /* Column c of a waiting fact (cb_rows); the generation is bound apart. */
 static void
-fact_column(sqlite3_context *ctx, const void *row, int c, const void *arg)
+fact_column(sqlite3_context *ctx, const void *row, int c)
 {
     const struct cb__fact_row *r = row;
     const struct cb_fact *f = &r->f;
     int64_t v;
 
-    (void)arg;
     switch (c) {
     case 0: v = r->id; break;
     case 1: v = r->hospital_id; break;
@@ -120,7 +119,7 @@ static enum cb_err
 write_facts(struct cb_store *st, int n, int fresh, struct cb_buf *err)
 {
     sqlite3_stmt **s = fresh ? &st->fact_insert_batch : &st->fact_batch;
-    struct cb__rows rows = { st->fact_wait, sizeof(st->fact_wait[0]), n, fact_column, NULL };
+    struct cb__rows rows = { st->fact_wait, sizeof(st->fact_wait[0]), n, fact_column };
 
     if (!*s && !(*s = prepare_facts(st, !fresh, err)))
         return CB_ERR_DB;

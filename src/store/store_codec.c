@@ -20,6 +20,7 @@
 
 #include "carebase/alloc.h"
 #include "store_codec.h"
+#include "store_items.h"
 
 /* Dictionaries embedded at build time (cmake/embed.cmake). */
 extern const unsigned char cb__fp_zdict[];
@@ -70,48 +71,30 @@ cb__codec_new(struct cb_codec **out)
     return CB_OK;
 }
 
-/* Reads a varint of at most 4 bytes (< 2^28) at *pos; 0 when damaged. */
-static int
-get_varint(const unsigned char *p, size_t n, size_t *pos, size_t *v)
-{
-    size_t r = 0;
-    unsigned shift = 0;
-
-    while (*pos < n && shift < 28) {
-        unsigned char b = p[(*pos)++];
-
-        r |= (size_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = r;
-            return 1;
-        }
-        shift += 7;
-    }
-    return 0;
-}
-
 static enum cb_err
 decompress_lz4(struct cb_codec *c, const unsigned char *p, size_t n,
                struct cb_buf *out)
 {
-    size_t pos = 1, id, size;
+    size_t pos = 1;
+    uint64_t id, size;
     int z;
     enum cb_err rc;
 
-    if (!get_varint(p, n, &pos, &id) || !get_varint(p, n, &pos, &size))
+    /* Both at most 4 bytes (< 2^28), as the writer wrote them. */
+    if (!cb__varint_get(p, n, &pos, &id, 4) || !cb__varint_get(p, n, &pos, &size, 4))
         return CB_ERR_PROTO;
     if (id != CODEC_LZ4_DICT_FP2 || size > MAX_PAYLOAD || n - pos > INT_MAX)
         return CB_ERR_PROTO;
-    if ((rc = cb_buf_reserve(out, size)))
+    if ((rc = cb_buf_reserve(out, (size_t)size)))
         return rc;
     z = LZ4_decompress_safe_usingDict((const char *)p + pos, out->ptr,
                                       (int)(n - pos), (int)size, c->lz4_dict,
                                       c->lz4_dict_len);
-    if (z < 0 || (size_t)z != size) {
+    if (z < 0 || (uint64_t)z != size) {
         cb_buf_reset(out);
         return CB_ERR_PROTO;
     }
-    out->len = size;
+    out->len = (size_t)size;
     out->ptr[size] = '\0';
     return CB_OK;
 }

@@ -64,15 +64,14 @@ enum stmt_id {
 
 /*
  * Rows in memory as the table-valued function cb_rows(?) (store_rows.c):
- * n rows of stride bytes from base; column(ctx, row, c, arg) gives column
- * c (0..31) of a row with sqlite3_result_* (texts and blobs SQLITE_STATIC).
+ * n rows of stride bytes from base; column(ctx, row, c) gives column c
+ * (0..31) of a row with sqlite3_result_* (texts and blobs SQLITE_STATIC).
  */
 struct cb__rows {
     const void *base;
     size_t      stride;
     int         n;
-    void      (*column)(sqlite3_context *ctx, const void *row, int col, const void *arg);
-    const void *arg;
+    void      (*column)(sqlite3_context *ctx, const void *row, int col);
 };
 int cb__rows_register(sqlite3 *db);
 void cb__rows_bind(sqlite3_stmt *s, int i, const struct cb__rows *rows);

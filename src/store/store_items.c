@@ -21,9 +21,7 @@ enum item_kind {
     K_TEXT, K_SAME, K_UINT, K_MONEY, K_NEGMONEY, K_DATE, K_DATETIME
 };
 
-#define DAYS_1900 INT64_C(-25567) /* cb_days_from_civil(1900, 1, 1) */
-#define DAYS_10000 INT64_C(2932897) /* cb_days_from_civil(10000, 1, 1) */
-#define MAX_DAY ((uint64_t)(DAYS_10000 - DAYS_1900))      /* exclusive */
+#define MAX_DAY ((uint64_t)(CB_DAY_10000 - CB_DAY_1900))  /* exclusive */
 #define MAX_SECS (MAX_DAY * 86400u)                        /* exclusive */
 #define MAX_NUM UINT64_C(1000000000000000000)             /* 10^18, exclusive */
 #define MAX_ITEMS ((size_t)16 << 20) /* bytes of a record's items, as the codec */
@@ -69,7 +67,7 @@ date_arg(const char *p, uint64_t *arg)
     d = two_digits(p + 8);
     if (m < 1 || m > 12 || d < 1 || d > cb_days_in_month(y, m))
         return 0;
-    *arg = (uint64_t)(cb_days_from_civil(y, m, d) - DAYS_1900);
+    *arg = (uint64_t)(cb_days_from_civil(y, m, d) - CB_DAY_1900);
     return 1;
 }
 
@@ -240,10 +238,10 @@ exact_arg(const struct cb_fp *r, int f, enum item_kind *kind)
         return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     case CB_T_D:
         *kind = K_DATE;
-        return (uint64_t)(v - DAYS_1900);
+        return (uint64_t)(v - CB_DAY_1900);
     case CB_T_DT:
         *kind = K_DATETIME;
-        return (uint64_t)(v - DAYS_1900 * 86400);
+        return (uint64_t)(v - CB_DAY_1900 * 86400);
     default: /* CB_T_N */
         *kind = K_UINT;
         return (uint64_t)v;
@@ -341,26 +339,6 @@ cb__items_v1(const struct cb_str v[CB_F__SCALARS], struct cb_buf *out)
 
 /* ---- decoding ----------------------------------------------------------------- */
 
-/* A varint of at most 64 bits at p[*i..n); 0 when truncated or too long. */
-static int
-get_varint(const unsigned char *p, size_t n, size_t *i, uint64_t *v)
-{
-    uint64_t r = 0;
-    unsigned shift = 0;
-
-    while (*i < n && shift < 64) {
-        unsigned char b = p[(*i)++];
-
-        r |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = r;
-            return 1;
-        }
-        shift += 7;
-    }
-    return 0;
-}
-
 /* The decimal digits of v at t; returns the end. */
 static char *
 put_uint(char *t, uint64_t v)
@@ -402,7 +380,7 @@ put_typed(char *t, enum item_kind kind, uint64_t arg)
 
         if (arg >= MAX_DAY)
             return NULL;
-        cb_format_date((int64_t)arg + DAYS_1900, d);
+        cb_format_date((int64_t)arg + CB_DAY_1900, d);
         memcpy(t, d, 10);
         return t + 10;
     }
@@ -411,7 +389,7 @@ put_typed(char *t, enum item_kind kind, uint64_t arg)
 
         if (arg >= MAX_SECS)
             return NULL;
-        cb_format_datetime((int64_t)arg + DAYS_1900 * 86400, dt);
+        cb_format_datetime((int64_t)arg + CB_DAY_1900 * 86400, dt);
         memcpy(t, dt, 19);
         return t + 19;
     }
@@ -429,7 +407,7 @@ decode_v1(const unsigned char *p, size_t n, struct cb_str *out)
     for (f = 0; i < n; f++) {
         uint64_t len;
 
-        if (!get_varint(p, n, &i, &len))
+        if (!cb__varint_get(p, n, &i, &len, 10))
             return CB_ERR_PROTO;
         if (!len)
             continue;
@@ -462,7 +440,7 @@ decode_v2(const unsigned char *p, size_t n, struct cb_buf *text,
         enum item_kind kind;
         char *end;
 
-        if (!get_varint(p, n, &i, &h))
+        if (!cb__varint_get(p, n, &i, &h, 10))
             return CB_ERR_PROTO;
         if (!h)
             continue;

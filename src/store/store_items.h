@@ -55,6 +55,31 @@ CB_MUST_CHECK enum cb_err cb__items_v1(const struct cb_str v[CB_F__SCALARS],
                                        struct cb_buf *out);
 
 /*
+ * Reads a varint (7 bits a byte, low first) of at most maxbytes bytes at
+ * p[*i..n) into *v; 0 when it is truncated or longer. Both items layouts
+ * and the codec's frame header use it.
+ */
+static inline int
+cb__varint_get(const unsigned char *p, size_t n, size_t *i, uint64_t *v,
+               unsigned maxbytes)
+{
+    uint64_t r = 0;
+    unsigned shift = 0;
+
+    while (*i < n && shift < 7 * maxbytes) {
+        unsigned char b = p[(*i)++];
+
+        r |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            return 1;
+        }
+        shift += 7;
+    }
+    return 0;
+}
+
+/*
  * Copies n bytes to o (room for n) without a libc call for short values:
  * the values of a front page are mostly a few bytes.
  */

@@ -521,7 +521,7 @@ patient_waits(const struct cb_store *st, int64_t hid, const struct cb_store_row 
 
 /* Column c of a waiting record (cb_rows), in CB__RECORD_COLUMNS order. */
 static void
-record_column(sqlite3_context *ctx, const void *p, int c, const void *arg)
+record_column(sqlite3_context *ctx, const void *p, int c)
 {
     /* The record columns that are ints of the row, by position. */
     static const signed char icol[CB__RECORD_NCOLS] = {
@@ -538,7 +538,6 @@ record_column(sqlite3_context *ctx, const void *p, int c, const void *arg)
     const struct cb_store_row *row = &w->row;
     struct cb_str v;
 
-    (void)arg;
     if (c < 0 || c >= CB__RECORD_NCOLS) {
         sqlite3_result_null(ctx);
         return;
@@ -616,7 +615,7 @@ enum cb_err
 cb__store_flush_records(struct cb_store *st, struct cb_buf *err)
 {
     int n = st->nrec_wait;
-    struct cb__rows rows = { st->rec_wait, sizeof(st->rec_wait[0]), n, record_column, NULL };
+    struct cb__rows rows = { st->rec_wait, sizeof(st->rec_wait[0]), n, record_column };
     enum cb_err rc = CB_OK;
     sqlite3_stmt *s;
 

@@ -128,7 +128,7 @@ rows_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 
     if (col < ROWS_NCOLS)
         c->rows->column(ctx, (const char *)c->rows->base + (size_t)c->i * c->rows->stride,
-                        col, c->rows->arg);
+                        col);
     return SQLITE_OK;
 }
 
