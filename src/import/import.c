@@ -319,6 +319,23 @@ chunk_row(const struct run *ru, struct worker *w, const struct chunk *c, size_t 
     return cb_row_split(&ru->splitter, &raw, &w->split, row, err);
 }
 
+/*
+ * Asks for row i's text ahead of its turn. The reading thread wrote it on
+ * either core, usually tens of chunks earlier: the splitter's first pass
+ * over a row waited on its cache lines (the splitter took 4.7 % of a 1M
+ * import's samples for 3 % of its instructions). A row's work (about 5 us)
+ * leaves time for the lines to arrive. 1M rows, 12 alternating runs:
+ * median 5.66 s without, 5.55 s with.
+ */
+static inline void
+prefetch_row(const struct chunk *c, size_t i)
+{
+    const char *t = c->text.ptr + c->in[i].off;
+
+    for (uint32_t k = 0; k < c->in[i].len; k += 64)
+        __builtin_prefetch(t + k, 0, 3);
+}
+
 /* A worker's job: every row of the chunk, until one fails. */
 static void
 work_chunk(struct run *ru, struct worker *w, struct chunk *c)
@@ -326,7 +343,11 @@ work_chunk(struct run *ru, struct worker *w, struct chunk *c)
     struct cb_row row;
     enum cb_err rc = CB_OK;
 
+    if (c->n)
+        prefetch_row(c, 0);
     for (c->nout = 0; c->nout < c->n; c->nout++) {
+        if (c->nout + 1 < c->n)
+            prefetch_row(c, c->nout + 1);
         if ((rc = chunk_row(ru, w, c, c->nout, &row, &c->err))) {
             c->file_error = rc != CB_ERR_NOMEM && c->err.len;
             break;
