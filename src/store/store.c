@@ -815,8 +815,7 @@ wal_size_hook(void *ctx, sqlite3 *db, const char *name, int frames)
  * from the page cache at close). Past WAL_WRAP_FRAMES, the writer waits
  * after a commit for the checkpointer to copy what is left, so that its
  * next transaction restarts the log.
- */
-/*
+ *
  * 8,192 pages (128 MiB): the log's size is paid at the end of an import,
  * when the last pass and the unlink of the log run on one thread (freeing
  * its disk blocks took 50-80 ms at 256 MiB); at 4,096 the waits at the
