@@ -99,6 +99,51 @@ test_dates(void **state)
     assert_int_equal(cb_parse_datetime(cb_str_c("2024-06-12T08:30"), &s, &t), CB_OK);
     assert_int_equal(cb_parse_datetime(cb_str_c("2024-06-12 25:00:00"), &s, &t), CB_ERR_PROTO);
     assert_int_equal(cb_parse_datetime(cb_str_c("12/06/2024"), &s, &t), CB_ERR_PROTO);
+    assert_int_equal(cb_parse_datetime(cb_str_c(" 2024-06-12 08:30:05 "), &s, &t), CB_OK);
+    assert_true(t);
+    assert_int_equal(s, cb_days_from_civil(2024, 6, 12) * 86400 + 8 * 3600 + 30 * 60 + 5);
+    assert_int_equal(cb_parse_datetime(cb_str_c("1799-12-31"), &s, &t), CB_ERR_PROTO);
+    assert_int_equal(cb_parse_datetime(cb_str_c("2024-06-12 23:60:00"), &s, &t), CB_ERR_PROTO);
+    assert_int_equal(cb_parse_datetime(cb_str_c("2024-06-12 23:59:60"), &s, &t), CB_ERR_PROTO);
+}
+
+/*
+ * "yyyy-MM-dd[ HH:mm:ss]" has a fast path of its own; "yyyy/MM/dd[ ...]"
+ * takes the general one. With any byte of either changed to a non-digit or
+ * to a digit, both must give the same answer.
+ */
+static void
+test_dates_fast_path(void **state)
+{
+    static const char *const base[] = { "2024-02-29 23:59:59", "2024-02-29",
+                                        "1999-12-31 00:00:00", "2100-02-28" };
+    static const char repl[] = { '0', '1', '2', '3', '5', '9', '/', ':', '-', ' ', 'a',
+                                 '\x80', '\xff', '.', '0' - 1, '9' + 1 };
+    size_t b, i, k;
+
+    (void)state;
+    for (b = 0; b < sizeof(base) / sizeof(base[0]); b++) {
+        size_t n = strlen(base[b]);
+
+        for (i = 0; i < n; i++) {
+            if (i == 4 || i == 7)
+                continue;
+            for (k = 0; k < sizeof(repl); k++) {
+                char dash[20], slash[20];
+                int64_t s1 = -1, s2 = -1;
+                bool t1 = false, t2 = false;
+
+                memcpy(dash, base[b], n + 1);
+                dash[i] = repl[k];
+                memcpy(slash, dash, n + 1);
+                slash[4] = slash[7] = '/';
+                enum cb_err r1 = cb_parse_datetime(cb_str_c(dash), &s1, &t1);
+                enum cb_err r2 = cb_parse_datetime(cb_str_c(slash), &s2, &t2);
+                if (r1 != r2 || (r1 == CB_OK && (s1 != s2 || t1 != t2)))
+                    fail_msg("'%s' and '%s' parse differently", dash, slash);
+            }
+        }
+    }
     /* Completed years: the birthday not yet reached is one less. */
     assert_int_equal(cb_completed_years(cb_days_from_civil(2000, 6, 15),
                                         cb_days_from_civil(2024, 6, 14)), 23);
@@ -172,6 +217,7 @@ main(void)
         cmocka_unit_test(test_strmap),
         cmocka_unit_test(test_parsers),
         cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_dates_fast_path),
         cmocka_unit_test(test_json_escaping),
         cmocka_unit_test(test_json_escaping_random),
     };
