@@ -725,8 +725,11 @@ start_workers(struct run *ru, struct cb_buf *err)
      * Chunks in flight: enough for the workers to keep going while the
      * store thread commits (every batch_rows rows it writes some 20 MB of
      * log) or waits for the checkpointer. With 6 for two workers they
-     * stood still then; 32 (16k rows, about 45 MB more) took 5-8 % off a
-     * 1M-row import, wall time (bench/RESULTS.md).
+     * stood still then; 32 chunks of 512 rows took 5-8 % off a 1M-row
+     * import, wall time, and 32 of 1024 rows (32k rows in flight, peak RSS
+     * 266 MB instead of 217) another 2.7 % (bench/RESULTS.md). 64 of 512
+     * did about as well for more CPU time, 16 of 2048 no
+     * better, 128 of 512 took 362 MB for nothing more.
      */
     if ((rc = cb__pipe_init(&ru->pipe, (size_t)(8 * n + 16), ru->sum->nrules)))
         return rc;

@@ -14,7 +14,7 @@
 #include "carebase/reader.h"
 #include "carebase/store.h"
 
-#define CB__ROWS_PER_CHUNK 512         /* rows handed on at a time */
+#define CB__ROWS_PER_CHUNK 1024        /* rows handed on at a time */
 #define CB__CHUNK_TEXT_SOFT (4u << 20) /* a chunk is handed on once its text is this big */
 #define CB__CHUNK_FIELDS_SOFT 65536    /* ... or it holds this many pre-split fields */
 

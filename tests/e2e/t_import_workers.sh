@@ -46,7 +46,7 @@ eq "the second file replaced records" "$( [ "$(summary "$T/b3.json" replaced)" -
 eq "and found duplicates" \
    "$(json "$T/b3.json" "[r['records'] > 0 for r in j['files'][0]['rules'] if r['id'] == 'QC-ID-02'][0]")" True
 
-# Row 4,001 of the data (line 4,002), in the eighth chunk of 512 rows.
+# Row 4,001 of the data (line 4,002), in the fourth chunk of 1024 rows.
 python3 - "$T/a.csv" "$T/bad.csv" <<'EOF'
 import sys
 lines = open(sys.argv[1], encoding='utf-8').read().split('\n')

@@ -97,7 +97,7 @@ integrity "after the huge lines the database is sound"
 # --batch 100: rows of lines 2..201 stay (two batches), the third batch is
 # rolled back; the repaired file then completes the import.
 # Regression (fixed): rows reach
-# the store thread in chunks of 512 (ROWS_PER_CHUNK) and the reader drops
+# the store thread in chunks (ROWS_PER_CHUNK rows) and the reader drops
 # its current chunk when the file breaks, so batches of --batch rows that
 # were complete before the fault are never committed. Repro:
 #   carebase generate --records 500 --seed 51 --errors 0 --profile n041 --out good.csv
