@@ -91,7 +91,7 @@ parse_plain(const char *p, size_t n, int *y, int *mo, int *d, int *hh, int *mi,
     if ((n != 10 && n != 19) || p[4] != '-' || p[7] != '-')
         return 0;
     memcpy(&a, p, 8);                 /* yyyy-MM- */
-    memcpy(&b, p + n - 8, 8);         /* yy-MM-dd or dd HH:mm:ss's last 8 */
+    memcpy(&b, p + n - 8, 8);         /* the last 8: yy-MM-dd or HH:mm:ss */
     if (n == 10) {
         if (!digits8(a, 0x00ffff00ffffffffu) || !digits8(b, 0xffff00ffff000000u))
             return 0;

@@ -728,8 +728,8 @@ start_workers(struct run *ru, struct cb_buf *err)
      * stood still then; 32 chunks of 512 rows took 5-8 % off a 1M-row
      * import, wall time, and 32 of 1024 rows (32k rows in flight, peak RSS
      * 266 MB instead of 217) another 2.7 % (bench/RESULTS.md). 64 of 512
-     * did about as well for more CPU time, 16 of 2048 no
-     * better, 128 of 512 took 362 MB for nothing more.
+     * did about as well for more CPU time, 16 of 2048 no better, and 128
+     * of 512 took 362 MB for nothing more.
      */
     if ((rc = cb__pipe_init(&ru->pipe, (size_t)(8 * n + 16), ru->sum->nrules)))
         return rc;
