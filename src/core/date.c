@@ -114,62 +114,67 @@ parse_plain(const char *p, size_t n, int *y, int *mo, int *d, int *hh, int *mi,
     return 1;
 }
 
+/* The seconds of a date and time, if every part is in range. */
+static enum cb_err
+civil_secs(int y, int mo, int d, int hh, int mi, int ss, int64_t *secs)
+{
+    if (y < 1800 || y > 2200 || mo < 1 || mo > 12 || d < 1 ||
+        d > cb_days_in_month(y, mo) || hh > 23 || mi > 59 || ss > 59)
+        return CB_ERR_PROTO;
+    *secs = cb_days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss;
+    return CB_OK;
+}
+
 enum cb_err
 cb_parse_datetime(struct cb_str s, int64_t *secs, bool *has_time)
 {
     const char *p;
     size_t n, i;
     int y, mo, d, hh = 0, mi = 0, ss = 0;
+    bool with_time = false;
+    enum cb_err rc;
 
     s = cb_str_trim(s);
     p = s.ptr;
     n = s.len;
     if (parse_plain(p, n, &y, &mo, &d, &hh, &mi, &ss)) {
-        if (y < 1800 || y > 2200 || mo < 1 || mo > 12 || d < 1 ||
-            d > cb_days_in_month(y, mo) || hh > 23 || mi > 59 || ss > 59)
-            return CB_ERR_PROTO;
-        *has_time = n == 19;
-        *secs = cb_days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss;
-        return CB_OK;
-    }
-    if (n >= 10 && (p[4] == '-' || p[4] == '/') && p[7] == p[4]) {
-        if (digits(p, 4, &y) || digits(p + 5, 2, &mo) || digits(p + 8, 2, &d))
-            return CB_ERR_PROTO;
-        i = 10;
-    } else if (n >= 8 && digits(p, 4, &y) == 0 && digits(p + 4, 2, &mo) == 0 &&
-               digits(p + 6, 2, &d) == 0 && (n == 8 || p[8] == ' ' || p[8] == 'T')) {
-        i = 8;
+        with_time = n == 19;
     } else {
-        return CB_ERR_PROTO;
-    }
-    if (y < 1800 || y > 2200 || mo < 1 || mo > 12 || d < 1 ||
-        d > cb_days_in_month(y, mo))
-        return CB_ERR_PROTO;
-    *has_time = false;
-    if (i < n) {
-        if ((p[i] != ' ' && p[i] != 'T') || n - i < 6)
-            return CB_ERR_PROTO;
-        i++;
-        if (digits(p + i, 2, &hh) || p[i + 2] != ':' || digits(p + i + 3, 2, &mi))
-            return CB_ERR_PROTO;
-        i += 5;
-        if (i < n) {
-            if (p[i] != ':' || n - i < 3 || digits(p + i + 1, 2, &ss))
+        if (n >= 10 && (p[4] == '-' || p[4] == '/') && p[7] == p[4]) {
+            if (digits(p, 4, &y) || digits(p + 5, 2, &mo) || digits(p + 8, 2, &d))
                 return CB_ERR_PROTO;
-            i += 3;
-            if (i < n) { /* fractional seconds */
-                if (p[i] != '.')
-                    return CB_ERR_PROTO;
-                for (i++; i < n; i++)
-                    if (p[i] < '0' || p[i] > '9')
-                        return CB_ERR_PROTO;
-            }
-        }
-        if (hh > 23 || mi > 59 || ss > 59)
+            i = 10;
+        } else if (n >= 8 && digits(p, 4, &y) == 0 && digits(p + 4, 2, &mo) == 0 &&
+                   digits(p + 6, 2, &d) == 0 && (n == 8 || p[8] == ' ' || p[8] == 'T')) {
+            i = 8;
+        } else {
             return CB_ERR_PROTO;
-        *has_time = true;
+        }
+        if (i < n) {
+            if ((p[i] != ' ' && p[i] != 'T') || n - i < 6)
+                return CB_ERR_PROTO;
+            i++;
+            if (digits(p + i, 2, &hh) || p[i + 2] != ':' || digits(p + i + 3, 2, &mi))
+                return CB_ERR_PROTO;
+            i += 5;
+            if (i < n) {
+                if (p[i] != ':' || n - i < 3 || digits(p + i + 1, 2, &ss))
+                    return CB_ERR_PROTO;
+                i += 3;
+                if (i < n) { /* fractional seconds */
+                    if (p[i] != '.')
+                        return CB_ERR_PROTO;
+                    for (i++; i < n; i++)
+                        if (p[i] < '0' || p[i] > '9')
+                            return CB_ERR_PROTO;
+                }
+            }
+            with_time = true;
+        }
     }
-    *secs = cb_days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss;
+    if ((rc = civil_secs(y, mo, d, hh, mi, ss, secs)))
+        return rc;
+    *has_time = with_time;
     return CB_OK;
 }
 
