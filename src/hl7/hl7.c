@@ -10,6 +10,7 @@
 
 #include "carebase/alloc.h"
 #include "carebase/hl7.h"
+#include "carebase/reader.h" /* cb_utf8_valid */
 
 #define ARENA_CHUNK 4096
 
@@ -403,45 +404,6 @@ unescape(const struct cb_hl7_msg *m, struct cb_str raw, struct cb_buf *out,
     return rc;
 }
 
-static bool
-utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0, k, need;
-    uint32_t cp;
-
-    while (i < n) {
-        unsigned char c = s[i];
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            need = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            need = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            need = 3;
-            cp = c & 0x07;
-        } else
-            return false;
-        if (n - i <= need)
-            return false;
-        for (k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000)
-            || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += need + 1;
-    }
-    return true;
-}
-
 /* Converts in with an iconv descriptor opened on first use; appends. */
 static enum cb_err
 convert(void **cdp, const char *to, const char *from, struct cb_str in,
@@ -502,7 +464,7 @@ to_utf8(struct cb_hl7_msg *m, struct cb_str in, struct cb_buf *out,
     switch (m->charset) {
     case CB_HL7_CS_ASCII:
     case CB_HL7_CS_UTF8:
-        if (!utf8_valid((const unsigned char *)in.ptr, in.len)) {
+        if (!cb_utf8_valid(in.ptr, in.len)) {
             cb_errf(err, "bytes that are not valid UTF-8");
             return CB_ERR_PROTO;
         }
@@ -541,7 +503,7 @@ cb_hl7_get(struct cb_hl7_msg *m, size_t seg, unsigned field, unsigned rep,
     if ((is_msh(m, seg) && field <= 2)
         || ((m->charset == CB_HL7_CS_ASCII || m->charset == CB_HL7_CS_UTF8)
             && !memchr(raw.ptr, m->ec, raw.len)
-            && utf8_valid((const unsigned char *)raw.ptr, raw.len))) {
+            && cb_utf8_valid(raw.ptr, raw.len))) {
         *out = raw;   /* nothing to decode: a view into the message */
         return CB_OK;
     }
@@ -603,7 +565,7 @@ cb_hl7_escape(struct cb_hl7_msg *m, struct cb_str s, struct cb_buf *out,
     enum cb_err rc;
     const char *to;
 
-    if (!utf8_valid((const unsigned char *)s.ptr, s.len)) {
+    if (!cb_utf8_valid(s.ptr, s.len)) {
         cb_errf(err, "text is not valid UTF-8");
         return CB_ERR_PROTO;
     }
