@@ -77,14 +77,18 @@ two(const char *p)
     return (p[0] - '0') * 10 + (p[1] - '0');
 }
 
+/* A date and time of day as written, before its ranges are checked. */
+struct civil {
+    int y, mo, d, hh, mi, ss;
+};
+
 /*
  * "yyyy-MM-dd" and "yyyy-MM-dd HH:mm:ss", the forms nearly every export
  * uses, without a loop (import: about five a record). 1 when p[0..n) is one
  * of them with its digits in place; the ranges are checked by the caller.
  */
 static int
-parse_plain(const char *p, size_t n, int *y, int *mo, int *d, int *hh, int *mi,
-            int *ss)
+parse_plain(const char *p, size_t n, struct civil *c)
 {
     uint64_t a, b;
 
@@ -95,84 +99,95 @@ parse_plain(const char *p, size_t n, int *y, int *mo, int *d, int *hh, int *mi,
     if (n == 10) {
         if (!digits8(a, 0x00ffff00ffffffffu) || !digits8(b, 0xffff00ffff000000u))
             return 0;
-        *hh = *mi = *ss = 0;
+        c->hh = c->mi = c->ss = 0;
     } else {
-        uint64_t c;
+        uint64_t m;
 
-        memcpy(&c, p + 8, 8);         /* dd HH:mm */
+        memcpy(&m, p + 8, 8);         /* dd HH:mm */
         if (p[10] != ' ' || p[13] != ':' || p[16] != ':' ||
-            !digits8(a, 0x00ffff00ffffffffu) || !digits8(c, 0xffff00ffff00ffffu) ||
+            !digits8(a, 0x00ffff00ffffffffu) || !digits8(m, 0xffff00ffff00ffffu) ||
             !digits8(b, 0xffff00ffff000000u))
             return 0;
-        *hh = two(p + 11);
-        *mi = two(p + 14);
-        *ss = two(p + 17);
+        c->hh = two(p + 11);
+        c->mi = two(p + 14);
+        c->ss = two(p + 17);
     }
-    *y = two(p) * 100 + two(p + 2);
-    *mo = two(p + 5);
-    *d = two(p + 8);
+    c->y = two(p) * 100 + two(p + 2);
+    c->mo = two(p + 5);
+    c->d = two(p + 8);
+    return 1;
+}
+
+/*
+ * Every other accepted form: "yyyy-MM-dd", "yyyy/MM/dd" or "yyyyMMdd", then
+ * optionally ' ' or 'T', "HH:mm", ":ss" and fractional seconds. 1 when
+ * p[0..n) is one of them; the ranges are checked by the caller.
+ */
+static int
+parse_general(const char *p, size_t n, struct civil *c, bool *with_time)
+{
+    size_t i;
+
+    c->hh = c->mi = c->ss = 0;
+    *with_time = false;
+    if (n >= 10 && (p[4] == '-' || p[4] == '/') && p[7] == p[4]) {
+        if (digits(p, 4, &c->y) || digits(p + 5, 2, &c->mo) || digits(p + 8, 2, &c->d))
+            return 0;
+        i = 10;
+    } else if (n >= 8 && digits(p, 4, &c->y) == 0 && digits(p + 4, 2, &c->mo) == 0 &&
+               digits(p + 6, 2, &c->d) == 0 && (n == 8 || p[8] == ' ' || p[8] == 'T')) {
+        i = 8;
+    } else {
+        return 0;
+    }
+    if (i == n)
+        return 1;
+    if ((p[i] != ' ' && p[i] != 'T') || n - i < 6)
+        return 0;
+    i++;
+    if (digits(p + i, 2, &c->hh) || p[i + 2] != ':' || digits(p + i + 3, 2, &c->mi))
+        return 0;
+    i += 5;
+    *with_time = true;
+    if (i == n)
+        return 1;
+    if (p[i] != ':' || n - i < 3 || digits(p + i + 1, 2, &c->ss))
+        return 0;
+    i += 3;
+    if (i == n)
+        return 1;
+    if (p[i] != '.') /* fractional seconds */
+        return 0;
+    for (i++; i < n; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
     return 1;
 }
 
 /* The seconds of a date and time, if every part is in range. */
 static enum cb_err
-civil_secs(int y, int mo, int d, int hh, int mi, int ss, int64_t *secs)
+civil_secs(const struct civil *c, int64_t *secs)
 {
-    if (y < 1800 || y > 2200 || mo < 1 || mo > 12 || d < 1 ||
-        d > cb_days_in_month(y, mo) || hh > 23 || mi > 59 || ss > 59)
+    if (c->y < 1800 || c->y > 2200 || c->mo < 1 || c->mo > 12 || c->d < 1 ||
+        c->d > cb_days_in_month(c->y, c->mo) || c->hh > 23 || c->mi > 59 || c->ss > 59)
         return CB_ERR_PROTO;
-    *secs = cb_days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss;
+    *secs = cb_days_from_civil(c->y, c->mo, c->d) * 86400 + c->hh * 3600 + c->mi * 60 + c->ss;
     return CB_OK;
 }
 
 enum cb_err
 cb_parse_datetime(struct cb_str s, int64_t *secs, bool *has_time)
 {
-    const char *p;
-    size_t n, i;
-    int y, mo, d, hh = 0, mi = 0, ss = 0;
-    bool with_time = false;
+    struct civil c;
+    bool with_time;
     enum cb_err rc;
 
     s = cb_str_trim(s);
-    p = s.ptr;
-    n = s.len;
-    if (parse_plain(p, n, &y, &mo, &d, &hh, &mi, &ss)) {
-        with_time = n == 19;
-    } else {
-        if (n >= 10 && (p[4] == '-' || p[4] == '/') && p[7] == p[4]) {
-            if (digits(p, 4, &y) || digits(p + 5, 2, &mo) || digits(p + 8, 2, &d))
-                return CB_ERR_PROTO;
-            i = 10;
-        } else if (n >= 8 && digits(p, 4, &y) == 0 && digits(p + 4, 2, &mo) == 0 &&
-                   digits(p + 6, 2, &d) == 0 && (n == 8 || p[8] == ' ' || p[8] == 'T')) {
-            i = 8;
-        } else {
-            return CB_ERR_PROTO;
-        }
-        if (i < n) {
-            if ((p[i] != ' ' && p[i] != 'T') || n - i < 6)
-                return CB_ERR_PROTO;
-            i++;
-            if (digits(p + i, 2, &hh) || p[i + 2] != ':' || digits(p + i + 3, 2, &mi))
-                return CB_ERR_PROTO;
-            i += 5;
-            if (i < n) {
-                if (p[i] != ':' || n - i < 3 || digits(p + i + 1, 2, &ss))
-                    return CB_ERR_PROTO;
-                i += 3;
-                if (i < n) { /* fractional seconds */
-                    if (p[i] != '.')
-                        return CB_ERR_PROTO;
-                    for (i++; i < n; i++)
-                        if (p[i] < '0' || p[i] > '9')
-                            return CB_ERR_PROTO;
-                }
-            }
-            with_time = true;
-        }
-    }
-    if ((rc = civil_secs(y, mo, d, hh, mi, ss, secs)))
+    if (parse_plain(s.ptr, s.len, &c))
+        with_time = s.len == 19;
+    else if (!parse_general(s.ptr, s.len, &c, &with_time))
+        return CB_ERR_PROTO;
+    if ((rc = civil_secs(&c, secs)))
         return rc;
     *has_time = with_time;
     return CB_OK;
